@@ -1,0 +1,4 @@
+export * from './bsn.js';
+export * from './chain.js';
+export * from './random.js';
+export * from './vocabulary.js';

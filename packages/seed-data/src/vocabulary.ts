@@ -1,0 +1,77 @@
+/** Domain vocabulary shared by the seed generator and the subgraphs' domain modules. */
+export const CARE_TYPES = ['KLINISCH', 'VERBLIJF', 'AMBULANT'] as const;
+export type CareType = (typeof CARE_TYPES)[number];
+
+export const SECURITY_LEVELS = [1, 2, 3, 4, 5] as const;
+
+export const REGIONS = ['NOORDOOST', 'NOORDWEST', 'MIDDEN', 'ZUIDOOST', 'ZUIDWEST'] as const;
+export type Region = (typeof REGIONS)[number];
+
+export const PROVIDER_TYPES = ['FPC', 'FPK', 'FPA', 'PPC', 'FBW', 'AMBULANT'] as const;
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+
+/** What each kind of provider typically offers: care type and the security levels it can hold. */
+export const PROVIDER_OFFER: Record<ProviderType, { careType: CareType; levels: number[] }[]> = {
+  FPC: [{ careType: 'KLINISCH', levels: [4, 5] }],
+  FPK: [{ careType: 'KLINISCH', levels: [3] }],
+  FPA: [{ careType: 'KLINISCH', levels: [2] }],
+  PPC: [{ careType: 'KLINISCH', levels: [3, 4] }],
+  FBW: [{ careType: 'VERBLIJF', levels: [1, 2] }],
+  AMBULANT: [{ careType: 'AMBULANT', levels: [1] }],
+};
+
+export const LEGAL_TITLES = [
+  'TBS_DWANGVERPLEGING',
+  'TBS_VOORWAARDEN',
+  'PIJ',
+  'VOORWAARDELIJKE_VEROORDELING',
+  'ISD',
+  'OVERPLAATSING_GEVANGENIS',
+  'WFZ_ZORGMACHTIGING',
+] as const;
+export type LegalTitle = (typeof LEGAL_TITLES)[number];
+
+export const INDICATION_ISSUERS = ['NIFP', 'RECLASSERING_NEDERLAND', 'SVG', 'LEGER_DES_HEILS_JR', 'PMO'] as const;
+export const PROBATION_ORGANISATIONS = ['RECLASSERING_NEDERLAND', 'SVG', 'LEGER_DES_HEILS_JR'] as const;
+export const CARE_INTENSITIES = ['LAAG', 'MIDDEL', 'HOOG'] as const;
+
+export const PLACEMENT_STATUSES = [
+  'REQUESTED',
+  'INTAKE',
+  'ACCEPTED',
+  'DECLINED',
+  'DECIDED',
+  'ADMITTED',
+  'TRANSFERRED',
+  'ENDED',
+  'WITHDRAWN',
+] as const;
+export type PlacementStatus = (typeof PLACEMENT_STATUSES)[number];
+
+export const RISK_INSTRUMENTS = ['HCR_20V3', 'HKT_R', 'FAM', 'FARE', 'B_SAFER', 'SRP', 'STATIC_99R', 'STABLE_2007', 'ACUTE_2007', 'SAPROF'] as const;
+export const RISK_LEVELS = ['LAAG', 'MATIG', 'HOOG', 'ZEER_HOOG'] as const;
+
+/** Minimum content of a warm handover (minimale overdrachtsinhoud), from the seeds. */
+export const HANDOVER_ITEMS = [
+  'SETTING',
+  'POPULATION',
+  'RESPONSIVITY',
+  'RESIDENTIAL_INTENSITY',
+  'PATIENT_WISHES',
+  'OFFENCE_INFORMATION',
+  'COURSE_OF_STAY',
+  'EARLY_WARNING_SIGNS',
+  'DIAGNOSTIC_DATA',
+  'RISK_AND_PROTECTIVE_FACTORS',
+  'GOALS_CONTINUED',
+  'RECOVERY_GOALS',
+] as const;
+export type HandoverItem = (typeof HANDOVER_ITEMS)[number];
+
+export const QUALITY_PILLARS = [
+  { number: 1, code: 'VEILIGHEID_PERSOONSGERICHT', name: 'Veiligheid en persoonsgerichte zorg' },
+  { number: 2, code: 'FORENSISCHE_PROFESSIONALITEIT', name: 'Forensische professionaliteit' },
+  { number: 3, code: 'ORGANISATIE_VAN_ZORG', name: 'Organisatie van zorg' },
+  { number: 4, code: 'SAMENWERKING', name: 'Samenwerking' },
+  { number: 5, code: 'VERANTWOORDEN_RESULTATEN', name: 'Verantwoorden van resultaten' },
+] as const;

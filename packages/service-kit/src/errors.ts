@@ -1,0 +1,35 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Error codes a client can branch on. Domain codes are shared by all subgraphs so that the
+ * README's table and the clients' switch statements have one list to follow.
+ */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'UNAUTHENTICATED'
+  | 'REINDICATION_REQUIRED'
+  | 'INVALID_TRANSITION'
+  | 'NO_CAPACITY'
+  | 'INDICATION_MISMATCH'
+  | 'DEPENDENCY_UNAVAILABLE';
+
+/** A refusal the caller can act on; the message is for people and never carries personal data. */
+export function domainError(code: ErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...details } });
+}
+
+export function badInput(message: string, field?: string): GraphQLError {
+  return domainError('BAD_USER_INPUT', message, field ? { field } : {});
+}
+
+export function notFound(what: string, id: string): GraphQLError {
+  return domainError('NOT_FOUND', `${what} ${id} does not exist.`, { id });
+}
+
+/** The caller on whose behalf a change is recorded; changes without one are refused. */
+export function requireActor<A>(actor: A | null): A {
+  if (!actor) throw domainError('UNAUTHENTICATED', 'This change is recorded on behalf of a person; sign in through the gateway.');
+  return actor;
+}

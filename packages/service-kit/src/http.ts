@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+
+/**
+ * A small node:http integration for Apollo Server (the documented `executeHTTPGraphQLRequest`
+ * extension point) with the operational routes every ketengraph process serves:
+ * `/health` (process alive), `/ready` (able to serve), `/metrics` (Prometheus text).
+ */
+export interface HttpServiceOptions<Context extends BaseContext> {
+  apollo: ApolloServer<Context>;
+  port: number;
+  host?: string;
+  /** Path of the GraphQL endpoint. */
+  path?: string;
+  /** Largest request body accepted, in bytes; larger bodies get 413. */
+  maxBodyBytes?: number;
+  context: (request: IncomingMessage, requestId: string) => Promise<Context>;
+  /** Reasons the service cannot serve yet; empty when ready. */
+  readiness: () => Promise<Record<string, boolean>>;
+  metrics?: () => string;
+  /** Extra routes (method + path), answered before GraphQL. Return false to fall through. */
+  routes?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean> | boolean;
+}
+
+export interface HttpService {
+  server: Server;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpService<Context extends BaseContext>(options: HttpServiceOptions<Context>): Promise<HttpService> {
+  const path = options.path ?? '/graphql';
+  const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
+  const server = createServer((request, response) => {
+    handle(request, response).catch(() => {
+      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      else response.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (url.pathname === '/health') return sendJson(response, 200, { status: 'ok' });
+    if (url.pathname === '/ready') {
+      const checks = await options.readiness().catch(() => ({ readiness: false }));
+      const ready = Object.values(checks).every(Boolean);
+      return sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
+    }
+    if (url.pathname === '/metrics' && options.metrics) {
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      response.end(options.metrics());
+      return;
+    }
+    if (options.routes && (await options.routes(request, response))) return;
+    if (url.pathname !== path) return sendJson(response, 404, { error: 'not found' });
+
+    const requestId = headerValue(request, 'x-request-id') ?? randomUUID();
+    response.setHeader('x-request-id', requestId);
+    let body: unknown;
+    if (request.method === 'POST') {
+      const raw = await readBody(request, maxBodyBytes);
+      if (raw === 'too-large') {
+        return sendJson(response, 413, { errors: [{ message: `Request body exceeds ${maxBodyBytes} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+      }
+      try {
+        body = raw.length ? JSON.parse(raw) : {};
+      } catch {
+        return sendJson(response, 400, { errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const result = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
+      context: () => options.context(request, requestId),
+    });
+    for (const [key, value] of result.headers) response.setHeader(key, value);
+    response.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      response.end(result.body.string);
+      return;
+    }
+    for await (const chunk of result.body.asyncIterator) response.write(chunk);
+    response.end();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    port,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}${path}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+export function headerValue(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function sendJson(response: ServerResponse, status: number, payload: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  response.end(JSON.stringify(payload));
+}
+
+function readBody(request: IncomingMessage, limit: number): Promise<string | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.removeAllListeners('data');
+        request.resume();
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}

@@ -1,0 +1,43 @@
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+
+const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function parseDate(value: unknown): Date {
+  if (typeof value !== 'string' || !DATE_PATTERN.test(value)) {
+    throw new GraphQLError('A Date is written as YYYY-MM-DD.', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  const date = new Date(`${value}T00:00:00Z`);
+  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+    throw new GraphQLError('That Date does not exist in the calendar.', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return date;
+}
+
+function parseDateTime(value: unknown): Date {
+  const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(date.getTime())) {
+    throw new GraphQLError('A DateTime is written in ISO 8601, e.g. 2026-11-22T09:30:00Z.', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return date;
+}
+
+function asDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === 'string' || typeof value === 'number') return new Date(value);
+  throw new TypeError('not a date');
+}
+
+/** Calendar dates travel as YYYY-MM-DD and live as UTC-midnight Dates (Postgres `date`). */
+export const DateScalar = new GraphQLScalarType<Date, string>({
+  name: 'Date',
+  serialize: (value) => asDate(value).toISOString().slice(0, 10),
+  parseValue: parseDate,
+  parseLiteral: (ast) => parseDate(ast.kind === Kind.STRING ? ast.value : undefined),
+});
+
+export const DateTimeScalar = new GraphQLScalarType<Date, string>({
+  name: 'DateTime',
+  serialize: (value) => asDate(value).toISOString(),
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
+});

@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { DEFAULT_SEED } from '@ketengraph/seed-data';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
+import { actorFromRequest, type Actor } from './actor.js';
+import { openDatabase, type Database } from './database.js';
+import { startHttpService, type HttpService } from './http.js';
+import { migrate } from './migrator.js';
+import { repositoryRoot } from './paths.js';
+
+/** Everything a subgraph process is configured with; see the README's configuration table. */
+export interface SubgraphConfig {
+  port: number;
+  host: string;
+  /** PostgreSQL URL; unset means the embedded PGlite database in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Patients to generate on first start into an empty database; 0 starts empty. */
+  seedPatients: number;
+  seed: number;
+}
+
+export interface SubgraphRequestContext<Prisma> {
+  prisma: Prisma;
+  requestId: string;
+  actor: Actor | null;
+}
+
+export interface SeedOptions {
+  seed: number;
+  patients: number;
+}
+
+/** What one subgraph contributes; the kit does the rest (database, migrations, seed, HTTP). */
+export interface SubgraphModule<Prisma extends { $disconnect(): Promise<void> }, Context extends SubgraphRequestContext<Prisma>> {
+  name: string;
+  defaultPort: number;
+  /** The subgraph's folder; holds `schema.graphql` and `prisma/migrations`. */
+  root: string;
+  resolvers: GraphQLResolverMap<Context>;
+  createPrisma(adapter: SqlDriverAdapterFactory): Prisma;
+  createContext(base: SubgraphRequestContext<Prisma>): Context;
+  /** True when the database holds no domain data yet (first start). */
+  isEmpty(prisma: Prisma): Promise<boolean>;
+  seed(prisma: Prisma, options: SeedOptions): Promise<void>;
+}
+
+export interface RunningSubgraph<Prisma> {
+  name: string;
+  url: string;
+  port: number;
+  prisma: Prisma;
+  db: Database;
+  close(): Promise<void>;
+}
+
+export function loadSubgraphConfig(name: string, defaultPort: number, env: NodeJS.ProcessEnv = process.env): SubgraphConfig {
+  const integer = (key: string, fallback: number): number => {
+    const raw = env[key];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${key} must be a non-negative integer.`);
+    return value;
+  };
+  return {
+    port: integer('PORT', defaultPort),
+    host: env.HOST ?? '127.0.0.1',
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.DATA_DIR ?? join(repositoryRoot, '.data', name),
+    seedPatients: integer('SEED_PATIENTS', 2000),
+    seed: integer('SEED', DEFAULT_SEED),
+  };
+}
+
+/** Opens and migrates a subgraph's database, with a Prisma client over it. */
+export async function openSubgraphDatabase<Prisma extends { $disconnect(): Promise<void> }, Context extends SubgraphRequestContext<Prisma>>(
+  module: SubgraphModule<Prisma, Context>,
+  config: Pick<SubgraphConfig, 'databaseUrl' | 'dataDir'>,
+): Promise<{ db: Database; prisma: Prisma }> {
+  const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  await migrate(db, join(module.root, 'prisma', 'migrations'));
+  return { db, prisma: module.createPrisma(db.adapter) };
+}
+
+export async function startSubgraph<Prisma extends { $disconnect(): Promise<void> }, Context extends SubgraphRequestContext<Prisma>>(
+  module: SubgraphModule<Prisma, Context>,
+  overrides: Partial<SubgraphConfig> = {},
+): Promise<RunningSubgraph<Prisma>> {
+  const config = { ...loadSubgraphConfig(module.name, module.defaultPort), ...overrides };
+  const { db, prisma } = await openSubgraphDatabase(module, config);
+  if (config.seedPatients > 0 && (await module.isEmpty(prisma))) {
+    await module.seed(prisma, { seed: config.seed, patients: config.seedPatients });
+  }
+
+  const typeDefs = parse(readFileSync(join(module.root, 'schema.graphql'), 'utf8'));
+  const apollo = new ApolloServer<Context>({
+    schema: buildSubgraphSchema({ typeDefs, resolvers: module.resolvers as GraphQLResolverMap<unknown> }),
+    includeStacktraceInErrorResponses: false,
+    formatError: maskUnexpectedErrors(module.name),
+    // Federated tracing (ftv1) is for Apollo Studio; ketengraph traces with OpenTelemetry instead.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
+  });
+  await apollo.start();
+  let http: HttpService;
+  try {
+    http = await startHttpService({
+      apollo,
+      port: config.port,
+      host: config.host,
+      context: async (request: IncomingMessage, requestId: string) =>
+        module.createContext({ prisma, requestId, actor: actorFromRequest(request) }),
+      readiness: async () => ({ database: await db.query('SELECT 1').then(() => true, () => false) }),
+      metrics: () =>
+        `# HELP ketengraph_sql_statements_total SQL statements sent to the database.\n# TYPE ketengraph_sql_statements_total counter\nketengraph_sql_statements_total{subgraph="${module.name}"} ${db.statementCount()}\n`,
+    });
+  } catch (error) {
+    await apollo.stop();
+    await db.close();
+    throw error;
+  }
+  return {
+    name: module.name,
+    url: http.url,
+    port: http.port,
+    prisma,
+    db,
+    close: async () => {
+      await http.close();
+      await apollo.stop();
+      await prisma.$disconnect();
+      await db.close();
+    },
+  };
+}
+
+const KNOWN_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+
+/**
+ * Errors raised on purpose carry a code; anything else (a database fault, a bug) is logged here
+ * without request data and reaches the client only as INTERNAL_SERVER_ERROR.
+ */
+function maskUnexpectedErrors(subgraph: string) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    const code = formatted.extensions?.code;
+    const deliberate = original === undefined || original instanceof GraphQLError || (typeof code === 'string' && KNOWN_CODES.has(code));
+    if (deliberate && code !== 'INTERNAL_SERVER_ERROR') return formatted;
+    const name = original instanceof Error ? original.name : 'UnknownError';
+    console.error(JSON.stringify({ level: 'error', subgraph, msg: 'unexpected resolver error', error: name, path: formatted.path }));
+    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}
+
+/** Starts a subgraph as its own process and closes it cleanly on SIGINT/SIGTERM. */
+export async function runSubgraphProcess<Prisma extends { $disconnect(): Promise<void> }, Context extends SubgraphRequestContext<Prisma>>(
+  module: SubgraphModule<Prisma, Context>,
+): Promise<void> {
+  const running = await startSubgraph(module);
+  console.log(JSON.stringify({ level: 'info', subgraph: module.name, msg: 'listening', url: running.url }));
+  let closing = false;
+  const shutdown = () => {
+    if (closing) return;
+    closing = true;
+    running.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}

@@ -1,0 +1,22 @@
+// Generates everything that is derived, never edited: each subgraph's Prisma client and the
+// resolver types (graphql-codegen, from codegen.yml). Runs after `npm install`.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+
+// The Prisma CLI wants to download its schema engine; `prisma generate` with the `prisma-client`
+// generator never uses it, so any existing file satisfies the check (no network needed).
+const env = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1' };
+
+for (const name of readdirSync(join(root, 'subgraphs'))) {
+  const schema = join(root, 'subgraphs', name, 'prisma', 'schema.prisma');
+  if (!existsSync(schema)) continue;
+  execFileSync(bin('prisma'), ['generate', '--schema', schema], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  console.log(`prisma client generated for ${name}`);
+}
+if (existsSync(join(root, 'codegen.yml'))) {
+  execFileSync(bin('graphql-codegen'), ['--config', join(root, 'codegen.yml')], { stdio: 'inherit', cwd: root, env });
+}

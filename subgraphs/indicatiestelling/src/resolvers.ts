@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import {
+  badInput,
+  connectionFromKeyset,
+  connectionFromList,
+  DateScalar,
+  DateTimeScalar,
+  decodeCursor,
+  domainError,
+  notFound,
+  pageSize,
+  requireActor,
+} from '@ketengraph/service-kit';
+import {
+  assertBsn,
+  assertDateNotInFuture,
+  assertNotBlank,
+  assertPhases,
+  assertScalingWithinBounds,
+  assertSecurityLevel,
+  assertValidity,
+  fitsPhase,
+} from './domain/rules.js';
+import type { Resolvers } from './generated/resolvers.js';
+import { loadPhases } from './loaders.js';
+
+const byId = (row: { id: string }) => row.id;
+
+export const resolvers: Resolvers = {
+  Date: DateScalar,
+  DateTime: DateTimeScalar,
+
+  Query: {
+    patient: (_, { id }, { loaders }) => loaders.patient.load(id),
+    patientByBsn: async (_, { bsn }, { prisma }) => {
+      assertBsn(bsn);
+      return prisma.patient.findUnique({ where: { bsn } });
+    },
+    patients: async (_, args, { prisma }) => {
+      const size = pageSize(args);
+      const after = args.after ? decodeCursor(args.after) : null;
+      const [rows, totalCount] = await Promise.all([
+        prisma.patient.findMany({ where: after ? { id: { gt: after } } : {}, orderBy: { id: 'asc' }, take: size + 1 }),
+        prisma.patient.count(),
+      ]);
+      return connectionFromKeyset(rows, size, byId, totalCount, after !== null);
+    },
+    trajectory: (_, { id }, { loaders }) => loaders.trajectory.load(id),
+  },
+
+  Patient: {
+    __resolveReference: (reference, { loaders }) => loaders.patient.load(reference.id),
+    name: (patient) => ({
+      given: patient.givenName,
+      prefix: patient.familyNamePrefix,
+      family: patient.familyName,
+      full: [patient.givenName, patient.familyNamePrefix, patient.familyName].filter(Boolean).join(' '),
+    }),
+    trajectories: async (patient, args, { loaders }) => connectionFromList(await loaders.trajectoriesByPatient.load(patient.id), args, byId),
+  },
+
+  Trajectory: {
+    __resolveReference: (reference, { loaders }) => loaders.trajectory.load(reference.id),
+    patient: async (trajectory, _, { loaders }) => (await loaders.patient.load(trajectory.patientId))!,
+    legalTitle: (trajectory) => ({ kind: trajectory.legalTitle, startsOn: trajectory.titleStartsOn, endsOn: trajectory.titleEndsOn }),
+    currentPhase: async (trajectory, _, { loaders }) => {
+      const phases = await loadPhases(loaders, trajectory.id);
+      return phases?.find((phase) => phase.ordinal === trajectory.currentPhase) ?? null;
+    },
+    trajectoryIndication: async (trajectory, _, { loaders }) => (await loaders.trajectoryIndicationByTrajectory.load(trajectory.id))[0] ?? null,
+    indications: async (trajectory, args, { loaders }) => connectionFromList(await loaders.indicationsByTrajectory.load(trajectory.id), args, byId),
+    scalingDecisions: async (trajectory, args, { loaders }) =>
+      connectionFromList(await loaders.scalingDecisionsByTrajectory.load(trajectory.id), args, byId),
+  },
+
+  TrajectoryIndication: {
+    phases: async (indication, _, { prisma }) =>
+      'phases' in indication ? (indication.phases as never) : prisma.trajectoryPhase.findMany({ where: { trajectoryIndicationId: indication.id }, orderBy: { ordinal: 'asc' } }),
+  },
+
+  Indication: {
+    trajectory: async (indication, _, { loaders }) => (await loaders.trajectory.load(indication.trajectoryId))!,
+  },
+
+  Mutation: {
+    registerPatient: async (_, { input }, { prisma }) => {
+      assertBsn(input.bsn);
+      assertDateNotInFuture(input.birthDate, 'birthDate');
+      const data = {
+        id: randomUUID(),
+        bsn: input.bsn,
+        givenName: assertNotBlank(input.givenName, 'givenName', 100),
+        familyNamePrefix: input.familyNamePrefix?.trim() || null,
+        familyName: assertNotBlank(input.familyName, 'familyName', 100),
+        birthDate: input.birthDate,
+      };
+      return prisma.$transaction(async (tx) => {
+        if (await tx.patient.findUnique({ where: { bsn: input.bsn }, select: { id: true } })) {
+          throw domainError('ALREADY_EXISTS', 'A patient with this BSN is already registered.', { field: 'bsn' });
+        }
+        return tx.patient.create({ data });
+      });
+    },
+
+    openTrajectory: async (_, { input }, { prisma }) => {
+      assertSecurityLevel(input.securityLevel);
+      assertDateNotInFuture(input.titleStartsOn, 'titleStartsOn');
+      return prisma.$transaction(async (tx) => {
+        if (!(await tx.patient.findUnique({ where: { id: input.patientId }, select: { id: true } }))) throw notFound('Patient', input.patientId);
+        return tx.trajectory.create({
+          data: {
+            id: randomUUID(),
+            patientId: input.patientId,
+            legalTitle: input.legalTitle,
+            titleStartsOn: input.titleStartsOn,
+            probationOrganisation: input.probationOrganisation?.trim() || null,
+            currentCareType: input.careType,
+            currentSecurityLevel: input.securityLevel,
+          },
+        });
+      });
+    },
+
+    closeTrajectory: (_, { trajectoryId, endsOn }, { prisma }) =>
+      prisma.$transaction(async (tx) => {
+        const trajectory = await tx.trajectory.findUnique({ where: { id: trajectoryId } });
+        if (!trajectory) throw notFound('Trajectory', trajectoryId);
+        if (trajectory.status === 'CLOSED') throw domainError('INVALID_TRANSITION', 'This trajectory is already closed.');
+        if (endsOn < trajectory.titleStartsOn) throw badInput('endsOn must not be before the title took effect.', 'endsOn');
+        await tx.indication.updateMany({ where: { trajectoryId, status: 'ISSUED' }, data: { status: 'EXPIRED' } });
+        return tx.trajectory.update({ where: { id: trajectoryId }, data: { status: 'CLOSED', titleEndsOn: endsOn } });
+      }),
+
+    issueIndication: async (_, { input }, { prisma }) => {
+      assertSecurityLevel(input.securityLevel);
+      assertValidity(input.validFrom, input.validUntil);
+      const issuer = assertNotBlank(input.issuer, 'issuer', 100);
+      return prisma.$transaction(async (tx) => {
+        const trajectory = await tx.trajectory.findUnique({ where: { id: input.trajectoryId } });
+        if (!trajectory) throw notFound('Trajectory', input.trajectoryId);
+        if (trajectory.status === 'CLOSED') throw domainError('INVALID_TRANSITION', 'No indications can be issued in a closed trajectory.');
+        await tx.indication.updateMany({ where: { trajectoryId: trajectory.id, status: 'ISSUED' }, data: { status: 'SUPERSEDED' } });
+        const indication = await tx.indication.create({
+          data: {
+            id: randomUUID(), trajectoryId: trajectory.id, issuer, careType: input.careType, securityLevel: input.securityLevel,
+            intensity: input.intensity, validFrom: input.validFrom, validUntil: input.validUntil, status: 'ISSUED', issuedOn: new Date(),
+          },
+        });
+        // A new indication sets the care the trajectory continues with.
+        await tx.trajectory.update({ where: { id: trajectory.id }, data: { currentCareType: input.careType, currentSecurityLevel: input.securityLevel } });
+        return indication;
+      });
+    },
+
+    withdrawIndication: async (_, { indicationId, reason }, { prisma }) => {
+      const statusReason = assertNotBlank(reason, 'reason');
+      return prisma.$transaction(async (tx) => {
+        const indication = await tx.indication.findUnique({ where: { id: indicationId } });
+        if (!indication) throw notFound('Indication', indicationId);
+        if (indication.status !== 'ISSUED' && indication.status !== 'DRAFT') {
+          throw domainError('INVALID_TRANSITION', `An indication that is ${indication.status} cannot be withdrawn.`, { status: indication.status });
+        }
+        return tx.indication.update({ where: { id: indicationId }, data: { status: 'WITHDRAWN', statusReason } });
+      });
+    },
+
+    issueTrajectoryIndication: async (_, { input }, { prisma }) => {
+      assertPhases(input.phases);
+      const issuer = assertNotBlank(input.issuer, 'issuer', 100);
+      return prisma.$transaction(async (tx) => {
+        const trajectory = await tx.trajectory.findUnique({ where: { id: input.trajectoryId } });
+        if (!trajectory) throw notFound('Trajectory', input.trajectoryId);
+        if (trajectory.status === 'CLOSED') throw domainError('INVALID_TRANSITION', 'A closed trajectory cannot get a trajectory indication.');
+        const first = { ordinal: 1, ...input.phases[0]! };
+        if (!fitsPhase(first, trajectory.currentCareType, trajectory.currentSecurityLevel)) {
+          throw badInput('The current care type and security level must fit the first phase.', 'phases[0]');
+        }
+        const existing = await tx.trajectoryIndication.findUnique({ where: { trajectoryId: trajectory.id } });
+        if (existing) {
+          await tx.trajectoryPhase.deleteMany({ where: { trajectoryIndicationId: existing.id } });
+          await tx.trajectoryIndication.delete({ where: { id: existing.id } });
+        }
+        await tx.trajectoryIndication.create({
+          data: {
+            id: randomUUID(), trajectoryId: trajectory.id, issuer, issuedOn: input.issuedOn,
+            phases: { create: input.phases.map((phase, i) => ({ id: randomUUID(), ordinal: i + 1, name: phase.name, minSecurityLevel: phase.minSecurityLevel, maxSecurityLevel: phase.maxSecurityLevel, careTypes: phase.careTypes })) },
+          },
+        });
+        return tx.trajectory.update({ where: { id: trajectory.id }, data: { currentPhase: 1 } });
+      });
+    },
+
+    advanceTrajectoryPhase: (_, { trajectoryId }, { prisma }) =>
+      prisma.$transaction(async (tx) => {
+        const trajectory = await tx.trajectory.findUnique({ where: { id: trajectoryId }, include: { trajectoryIndication: { include: { phases: true } } } });
+        if (!trajectory) throw notFound('Trajectory', trajectoryId);
+        const next = trajectory.trajectoryIndication?.phases.find((phase) => phase.ordinal === trajectory.currentPhase + 1);
+        if (!next) throw domainError('INVALID_TRANSITION', 'This trajectory has no next phase.');
+        if (!fitsPhase(next, trajectory.currentCareType, trajectory.currentSecurityLevel)) {
+          throw domainError('REINDICATION_REQUIRED', `The current care does not fit phase ${next.ordinal}; scale within the current phase first or re-indicate.`, { phase: next.ordinal });
+        }
+        const { trajectoryIndication: _, ...updated } = await tx.trajectory.update({ where: { id: trajectoryId }, data: { currentPhase: next.ordinal }, include: { trajectoryIndication: true } });
+        return updated;
+      }),
+
+    recordScalingDecision: async (_, { input }, { prisma, actor }) => {
+      const decidedBy = requireActor(actor);
+      const reason = assertNotBlank(input.reason, 'reason');
+      return prisma.$transaction(async (tx) => {
+        const trajectory = await tx.trajectory.findUnique({ where: { id: input.trajectoryId }, include: { trajectoryIndication: { include: { phases: true } } } });
+        if (!trajectory) throw notFound('Trajectory', input.trajectoryId);
+        if (trajectory.status === 'CLOSED') throw domainError('INVALID_TRANSITION', 'Care in a closed trajectory cannot be scaled.');
+        const phase = trajectory.trajectoryIndication?.phases.find((p) => p.ordinal === trajectory.currentPhase) ?? null;
+        assertScalingWithinBounds(phase, input.careType, input.securityLevel);
+        const decision = await tx.scalingDecision.create({
+          data: {
+            id: randomUUID(), trajectoryId: trajectory.id, phase: trajectory.currentPhase,
+            fromCareType: trajectory.currentCareType, fromSecurityLevel: trajectory.currentSecurityLevel,
+            toCareType: input.careType, toSecurityLevel: input.securityLevel, reason,
+            decidedBy: decidedBy.userId, decidedByOrganisation: decidedBy.organisationId,
+          },
+        });
+        await tx.trajectory.update({ where: { id: trajectory.id }, data: { currentCareType: input.careType, currentSecurityLevel: input.securityLevel } });
+        return decision;
+      });
+    },
+  },
+};
