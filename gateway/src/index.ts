@@ -1,0 +1,2 @@
+export { loadGatewayConfig, type GatewayConfig } from './config.js';
+export { startGateway, type RunningGateway } from './server.js';

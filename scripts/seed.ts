@@ -1,0 +1,38 @@
+/**
+ * `npm run seed -- --patients N [--seed S]`: regenerates every subgraph's database with N
+ * synthetic patients (stop `npm start` first: an embedded database has one owner at a time).
+ * Uses the same database configuration as `npm start` (<SUBGRAPH>_DATABASE_URL / _DATA_DIR).
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_SEED } from '@ketengraph/seed-data';
+import { loadSubgraphConfig, openSubgraphDatabase, type SubgraphModule } from '@ketengraph/service-kit';
+import { SUBGRAPHS } from '../schema/subgraphs.js';
+
+const { values } = parseArgs({ options: { patients: { type: 'string', default: '2000' }, seed: { type: 'string', default: String(DEFAULT_SEED) } } });
+const patients = Number(values.patients);
+const seed = Number(values.seed);
+if (!Number.isInteger(patients) || patients < 1 || patients > 90_000) throw new Error('--patients must be 1..90000');
+
+const modules: Record<string, () => Promise<SubgraphModule<never, never>>> = {
+  indicatiestelling: async () => (await import('@ketengraph/indicatiestelling')).indicatiestelling as never,
+  plaatsing: async () => (await import('@ketengraph/plaatsing')).plaatsing as never,
+  'forensisch-cv': async () => (await import('@ketengraph/forensisch-cv')).forensischCv as never,
+  kwaliteit: async () => (await import('@ketengraph/kwaliteit')).kwaliteit as never,
+};
+
+for (const { name, port } of SUBGRAPHS) {
+  const started = Date.now();
+  const module = await modules[name]!();
+  const prefix = name.toUpperCase().replaceAll('-', '_');
+  const config = loadSubgraphConfig(name, port, {
+    DATABASE_URL: process.env[`${prefix}_DATABASE_URL`],
+    ...(process.env[`${prefix}_DATA_DIR`] ? { DATA_DIR: process.env[`${prefix}_DATA_DIR`] } : {}),
+  });
+  const { db, prisma } = await openSubgraphDatabase(module, config);
+  const tables = await db.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_ketengraph_migrations'`);
+  if (tables.length) await db.exec(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
+  await module.seed(prisma, { seed, patients });
+  await (prisma as { $disconnect(): Promise<void> }).$disconnect();
+  await db.close();
+  console.log(`${name}: seeded ${patients} patients in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
