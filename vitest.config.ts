@@ -1,6 +1,14 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CJS (main) and ESM (module). Node and the Apollo packages load the CJS
+    // build; without this alias Vite would hand our sources the ESM build, two GraphQLError
+    // classes would exist, and the kit's error masking would turn every refusal into
+    // INTERNAL_SERVER_ERROR in tests only.
+    alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }],
+  },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'gateway/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,

@@ -82,7 +82,7 @@ try {
 
   // 4. Random patients (fixed sample so both gateways get the same request stream).
   const ids = await samplePatientIds(urls.indicatiestelling!, 500);
-  const bodies = ids.map((id) => JSON.stringify({ query, variables: { id } }));
+  const bodies = ids.map((id) => JSON.stringify({ query, operationName: 'PatientTrajectory', variables: { id } }));
   const sample = JSON.parse(await post(targets[0]!.url, bodies[0]!)) as { errors?: unknown[] };
   if (sample.errors) throw new Error(`The trajectory query fails: ${JSON.stringify(sample.errors).slice(0, 500)}`);
 

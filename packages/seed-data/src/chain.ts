@@ -213,6 +213,20 @@ export function providersByOffer(providers: SeedProvider[]): Map<string, SeedPro
   return map;
 }
 
+/**
+ * The drawn level moved to the nearest level within the bounds at which some provider offers the
+ * care type (lower first). Phase bounds hold for all care types of the phase, but no provider
+ * offers, say, VERBLIJF at level 3 or AMBULANT at level 2. Consumes no randomness, so ids stay.
+ */
+function offeredLevel(byOffer: Map<string, SeedProvider[]>, careType: CareType, drawn: number, min: number, max: number): number {
+  for (let distance = 0; distance <= max - min; distance++) {
+    for (const level of [drawn - distance, drawn + distance]) {
+      if (level >= min && level <= max && byOffer.has(`${careType}:${level}`)) return level;
+    }
+  }
+  return drawn;
+}
+
 const PHASE_TEMPLATES: Record<LegalTitle, SeedPhase[]> = {
   TBS_DWANGVERPLEGING: [
     { ordinal: 1, name: 'Klinische behandeling', minSecurityLevel: 4, maxSecurityLevel: 5, careTypes: ['KLINISCH'] },
@@ -273,7 +287,7 @@ export function generatePatient(seed: number, index: number, providers: SeedProv
     const currentPhase = isLast ? rng.int(1, phases.length) : phases.length;
     const phase = phases[currentPhase - 1]!;
     const currentCareType = rng.pick(phase.careTypes);
-    const currentSecurityLevel = rng.int(phase.minSecurityLevel, phase.maxSecurityLevel);
+    const currentSecurityLevel = offeredLevel(byOffer, currentCareType, rng.int(phase.minSecurityLevel, phase.maxSecurityLevel), phase.minSecurityLevel, phase.maxSecurityLevel);
     const issuer = rng.pick(INDICATION_ISSUERS);
 
     const indications: SeedIndication[] = [];
@@ -305,7 +319,7 @@ export function generatePatient(seed: number, index: number, providers: SeedProv
       const current = p === placementCount - 1;
       const ending: PlacementStatus = !isLast ? 'ENDED' : current ? PLACEMENT_ENDINGS[(index + t) % PLACEMENT_ENDINGS.length]! : rng.pick(['ENDED', 'DECLINED', 'WITHDRAWN'] as const);
       const careType = current ? currentCareType : rng.pick(phases[0]!.careTypes);
-      const securityLevel = current ? currentSecurityLevel : rng.int(phases[0]!.minSecurityLevel, phases[0]!.maxSecurityLevel);
+      const securityLevel = current ? currentSecurityLevel : offeredLevel(byOffer, careType, rng.int(phases[0]!.minSecurityLevel, phases[0]!.maxSecurityLevel), phases[0]!.minSecurityLevel, phases[0]!.maxSecurityLevel);
       const candidates = byOffer.get(`${careType}:${securityLevel}`) ?? providers;
       const provider = rng.pick(candidates);
       const steps: SeedPlacementStep[] = [];

@@ -1,22 +1,31 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+// An explicit offset is required: `new Date()` alone also accepts "1" or "March 7", and reads a
+// time without zone in the server's local time zone.
+const DATE_TIME_PATTERN = /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** `new Date` rolls 2026-02-30 over into March; a calendar date must exist as written. */
+function isCalendarDate(value: string): boolean {
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
 
 function parseDate(value: unknown): Date {
   if (typeof value !== 'string' || !DATE_PATTERN.test(value)) {
     throw new GraphQLError('A Date is written as YYYY-MM-DD.', { extensions: { code: 'BAD_USER_INPUT' } });
   }
-  const date = new Date(`${value}T00:00:00Z`);
-  if (Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+  if (!isCalendarDate(value)) {
     throw new GraphQLError('That Date does not exist in the calendar.', { extensions: { code: 'BAD_USER_INPUT' } });
   }
-  return date;
+  return new Date(`${value}T00:00:00Z`);
 }
 
 function parseDateTime(value: unknown): Date {
-  const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) {
-    throw new GraphQLError('A DateTime is written in ISO 8601, e.g. 2026-11-22T09:30:00Z.', { extensions: { code: 'BAD_USER_INPUT' } });
+  const match = typeof value === 'string' ? DATE_TIME_PATTERN.exec(value) : null;
+  const date = match ? new Date(match[0]) : new Date(NaN);
+  if (!match || Number.isNaN(date.getTime()) || !isCalendarDate(match[1]!)) {
+    throw new GraphQLError('A DateTime is written in ISO 8601 with a time zone, e.g. 2026-11-22T09:30:00Z.', { extensions: { code: 'BAD_USER_INPUT' } });
   }
   return date;
 }

@@ -1,5 +1,8 @@
 import { byIdLoader, groupLoader } from '@ketengraph/service-kit';
-import type { PrismaClient, TrajectoryPhase } from './generated/prisma/client.js';
+import type { PrismaClient, TrajectoryIndication, TrajectoryPhase } from './generated/prisma/client.js';
+
+/** A trajectory indication always travels with its phases, loaded in the same batch. */
+export type TrajectoryIndicationWithPhases = TrajectoryIndication & { phases: TrajectoryPhase[] };
 
 /** One set per request: every entity reference and list field resolves through these. */
 export function createLoaders(prisma: PrismaClient) {

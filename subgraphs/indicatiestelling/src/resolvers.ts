@@ -74,8 +74,8 @@ export const resolvers: Resolvers = {
   },
 
   TrajectoryIndication: {
-    phases: async (indication, _, { prisma }) =>
-      'phases' in indication ? (indication.phases as never) : prisma.trajectoryPhase.findMany({ where: { trajectoryIndicationId: indication.id }, orderBy: { ordinal: 'asc' } }),
+    // Preloaded by the loader (include); the mapper type makes every other path supply them too.
+    phases: (indication) => indication.phases,
   },
 
   Indication: {
@@ -194,13 +194,13 @@ export const resolvers: Resolvers = {
       prisma.$transaction(async (tx) => {
         const trajectory = await tx.trajectory.findUnique({ where: { id: trajectoryId }, include: { trajectoryIndication: { include: { phases: true } } } });
         if (!trajectory) throw notFound('Trajectory', trajectoryId);
+        if (trajectory.status === 'CLOSED') throw domainError('INVALID_TRANSITION', 'A closed trajectory has no next phase.');
         const next = trajectory.trajectoryIndication?.phases.find((phase) => phase.ordinal === trajectory.currentPhase + 1);
         if (!next) throw domainError('INVALID_TRANSITION', 'This trajectory has no next phase.');
         if (!fitsPhase(next, trajectory.currentCareType, trajectory.currentSecurityLevel)) {
           throw domainError('REINDICATION_REQUIRED', `The current care does not fit phase ${next.ordinal}; scale within the current phase first or re-indicate.`, { phase: next.ordinal });
         }
-        const { trajectoryIndication: _, ...updated } = await tx.trajectory.update({ where: { id: trajectoryId }, data: { currentPhase: next.ordinal }, include: { trajectoryIndication: true } });
-        return updated;
+        return tx.trajectory.update({ where: { id: trajectoryId }, data: { currentPhase: next.ordinal } });
       }),
 
     recordScalingDecision: async (_, { input }, { prisma, actor }) => {

@@ -1,0 +1,7 @@
+import type { SubgraphRequestContext } from '@ketengraph/service-kit';
+import type { PrismaClient } from './generated/prisma/client.js';
+import type { Loaders } from './loaders.js';
+
+export interface Context extends SubgraphRequestContext<PrismaClient> {
+  loaders: Loaders;
+}

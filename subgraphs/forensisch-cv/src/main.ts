@@ -1,0 +1,4 @@
+import { runSubgraphProcess } from '@ketengraph/service-kit';
+import { forensischCv } from './subgraph.js';
+
+await runSubgraphProcess(forensischCv);

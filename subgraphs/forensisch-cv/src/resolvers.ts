@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import { connectionFromList, DateScalar, DateTimeScalar, domainError, notFound, requireActor, type Actor, type PageArgs } from '@ketengraph/service-kit';
+import type { Context } from './context.js';
+import {
+  CvDetailsError,
+  fromDateString,
+  nextVersionFor,
+  parseDetails,
+  validateCommon,
+  validateDiagnosis,
+  validateIncident,
+  validateLeave,
+  validateOffence,
+  validateRiskAssessment,
+  validateTreatment,
+  type CvEntryKind,
+  type DetailsByKind,
+  type ValidCommon,
+} from './domain/entries.js';
+import { Prisma, type CvEntry } from './generated/prisma/client.js';
+import type { Resolvers } from './generated/resolvers.js';
+import { currentOf } from './loaders.js';
+
+const byId = (row: { id: string }) => row.id;
+
+const TYPENAMES = {
+  OFFENCE: 'OffenceEntry',
+  DIAGNOSIS: 'DiagnosisEntry',
+  RISK_ASSESSMENT: 'RiskAssessmentEntry',
+  INCIDENT: 'IncidentEntry',
+  LEAVE: 'LeaveEntry',
+  TREATMENT: 'TreatmentEntry',
+} as const satisfies Record<CvEntryKind, string>;
+
+const parsed = new WeakMap<CvEntry, unknown>();
+
+/** The row's details, checked against its kind once per row. */
+function details<K extends CvEntryKind>(row: CvEntry, kind: K): DetailsByKind[K] {
+  if (row.kind !== kind) throw new CvDetailsError(`A ${row.kind} entry was resolved as ${kind}.`);
+  let value = parsed.get(row) as DetailsByKind[K] | undefined;
+  if (!value) {
+    value = parseDetails(kind, row.details);
+    parsed.set(row, value);
+  }
+  return value;
+}
+
+/** Fields every entry type resolves the same way; the rest map straight from the row. */
+const entryFields = {
+  author: (row: CvEntry) => ({ userId: row.authorId, organisationId: row.authorOrganisationId }),
+  isCurrent: async (row: CvEntry, _: unknown, { loaders }: Context) => {
+    const versions = await loaders.versionsByEntry.load(row.entryId);
+    return versions[versions.length - 1]?.version === row.version;
+  },
+  supersedes: async (row: CvEntry, _: unknown, { loaders }: Context) =>
+    row.supersedesId ? ((await loaders.versionsByEntry.load(row.entryId)).find((version) => version.id === row.supersedesId) ?? null) : null,
+  versions: (row: CvEntry, _: unknown, { loaders }: Context) => loaders.versionsByEntry.load(row.entryId),
+};
+
+function kindConnection(kind: CvEntryKind) {
+  return async (cv: { patientId: string }, args: PageArgs, { loaders }: Context) =>
+    connectionFromList(currentOf(await loaders.entriesByPatient.load(cv.patientId)).filter((row) => row.kind === kind), args, byId);
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+/**
+ * Appends one row: a new entry (version 1), or with `corrects` the next version of that entry.
+ * Concurrent corrections of one version both pass the check only on PostgreSQL's read committed;
+ * UNIQUE(entryId, version) then refuses the second insert, reported the same way as the check.
+ */
+async function record<K extends CvEntryKind>(prisma: Context['prisma'], author: Actor, kind: K, common: ValidCommon, entryDetails: DetailsByKind[K]): Promise<CvEntry> {
+  try {
+    return await prisma.$transaction(async (tx) => {
+      let entryId: string = randomUUID();
+      let version = 1;
+      let supersedesId: string | null = null;
+      if (common.corrects) {
+        const target = await tx.cvEntry.findUnique({ where: { id: common.corrects } });
+        if (!target) throw notFound('CvEntry', common.corrects);
+        const latest = await tx.cvEntry.findFirst({ where: { entryId: target.entryId }, orderBy: { version: 'desc' }, select: { version: true } });
+        version = nextVersionFor(target, { kind, patientId: common.patientId }, latest?.version ?? target.version);
+        entryId = target.entryId;
+        supersedesId = target.id;
+      }
+      return tx.cvEntry.create({
+        data: {
+          id: randomUUID(), patientId: common.patientId, entryId, version, kind, occurredOn: common.occurredOn, recordedAt: new Date(),
+          authorId: author.userId, authorOrganisationId: author.organisationId, details: entryDetails, supersedesId,
+        },
+      });
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw domainError('INVALID_TRANSITION', 'This version of the entry was corrected by someone else at the same time; correct the current version.');
+    }
+    throw error;
+  }
+}
+
+export const resolvers: Resolvers = {
+  Date: DateScalar,
+  DateTime: DateTimeScalar,
+
+  Patient: {
+    // The patient register is indicatiestelling's; a CV exists (possibly empty) for any patient id.
+    __resolveReference: (reference) => ({ id: reference.id }),
+    forensicCv: (patient) => ({ patientId: patient.id }),
+  },
+
+  ForensicCv: {
+    patientId: (cv) => cv.patientId,
+    entries: async (cv, args, { loaders }) => {
+      const all = await loaders.entriesByPatient.load(cv.patientId);
+      const rows = args.includeSuperseded ? all : currentOf(all);
+      const kinds = args.kinds?.length ? new Set(args.kinds) : null;
+      return connectionFromList(kinds ? rows.filter((row) => kinds.has(row.kind)) : rows, args, byId);
+    },
+    offences: kindConnection('OFFENCE'),
+    diagnoses: kindConnection('DIAGNOSIS'),
+    riskAssessments: kindConnection('RISK_ASSESSMENT'),
+    incidents: kindConnection('INCIDENT'),
+    leaves: kindConnection('LEAVE'),
+    treatments: kindConnection('TREATMENT'),
+    lastUpdatedAt: async (cv, _, { loaders }) => {
+      const rows = await loaders.entriesByPatient.load(cv.patientId);
+      return rows.length ? new Date(Math.max(...rows.map((row) => row.recordedAt.getTime()))) : null;
+    },
+  },
+
+  CvEntry: {
+    __resolveType: (row) => TYPENAMES[row.kind],
+  },
+
+  OffenceEntry: {
+    ...entryFields,
+    offenceType: (row) => details(row, 'OFFENCE').offenceType,
+    article: (row) => details(row, 'OFFENCE').article,
+    committedOn: (row) => fromDateString(details(row, 'OFFENCE').committedOn),
+    description: (row) => details(row, 'OFFENCE').description,
+  },
+
+  DiagnosisEntry: {
+    ...entryFields,
+    classification: (row) => details(row, 'DIAGNOSIS').classification,
+    description: (row) => details(row, 'DIAGNOSIS').description,
+  },
+
+  RiskAssessmentEntry: {
+    ...entryFields,
+    instrument: (row) => details(row, 'RISK_ASSESSMENT').instrument,
+    outcomeLevel: (row) => details(row, 'RISK_ASSESSMENT').outcomeLevel,
+    riskFactors: (row) => details(row, 'RISK_ASSESSMENT').riskFactors,
+    protectiveFactors: (row) => details(row, 'RISK_ASSESSMENT').protectiveFactors,
+  },
+
+  IncidentEntry: {
+    ...entryFields,
+    incidentType: (row) => details(row, 'INCIDENT').incidentType,
+    severity: (row) => details(row, 'INCIDENT').severity,
+    description: (row) => details(row, 'INCIDENT').description,
+  },
+
+  LeaveEntry: {
+    ...entryFields,
+    leaveType: (row) => details(row, 'LEAVE').leaveType,
+    startsOn: (row) => row.occurredOn,
+    endsOn: (row) => fromDateString(details(row, 'LEAVE').endsOn),
+    outcome: (row) => details(row, 'LEAVE').outcome,
+  },
+
+  TreatmentEntry: {
+    ...entryFields,
+    treatmentType: (row) => details(row, 'TREATMENT').treatmentType,
+    startsOn: (row) => row.occurredOn,
+    endsOn: (row) => {
+      const endsOn = details(row, 'TREATMENT').endsOn;
+      return endsOn ? fromDateString(endsOn) : null;
+    },
+    summary: (row) => details(row, 'TREATMENT').summary,
+  },
+
+  // The actor is required before the input is looked at, so an anonymous call learns nothing.
+  Mutation: {
+    recordOffence: (_, { input }, { prisma, actor }) => {
+      const author = requireActor(actor);
+      const today = new Date();
+      return record(prisma, author, 'OFFENCE', validateCommon(input, today), validateOffence(input, today));
+    },
+    recordDiagnosis: (_, { input }, { prisma, actor }) => {
+      const author = requireActor(actor);
+      return record(prisma, author, 'DIAGNOSIS', validateCommon(input, new Date()), validateDiagnosis(input));
+    },
+    recordRiskAssessment: (_, { input }, { prisma, actor }) => {
+      const author = requireActor(actor);
+      return record(prisma, author, 'RISK_ASSESSMENT', validateCommon(input, new Date()), validateRiskAssessment(input));
+    },
+    recordIncident: (_, { input }, { prisma, actor }) => {
+      const author = requireActor(actor);
+      return record(prisma, author, 'INCIDENT', validateCommon(input, new Date()), validateIncident(input));
+    },
+    recordLeave: (_, { input }, { prisma, actor }) => {
+      const author = requireActor(actor);
+      const today = new Date();
+      return record(prisma, author, 'LEAVE', validateCommon(input, today), validateLeave(input, today));
+    },
+    recordTreatment: (_, { input }, { prisma, actor }) => {
+      const author = requireActor(actor);
+      const today = new Date();
+      return record(prisma, author, 'TREATMENT', validateCommon(input, today), validateTreatment(input, today));
+    },
+  },
+};

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { QUALITY_PILLARS } from '@ketengraph/seed-data';
+import {
+  badInput,
+  connectionFromKeyset,
+  connectionFromList,
+  DateScalar,
+  decodeCursor,
+  domainError,
+  pageSize,
+  requireActor,
+} from '@ketengraph/service-kit';
+import { startOfUtcDay } from './domain/common.js';
+import { assertHandover, handoverCompleteness, summariseHandovers } from './domain/handover.js';
+import { assertQualityReport, isSubmittedOnTime, onTimeShare, pillarByNumber, reportDueOn, summarisePillars } from './domain/quality.js';
+import { Prisma } from './generated/prisma/client.js';
+import type { Resolvers } from './generated/resolvers.js';
+
+const byId = (row: { id: string }) => row.id;
+
+/** The unique index is what makes a duplicate report impossible, also when two arrive at once. */
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+export const resolvers: Resolvers = {
+  Date: DateScalar,
+
+  Query: {
+    qualityPillars: () => [...QUALITY_PILLARS],
+    qualityReport: (_, { id }, { loaders }) => loaders.qualityReport.load(id),
+    qualityReports: async (_, args, { prisma }) => {
+      const size = pageSize(args);
+      const after = args.after ? decodeCursor(args.after) : null;
+      const [rows, totalCount] = await Promise.all([
+        prisma.qualityReport.findMany({ where: { year: args.year, ...(after ? { id: { gt: after } } : {}) }, orderBy: { id: 'asc' }, take: size + 1 }),
+        prisma.qualityReport.count({ where: { year: args.year } }),
+      ]);
+      return connectionFromKeyset(rows, size, byId, totalCount, after !== null);
+    },
+    qualityOverview: async (_, { year }, { prisma }) => {
+      // Counted and grouped in the database, in one snapshot; no report rows are loaded.
+      const grouped = prisma.pillarScore.groupBy({ by: ['pillar', 'maturity'], where: { report: { year } }, _count: { _all: true } });
+      const [reportCount, onTimeCount, groups] = await prisma.$transaction([
+        prisma.qualityReport.count({ where: { year } }),
+        prisma.qualityReport.count({ where: { year, submittedOn: { lte: reportDueOn(year) } } }),
+        grouped,
+      ]);
+      return {
+        year,
+        reportCount,
+        onTimeShare: onTimeShare(reportCount, onTimeCount),
+        pillars: summarisePillars(groups.map((g) => ({ pillar: g.pillar, maturity: g.maturity, count: g._count._all }))),
+      };
+    },
+  },
+
+  Provider: {
+    __resolveReference: (reference) => ({ id: reference.id }),
+    qualityReports: async (provider, args, { loaders }) => connectionFromList(await loaders.qualityReportsByProvider.load(provider.id), args, byId),
+    latestQualityReport: async (provider, _, { loaders }) => (await loaders.qualityReportsByProvider.load(provider.id))[0] ?? null,
+  },
+
+  QualityReport: {
+    provider: (report) => ({ id: report.providerId }),
+    dueOn: (report) => reportDueOn(report.year),
+    submittedOnTime: (report) => isSubmittedOnTime(report.year, report.submittedOn),
+    pillarScores: (report, _, { loaders }) => loaders.pillarScoresByReport.load(report.id),
+    indicators: (report, _, { loaders }) => loaders.indicatorsByReport.load(report.id),
+  },
+
+  PillarScore: {
+    pillar: (score) => pillarByNumber(score.pillar),
+  },
+
+  Trajectory: {
+    __resolveReference: (reference) => ({ id: reference.id }),
+    handovers: async (trajectory, args, { loaders }) => connectionFromList(await loaders.handoversByTrajectory.load(trajectory.id), args, byId),
+    handoverQuality: async (trajectory, _, { loaders }) =>
+      summariseHandovers((await loaders.handoversByTrajectory.load(trajectory.id)).map((handover) => handover.items)),
+  },
+
+  Handover: {
+    trajectory: (handover) => ({ id: handover.trajectoryId }),
+    fromProvider: (handover) => (handover.fromProviderId ? { id: handover.fromProviderId } : null),
+    toProvider: (handover) => ({ id: handover.toProviderId }),
+    items: (handover) => handoverCompleteness(handover.items).present,
+    missingItems: (handover) => handoverCompleteness(handover.items).missing,
+    completeness: (handover) => handoverCompleteness(handover.items).completeness,
+  },
+
+  Mutation: {
+    submitQualityReport: async (_, { input }, { prisma, actor }) => {
+      const submittedBy = requireActor(actor);
+      const report = assertQualityReport(input);
+      const id = randomUUID();
+      try {
+        return await prisma.$transaction((tx) =>
+          tx.qualityReport.create({
+            data: {
+              id, providerId: report.providerId, year: report.year, submittedOn: startOfUtcDay(new Date()),
+              forensicPatientCount: report.forensicPatientCount, djiFundedShare: report.djiFundedShare,
+              submittedBy: submittedBy.userId, submittedByOrganisation: submittedBy.organisationId,
+              pillarScores: { createMany: { data: report.pillarScores.map((score) => ({ id: `${id}:${score.pillar}`, ...score })) } },
+              indicators: { createMany: { data: report.indicators.map((indicator) => ({ id: randomUUID(), ...indicator })) } },
+            },
+          }),
+        );
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw domainError('ALREADY_EXISTS', `This provider already has a quality report over ${report.year}.`, { field: 'year', year: report.year });
+        }
+        throw error;
+      }
+    },
+
+    recordHandover: async (_, { input }, { prisma, actor }) => {
+      const recordedBy = requireActor(actor);
+      const handover = assertHandover(input);
+      return prisma.$transaction(async (tx) => {
+        // The trajectory lives in another subgraph; its earlier handovers at least tell whose it is.
+        const otherPatient = await tx.handover.findFirst({
+          where: { trajectoryId: handover.trajectoryId, patientId: { not: handover.patientId } },
+          select: { id: true },
+        });
+        if (otherPatient) throw badInput('patientId does not match the patient of the earlier handovers in this trajectory.', 'patientId');
+        return tx.handover.create({
+          data: { id: randomUUID(), ...handover, recordedBy: recordedBy.userId, recordedByOrganisation: recordedBy.organisationId },
+        });
+      });
+    },
+  },
+};

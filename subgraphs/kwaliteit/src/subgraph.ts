@@ -1,0 +1,19 @@
+import { fileURLToPath } from 'node:url';
+import type { SubgraphModule } from '@ketengraph/service-kit';
+import type { Context } from './context.js';
+import { PrismaClient } from './generated/prisma/client.js';
+import { createLoaders } from './loaders.js';
+import { resolvers } from './resolvers.js';
+import { seed } from './seed.js';
+
+/** kwaliteit: quality reports against the Kwaliteitskader FZ and completeness of warm handovers. */
+export const kwaliteit: SubgraphModule<PrismaClient, Context> = {
+  name: 'kwaliteit',
+  defaultPort: 4004,
+  root: fileURLToPath(new URL('..', import.meta.url)),
+  resolvers: resolvers as SubgraphModule<PrismaClient, Context>['resolvers'],
+  createPrisma: (adapter) => new PrismaClient({ adapter }),
+  createContext: (base) => ({ ...base, loaders: createLoaders(base.prisma) }),
+  isEmpty: async (prisma) => (await prisma.qualityReport.count()) === 0 && (await prisma.handover.count()) === 0,
+  seed,
+};

@@ -1,0 +1,9 @@
+import type { SubgraphRequestContext } from '@ketengraph/service-kit';
+import type { PrismaClient } from './generated/prisma/client.js';
+import type { IndicationSource } from './indications.js';
+import type { Loaders } from './loaders.js';
+
+export interface Context extends SubgraphRequestContext<PrismaClient> {
+  loaders: Loaders;
+  indications: IndicationSource;
+}

@@ -1,0 +1,83 @@
+import { byIdLoader, connectionFromKeyset, groupLoader, type Connection } from '@ketengraph/service-kit';
+import DataLoader from 'dataloader';
+import type { Placement, PlacementStatus, PrismaClient } from './generated/prisma/client.js';
+
+export interface ProviderPlacementsKey {
+  providerId: string;
+  status: PlacementStatus | null;
+  size: number;
+  after: string | null;
+}
+
+/** One set per request: every entity reference and list field resolves through these. */
+export function createLoaders(prisma: PrismaClient) {
+  return {
+    provider: byIdLoader((ids) => prisma.provider.findMany({ where: { id: { in: [...ids] } } })),
+    placement: byIdLoader((ids) => prisma.placement.findMany({ where: { id: { in: [...ids] } } })),
+    capacityByProvider: groupLoader(
+      (ids) => prisma.providerCapacity.findMany({ where: { providerId: { in: [...ids] } }, orderBy: [{ providerId: 'asc' }, { careType: 'asc' }, { securityLevel: 'asc' }] }),
+      (row) => row.providerId,
+    ),
+    placementsByPatient: groupLoader(
+      (ids) => prisma.placement.findMany({ where: { patientId: { in: [...ids] } }, orderBy: [{ requestedAt: 'desc' }, { id: 'asc' }] }),
+      (row) => row.patientId,
+    ),
+    placementsByTrajectory: groupLoader(
+      (ids) => prisma.placement.findMany({ where: { trajectoryId: { in: [...ids] } }, orderBy: [{ requestedAt: 'desc' }, { id: 'asc' }] }),
+      (row) => row.trajectoryId,
+    ),
+    transferredTo: groupLoader(
+      (ids) => prisma.placement.findMany({ where: { transferredFromId: { in: [...ids] } } }),
+      (row) => row.transferredFromId!,
+    ),
+    historyByPlacement: groupLoader(
+      (ids) => prisma.placementEvent.findMany({ where: { placementId: { in: [...ids] } }, orderBy: [{ placementId: 'asc' }, { sequence: 'asc' }] }),
+      (row) => row.placementId,
+    ),
+    providerPlacements: providerPlacementsLoader(prisma),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+/**
+ * A provider's placements can run into the hundreds, so they are paged in SQL (keyset by id, per
+ * provider) rather than loaded whole. Keys asking the same page of different providers share one
+ * statement, which carries the per-provider count too.
+ */
+function providerPlacementsLoader(prisma: PrismaClient): DataLoader<ProviderPlacementsKey, Connection<Placement>, string> {
+  return new DataLoader(
+    async (keys) => {
+      const groups = new Map<string, ProviderPlacementsKey[]>();
+      for (const key of keys) {
+        const page = JSON.stringify([key.status, key.size, key.after]);
+        groups.set(page, [...(groups.get(page) ?? []), key]);
+      }
+      const results = new Map<string, Connection<Placement>>();
+      await Promise.all(
+        [...groups.values()].map(async (group) => {
+          const { status, size, after } = group[0]!;
+          const rows = await prisma.provider.findMany({
+            where: { id: { in: group.map((key) => key.providerId) } },
+            select: {
+              id: true,
+              placements: { where: { ...(status ? { status } : {}), ...(after ? { id: { gt: after } } : {}) }, orderBy: { id: 'asc' }, take: size + 1 },
+              _count: { select: { placements: status ? { where: { status } } : true } },
+            },
+          });
+          const byProvider = new Map(rows.map((row) => [row.id, row]));
+          for (const key of group) {
+            const row = byProvider.get(key.providerId);
+            results.set(cacheKey(key), connectionFromKeyset(row?.placements ?? [], size, (p) => p.id, row?._count.placements ?? 0, after !== null));
+          }
+        }),
+      );
+      return keys.map((key) => results.get(cacheKey(key))!);
+    },
+    { cacheKeyFn: cacheKey },
+  );
+}
+
+function cacheKey(key: ProviderPlacementsKey): string {
+  return JSON.stringify([key.providerId, key.status, key.size, key.after]);
+}

@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import {
+  badInput,
+  connectionFromKeyset,
+  connectionFromList,
+  DateScalar,
+  DateTimeScalar,
+  decodeCursor,
+  encodeActor,
+  notFound,
+  pageSize,
+  requireActor,
+} from '@ketengraph/service-kit';
+import { INITIAL_STATUS } from './domain/lifecycle.js';
+import { admissionWindow, assertEffectiveDate, assertPlacementFits, assertReason, assertSecurityLevel, dayNumber, waitingDays, waitingTimeStatistics } from './domain/rules.js';
+import { Prisma } from './generated/prisma/client.js';
+import type { CapacitySummary, ProviderFilter, Resolvers } from './generated/resolvers.js';
+import { applyStep, assertOffers, claimPlace, recordEvent } from './placements.js';
+
+const byId = (row: { id: string }) => row.id;
+
+export const resolvers: Resolvers = {
+  Date: DateScalar,
+  DateTime: DateTimeScalar,
+
+  Query: {
+    provider: (_, { id }, { loaders }) => loaders.provider.load(id),
+    providers: async (_, { filter, ...args }, { prisma }) => {
+      const size = pageSize(args);
+      const after = args.after ? decodeCursor(args.after) : null;
+      const where = providerWhere(filter ?? {}, prisma.providerCapacity.fields.totalPlaces);
+      const [rows, totalCount] = await Promise.all([
+        prisma.provider.findMany({ where: after ? { AND: [where, { id: { gt: after } }] } : where, orderBy: { id: 'asc' }, take: size + 1 }),
+        prisma.provider.count({ where }),
+      ]);
+      return connectionFromKeyset(rows, size, byId, totalCount, after !== null);
+    },
+    placement: (_, { id }, { loaders }) => loaders.placement.load(id),
+    freeCapacity: async (_, { careType, securityLevel, region }, { prisma }) => {
+      if (securityLevel != null) assertSecurityLevel(securityLevel);
+      const conditions = [
+        careType ? Prisma.sql`c."careType" = ${careType}::"CareType"` : null,
+        securityLevel != null ? Prisma.sql`c."securityLevel" = ${securityLevel}` : null,
+        region ? Prisma.sql`p."region" = ${region}::"Region"` : null,
+      ].filter((condition): condition is Prisma.Sql => condition !== null);
+      const rows = await prisma.$queryRaw<Omit<CapacitySummary, 'freePlaces'>[]>`
+        SELECT c."careType"::text AS "careType", c."securityLevel", p."region"::text AS "region",
+               COUNT(*)::int AS "providerCount", SUM(c."totalPlaces")::int AS "totalPlaces", SUM(c."occupiedPlaces")::int AS "occupiedPlaces"
+        FROM "ProviderCapacity" c JOIN "Provider" p ON p."id" = c."providerId"
+        ${conditions.length ? Prisma.sql`WHERE ${Prisma.join(conditions, ' AND ')}` : Prisma.empty}
+        GROUP BY c."careType", c."securityLevel", p."region"
+        ORDER BY c."careType", c."securityLevel", p."region"`;
+      return rows.map((row) => ({ ...row, freePlaces: row.totalPlaces - row.occupiedPlaces }));
+    },
+    waitingTimes: async (_, { careType, securityLevel, from, to }, { prisma }) => {
+      if (securityLevel != null) assertSecurityLevel(securityLevel);
+      // Transfers continue a stay; they have no request-to-admission wait of their own.
+      const rows = await prisma.placement.findMany({
+        where: { admittedAt: admissionWindow(from, to), transferredFromId: null, ...(careType ? { careType } : {}), ...(securityLevel != null ? { securityLevel } : {}) },
+        select: { requestedAt: true, admittedAt: true },
+      });
+      return waitingTimeStatistics(rows.map((row) => dayNumber(row.admittedAt!) - dayNumber(row.requestedAt)));
+    },
+  },
+
+  Provider: {
+    __resolveReference: (reference, { loaders }) => loaders.provider.load(reference.id),
+    capacity: (provider, _, { loaders }) => loaders.capacityByProvider.load(provider.id),
+    placements: (provider, args, { loaders }) =>
+      loaders.providerPlacements.load({ providerId: provider.id, status: args.status ?? null, size: pageSize(args), after: args.after ? decodeCursor(args.after) : null }),
+  },
+
+  Capacity: {
+    freePlaces: (capacity) => capacity.totalPlaces - capacity.occupiedPlaces,
+  },
+
+  Patient: {
+    __resolveReference: (reference) => ({ id: reference.id }),
+    placements: async (patient, args, { loaders }) => connectionFromList(await loaders.placementsByPatient.load(patient.id), args, byId),
+  },
+
+  Trajectory: {
+    __resolveReference: (reference) => ({ id: reference.id }),
+    placements: async (trajectory, args, { loaders }) => connectionFromList(await loaders.placementsByTrajectory.load(trajectory.id), args, byId),
+  },
+
+  Placement: {
+    __resolveReference: (reference, { loaders }) => loaders.placement.load(reference.id),
+    patient: (placement) => ({ id: placement.patientId }),
+    trajectory: (placement) => ({ id: placement.trajectoryId }),
+    provider: async (placement, _, { loaders }) => (await loaders.provider.load(placement.providerId))!,
+    transferredFrom: (placement, _, { loaders }) => (placement.transferredFromId ? loaders.placement.load(placement.transferredFromId) : null),
+    transferredTo: async (placement, _, { loaders }) => (await loaders.transferredTo.load(placement.id))[0] ?? null,
+    waitingDays: (placement) => waitingDays(placement),
+    history: (placement, _, { loaders }) => loaders.historyByPlacement.load(placement.id),
+  },
+
+  PlacementEvent: {
+    sequence: (event) => event.sequence.toString(),
+    at: (event) => event.occurredAt,
+  },
+
+  Mutation: {
+    requestPlacement: async (_, { input }, { prisma, actor, indications }) => {
+      const by = requireActor(actor);
+      assertSecurityLevel(input.securityLevel);
+      // Ask indicatiestelling before the transaction: no database connection waits on the network.
+      const trajectory = await indications.trajectory(input.trajectoryId, encodeActor(by));
+      if (!trajectory) throw notFound('Trajectory', input.trajectoryId);
+      assertPlacementFits(trajectory, input.patientId, input.careType, input.securityLevel);
+      return prisma.$transaction(async (tx) => {
+        await assertOffers(tx, input);
+        const placement = await tx.placement.create({
+          data: {
+            id: randomUUID(), patientId: input.patientId, trajectoryId: trajectory.id, providerId: input.providerId,
+            careType: input.careType, securityLevel: input.securityLevel, status: INITIAL_STATUS.request,
+          },
+        });
+        await recordEvent(tx, placement, null, null, by);
+        return placement;
+      });
+    },
+
+    startIntake: (_, { placementId }, { prisma, actor }) => {
+      const by = requireActor(actor);
+      return prisma.$transaction((tx) => applyStep(tx, placementId, 'startIntake', by));
+    },
+
+    acceptPlacement: (_, { placementId }, { prisma, actor }) => {
+      const by = requireActor(actor);
+      return prisma.$transaction((tx) => applyStep(tx, placementId, 'accept', by));
+    },
+
+    declinePlacement: (_, { placementId, reason }, { prisma, actor }) => {
+      const by = requireActor(actor);
+      const declineReason = assertReason(reason);
+      return prisma.$transaction((tx) => applyStep(tx, placementId, 'decline', by, { reason: declineReason, data: { declineReason } }));
+    },
+
+    decidePlacement: (_, { placementId }, { prisma, actor }) => {
+      const by = requireActor(actor);
+      return prisma.$transaction((tx) => applyStep(tx, placementId, 'decide', by));
+    },
+
+    admitPatient: (_, { placementId, admittedOn }, { prisma, actor }) => {
+      const by = requireActor(actor);
+      return prisma.$transaction((tx) =>
+        applyStep(tx, placementId, 'admit', by, {
+          data: { admittedAt: admittedOn },
+          validate: (placement) => assertEffectiveDate(admittedOn, placement.requestedAt, 'admittedOn'),
+        }),
+      );
+    },
+
+    transferPlacement: (_, { placementId, toProviderId, transferredOn }, { prisma, actor }) => {
+      const by = requireActor(actor);
+      return prisma.$transaction(async (tx) => {
+        const from = await applyStep(tx, placementId, 'transfer', by, {
+          data: { endedAt: transferredOn },
+          validate: (placement) => {
+            assertEffectiveDate(transferredOn, placement.admittedAt ?? placement.requestedAt, 'transferredOn');
+            if (placement.providerId === toProviderId) throw badInput('A transfer goes to another provider.', 'toProviderId');
+          },
+        });
+        const next = await tx.placement.create({
+          data: {
+            id: randomUUID(), patientId: from.patientId, trajectoryId: from.trajectoryId, providerId: toProviderId,
+            careType: from.careType, securityLevel: from.securityLevel, status: INITIAL_STATUS.transfer,
+            requestedAt: transferredOn, admittedAt: transferredOn, transferredFromId: from.id,
+          },
+        });
+        await claimPlace(tx, next);
+        await recordEvent(tx, next, null, null, by);
+        return next;
+      });
+    },
+
+    endPlacement: (_, { placementId, endedOn, reason }, { prisma, actor }) => {
+      const by = requireActor(actor);
+      const why = assertReason(reason);
+      return prisma.$transaction((tx) =>
+        applyStep(tx, placementId, 'end', by, {
+          reason: why,
+          data: { endedAt: endedOn },
+          validate: (placement) => assertEffectiveDate(endedOn, placement.admittedAt ?? placement.requestedAt, 'endedOn'),
+        }),
+      );
+    },
+
+    withdrawPlacement: (_, { placementId, reason }, { prisma, actor }) => {
+      const by = requireActor(actor);
+      const why = assertReason(reason);
+      return prisma.$transaction((tx) => applyStep(tx, placementId, 'withdraw', by, { reason: why }));
+    },
+  },
+};
+
+/** Provider filters as SQL conditions; with a care type or level, free places are counted for that offer only. */
+function providerWhere(filter: ProviderFilter, totalPlaces: Prisma.FieldRef<'ProviderCapacity', 'Int'>): Prisma.ProviderWhereInput {
+  if (filter.securityLevel != null) assertSecurityLevel(filter.securityLevel, 'filter.securityLevel');
+  const offer: Prisma.ProviderCapacityWhereInput = {
+    ...(filter.careType ? { careType: filter.careType } : {}),
+    ...(filter.securityLevel != null ? { securityLevel: filter.securityLevel } : {}),
+  };
+  const free: Prisma.ProviderCapacityWhereInput = { ...offer, occupiedPlaces: { lt: totalPlaces } };
+  const conditions: Prisma.ProviderWhereInput[] = [];
+  if (filter.region) conditions.push({ region: filter.region });
+  if (filter.type) conditions.push({ type: filter.type });
+  if (filter.careType || filter.securityLevel != null || filter.hasFreePlaces === false) conditions.push({ capacity: { some: offer } });
+  if (filter.hasFreePlaces === true) conditions.push({ capacity: { some: free } });
+  if (filter.hasFreePlaces === false) conditions.push({ capacity: { none: free } });
+  return conditions.length ? { AND: conditions } : {};
+}

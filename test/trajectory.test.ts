@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFederation, type Federation } from './support/federation.js';
+import { operation } from './support/operations.js';
+
+/** The whole trajectory of a patient in one request, through the real gateway and all four subgraphs. */
+describe('whole-trajectory query through the gateway', () => {
+  let federation: Federation;
+  beforeAll(async () => {
+    federation = await startFederation({ seedPatients: 40 });
+  });
+  afterAll(() => federation?.close());
+
+  async function patientIds(first: number): Promise<string[]> {
+    const result = await federation.request<{ patients: { edges: { node: { id: string } }[] } }>('query($first: Int) { patients(first: $first) { edges { node { id } } } }', { first });
+    return result.data!.patients.edges.map((edge) => edge.node.id);
+  }
+
+  it('returns identity, trajectories, placements with providers, CV and handover quality, from every subgraph', async () => {
+    // Pick a patient with an admitted placement so that every part of the query has data.
+    const ids = await patientIds(40);
+    let found: Record<string, any> | undefined;
+    for (const id of ids) {
+      const result = await federation.request<{ patient: Record<string, any> }>(operation('PatientTrajectory'), { id }, { operationName: 'PatientTrajectory' });
+      expect(result.errors).toBeUndefined();
+      const trajectories = result.data!.patient.trajectories.edges.map((e: any) => e.node);
+      if (trajectories.some((t: any) => t.placements.edges.some((p: any) => p.node.status === 'ADMITTED') && t.handoverQuality.handoverCount > 0)) {
+        found = result.data!.patient;
+        break;
+      }
+    }
+    expect(found).toBeDefined();
+    const patient = found!;
+    expect(patient.bsn).toMatch(/^\d{9}$/); // indicatiestelling
+    expect(patient.name.full.length).toBeGreaterThan(0);
+    const trajectory = patient.trajectories.edges.map((e: any) => e.node).find((t: any) => t.placements.edges.some((p: any) => p.node.status === 'ADMITTED'));
+    expect(trajectory.legalTitle.kind).toBeTruthy();
+    expect(trajectory.indications.edges.length).toBeGreaterThan(0);
+    const admitted = trajectory.placements.edges.map((e: any) => e.node).find((p: any) => p.status === 'ADMITTED'); // plaatsing
+    expect(admitted.provider.name).toBeTruthy();
+    expect(admitted.provider.capacity.length).toBeGreaterThan(0);
+    expect(admitted.provider.latestQualityReport.pillarScores).toHaveLength(5); // kwaliteit via Provider
+    expect(admitted.waitingDays).toBeGreaterThanOrEqual(0);
+    expect(trajectory.handoverQuality.averageCompleteness).toBeGreaterThan(0); // kwaliteit via Trajectory
+    expect(patient.forensicCv.riskAssessments.edges.length).toBeGreaterThan(0); // forensisch-cv
+  });
+
+  it('agrees with each subgraph about the same patient (ids join across subgraphs)', async () => {
+    const [id] = await patientIds(1);
+    const viaGateway = await federation.request<{ patient: { trajectories: { edges: { node: { id: string; placements: { edges: { node: { id: string } }[] } } }[] } } }>(
+      'query($id: ID!) { patient(id: $id) { trajectories { edges { node { id placements { edges { node { id } } } } } } } }',
+      { id },
+    );
+    const direct = await fetch(federation.subgraphs.plaatsing.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Patient { placements { edges { node { id } } } } } }', variables: { reps: [{ __typename: 'Patient', id }] } }),
+    }).then((r) => r.json() as Promise<{ data: { _entities: { placements: { edges: { node: { id: string } }[] } }[] } }>);
+    const viaGatewayIds = viaGateway.data!.patient.trajectories.edges.flatMap((t) => t.node.placements.edges.map((p) => p.node.id)).sort();
+    const directIds = direct.data._entities[0]!.placements.edges.map((p) => p.node.id).sort();
+    expect(viaGatewayIds).toEqual(directIds);
+    expect(directIds.length).toBeGreaterThan(0);
+  });
+
+  it('sends the same number of SQL statements for 2 patients as for 20 (DataLoader batching across the federation)', async () => {
+    const count = async (first: number) => {
+      const before = federation.statementCount();
+      const result = await federation.request(operation('PatientTrajectory'), { first }, { operationName: 'PatientsTrajectories' });
+      expect(result.errors).toBeUndefined();
+      return federation.statementCount() - before;
+    };
+    await count(2); // warm caches that are not per request (none expected, but keep the comparison fair)
+    const few = await count(2);
+    const many = await count(20);
+    expect(few).toBeGreaterThan(0);
+    expect(many).toBe(few);
+  });
+
+  it('returns null and no error for an unknown patient', async () => {
+    const result = await federation.request(operation('PatientTrajectory'), { id: 'no-such-patient' }, { operationName: 'PatientTrajectory' });
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ patient: null });
+  });
+});
