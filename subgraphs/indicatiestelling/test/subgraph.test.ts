@@ -378,7 +378,7 @@ describe('patients pagination', () => {
     let after: string | null = null;
     let pages = 0;
     for (;;) {
-      const { patients } = await ok(PAGE, { first: 7, after });
+      const { patients }: { patients: any } = await ok(PAGE, { first: 7, after });
       expect(patients.totalCount).toBe(total);
       expect(patients.pageInfo.hasPreviousPage).toBe(after !== null);
       expect(patients.pageInfo.endCursor).toBe(patients.edges.at(-1)?.cursor ?? null);
