@@ -33,3 +33,11 @@ export function requireActor<A>(actor: A | null): A {
   if (!actor) throw domainError('UNAUTHENTICATED', 'This change is recorded on behalf of a person; sign in through the gateway.');
   return actor;
 }
+
+/**
+ * True for a unique-constraint violation (Prisma's P2002). The constraint, not a prior lookup, is
+ * what keeps a duplicate out when two requests race; callers map it to a typed error.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { connectionFromList, DateScalar, DateTimeScalar, domainError, notFound, requireActor, type Actor, type PageArgs } from '@ketengraph/service-kit';
+import { connectionFromList, DateScalar, DateTimeScalar, domainError, isUniqueViolation, notFound, requireActor, type Actor, type PageArgs } from '@ketengraph/service-kit';
 import type { Context } from './context.js';
 import {
   CvDetailsError,
@@ -17,7 +17,7 @@ import {
   type DetailsByKind,
   type ValidCommon,
 } from './domain/entries.js';
-import { Prisma, type CvEntry } from './generated/prisma/client.js';
+import type { CvEntry } from './generated/prisma/client.js';
 import type { Resolvers } from './generated/resolvers.js';
 import { currentOf } from './loaders.js';
 
@@ -62,9 +62,6 @@ function kindConnection(kind: CvEntryKind) {
     connectionFromList(currentOf(await loaders.entriesByPatient.load(cv.patientId)).filter((row) => row.kind === kind), args, byId);
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-}
 
 /**
  * Appends one row: a new entry (version 1), or with `corrects` the next version of that entry.

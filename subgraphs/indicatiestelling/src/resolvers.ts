@@ -7,6 +7,7 @@ import {
   DateTimeScalar,
   decodeCursor,
   domainError,
+  isUniqueViolation,
   notFound,
   pageSize,
   requireActor,
@@ -94,12 +95,12 @@ export const resolvers: Resolvers = {
         familyName: assertNotBlank(input.familyName, 'familyName', 100),
         birthDate: input.birthDate,
       };
-      return prisma.$transaction(async (tx) => {
-        if (await tx.patient.findUnique({ where: { bsn: input.bsn }, select: { id: true } })) {
-          throw domainError('ALREADY_EXISTS', 'A patient with this BSN is already registered.', { field: 'bsn' });
-        }
-        return tx.patient.create({ data });
-      });
+      try {
+        return await prisma.patient.create({ data });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw domainError('ALREADY_EXISTS', 'A patient with this BSN is already registered.', { field: 'bsn' });
+        throw error;
+      }
     },
 
     openTrajectory: async (_, { input }, { prisma }) => {

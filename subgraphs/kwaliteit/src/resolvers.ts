@@ -9,19 +9,15 @@ import {
   domainError,
   pageSize,
   requireActor,
+  isUniqueViolation,
 } from '@ketengraph/service-kit';
 import { startOfUtcDay } from './domain/common.js';
 import { assertHandover, handoverCompleteness, summariseHandovers } from './domain/handover.js';
 import { assertQualityReport, isSubmittedOnTime, onTimeShare, pillarByNumber, reportDueOn, summarisePillars } from './domain/quality.js';
-import { Prisma } from './generated/prisma/client.js';
 import type { Resolvers } from './generated/resolvers.js';
 
 const byId = (row: { id: string }) => row.id;
 
-/** The unique index is what makes a duplicate report impossible, also when two arrive at once. */
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-}
 
 export const resolvers: Resolvers = {
   Date: DateScalar,

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFederation, type Federation } from './support/federation.js';
+import { operation } from './support/operations.js';
+import { createDatabases, postgresUrl } from './support/postgres.js';
+
+/**
+ * Production runs the subgraphs on PostgreSQL (DATABASE_URL): the same migrations, seed and
+ * queries as on the embedded database. `.ci/run` starts a server and sets TEST_DATABASE_URL.
+ */
+describe.skipIf(!postgresUrl)('the federation on PostgreSQL', () => {
+  let federation: Federation;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const databases = await createDatabases(['indicatiestelling', 'plaatsing', 'forensisch-cv', 'kwaliteit'] as const);
+    drop = databases.drop;
+    federation = await startFederation({ seedPatients: 30, databaseUrls: databases.urls });
+  });
+  afterAll(async () => {
+    await federation?.close();
+    await drop?.();
+  });
+
+  it('migrates, seeds and answers the whole-trajectory query', async () => {
+    const ids = await federation.request<{ patients: { totalCount: number; edges: { node: { id: string } }[] } }>('{ patients(first: 5) { totalCount edges { node { id } } } }');
+    expect(ids.data!.patients.totalCount).toBe(30);
+    const result = await federation.request<{ patient: { id: string; trajectories: { totalCount: number } } }>(operation('PatientTrajectory'), { id: ids.data!.patients.edges[0]!.node.id }, { operationName: 'PatientTrajectory' });
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.patient.trajectories.totalCount).toBeGreaterThan(0);
+  });
+
+  it('keeps SQL statements per request independent of the page size', async () => {
+    const count = async (first: number) => {
+      const before = federation.statementCount();
+      const result = await federation.request(operation('PatientTrajectory'), { first }, { operationName: 'PatientsTrajectories' });
+      expect(result.errors).toBeUndefined();
+      return federation.statementCount() - before;
+    };
+    expect(await count(20)).toBe(await count(2));
+  });
+
+  it('refuses an out-of-bounds scaling decision and leaves the trajectory unchanged', async () => {
+    const { data } = await federation.request<{ patients: { edges: { node: { trajectories: { edges: { node: { id: string; status: string; currentCareType: string; currentSecurityLevel: number; currentPhase: { maxSecurityLevel: number } | null } }[] } } }[] } }>(
+      '{ patients(first: 30) { edges { node { trajectories { edges { node { id status currentCareType currentSecurityLevel currentPhase { maxSecurityLevel } } } } } } } }',
+    );
+    const trajectory = data!.patients.edges.flatMap((p) => p.node.trajectories.edges.map((t) => t.node)).find((t) => t.status === 'ACTIVE' && t.currentPhase && t.currentPhase.maxSecurityLevel < 5)!;
+    const refused = await federation.request(
+      'mutation($input: RecordScalingDecisionInput!) { recordScalingDecision(input: $input) { id } }',
+      { input: { trajectoryId: trajectory.id, careType: trajectory.currentCareType, securityLevel: 5, reason: 'Escalatie na incident' } },
+    );
+    expect(refused.errors?.[0]?.extensions?.code).toBe('REINDICATION_REQUIRED');
+    const after = await federation.request<{ trajectory: { currentSecurityLevel: number; scalingDecisions: { totalCount: number } } }>('query($id: ID!) { trajectory(id: $id) { currentSecurityLevel scalingDecisions { totalCount } } }', { id: trajectory.id });
+    expect(after.data!.trajectory).toEqual({ currentSecurityLevel: trajectory.currentSecurityLevel, scalingDecisions: { totalCount: 0 } });
+  });
+});
