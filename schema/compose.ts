@@ -5,7 +5,7 @@
  */
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
-import { defaultSubgraphUrl, readSubgraphSdl, SUBGRAPHS } from './subgraphs.js';
+import { COMPOSED_SUBGRAPHS, defaultSubgraphUrl, readSubgraphSdl } from './subgraphs.js';
 
 export class CompositionError extends Error {
   override name = 'CompositionError';
@@ -13,7 +13,7 @@ export class CompositionError extends Error {
 
 export function composeSupergraph(urls: Record<string, string> = {}): string {
   const result = composeServices(
-    SUBGRAPHS.map((entry) => ({ name: entry.name, url: urls[entry.name] ?? defaultSubgraphUrl(entry), typeDefs: parse(readSubgraphSdl(entry)) })),
+    COMPOSED_SUBGRAPHS.map((entry) => ({ name: entry.name, url: urls[entry.name] ?? defaultSubgraphUrl(entry), typeDefs: parse(readSubgraphSdl(entry)) })),
   );
   if (result.errors) {
     throw new CompositionError(`Composition failed:\n${result.errors.map((error) => `- ${error.message}`).join('\n')}`);

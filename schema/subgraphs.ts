@@ -8,11 +8,14 @@ import { fileURLToPath } from 'node:url';
 export interface SubgraphEntry {
   name: string;
   port: number;
+  /** Path of the GraphQL endpoint on that port (default `/graphql`). */
+  path?: string;
   schemaFile: string;
 }
 
 const file = (name: string) => fileURLToPath(new URL(`../subgraphs/${name}/schema.graphql`, import.meta.url));
 
+/** Subgraphs that run as processes of their own (`npm start`, `npm run seed` and the bench start these). */
 export const SUBGRAPHS: readonly SubgraphEntry[] = [
   { name: 'indicatiestelling', port: 4001, schemaFile: file('indicatiestelling') },
   { name: 'plaatsing', port: 4002, schemaFile: file('plaatsing') },
@@ -20,10 +23,18 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
   { name: 'kwaliteit', port: 4004, schemaFile: file('kwaliteit') },
 ];
 
+/** Subgraphs the gateway process serves itself, on its own port (the audit log has one owner: the gateway). */
+export const GATEWAY_SUBGRAPHS: readonly SubgraphEntry[] = [
+  { name: 'audit', port: 4000, path: '/subgraphs/audit/graphql', schemaFile: fileURLToPath(new URL('../gateway/src/audit/schema.graphql', import.meta.url)) },
+];
+
+/** Everything composed into the supergraph. */
+export const COMPOSED_SUBGRAPHS: readonly SubgraphEntry[] = [...SUBGRAPHS, ...GATEWAY_SUBGRAPHS];
+
 export const SUPERGRAPH_FILE = fileURLToPath(new URL('./supergraph.graphql', import.meta.url));
 
 export function defaultSubgraphUrl(entry: SubgraphEntry): string {
-  return `http://127.0.0.1:${entry.port}/graphql`;
+  return `http://127.0.0.1:${entry.port}${entry.path ?? '/graphql'}`;
 }
 
 export function readSubgraphSdl(entry: SubgraphEntry): string {

@@ -2,16 +2,20 @@
  * `npm run seed -- --patients N [--seed S]`: regenerates every subgraph's database with N
  * synthetic patients (stop `npm start` first: an embedded database has one owner at a time).
  * Uses the same database configuration as `npm start` (<SUBGRAPH>_DATABASE_URL / _DATA_DIR).
+ * Regenerating means starting from an empty database (append-only tables refuse TRUNCATE by
+ * design), so this is a development and benchmark tool and refuses to run in production.
  */
+import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SEED } from '@ketengraph/seed-data';
-import { loadSubgraphConfig, openSubgraphDatabase, type SubgraphModule } from '@ketengraph/service-kit';
+import { loadSubgraphConfig, openDatabase, openSubgraphDatabase, type SubgraphModule } from '@ketengraph/service-kit';
 import { SUBGRAPHS } from '../schema/subgraphs.js';
 
 const { values } = parseArgs({ options: { patients: { type: 'string', default: '2000' }, seed: { type: 'string', default: String(DEFAULT_SEED) } } });
 const patients = Number(values.patients);
 const seed = Number(values.seed);
 if (!Number.isInteger(patients) || patients < 1 || patients > 90_000) throw new Error('--patients must be 1..90000');
+if (process.env.NODE_ENV === 'production') throw new Error('npm run seed replaces all data; it does not run with NODE_ENV=production.');
 
 const modules: Record<string, () => Promise<SubgraphModule<never, never>>> = {
   indicatiestelling: async () => (await import('@ketengraph/indicatiestelling')).indicatiestelling as never,
@@ -28,9 +32,14 @@ for (const { name, port } of SUBGRAPHS) {
     DATABASE_URL: process.env[`${prefix}_DATABASE_URL`],
     ...(process.env[`${prefix}_DATA_DIR`] ? { DATA_DIR: process.env[`${prefix}_DATA_DIR`] } : {}),
   });
+  if (config.databaseUrl) {
+    const empty = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    await empty.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+    await empty.close();
+  } else {
+    rmSync(config.dataDir, { recursive: true, force: true });
+  }
   const { db, prisma } = await openSubgraphDatabase(module, config);
-  const tables = await db.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_ketengraph_migrations'`);
-  if (tables.length) await db.exec(`TRUNCATE ${tables.map((t) => `"${t.tablename}"`).join(', ')} RESTART IDENTITY CASCADE`);
   await module.seed(prisma, { seed, patients });
   await (prisma as { $disconnect(): Promise<void> }).$disconnect();
   await db.close();

@@ -52,7 +52,7 @@ describe('whole-trajectory query through the gateway', () => {
     );
     const direct = await fetch(federation.subgraphs.plaatsing.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.gatewayToken()}` },
       body: JSON.stringify({ query: 'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Patient { placements { edges { node { id } } } } } }', variables: { reps: [{ __typename: 'Patient', id }] } }),
     }).then((r) => r.json() as Promise<{ data: { _entities: { placements: { edges: { node: { id: string } }[] } }[] } }>);
     const viaGatewayIds = viaGateway.data!.patient.trajectories.edges.flatMap((t) => t.node.placements.edges.map((p) => p.node.id)).sort();

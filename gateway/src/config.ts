@@ -2,7 +2,27 @@
  * The gateway's configuration: one typed object read from the environment once. The README's
  * configuration table lists the same variables with the same defaults.
  */
+import { GATEWAY_KEYS_DIR, type KeySource, type SigningKey } from '@ketengraph/service-kit';
 import { SUBGRAPHS, SUPERGRAPH_FILE } from '../../schema/subgraphs.js';
+import { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_DIR } from './auth/dev-issuer.js';
+
+/** Where the caller tokens' public keys come from: the identity provider's JWKS, or the built-in development issuer. */
+export type CallerKeySource = KeySource | { source: 'dev-issuer'; dir: string };
+
+/** How callers' bearer tokens are verified. */
+export interface CallerTokenSettings {
+  /** AUTH_ISSUER: required `iss` (default: the development issuer's). */
+  issuer: string;
+  /** AUTH_AUDIENCE: required `aud` (default ketengraph; the development issuer's is always ketengraph). */
+  audience: string;
+  /** AUTH_JWKS_URL or AUTH_JWKS_FILE; neither means the development issuer in `.data/dev-issuer/`. */
+  keys: CallerKeySource;
+  /** AUTH_CLOCK_SKEW_SECONDS: tolerated difference with the issuer's clock (default 30). */
+  clockSkewSeconds: number;
+}
+
+/** The gateway's own key for its tokens to subgraphs: a file, generated for development, or given (tests). */
+export type GatewaySigningKeySource = { source: 'file'; file: string } | { source: 'generated'; dir: string } | { source: 'key'; key: SigningKey };
 
 export interface GatewayConfig {
   /** PORT: port of the GraphQL endpoint (default 4000). */
@@ -17,6 +37,11 @@ export interface GatewayConfig {
   subgraphUrls: Record<string, string>;
   /** MAX_BODY_BYTES: largest request body accepted (default 1 MB). */
   maxBodyBytes: number;
+  /** NODE_ENV=production: development key material is refused. */
+  production: boolean;
+  callerTokens: CallerTokenSettings;
+  /** GATEWAY_SIGNING_KEY_FILE (a private JWK); unset generates a key pair in `.data/gateway-keys/`. */
+  signingKey: GatewaySigningKeySource;
 }
 
 export function envNameOf(subgraph: string): string {
@@ -39,5 +64,19 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     supergraphFile: env.SUPERGRAPH_FILE ?? SUPERGRAPH_FILE,
     subgraphUrls,
     maxBodyBytes,
+    production: env.NODE_ENV === 'production',
+    callerTokens: loadCallerTokenSettings(env),
+    signingKey: env.GATEWAY_SIGNING_KEY_FILE ? { source: 'file', file: env.GATEWAY_SIGNING_KEY_FILE } : { source: 'generated', dir: GATEWAY_KEYS_DIR },
   };
+}
+
+function loadCallerTokenSettings(env: NodeJS.ProcessEnv): CallerTokenSettings {
+  const skew = Number(env.AUTH_CLOCK_SKEW_SECONDS ?? 30);
+  if (!Number.isInteger(skew) || skew < 0 || skew > 300) throw new Error('AUTH_CLOCK_SKEW_SECONDS must be an integer from 0 to 300.');
+  const { AUTH_ISSUER: issuer, AUTH_JWKS_URL: url, AUTH_JWKS_FILE: file } = env;
+  if (!issuer && !url && !file) return { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, keys: { source: 'dev-issuer', dir: DEV_ISSUER_DIR }, clockSkewSeconds: skew };
+  const audience = env.AUTH_AUDIENCE || DEV_AUDIENCE;
+  if (!issuer) throw new Error('AUTH_ISSUER is required with AUTH_JWKS_URL or AUTH_JWKS_FILE.');
+  if (!url === !file) throw new Error('With AUTH_ISSUER, set exactly one of AUTH_JWKS_URL and AUTH_JWKS_FILE.');
+  return { issuer, audience, keys: url ? { source: 'url', url } : { source: 'file', file: file! }, clockSkewSeconds: skew };
 }

@@ -1,6 +1,8 @@
+import type { Principal } from '@ketengraph/service-kit';
+
 /** Per-request context, created by the HTTP layer and read by the subgraph data sources. */
 export interface GatewayContext {
   requestId: string;
-  /** The caller, encoded for subgraphs (see service-kit's actor module). */
-  actorHeader: string | undefined;
+  /** The caller, from the verified bearer token. */
+  principal: Principal;
 }

@@ -1,2 +1,4 @@
-export { loadGatewayConfig, type GatewayConfig } from './config.js';
+export { loadGatewayConfig, type CallerTokenSettings, type GatewayConfig, type GatewaySigningKeySource } from './config.js';
 export { startGateway, type RunningGateway } from './server.js';
+export { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_DIR, mintDevToken } from './auth/dev-issuer.js';
+export { GATEWAY_JWKS_PATH } from './auth/jwks-route.js';

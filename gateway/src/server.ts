@@ -1,6 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { headerValue, startHttpService, type HttpService } from '@ketengraph/service-kit';
+import { startHttpService, type HttpService } from '@ketengraph/service-kit';
+import { setUpAuthentication } from './auth/index.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createFederation, subgraphEndpoints } from './federation/gateway.js';
@@ -11,9 +12,10 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-/** Starts the gateway: HTTP layer, then the federation behind it. */
+/** Starts the gateway: authentication (refused before anything listens if misconfigured), HTTP layer, then the federation behind it. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
-  const gateway = createFederation(config);
+  const auth = await setUpAuthentication(config);
+  const gateway = createFederation(config, auth.subgraphTokens);
   const endpoints = subgraphEndpoints(config);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -28,7 +30,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       port: config.port,
       host: config.host,
       maxBodyBytes: config.maxBodyBytes,
-      context: async (request, requestId) => ({ requestId, actorHeader: headerValue(request, 'x-ketengraph-actor') }),
+      context: async (request, requestId) => ({ requestId, principal: await auth.authenticate(request) }),
+      routes: auth.route,
       readiness: async () => {
         const checks: Record<string, boolean> = { supergraph: true };
         await Promise.all(

@@ -13,6 +13,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { mintDevToken } from '@ketengraph/gateway';
+import { ensureKeyPair, GATEWAY_KEYS_DIR, importSigningKey, signGatewayToken, type Principal } from '@ketengraph/service-kit';
 import { composeSupergraph } from '../../schema/compose.js';
 import { SUBGRAPHS } from '../../schema/subgraphs.js';
 import type { LoadJob, LoadResult } from './load.js';
@@ -47,12 +49,19 @@ if (!existsSync(marker)) {
   writeFileSync(marker, String(patients));
 }
 
+// 2. Tokens: a caller token from the development issuer for ketengraph's gateway, and for the bare
+// gateway (which only forwards it) a token signed with ketengraph's gateway key, valid for the run.
+const principal: Principal = { subject: 'bench', organisationId: 'dji', role: 'plaatser', scopes: [], purpose: 'plaatsing' };
+const gatewayKey = await importSigningKey(await ensureKeyPair(GATEWAY_KEYS_DIR));
+const callerAuthorization = { authorization: `Bearer ${await mintDevToken(principal, { expiresInSeconds: 3600 })}` };
+const subgraphAuthorization = { authorization: `Bearer ${await signGatewayToken(principal, gatewayKey, 3600)}` };
+
 const processes: ManagedProcess[] = [];
 const stopAll = () => Promise.all(processes.map((p) => p.stop()));
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
 try {
-  // 2. Subgraphs as separate processes.
+  // 3. Subgraphs as separate processes.
   const urls: Record<string, string> = {};
   SUBGRAPHS.forEach(({ name }, i) => {
     const port = basePort + 1 + i;
@@ -67,33 +76,36 @@ try {
   }
   await Promise.all(Object.values(urls).map((url) => waitForReady(new URL('/ready', url).href)));
 
-  // 3. Both gateways on the same supergraph.
+  // 4. Both gateways on the same supergraph.
   const supergraphFile = join(mkdtempSync(join(tmpdir(), 'ketengraph-bench-')), 'supergraph.graphql');
   writeFileSync(supergraphFile, composeSupergraph(urls));
   const ketengraph = startProcess('ketengraph gateway', 'gateway/src/main.ts', { PORT: String(basePort), SUPERGRAPH_FILE: supergraphFile }, { quiet: true });
   const bare = startProcess('bare @apollo/gateway', 'test/bench/bare-gateway.ts', { PORT: String(basePort + 10), SUPERGRAPH_FILE: supergraphFile }, { quiet: true });
   processes.push(ketengraph, bare);
   const targets = [
-    { name: 'ketengraph', process: ketengraph, url: `http://127.0.0.1:${basePort}/graphql` },
-    { name: 'bare @apollo/gateway', process: bare, url: `http://127.0.0.1:${basePort + 10}/graphql` },
+    { name: 'ketengraph', process: ketengraph, url: `http://127.0.0.1:${basePort}/graphql`, headers: callerAuthorization },
+    { name: 'bare @apollo/gateway', process: bare, url: `http://127.0.0.1:${basePort + 10}/graphql`, headers: subgraphAuthorization },
   ];
   await waitForReady(`http://127.0.0.1:${basePort}/ready`);
-  await waitForReady(`http://127.0.0.1:${basePort + 10}/.well-known/apollo/server-health`).catch(() => waitForReady(`http://127.0.0.1:${basePort + 10}/`, 30_000));
+  // Apollo Server 5 has no health route; a GET operation with the CSRF preflight header answers once it serves.
+  await waitForReady(`http://127.0.0.1:${basePort + 10}/?query=%7B__typename%7D`, 30_000, { 'apollo-require-preflight': 'true' });
 
-  // 4. Random patients (fixed sample so both gateways get the same request stream).
+  // 5. Random patients (fixed sample so both gateways get the same request stream).
   const ids = await samplePatientIds(urls.indicatiestelling!, 500);
   const bodies = ids.map((id) => JSON.stringify({ query, operationName: 'PatientTrajectory', variables: { id } }));
-  const sample = JSON.parse(await post(targets[0]!.url, bodies[0]!)) as { errors?: unknown[] };
-  if (sample.errors) throw new Error(`The trajectory query fails: ${JSON.stringify(sample.errors).slice(0, 500)}`);
+  for (const target of targets) {
+    const sample = JSON.parse(await post(target.url, bodies[0]!, target.headers)) as { errors?: unknown[] };
+    if (sample.errors) throw new Error(`The trajectory query fails on ${target.name}: ${JSON.stringify(sample.errors).slice(0, 500)}`);
+  }
 
-  // 5. Warm-up, then alternating measured rounds.
-  for (const target of targets) await load({ url: target.url, bodies, connections, durationSeconds: 3 });
+  // 6. Warm-up, then alternating measured rounds.
+  for (const target of targets) await load({ url: target.url, bodies, connections, durationSeconds: 3, headers: target.headers });
   const results = new Map<string, { runs: LoadResult[]; statementsPerRequest: number[]; memory: number[] }>();
   const subgraphBases = Object.values(urls);
   for (let round = 0; round < rounds; round++) {
     for (const target of targets) {
       const before = await sqlStatements(subgraphBases);
-      const result = await load({ url: target.url, bodies, connections, durationSeconds });
+      const result = await load({ url: target.url, bodies, connections, durationSeconds, headers: target.headers });
       const statements = (await sqlStatements(subgraphBases)) - before;
       const entry = results.get(target.name) ?? { runs: [], statementsPerRequest: [], memory: [] };
       entry.runs.push(result);
@@ -103,7 +115,7 @@ try {
     }
   }
 
-  // 6. Report.
+  // 7. Report.
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const rows = [...results].map(([name, r]) => ({
     gateway: name,
@@ -128,7 +140,7 @@ async function samplePatientIds(indicatiestellingUrl: string, count: number): Pr
   const ids: string[] = [];
   let after: string | null = null;
   while (ids.length < Math.min(count * 4, patients)) {
-    const response = JSON.parse(await post(indicatiestellingUrl, JSON.stringify({ query: 'query($after: String) { patients(first: 100, after: $after) { edges { node { id } } pageInfo { endCursor hasNextPage } } }', variables: { after } }))) as {
+    const response = JSON.parse(await post(indicatiestellingUrl, JSON.stringify({ query: 'query($after: String) { patients(first: 100, after: $after) { edges { node { id } } pageInfo { endCursor hasNextPage } } }', variables: { after } }), subgraphAuthorization)) as {
       data: { patients: { edges: { node: { id: string } }[]; pageInfo: { endCursor: string; hasNextPage: boolean } } };
     };
     ids.push(...response.data.patients.edges.map((e) => e.node.id));
@@ -141,14 +153,16 @@ async function samplePatientIds(indicatiestellingUrl: string, count: number): Pr
   return ids.map((id) => ({ id, key: random() })).sort((a, b) => a.key - b.key).slice(0, count).map((x) => x.id);
 }
 
-async function post(url: string, body: string): Promise<string> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+async function post(url: string, body: string, headers: Record<string, string>): Promise<string> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   return response.text();
 }
 
 function load(job: LoadJob): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tsx, [join(repositoryRoot, 'test/bench/load.ts'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const jobFile = join(mkdtempSync(join(tmpdir(), 'ketengraph-load-')), 'job.json');
+    writeFileSync(jobFile, JSON.stringify(job));
+    const child = spawn(tsx, [join(repositoryRoot, 'test/bench/load.ts'), jobFile], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as LoadResult) : reject(new Error(`load generator exited with ${code}`))));

@@ -1,14 +1,16 @@
 /**
  * The whole federation in one test process: four real subgraphs over HTTP on free ports, each
  * with its own embedded database (in memory), composed into a supergraph with their actual URLs,
- * behind the real ketengraph gateway.
+ * behind the real ketengraph gateway. Keys are generated in memory: a test identity provider
+ * whose tokens the gateway trusts, and the gateway's own key the subgraphs trust.
  */
 import { forensischCv } from '@ketengraph/forensisch-cv';
 import { loadGatewayConfig, startGateway, type RunningGateway } from '@ketengraph/gateway';
 import { indicatiestelling } from '@ketengraph/indicatiestelling';
 import { kwaliteit } from '@ketengraph/kwaliteit';
 import { createPlaatsing } from '@ketengraph/plaatsing';
-import { encodeActor, startSubgraph, type Actor, type RunningSubgraph } from '@ketengraph/service-kit';
+import { signGatewayToken, startSubgraph, type Principal, type RunningSubgraph } from '@ketengraph/service-kit';
+import { createTestKeyPair, mintTestToken, type TestKeyPair } from '@ketengraph/service-kit/testing';
 import { composeSupergraph } from '../../schema/compose.js';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -19,14 +21,22 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 export interface Federation {
   gateway: RunningGateway;
   subgraphs: Record<'indicatiestelling' | 'plaatsing' | 'forensisch-cv' | 'kwaliteit', RunningSubgraph<unknown>>;
-  /** POSTs an operation to the gateway. */
-  request<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, options?: { actor?: Actor; operationName?: string }): Promise<GraphQLResponse<T>>;
+  /** POSTs an operation to the gateway with a caller token for `principal` (default TEST_PRINCIPAL). */
+  request<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, options?: { principal?: Principal; operationName?: string }): Promise<GraphQLResponse<T>>;
+  /** A token from the test identity provider, as a caller would send it to the gateway. */
+  callerToken(principal?: Principal, options?: { expiresInSeconds?: number }): Promise<string>;
+  /** A token as the gateway sends it to subgraphs, for calling a subgraph directly. */
+  gatewayToken(principal?: Principal, options?: { expiresInSeconds?: number }): Promise<string>;
+  /** The test identity provider's key pair and the gateway's own key pair. */
+  keys: { issuer: TestKeyPair; gateway: TestKeyPair };
   /** SQL statements sent by all four subgraphs so far. */
   statementCount(): number;
   close(): Promise<void>;
 }
 
-export const TEST_ACTOR: Actor = { userId: 'test-user', organisationId: 'dji-forzo', role: 'plaatser' };
+export const TEST_PRINCIPAL: Principal = { subject: 'test-user', organisationId: 'dji-forzo', role: 'plaatser', scopes: [], purpose: 'plaatsing' };
+export const TEST_ISSUER = 'https://idp.test.ketengraph.example';
+export const TEST_AUDIENCE = 'ketengraph';
 
 export interface FederationOptions {
   seedPatients?: number;
@@ -35,7 +45,8 @@ export interface FederationOptions {
 }
 
 export async function startFederation(options: FederationOptions = {}): Promise<Federation> {
-  const base = { port: 0, dataDir: 'memory://', seedPatients: options.seedPatients ?? 40 };
+  const keys = { issuer: await createTestKeyPair(), gateway: await createTestKeyPair() };
+  const base = { port: 0, dataDir: 'memory://', seedPatients: options.seedPatients ?? 40, gatewayKeys: { source: 'jwks' as const, jwks: keys.gateway.jwks } };
   const on = (name: keyof Federation['subgraphs']) => ({ ...base, databaseUrl: options.databaseUrls?.[name] });
   const ind = await startSubgraph(indicatiestelling, on('indicatiestelling'));
   const started: RunningSubgraph<unknown>[] = [ind as RunningSubgraph<unknown>];
@@ -48,14 +59,25 @@ export async function startFederation(options: FederationOptions = {}): Promise<
     started.push(kw as RunningSubgraph<unknown>);
     const subgraphs = { indicatiestelling: ind, plaatsing: pl, 'forensisch-cv': cv, kwaliteit: kw } as Federation['subgraphs'];
     const supergraphSdl = composeSupergraph(Object.fromEntries(Object.entries(subgraphs).map(([name, sg]) => [name, sg.url])));
-    const gateway = await startGateway({ ...loadGatewayConfig({}), port: 0, supergraphSdl });
+    const gateway = await startGateway({
+      ...loadGatewayConfig({}),
+      port: 0,
+      supergraphSdl,
+      callerTokens: { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, keys: { source: 'jwks', jwks: keys.issuer.jwks }, clockSkewSeconds: 30 },
+      signingKey: { source: 'key', key: keys.gateway.signingKey },
+    });
+    const callerToken: Federation['callerToken'] = (principal = TEST_PRINCIPAL, { expiresInSeconds = 300 } = {}) =>
+      mintTestToken(keys.issuer, principal, { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, expiresInSeconds });
     return {
       gateway,
       subgraphs,
-      request: async (query, variables, { actor = TEST_ACTOR, operationName } = {}) => {
+      keys,
+      callerToken,
+      gatewayToken: (principal = TEST_PRINCIPAL, { expiresInSeconds } = {}) => signGatewayToken(principal, keys.gateway.signingKey, expiresInSeconds),
+      request: async (query, variables, { principal = TEST_PRINCIPAL, operationName } = {}) => {
         const response = await fetch(gateway.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-ketengraph-actor': encodeActor(actor) },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${await callerToken(principal)}` },
           body: JSON.stringify({ query, variables, operationName }),
         });
         return (await response.json()) as never;

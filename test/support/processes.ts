@@ -29,10 +29,10 @@ export function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv
   };
 }
 
-export async function waitForReady(url: string, timeoutMs = 120_000): Promise<void> {
+export async function waitForReady(url: string, timeoutMs = 120_000, headers: Record<string, string> = {}): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)) return;
+    if (await fetch(url, { headers, signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`${url} not ready within ${timeoutMs / 1000} s`);

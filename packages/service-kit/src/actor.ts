@@ -1,8 +1,8 @@
-import type { IncomingMessage } from 'node:http';
+import type { Principal } from './principal.js';
 
 /**
- * The person on whose behalf a request runs (author of CV entries, decider of placements).
- * The gateway forwards it in `x-ketengraph-actor` as base64url JSON.
+ * The person on whose behalf a change is recorded (author of CV entries, decider of placements),
+ * in the shape the subgraphs store: the verified principal's subject, organisation and role.
  */
 export interface Actor {
   userId: string;
@@ -10,18 +10,6 @@ export interface Actor {
   role: string;
 }
 
-export function actorFromRequest(request: IncomingMessage): Actor | null {
-  const raw = request.headers['x-ketengraph-actor'];
-  if (typeof raw !== 'string' || raw.length > 2048) return null;
-  try {
-    const value = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Partial<Actor>;
-    if (typeof value.userId !== 'string' || typeof value.organisationId !== 'string' || typeof value.role !== 'string') return null;
-    return { userId: value.userId, organisationId: value.organisationId, role: value.role };
-  } catch {
-    return null;
-  }
-}
-
-export function encodeActor(actor: Actor): string {
-  return Buffer.from(JSON.stringify(actor), 'utf8').toString('base64url');
+export function actorOf(principal: Principal): Actor {
+  return { userId: principal.subject, organisationId: principal.organisationId, role: principal.role };
 }

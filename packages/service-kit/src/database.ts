@@ -36,6 +36,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const counter = { statements: 0 };
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle pooled connection that the server drops (restart, failover) emits 'error'; unhandled,
+    // that would end the process. The pool replaces the connection on the next query.
+    pool.on('error', (error: Error & { code?: string }) => {
+      console.error(JSON.stringify({ level: 'warn', msg: 'idle database connection lost', code: error.code }));
+    });
     return {
       kind: 'postgres',
       adapter: countingAdapter(new PrismaPg(pool), counter),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { AuthenticationError } from './authentication-error.js';
 
 /**
  * A small node:http integration for Apollo Server (the documented `executeHTTPGraphQLRequest`
@@ -16,6 +17,7 @@ export interface HttpServiceOptions<Context extends BaseContext> {
   path?: string;
   /** Largest request body accepted, in bytes; larger bodies get 413. */
   maxBodyBytes?: number;
+  /** Rejecting with an AuthenticationError answers 401 UNAUTHENTICATED before the body is read. */
   context: (request: IncomingMessage, requestId: string) => Promise<Context>;
   /** Reasons the service cannot serve yet; empty when ready. */
   readiness: () => Promise<Record<string, boolean>>;
@@ -60,6 +62,13 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
 
     const requestId = headerValue(request, 'x-request-id') ?? randomUUID();
     response.setHeader('x-request-id', requestId);
+    let context: Context;
+    try {
+      context = await options.context(request, requestId);
+    } catch (error) {
+      if (error instanceof AuthenticationError) return sendUnauthenticated(response, error, requestId);
+      throw error;
+    }
     let body: unknown;
     if (request.method === 'POST') {
       const raw = await readBody(request, maxBodyBytes);
@@ -78,7 +87,7 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
     }
     const result = await options.apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
-      context: () => options.context(request, requestId),
+      context: async () => context,
     });
     for (const [key, value] of result.headers) response.setHeader(key, value);
     response.statusCode = result.status ?? 200;
@@ -115,6 +124,17 @@ export function headerValue(request: IncomingMessage, name: string): string | un
 export function sendJson(response: ServerResponse, status: number, payload: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   response.end(JSON.stringify(payload));
+}
+
+/**
+ * 401 with the one generic message: whether the token was missing, expired, forged or for
+ * someone else, and what it claimed, stays in the server log.
+ */
+function sendUnauthenticated(response: ServerResponse, error: AuthenticationError, requestId: string): void {
+  console.warn(JSON.stringify({ level: 'warn', msg: 'unauthenticated request', requestId, reason: error.reason, detail: error.detail }));
+  const challenge = error.reason === 'missing-token' ? 'Bearer realm="ketengraph"' : 'Bearer realm="ketengraph", error="invalid_token"';
+  response.setHeader('www-authenticate', challenge);
+  sendJson(response, 401, { errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] });
 }
 
 function readBody(request: IncomingMessage, limit: number): Promise<string | 'too-large'> {

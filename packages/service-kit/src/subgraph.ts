@@ -8,11 +8,14 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { DEFAULT_SEED } from '@ketengraph/seed-data';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
-import { actorFromRequest, type Actor } from './actor.js';
+import { actorOf, type Actor } from './actor.js';
 import { openDatabase, type Database } from './database.js';
+import { gatewayTokenAuthenticator } from './gateway-token.js';
 import { startHttpService, type HttpService } from './http.js';
+import { GATEWAY_KEYS_DIR, JWKS_FILE, type KeySource } from './keys.js';
 import { migrate } from './migrator.js';
 import { repositoryRoot } from './paths.js';
+import { loadAccessPolicy, type Principal } from './principal.js';
 
 /** Everything a subgraph process is configured with; see the README's configuration table. */
 export interface SubgraphConfig {
@@ -24,12 +27,19 @@ export interface SubgraphConfig {
   /** Patients to generate on first start into an empty database; 0 starts empty. */
   seedPatients: number;
   seed: number;
+  /** The gateway's public key(s): only requests carrying a token the gateway signed are served. */
+  gatewayKeys: KeySource;
 }
 
 export interface SubgraphRequestContext<Prisma> {
   prisma: Prisma;
   requestId: string;
-  actor: Actor | null;
+  /** Who the request runs for, from the gateway's verified token. */
+  principal: Principal;
+  /** The same person as recorded on changes (author, decider). */
+  actor: Actor;
+  /** The gateway's token of this request; server-to-server calls forward it to act for the same principal. */
+  gatewayToken: string;
 }
 
 export interface SeedOptions {
@@ -75,7 +85,17 @@ export function loadSubgraphConfig(name: string, defaultPort: number, env: NodeJ
     dataDir: env.DATA_DIR ?? join(repositoryRoot, '.data', name),
     seedPatients: integer('SEED_PATIENTS', 2000),
     seed: integer('SEED', DEFAULT_SEED),
+    gatewayKeys: gatewayKeySource(env),
   };
+}
+
+function gatewayKeySource(env: NodeJS.ProcessEnv): KeySource {
+  if (env.GATEWAY_JWKS_URL && env.GATEWAY_PUBLIC_KEY_FILE) throw new Error('Set GATEWAY_JWKS_URL or GATEWAY_PUBLIC_KEY_FILE, not both.');
+  if (env.GATEWAY_JWKS_URL) return { source: 'url', url: env.GATEWAY_JWKS_URL };
+  if (env.GATEWAY_PUBLIC_KEY_FILE) return { source: 'file', file: env.GATEWAY_PUBLIC_KEY_FILE };
+  // The development default trusts whatever key pair the local gateway generated; production names its key.
+  if (env.NODE_ENV === 'production') throw new Error('NODE_ENV=production: set GATEWAY_JWKS_URL or GATEWAY_PUBLIC_KEY_FILE to the gateway\'s public key.');
+  return { source: 'file', file: join(GATEWAY_KEYS_DIR, JWKS_FILE) };
 }
 
 /** Opens and migrates a subgraph's database, with a Prisma client over it. */
@@ -93,6 +113,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
   overrides: Partial<SubgraphConfig> = {},
 ): Promise<RunningSubgraph<Prisma>> {
   const config = { ...loadSubgraphConfig(module.name, module.defaultPort), ...overrides };
+  const authenticate = gatewayTokenAuthenticator(config.gatewayKeys, loadAccessPolicy());
   const { db, prisma } = await openSubgraphDatabase(module, config);
   if (config.seedPatients > 0 && (await module.isEmpty(prisma))) {
     await module.seed(prisma, { seed: config.seed, patients: config.seedPatients });
@@ -113,8 +134,10 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
       apollo,
       port: config.port,
       host: config.host,
-      context: async (request: IncomingMessage, requestId: string) =>
-        module.createContext({ prisma, requestId, actor: actorFromRequest(request) }),
+      context: async (request: IncomingMessage, requestId: string) => {
+        const { principal, token } = await authenticate(request);
+        return module.createContext({ prisma, requestId, principal, actor: actorOf(principal), gatewayToken: token });
+      },
       readiness: async () => ({ database: await db.query('SELECT 1').then(() => true, () => false) }),
       metrics: () =>
         `# HELP ketengraph_sql_statements_total SQL statements sent to the database.\n# TYPE ketengraph_sql_statements_total counter\nketengraph_sql_statements_total{subgraph="${module.name}"} ${db.statementCount()}\n`,

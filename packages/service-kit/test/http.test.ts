@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { domainError, startSubgraph, type RunningSubgraph, type SubgraphModule, type SubgraphRequestContext } from '@ketengraph/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestGateway } from '../src/testing.js';
 
 /** The smallest subgraph the kit can run: no tables, no Prisma, three fields. */
 interface NoPrisma {
@@ -40,9 +41,11 @@ const probe: SubgraphModule<NoPrisma, SubgraphRequestContext<NoPrisma>> = {
 
 let sg: RunningSubgraph<NoPrisma>;
 let base: string;
+const gateway = await createTestGateway();
+const authorization = await gateway.authorization({ userId: 'user-1', organisationId: 'dji', role: 'plaatser' });
 
 beforeAll(async () => {
-  sg = await startSubgraph(probe, { port: 0, dataDir: 'memory://', seedPatients: 0 });
+  sg = await startSubgraph(probe, { port: 0, dataDir: 'memory://', seedPatients: 0, gatewayKeys: gateway.gatewayKeys });
   base = sg.url.replace(/\/graphql$/, '');
 });
 
@@ -52,7 +55,7 @@ afterAll(async () => {
 });
 
 const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
-  fetch(sg.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  fetch(sg.url, { method: 'POST', headers: { 'content-type': 'application/json', ...authorization, ...headers }, body });
 
 describe('http service', () => {
   it('answers a GraphQL POST and echoes the request id', async () => {

@@ -1,11 +1,13 @@
 import { DEFAULT_SEED, generatePatients, generateProviders, type SeedPatient } from '@ketengraph/seed-data';
-import { encodeActor, startSubgraph, type RunningSubgraph } from '@ketengraph/service-kit';
+import { startSubgraph, type RunningSubgraph } from '@ketengraph/service-kit';
+import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { forensischCv } from '../src/subgraph.js';
 
 const SEED_PATIENTS = 30;
-const actor = { userId: 'user-fpc-7', organisationId: 'org-fpc-oostvaarders', role: 'ZORGAANBIEDER' };
+const actor = { userId: 'user-fpc-7', organisationId: 'org-fpc-oostvaarders', role: 'zorgaanbieder' };
+const gateway = await createTestGateway();
 
 let sg: RunningSubgraph<PrismaClient>;
 let seeded: SeedPatient[];
@@ -18,7 +20,7 @@ interface Result {
 async function gql(query: string, variables: Record<string, unknown> = {}, as: typeof actor | null = actor): Promise<Result> {
   const response = await fetch(sg.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(as ? { 'x-ketengraph-actor': encodeActor(as) } : {}) },
+    headers: { 'content-type': 'application/json', ...(as ? await gateway.authorization(as) : {}) },
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as Result;
@@ -84,7 +86,7 @@ const risk = (patientId: string, extra: Record<string, unknown> = {}) => ({
 });
 
 beforeAll(async () => {
-  sg = await startSubgraph(forensischCv, { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS });
+  sg = await startSubgraph(forensischCv, { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS, gatewayKeys: gateway.gatewayKeys });
   seeded = [...generatePatients(DEFAULT_SEED, SEED_PATIENTS, generateProviders(DEFAULT_SEED))];
 });
 

@@ -1,5 +1,6 @@
 import { syntheticBsn } from '@ketengraph/seed-data';
-import { encodeActor, startSubgraph, type Actor, type RunningSubgraph } from '@ketengraph/service-kit';
+import { startSubgraph, type Actor, type RunningSubgraph } from '@ketengraph/service-kit';
+import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { indicatiestelling } from '../src/subgraph.js';
@@ -12,9 +13,10 @@ interface GraphQLResponse<T = any> {
 const NIFP: Actor = { userId: 'user-nifp-7', organisationId: 'nifp', role: 'indicatiesteller' };
 
 let sg: RunningSubgraph<PrismaClient>;
+const gateway = await createTestGateway();
 
 beforeAll(async () => {
-  sg = await startSubgraph(indicatiestelling, { port: 0, dataDir: 'memory://', seedPatients: 30 });
+  sg = await startSubgraph(indicatiestelling, { port: 0, dataDir: 'memory://', seedPatients: 30, gatewayKeys: gateway.gatewayKeys });
 });
 
 afterAll(async () => {
@@ -24,7 +26,7 @@ afterAll(async () => {
 async function gql<T = any>(query: string, variables: Record<string, unknown> = {}, actor: Actor | null = NIFP): Promise<GraphQLResponse<T>> {
   const response = await fetch(sg.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(actor ? { 'x-ketengraph-actor': encodeActor(actor) } : {}) },
+    headers: { 'content-type': 'application/json', ...(actor ? await gateway.authorization(actor) : {}) },
     body: JSON.stringify({ query, variables }),
   });
   expect(response.headers.get('content-type')).toMatch(/json/);
@@ -297,15 +299,18 @@ describe('recordScalingDecision', () => {
     expect((await sg.prisma.trajectory.findUnique({ where: { id: trajectoryId } }))?.currentSecurityLevel).toBe(4);
   });
 
-  it('refuses a malformed actor header as UNAUTHENTICATED', async () => {
+  it('refuses a token the gateway did not sign as UNAUTHENTICATED and changes nothing', async () => {
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
+    const impostor = await createTestGateway();
     const response = await fetch(sg.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-ketengraph-actor': Buffer.from('{"userId":1}').toString('base64url') },
+      headers: { 'content-type': 'application/json', ...(await impostor.authorization(NIFP)) },
       body: JSON.stringify({ query: SCALE, variables: { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 5, reason: 'Opschalen' } } }),
     });
+    expect(response.status).toBe(401);
     const result = (await response.json()) as GraphQLResponse;
     expect(result.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(await sg.prisma.scalingDecision.count({ where: { trajectoryId } })).toBe(0);
   });
 
   it('refuses unknown and closed trajectories', async () => {

@@ -1,11 +1,13 @@
 import { HANDOVER_ITEMS, QUALITY_PILLARS } from '@ketengraph/seed-data';
-import { encodeActor, startSubgraph, type RunningSubgraph } from '@ketengraph/service-kit';
+import { startSubgraph, type Actor, type RunningSubgraph } from '@ketengraph/service-kit';
+import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportDueOn } from '../src/domain/quality.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { kwaliteit } from '../src/subgraph.js';
 
-const ACTOR = encodeActor({ userId: 'kwaliteitsmedewerker-1', organisationId: 'provider-org-1', role: 'zorgaanbieder' });
+const ACTOR: Actor = { userId: 'kwaliteitsmedewerker-1', organisationId: 'provider-org-1', role: 'zorgaanbieder' };
+const gateway = await createTestGateway();
 const CURRENT_YEAR = new Date().getUTCFullYear();
 const TODAY = new Date().toISOString().slice(0, 10);
 
@@ -17,17 +19,17 @@ interface GqlResult {
 let sg: RunningSubgraph<PrismaClient>;
 
 beforeAll(async () => {
-  sg = await startSubgraph(kwaliteit, { port: 0, dataDir: 'memory://', seedPatients: 30 });
+  sg = await startSubgraph(kwaliteit, { port: 0, dataDir: 'memory://', seedPatients: 30, gatewayKeys: gateway.gatewayKeys });
 });
 
 afterAll(async () => {
   await sg?.close();
 });
 
-async function gql(query: string, variables: Record<string, unknown> = {}, actor: string | null = ACTOR): Promise<GqlResult> {
+async function gql(query: string, variables: Record<string, unknown> = {}, actor: Actor | null = ACTOR): Promise<GqlResult> {
   const response = await fetch(sg.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(actor ? { 'x-ketengraph-actor': actor } : {}) },
+    headers: { 'content-type': 'application/json', ...(actor ? await gateway.authorization(actor) : {}) },
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as GqlResult;

@@ -7,8 +7,12 @@ import { domainError } from '@ketengraph/service-kit';
 import type { TrajectoryIndicationView } from './domain/rules.js';
 
 export interface IndicationSource {
-  /** The trajectory with its current indication, or null if indicatiestelling does not know it. */
-  trajectory(id: string, actorHeader: string | undefined): Promise<TrajectoryIndicationView | null>;
+  /**
+   * The trajectory with its current indication, or null if indicatiestelling does not know it.
+   * Asked with the gateway token of the request being served, so indicatiestelling answers
+   * for the same principal (and the token's short life bounds the call).
+   */
+  trajectory(id: string, gatewayToken: string): Promise<TrajectoryIndicationView | null>;
 }
 
 const TRAJECTORY_QUERY = `query($id: ID!) { trajectory(id: $id) { id status patient { id } currentCareType currentSecurityLevel currentPhase { minSecurityLevel maxSecurityLevel careTypes } } }`;
@@ -30,12 +34,12 @@ interface TrajectoryResponse {
 export function httpIndicationSource(url: string, timeoutMs: number): IndicationSource {
   const unavailable = () => domainError('DEPENDENCY_UNAVAILABLE', 'The indication service (indicatiestelling) did not answer; nothing was changed, try again later.', { service: 'indicatiestelling' });
   return {
-    async trajectory(id, actorHeader) {
+    async trajectory(id, gatewayToken) {
       let body: TrajectoryResponse;
       try {
         const response = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(actorHeader ? { 'x-ketengraph-actor': actorHeader } : {}) },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${gatewayToken}` },
           body: JSON.stringify({ query: TRAJECTORY_QUERY, variables: { id } }),
           signal: AbortSignal.timeout(timeoutMs),
         });

@@ -6,7 +6,6 @@ import {
   DateScalar,
   DateTimeScalar,
   decodeCursor,
-  encodeActor,
   notFound,
   pageSize,
   requireActor,
@@ -101,11 +100,11 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
-    requestPlacement: async (_, { input }, { prisma, actor, indications }) => {
+    requestPlacement: async (_, { input }, { prisma, actor, gatewayToken, indications }) => {
       const by = requireActor(actor);
       assertSecurityLevel(input.securityLevel);
       // Ask indicatiestelling before the transaction: no database connection waits on the network.
-      const trajectory = await indications.trajectory(input.trajectoryId, encodeActor(by));
+      const trajectory = await indications.trajectory(input.trajectoryId, gatewayToken);
       if (!trajectory) throw notFound('Trajectory', input.trajectoryId);
       assertPlacementFits(trajectory, input.patientId, input.careType, input.securityLevel);
       return prisma.$transaction(async (tx) => {

@@ -2,13 +2,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { indicatiestelling } from '@ketengraph/indicatiestelling';
 import { DEFAULT_SEED, generatePatients, generateProviders, type CareType } from '@ketengraph/seed-data';
-import { encodeActor, startSubgraph, type RunningSubgraph } from '@ketengraph/service-kit';
+import { startSubgraph, type RunningSubgraph } from '@ketengraph/service-kit';
+import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { createPlaatsing } from '../src/subgraph.js';
 
 const SEED_PATIENTS = 30;
 const planner = { userId: 'user-dji-1', organisationId: 'dji', role: 'plaatser' };
+const gateway = await createTestGateway();
 const today = new Date().toISOString().slice(0, 10);
 
 interface GraphQLResult<T = any> {
@@ -19,7 +21,7 @@ interface GraphQLResult<T = any> {
 async function post<T = any>(url: string, query: string, variables: Record<string, unknown> = {}, actor: typeof planner | null = planner): Promise<GraphQLResult<T>> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(actor ? { 'x-ketengraph-actor': encodeActor(actor) } : {}) },
+    headers: { 'content-type': 'application/json', ...(actor ? await gateway.authorization(actor) : {}) },
     body: JSON.stringify({ query, variables }),
   });
   return (await response.json()) as GraphQLResult<T>;
@@ -62,8 +64,8 @@ describe('plaatsing subgraph', () => {
   const fit = fittingCase();
 
   beforeAll(async () => {
-    ind = await startSubgraph(indicatiestelling, { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS });
-    sg = await startSubgraph(createPlaatsing({ indicatiestellingUrl: ind.url, indicatiestellingTimeoutMs: 3000 }), { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS });
+    ind = await startSubgraph(indicatiestelling, { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS, gatewayKeys: gateway.gatewayKeys });
+    sg = await startSubgraph(createPlaatsing({ indicatiestellingUrl: ind.url, indicatiestellingTimeoutMs: 3000 }), { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS, gatewayKeys: gateway.gatewayKeys });
     url = sg.url;
   });
 
@@ -410,7 +412,7 @@ describe('plaatsing without indicatiestelling', () => {
     ['closed port', () => `http://127.0.0.1:${closedPort}/graphql`],
     ['server that never answers', () => `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql`],
   ])('refuses requestPlacement with DEPENDENCY_UNAVAILABLE when indicatiestelling is a %s', async (_, target) => {
-    const sg = await startSubgraph(createPlaatsing({ indicatiestellingUrl: target(), indicatiestellingTimeoutMs: 300 }), { port: 0, dataDir: 'memory://', seedPatients: 5 });
+    const sg = await startSubgraph(createPlaatsing({ indicatiestellingUrl: target(), indicatiestellingTimeoutMs: 300 }), { port: 0, dataDir: 'memory://', seedPatients: 5, gatewayKeys: gateway.gatewayKeys });
     subgraphs.push(sg);
     const before = await sg.prisma.placement.count();
     const started = Date.now();

@@ -1,0 +1,16 @@
+export {
+  AUDIT_ACTIONS,
+  AUDIT_OUTCOMES,
+  canonicalJson,
+  chainHash,
+  GENESIS_HASH,
+  type AuditAction,
+  type AuditOutcome,
+  type AuditRecord,
+  type AuditRecordInput,
+  type ChainBreak,
+  type ChainHead,
+} from './chain.js';
+export { AUDIT_MIGRATIONS_DIR, loadAuditConfig, type AuditConfig } from './config.js';
+export { AuditInputError, AuditLog, verifyAuditChain, type VerifyResult } from './log.js';
+export { AUDIT_SCHEMA_FILE, AUDIT_SUBGRAPH_PATH, createAuditSubgraph, type AuditSubgraph, type AuditSubgraphOptions } from './subgraph.js';

@@ -1,0 +1,334 @@
+import { randomInt } from 'node:crypto';
+import {
+  badInput,
+  connectionFromKeyset,
+  decodeCursor,
+  migrate,
+  openDatabase,
+  pageSize,
+  type Connection,
+  type Database,
+} from '@ketengraph/service-kit';
+import {
+  AUDIT_ACTIONS,
+  AUDIT_OUTCOMES,
+  checkChain,
+  EMPTY_HEAD,
+  extendChain,
+  type AuditRecord,
+  type AuditRecordInput,
+  type ChainBreak,
+  type ChainHead,
+} from './chain.js';
+import { AUDIT_MIGRATIONS_DIR, type AuditConfig } from './config.js';
+
+/** An audit record the log refuses to write (malformed input); nothing of the batch is written. */
+export class AuditInputError extends Error {
+  override name = 'AuditInputError';
+}
+
+export type VerifyResult =
+  | { ok: true; count: number; head: ChainHead }
+  | { ok: false; count: number; sequence: number; eventId: string; reason: ChainBreak };
+
+interface Pending {
+  records: AuditRecordInput[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+const COLUMNS = `"sequence", "event_id", "occurred_at", "action", "patient_id", "user_id", "organisation_id", "role", "purpose",
+  "fields_delivered", "categories_delivered", "fields_withheld", "categories_withheld", "outcome", "request_id", "operation_name",
+  "previous_hash", "hash"`;
+
+// One statement per batch: the rows travel as one JSON parameter, so any number of records is one round trip.
+const INSERT = `INSERT INTO "audit_record" (${COLUMNS})
+SELECT ${COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS r(
+  "sequence" BIGINT, "event_id" UUID, "occurred_at" TIMESTAMPTZ, "action" TEXT, "patient_id" TEXT, "user_id" TEXT,
+  "organisation_id" TEXT, "role" TEXT, "purpose" TEXT, "fields_delivered" TEXT[], "categories_delivered" TEXT[],
+  "fields_withheld" TEXT[], "categories_withheld" TEXT[], "outcome" TEXT, "request_id" TEXT, "operation_name" TEXT,
+  "previous_hash" TEXT, "hash" TEXT)
+ORDER BY "sequence"`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// Field coordinates and category names only: the shape leaves no room for a data value.
+const FIELD_COORDINATE = /^[_A-Za-z][_0-9A-Za-z]*\.[_A-Za-z][_0-9A-Za-z]*$/;
+const CATEGORY = /^[a-z][a-z_]*$/;
+/** Records per INSERT when concurrent requests are written together; one request is never split. */
+const MAX_BATCH_ROWS = 1000;
+/** Times a writer re-reads the head after another writer extended the chain first. */
+const MAX_ATTEMPTS = 25;
+
+/**
+ * The gateway's NEN 7513 audit log: append-only, hash-chained (see chain.ts), in its own
+ * database. Appends are queued and written in order by one writer per instance; requests that
+ * arrive while a write is in flight go together in the next INSERT (group commit). A second
+ * instance on the same PostgreSQL database is detected by the primary key on `sequence` and the
+ * chain trigger: the loser re-reads the head and chains again, so the chain never forks.
+ */
+export class AuditLog {
+  private head: ChainHead | undefined;
+  private readonly queue: Pending[] = [];
+  private writing = false;
+  private draining: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(readonly db: Database) {}
+
+  /** Opens (and migrates) the audit database described by the configuration. */
+  static async open(config: AuditConfig): Promise<AuditLog> {
+    const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 4 });
+    try {
+      await migrate(db, AUDIT_MIGRATIONS_DIR);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    return new AuditLog(db);
+  }
+
+  /**
+   * Writes the records of one request, in the given order, in one transaction. Resolves once
+   * they are committed; rejects when they are not (the caller must then withhold the response).
+   */
+  append(records: readonly AuditRecordInput[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('The audit log is closed.'));
+    let normalised: AuditRecordInput[];
+    try {
+      normalised = records.map(normalise);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (normalised.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ records: normalised, resolve, reject });
+      if (!this.writing) {
+        this.writing = true;
+        this.draining = this.drain();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      // Cleared in the same tick the queue is found empty, so no append can slip in unnoticed.
+      if (this.queue.length === 0) {
+        this.writing = false;
+        return;
+      }
+      const batch: Pending[] = [];
+      let rows = 0;
+      while (this.queue.length > 0 && (batch.length === 0 || rows + this.queue[0]!.records.length <= MAX_BATCH_ROWS)) {
+        const next = this.queue.shift()!;
+        batch.push(next);
+        rows += next.records.length;
+      }
+      try {
+        await this.write(batch.flatMap((pending) => pending.records));
+        for (const pending of batch) pending.resolve();
+      } catch (error) {
+        for (const pending of batch) pending.reject(error);
+      }
+    }
+  }
+
+  private async write(records: AuditRecordInput[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      this.head ??= await this.readHead();
+      const chained = extendChain(this.head, records);
+      try {
+        await this.db.query(INSERT, [JSON.stringify(chained.map(toRow))]);
+        const last = chained[chained.length - 1]!;
+        this.head = { sequence: last.sequence, hash: last.hash };
+        return;
+      } catch (error) {
+        // Whatever happened, the cached head may be stale now: read it again before the next write.
+        this.head = undefined;
+        if (!headMoved(error) || attempt >= MAX_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, randomInt(0, 1 + Math.min(attempt, 8) * 2)));
+      }
+    }
+  }
+
+  private async readHead(): Promise<ChainHead> {
+    const [row] = await this.db.query<{ sequence: number | string; hash: string }>(
+      `SELECT "sequence", "hash" FROM "audit_record" ORDER BY "sequence" DESC LIMIT 1`,
+    );
+    return row ? { sequence: Number(row.sequence), hash: row.hash } : EMPTY_HEAD;
+  }
+
+  /**
+   * The privacy officer's trail: records about one patient with `from <= occurredAt <= to`, in
+   * time order, as a Relay connection (`first` default 20, at most 100).
+   */
+  async trail(patientId: string, from: Date, to: Date, first?: number | null, after?: string | null): Promise<Connection<AuditRecord>> {
+    const size = pageSize({ first: first ?? null });
+    if (!(from.getTime() <= to.getTime())) throw badInput('from must not be later than to.', 'from');
+    const params: unknown[] = [patientId, from.toISOString(), to.toISOString()];
+    let keyset = '';
+    if (after) {
+      const [occurredAt, sequence] = parseTrailCursor(decodeCursor(after));
+      params.push(occurredAt, sequence);
+      keyset = ` AND ("occurred_at", "sequence") > ($4::timestamptz, $5::bigint)`;
+    }
+    const where = `"patient_id" = $1 AND "occurred_at" >= $2::timestamptz AND "occurred_at" <= $3::timestamptz`;
+    const [rows, [count]] = await Promise.all([
+      this.db.query<StoredRow>(`SELECT * FROM "audit_record" WHERE ${where}${keyset} ORDER BY "occurred_at", "sequence" LIMIT ${size + 1}`, params),
+      this.db.query<{ count: number | string }>(`SELECT count(*) AS "count" FROM "audit_record" WHERE ${where}`, params.slice(0, 3)),
+    ]);
+    return connectionFromKeyset(rows.map(fromRow), size, trailCursorKey, Number(count?.count ?? 0), Boolean(after));
+  }
+
+  /** Walks the whole chain in pages of `pageSize` records; reports the first broken record. */
+  async verify(options: { pageSize?: number } = {}): Promise<VerifyResult> {
+    return verifyAuditChain(this.db, options);
+  }
+
+  /** For the gateway's /ready: the audit database answers. */
+  async ready(): Promise<boolean> {
+    if (this.closed) return false;
+    return this.db.query('SELECT 1').then(() => true, () => false);
+  }
+
+  /** Refuses new appends, writes what is queued, then closes the database. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.draining;
+    await this.db.close();
+  }
+}
+
+export async function verifyAuditChain(db: Database, options: { pageSize?: number } = {}): Promise<VerifyResult> {
+  const limit = options.pageSize ?? 1000;
+  let head = EMPTY_HEAD;
+  let count = 0;
+  for (;;) {
+    const rows = await db.query<StoredRow>(`SELECT * FROM "audit_record" WHERE "sequence" > $1 ORDER BY "sequence" LIMIT ${limit}`, [head.sequence]);
+    if (rows.length === 0) return { ok: true, count, head };
+    const records = rows.map(fromRow);
+    const result = checkChain(head, records);
+    if (!result.ok) {
+      return { ok: false, count: count + records.indexOf(result.record), sequence: result.record.sequence, eventId: result.record.eventId, reason: result.reason };
+    }
+    count += records.length;
+    head = result.head;
+  }
+}
+
+/** Another writer extended the chain first (same sequence taken, or our head no longer the predecessor). */
+function headMoved(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === '23000';
+}
+
+function normalise(record: AuditRecordInput): AuditRecordInput {
+  const fail = (what: string): never => {
+    throw new AuditInputError(`Audit record refused: ${what}.`);
+  };
+  const text = (value: unknown, name: string): string => (typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : fail(`${name} must be a non-empty string of at most 200 characters`));
+  const optionalText = (value: unknown, name: string): string | null => (value === null || value === undefined ? null : text(value, name));
+  const list = (value: unknown, pattern: RegExp, name: string): string[] =>
+    Array.isArray(value) && value.every((item) => typeof item === 'string' && pattern.test(item)) ? [...(value as string[])] : fail(`${name} must be a list of names`);
+  const eventId = typeof record.eventId === 'string' ? record.eventId.toLowerCase() : '';
+  if (!UUID.test(eventId)) fail('eventId must be a UUID');
+  if (!(record.occurredAt instanceof Date) || Number.isNaN(record.occurredAt.getTime())) fail('occurredAt must be a valid Date');
+  if (!AUDIT_ACTIONS.includes(record.action)) fail('unknown action');
+  if (!AUDIT_OUTCOMES.includes(record.outcome)) fail('unknown outcome');
+  return {
+    eventId,
+    occurredAt: new Date(record.occurredAt.getTime()),
+    action: record.action,
+    patientId: optionalText(record.patientId, 'patientId'),
+    userId: text(record.userId, 'userId'),
+    organisationId: text(record.organisationId, 'organisationId'),
+    role: text(record.role, 'role'),
+    purpose: optionalText(record.purpose, 'purpose'),
+    fieldsDelivered: list(record.fieldsDelivered, FIELD_COORDINATE, 'fieldsDelivered'),
+    categoriesDelivered: list(record.categoriesDelivered, CATEGORY, 'categoriesDelivered'),
+    fieldsWithheld: list(record.fieldsWithheld, FIELD_COORDINATE, 'fieldsWithheld'),
+    categoriesWithheld: list(record.categoriesWithheld, CATEGORY, 'categoriesWithheld'),
+    outcome: record.outcome,
+    requestId: text(record.requestId, 'requestId'),
+    operationName: optionalText(record.operationName, 'operationName'),
+  };
+}
+
+interface StoredRow extends Record<string, unknown> {
+  sequence: number | string;
+  event_id: string;
+  occurred_at: Date;
+  action: AuditRecord['action'];
+  patient_id: string | null;
+  user_id: string;
+  organisation_id: string;
+  role: string;
+  purpose: string | null;
+  fields_delivered: string[];
+  categories_delivered: string[];
+  fields_withheld: string[];
+  categories_withheld: string[];
+  outcome: AuditRecord['outcome'];
+  request_id: string;
+  operation_name: string | null;
+  previous_hash: string;
+  hash: string;
+}
+
+function toRow(record: AuditRecord): Record<string, unknown> {
+  return {
+    sequence: record.sequence,
+    event_id: record.eventId,
+    occurred_at: record.occurredAt.toISOString(),
+    action: record.action,
+    patient_id: record.patientId,
+    user_id: record.userId,
+    organisation_id: record.organisationId,
+    role: record.role,
+    purpose: record.purpose,
+    fields_delivered: record.fieldsDelivered,
+    categories_delivered: record.categoriesDelivered,
+    fields_withheld: record.fieldsWithheld,
+    categories_withheld: record.categoriesWithheld,
+    outcome: record.outcome,
+    request_id: record.requestId,
+    operation_name: record.operationName,
+    previous_hash: record.previousHash,
+    hash: record.hash,
+  };
+}
+
+function fromRow(row: StoredRow): AuditRecord {
+  return {
+    sequence: Number(row.sequence),
+    eventId: row.event_id,
+    occurredAt: new Date(row.occurred_at),
+    action: row.action,
+    patientId: row.patient_id,
+    userId: row.user_id,
+    organisationId: row.organisation_id,
+    role: row.role,
+    purpose: row.purpose,
+    fieldsDelivered: row.fields_delivered,
+    categoriesDelivered: row.categories_delivered,
+    fieldsWithheld: row.fields_withheld,
+    categoriesWithheld: row.categories_withheld,
+    outcome: row.outcome,
+    requestId: row.request_id,
+    operationName: row.operation_name,
+    previousHash: row.previous_hash,
+    hash: row.hash,
+  };
+}
+
+const trailCursorKey = (record: AuditRecord): string => `${record.occurredAt.toISOString()}|${record.sequence}`;
+
+function parseTrailCursor(key: string): [string, number] {
+  const [occurredAt, sequence] = key.split('|');
+  const at = new Date(occurredAt ?? '');
+  const seq = Number(sequence);
+  if (Number.isNaN(at.getTime()) || at.toISOString() !== occurredAt || !Number.isSafeInteger(seq) || seq < 1) {
+    throw badInput('The cursor is not one this API handed out.', 'after');
+  }
+  return [occurredAt, seq];
+}

@@ -1,0 +1,17 @@
+import { ensureKeyPair, importSigningKey, readJson, type SigningKey } from '@ketengraph/service-kit';
+import type { JWK } from 'jose';
+import type { GatewaySigningKeySource } from '../config.js';
+
+/** The gateway's key for its tokens to subgraphs. */
+export async function loadGatewaySigningKey(source: GatewaySigningKeySource, production: boolean): Promise<SigningKey> {
+  switch (source.source) {
+    case 'key':
+      return source.key;
+    case 'file':
+      return importSigningKey(readJson<JWK>(source.file, 'the gateway signing key (GATEWAY_SIGNING_KEY_FILE)'));
+    case 'generated':
+      // Each replica would generate its own key and subgraphs would trust none of them reliably.
+      if (production) throw new Error('Refusing to start: NODE_ENV=production requires GATEWAY_SIGNING_KEY_FILE (a private JWK) for the gateway\'s tokens to subgraphs.');
+      return importSigningKey(await ensureKeyPair(source.dir));
+  }
+}

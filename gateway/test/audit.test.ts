@@ -1,0 +1,294 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { repositoryRoot } from '@ketengraph/service-kit';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDatabases, postgresUrl } from '../../test/support/postgres.js';
+import { AuditInputError, AuditLog, createAuditSubgraph, GENESIS_HASH, verifyAuditChain, type AuditRecordInput } from '../src/audit/index.js';
+
+let clock = Date.UTC(2026, 10, 22, 9, 0, 0);
+function record(overrides: Partial<AuditRecordInput> = {}): AuditRecordInput {
+  clock += 1000;
+  return {
+    eventId: randomUUID(),
+    occurredAt: new Date(clock),
+    action: 'read',
+    patientId: 'patient-1',
+    userId: 'user-1',
+    organisationId: 'dji-forzo',
+    role: 'plaatser',
+    purpose: 'plaatsing',
+    fieldsDelivered: ['Patient.bsn', 'Patient.name'],
+    categoriesDelivered: ['identity'],
+    fieldsWithheld: ['Trajectory.diagnoses'],
+    categoriesWithheld: ['medical'],
+    outcome: 'partially_granted',
+    requestId: randomUUID(),
+    operationName: 'PatientTrajectory',
+    ...overrides,
+  };
+}
+
+async function sequenceOrder(log: AuditLog): Promise<string[]> {
+  return (await log.db.query<{ event_id: string }>(`SELECT "event_id" FROM "audit_record" ORDER BY "sequence"`)).map((row) => row.event_id);
+}
+
+/** Runs a statement with the append-only triggers off: the test forging tampering, as only a database owner could. */
+async function tamper(log: AuditLog, sql: string): Promise<void> {
+  await log.db.exec(`ALTER TABLE "audit_record" DISABLE TRIGGER USER; ${sql}; ALTER TABLE "audit_record" ENABLE TRIGGER USER;`);
+}
+
+const backends: { name: string; skip: boolean; fresh: () => Promise<AuditLog> }[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+backends.push({
+  name: 'embedded PGlite',
+  skip: false,
+  fresh: async () => {
+    const log = await AuditLog.open({ databaseUrl: undefined, dataDir: 'memory://' });
+    cleanups.push(() => log.close().catch(() => undefined));
+    return log;
+  },
+});
+let pgCounter = 0;
+backends.push({
+  name: 'PostgreSQL',
+  skip: !postgresUrl,
+  fresh: async () => {
+    const { urls, drop } = await createDatabases([`audit${pgCounter++}`]);
+    const log = await AuditLog.open({ databaseUrl: Object.values<string>(urls)[0], dataDir: 'unused' });
+    cleanups.push(async () => {
+      await log.close().catch(() => undefined);
+      await drop();
+    });
+    return log;
+  },
+});
+
+describe.each(backends)('audit log on $name', ({ fresh, skip }) => {
+  it.skipIf(skip)('appends records that verify as one chain from the genesis hash', async () => {
+    const log = await fresh();
+    expect(await log.verify()).toEqual({ ok: true, count: 0, head: { sequence: 0, hash: GENESIS_HASH } });
+    await log.append([record()]);
+    await log.append([record(), record({ patientId: null, action: 'search', outcome: 'granted', fieldsWithheld: [], categoriesWithheld: [] })]);
+    await log.append([]);
+    const result = await log.verify({ pageSize: 2 });
+    expect(result).toMatchObject({ ok: true, count: 3, head: { sequence: 3 } });
+    const [first] = await log.db.query<{ previous_hash: string; purpose: string }>(`SELECT * FROM "audit_record" WHERE "sequence" = 1`);
+    expect(first?.previous_hash).toBe(GENESIS_HASH);
+  });
+
+  it.skipIf(skip)('keeps the order of a batch, and keeps each request contiguous under concurrent appends', async () => {
+    const log = await fresh();
+    const batch = Array.from({ length: 7 }, () => record());
+    await log.append(batch);
+    expect(await sequenceOrder(log)).toEqual(batch.map((r) => r.eventId));
+
+    const requests = Array.from({ length: 60 }, () => Array.from({ length: 3 }, () => record()));
+    await Promise.all(requests.map((records) => log.append(records)));
+    const order = await sequenceOrder(log);
+    for (const records of requests) {
+      const start = order.indexOf(records[0]!.eventId);
+      expect(order.slice(start, start + 3)).toEqual(records.map((r) => r.eventId));
+    }
+    expect(await log.verify()).toMatchObject({ ok: true, count: 7 + 180 });
+  });
+
+  it.skipIf(skip)('refuses UPDATE, DELETE, TRUNCATE and rows that do not extend the chain', async () => {
+    const log = await fresh();
+    await log.append([record(), record()]);
+    await expect(log.db.query(`UPDATE "audit_record" SET "purpose" = 'beleid' WHERE "sequence" = 1`)).rejects.toThrow(/append-only/);
+    await expect(log.db.query(`DELETE FROM "audit_record" WHERE "sequence" = 2`)).rejects.toThrow(/append-only/);
+    await expect(log.db.query(`TRUNCATE "audit_record"`)).rejects.toThrow(/append-only/);
+    const forged = `INSERT INTO "audit_record" ("sequence", "event_id", "occurred_at", "action", "user_id", "organisation_id", "role",
+      "fields_delivered", "categories_delivered", "fields_withheld", "categories_withheld", "outcome", "request_id", "previous_hash", "hash")
+      VALUES ($1, gen_random_uuid(), now(), 'read', 'u', 'o', 'r', '{}', '{}', '{}', '{}', 'granted', 'x', $2, $2)`;
+    await expect(log.db.query(forged, [3, GENESIS_HASH])).rejects.toThrow(/does not extend the chain/);
+    await expect(log.db.query(forged, [10, GENESIS_HASH])).rejects.toThrow(/does not extend the chain/);
+    expect(await log.verify()).toMatchObject({ ok: true, count: 2 });
+  });
+
+  it.skipIf(skip)('names the first tampered record: edited content, deleted row, re-hashed row', async () => {
+    const edited = await fresh();
+    const records = Array.from({ length: 5 }, () => record());
+    await edited.append(records);
+    await tamper(edited, `UPDATE "audit_record" SET "purpose" = 'beleid' WHERE "sequence" = 3`);
+    expect(await verifyAuditChain(edited.db, { pageSize: 2 })).toEqual({ ok: false, count: 2, sequence: 3, eventId: records[2]!.eventId, reason: 'hash mismatch' });
+
+    const deleted = await fresh();
+    await deleted.append(records.map((r) => ({ ...r, eventId: randomUUID() })));
+    const [fourth] = await deleted.db.query<{ event_id: string }>(`SELECT "event_id" FROM "audit_record" WHERE "sequence" = 4`);
+    await tamper(deleted, `DELETE FROM "audit_record" WHERE "sequence" = 3`);
+    expect(await deleted.verify()).toEqual({ ok: false, count: 2, sequence: 4, eventId: fourth!.event_id, reason: 'gap in sequence' });
+
+    // A forger who also recomputes the edited row's hash breaks the link to the next row.
+    const rehashed = await fresh();
+    await rehashed.append(records.map((r) => ({ ...r, eventId: randomUUID() })));
+    const [third] = await rehashed.db.query<{ event_id: string }>(`SELECT "event_id" FROM "audit_record" WHERE "sequence" = 3`);
+    await tamper(rehashed, `UPDATE "audit_record" SET "hash" = repeat('a', 64) WHERE "sequence" = 2`);
+    expect(await rehashed.verify()).toMatchObject({ ok: false, sequence: 2, reason: 'hash mismatch' });
+    const { canonicalJson, chainHash } = await import('../src/audit/chain.js');
+    expect(canonicalJson(1, records[0]!)).toMatch(/^\{"sequence":1,"eventId":"[0-9a-f-]{36}","occurredAt":"2026-11-22T\d\d:\d\d:\d\d\.000Z","action":"read",/);
+    const [second] = await rehashed.db.query<{ event_id: string; previous_hash: string }>(`SELECT * FROM "audit_record" WHERE "sequence" = 2`);
+    const forgedHash = chainHash(second!.previous_hash, 2, { ...records[1]!, eventId: second!.event_id, purpose: 'beleid' });
+    await tamper(rehashed, `UPDATE "audit_record" SET "purpose" = 'beleid', "hash" = '${forgedHash}' WHERE "sequence" = 2`);
+    expect(await rehashed.verify()).toEqual({ ok: false, count: 2, sequence: 3, eventId: third!.event_id, reason: 'previous-hash mismatch' });
+  });
+
+  it.skipIf(skip)('rejects when the write fails, and refuses malformed records without writing any of them', async () => {
+    const log = await fresh();
+    await expect(log.append([record(), record({ fieldsDelivered: ['Patient.bsn=999912345'] })])).rejects.toBeInstanceOf(AuditInputError);
+    await expect(log.append([record({ eventId: 'not-a-uuid' })])).rejects.toBeInstanceOf(AuditInputError);
+    await expect(log.append([record({ outcome: 'maybe' as never })])).rejects.toBeInstanceOf(AuditInputError);
+    expect(await log.verify()).toMatchObject({ ok: true, count: 0 });
+    await log.append([record()]);
+    await log.db.close();
+    await expect(log.append([record()])).rejects.toThrow();
+    const closed = await fresh();
+    await closed.close();
+    await expect(closed.append([record()])).rejects.toThrow(/closed/);
+  });
+
+  it.skipIf(skip)('gives the trail of one patient within a time window, paged', async () => {
+    const log = await fresh();
+    const base = Date.UTC(2026, 0, 10, 12, 0, 0);
+    const at = (minutes: number) => new Date(base + minutes * 60_000);
+    const mine = [0, 10, 20, 30, 40].map((m) => record({ patientId: 'patient-a', occurredAt: at(m) }));
+    await log.append([record({ patientId: 'patient-a', occurredAt: at(-60) }), mine[2]!, mine[0]!, record({ patientId: 'patient-b', occurredAt: at(5) })]);
+    await log.append([mine[1]!, mine[4]!, mine[3]!, record({ patientId: 'patient-a', occurredAt: at(120) })]);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 3; page++) {
+      const connection = await log.trail('patient-a', at(0), at(40), 2, after);
+      expect(connection.totalCount).toBe(5);
+      expect(connection.pageInfo.hasPreviousPage).toBe(page > 0);
+      seen.push(...connection.edges.map((edge) => edge.node.eventId));
+      after = connection.pageInfo.endCursor;
+      expect(connection.pageInfo.hasNextPage).toBe(page < 2);
+    }
+    expect(seen).toEqual(mine.map((r) => r.eventId));
+    const none = await log.trail('patient-b', at(10), at(40));
+    expect(none).toMatchObject({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false } });
+    await expect(log.trail('patient-a', at(40), at(0))).rejects.toThrow(/from/);
+    await expect(log.trail('patient-a', at(0), at(40), 2, 'bm9wZQ')).rejects.toThrow(/cursor/);
+  });
+
+  it.skipIf(skip)('measures appends per second', async () => {
+    const log = await fresh();
+    const requests = Array.from({ length: 2000 }, () => [record(), record()]);
+    let started = performance.now();
+    for (const records of requests.slice(0, 300)) await log.append(records);
+    const sequential = 300 / ((performance.now() - started) / 1000);
+    started = performance.now();
+    await Promise.all(requests.slice(300).map((records) => log.append(records)));
+    const concurrent = 1700 / ((performance.now() - started) / 1000);
+    console.log(`audit appends (${log.db.kind}): ${sequential.toFixed(0)} requests/s one at a time, ${concurrent.toFixed(0)} requests/s concurrent (2 records each)`);
+    expect(await log.verify()).toMatchObject({ ok: true, count: 4000 });
+  });
+});
+
+describe.skipIf(!postgresUrl)('audit log on PostgreSQL with two gateway instances', () => {
+  it('two appenders on one database produce one unbroken chain', async () => {
+    const { urls, drop } = await createDatabases(['audit_shared']);
+    const url = urls.audit_shared;
+    const one = await AuditLog.open({ databaseUrl: url, dataDir: 'unused' });
+    const two = await AuditLog.open({ databaseUrl: url, dataDir: 'unused' });
+    try {
+      const batches = (n: number) => Array.from({ length: n }, () => Array.from({ length: 1 + (clock % 4) }, () => record()));
+      const ones = batches(150);
+      const twos = batches(150);
+      // One at a time per instance (as a gateway's queue would) and both instances at once.
+      const run = async (log: AuditLog, list: AuditRecordInput[][]) => {
+        for (let i = 0; i < list.length; i += 10) await Promise.all(list.slice(i, i + 10).map((records) => log.append(records)));
+      };
+      await Promise.all([run(one, ones), run(two, twos)]);
+      const total = [...ones, ...twos].reduce((sum, list) => sum + list.length, 0);
+      expect(await one.verify()).toMatchObject({ ok: true, count: total });
+      const order = await sequenceOrder(one);
+      for (const records of [...ones, ...twos]) {
+        const start = order.indexOf(records[0]!.eventId);
+        expect(order.slice(start, start + records.length)).toEqual(records.map((r) => r.eventId));
+      }
+    } finally {
+      await one.close();
+      await two.close();
+      await drop();
+    }
+  });
+});
+
+describe('audit subgraph and npm run audit:verify', () => {
+  it('serves auditTrail over HTTP on its path to the gateway only, and falls through elsewhere', async () => {
+    const log = await AuditLog.open({ databaseUrl: undefined, dataDir: 'memory://' });
+    // Stands in for the gateway-token check the gateway wires in.
+    const subgraph = await createAuditSubgraph(log, {
+      authenticate: async (request) => {
+        if (request.headers.authorization !== 'Bearer from-the-gateway') throw new Error('not the gateway');
+      },
+    });
+    const server: Server = createServer((req, res) => {
+      subgraph.handle(req, res).then((handled) => {
+        if (!handled) res.writeHead(404).end();
+      }, () => res.writeHead(500).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const entry = record({ patientId: 'patient-x', occurredAt: new Date('2026-03-01T10:00:00.000Z'), outcome: 'partially_granted' });
+      await log.append([entry]);
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const query = `query Trail($id: ID!) { auditTrail(patientId: $id, from: "2026-03-01T00:00:00Z", to: "2026-03-02T00:00:00+01:00", first: 5) {
+        totalCount edges { node { eventId occurredAt action patientId userId organisationId role purpose fieldsDelivered categoriesDelivered fieldsWithheld categoriesWithheld outcome requestId operationName } } pageInfo { hasNextPage } } }`;
+      const headers = { 'content-type': 'application/json', authorization: 'Bearer from-the-gateway' };
+      const direct = await fetch(`${base}${subgraph.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables: { id: 'patient-x' } }) });
+      expect(direct.status).toBe(401);
+      const response = await fetch(`${base}${subgraph.path}`, { method: 'POST', headers, body: JSON.stringify({ query, variables: { id: 'patient-x' } }) });
+      const body = (await response.json()) as { data: { auditTrail: { totalCount: number; edges: { node: Record<string, unknown> }[] } } };
+      expect(body.data.auditTrail.totalCount).toBe(1);
+      expect(body.data.auditTrail.edges[0]!.node).toEqual({
+        eventId: entry.eventId, occurredAt: '2026-03-01T10:00:00.000Z', action: 'READ', patientId: 'patient-x', userId: 'user-1', organisationId: 'dji-forzo',
+        role: 'plaatser', purpose: 'plaatsing', fieldsDelivered: ['Patient.bsn', 'Patient.name'], categoriesDelivered: ['identity'],
+        fieldsWithheld: ['Trajectory.diagnoses'], categoriesWithheld: ['medical'], outcome: 'PARTIALLY_GRANTED', requestId: entry.requestId, operationName: 'PatientTrajectory',
+      });
+      const bad = await fetch(`${base}${subgraph.path}`, { method: 'POST', headers, body: JSON.stringify({ query: '{ auditTrail(patientId: "p", from: "2026-03-02T00:00:00Z", to: "2026-03-01T00:00:00Z") { totalCount } }' }) });
+      expect(((await bad.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+      expect((await fetch(`${base}/graphql`)).status).toBe(404);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await subgraph.stop();
+      await log.close();
+    }
+  });
+
+  it('the script prints OK for an intact log and names the first broken record, exit code 1', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ketengraph-audit-'));
+    const run = promisify(execFile);
+    const verify = () =>
+      run(join(repositoryRoot, 'node_modules/.bin/tsx'), ['scripts/audit-verify.ts'], { cwd: repositoryRoot, env: { ...process.env, AUDIT_DATABASE_URL: '', AUDIT_DATA_DIR: dataDir } }).then(
+        ({ stdout }) => ({ code: 0, output: stdout }),
+        (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }),
+      );
+    try {
+      const records = [record(), record(), record()];
+      let log = await AuditLog.open({ databaseUrl: undefined, dataDir });
+      await log.append(records);
+      await log.close();
+      expect(await verify()).toMatchObject({ code: 0, output: expect.stringMatching(/^OK: 3 audit records/) });
+      log = await AuditLog.open({ databaseUrl: undefined, dataDir });
+      await tamper(log, `UPDATE "audit_record" SET "fields_delivered" = '{}' WHERE "sequence" = 2`);
+      await log.close();
+      const broken = await verify();
+      expect(broken.code).toBe(1);
+      expect(broken.output).toContain(`BROKEN at record 2 (event ${records[1]!.eventId}): hash mismatch`);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AuthenticationError } from './authentication-error.js';
+import { repositoryRoot } from './paths.js';
+
+/**
+ * Who a request runs for, as established by a verified token: the same shape at the gateway
+ * (from the caller's token) and in every subgraph (from the gateway's token).
+ */
+export interface Principal {
+  /** `sub`: the person (or system) at the identity provider. */
+  subject: string;
+  /** `org`: the organisation acted for; for a care provider its provider id in the graph. */
+  organisationId: string;
+  /** `role`: a key of the access policy's `roles`. */
+  role: string;
+  /** `scope`: space-separated in the token. */
+  scopes: readonly string[];
+  /** `purpose`: purpose of use, a key of the access policy's `purposes`; null when not given. */
+  purpose: string | null;
+}
+
+/** What a role may see of a data category (see the policy's `$comment`). */
+export type Grant = 'all' | 'own-patients' | 'own-supervisees' | 'counts';
+
+const GRANTS: ReadonlySet<string> = new Set<Grant>(['all', 'own-patients', 'own-supervisees', 'counts']);
+
+/** `schema/access-policy.json`, checked for internal consistency when read. */
+export interface AccessPolicy {
+  handoverPeriodDays: number;
+  /** Data category → description. */
+  categories: Record<string, string>;
+  /** The categories that are patient data (reading them needs a purpose). */
+  patientCategories: string[];
+  /** Purpose of use → description. */
+  purposes: Record<string, string>;
+  /** Role → grant per category; a missing category means nothing. */
+  roles: Record<string, Partial<Record<string, Grant>>>;
+  /** `Type.field` → data category. */
+  fields: Record<string, string>;
+}
+
+export const ACCESS_POLICY_FILE = join(repositoryRoot, 'schema', 'access-policy.json');
+
+const policies = new Map<string, AccessPolicy>();
+
+/** Reads and checks the access policy once per file; a policy that does not hold together is refused at start. */
+export function loadAccessPolicy(file: string = ACCESS_POLICY_FILE): AccessPolicy {
+  const cached = policies.get(file);
+  if (cached) return cached;
+  const policy = checkPolicy(JSON.parse(readFileSync(file, 'utf8')) as unknown, file);
+  policies.set(file, policy);
+  return policy;
+}
+
+function checkPolicy(raw: unknown, file: string): AccessPolicy {
+  const fail = (what: string): never => {
+    throw new Error(`Access policy ${file}: ${what}`);
+  };
+  const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+  const strings = (value: unknown, name: string): Record<string, string> => {
+    if (!isRecord(value) || !Object.values(value).every((v) => typeof v === 'string')) return fail(`${name} must map names to descriptions.`);
+    return value as Record<string, string>;
+  };
+  if (!isRecord(raw)) return fail('not a JSON object.');
+  const categories = strings(raw.categories, 'categories');
+  const purposes = strings(raw.purposes, 'purposes');
+  if (typeof raw.handoverPeriodDays !== 'number' || !Number.isInteger(raw.handoverPeriodDays) || raw.handoverPeriodDays < 0) fail('handoverPeriodDays must be a non-negative integer.');
+  const patientCategories = raw.patientCategories;
+  if (!Array.isArray(patientCategories) || !patientCategories.every((c) => typeof c === 'string' && c in categories)) fail('patientCategories must list known categories.');
+  if (!isRecord(raw.roles) || Object.keys(raw.roles).length === 0) return fail('roles must be a non-empty object.');
+  for (const [role, grants] of Object.entries(raw.roles)) {
+    if (!isRecord(grants)) return fail(`role ${role} must map categories to grants.`);
+    for (const [category, grant] of Object.entries(grants)) {
+      if (!(category in categories)) fail(`role ${role} names unknown category ${category}.`);
+      if (typeof grant !== 'string' || !GRANTS.has(grant)) fail(`role ${role} has unknown grant for ${category}.`);
+    }
+  }
+  const fields = strings(raw.fields ?? {}, 'fields');
+  for (const [field, category] of Object.entries(fields)) if (!(category in categories)) fail(`field ${field} names unknown category ${category}.`);
+  return {
+    handoverPeriodDays: raw.handoverPeriodDays as number,
+    categories,
+    patientCategories: patientCategories as string[],
+    purposes,
+    roles: raw.roles as AccessPolicy['roles'],
+    fields,
+  };
+}
+
+/** The claims a principal travels as, in caller tokens and in the gateway's tokens alike. */
+export interface PrincipalClaims {
+  sub: string;
+  org: string;
+  role: string;
+  scope?: string;
+  purpose?: string;
+}
+
+export function principalClaims(principal: Principal): PrincipalClaims {
+  return {
+    sub: principal.subject,
+    org: principal.organisationId,
+    role: principal.role,
+    ...(principal.scopes.length ? { scope: principal.scopes.join(' ') } : {}),
+    ...(principal.purpose ? { purpose: principal.purpose } : {}),
+  };
+}
+
+/**
+ * The principal of a verified token's claims. Claims that do not name a known role or purpose
+ * make the token unusable (401), the same as a bad signature: there is no one to act for.
+ */
+export function principalFromClaims(claims: Record<string, unknown>, policy: AccessPolicy): Principal {
+  const text = (value: unknown) => typeof value === 'string' && value.length > 0 && value.length <= 256;
+  const { sub, org, role, scope, purpose } = claims;
+  if (!text(sub) || !text(org) || !text(role) || !Object.hasOwn(policy.roles, role as string)) throw new AuthenticationError('invalid-claims');
+  if (scope !== undefined && typeof scope !== 'string') throw new AuthenticationError('invalid-claims');
+  if (purpose !== undefined && (typeof purpose !== 'string' || !Object.hasOwn(policy.purposes, purpose))) throw new AuthenticationError('invalid-claims');
+  return {
+    subject: sub as string,
+    organisationId: org as string,
+    role: role as string,
+    scopes: Object.freeze(typeof scope === 'string' ? scope.split(' ').filter(Boolean) : []),
+    purpose: (purpose as string | undefined) ?? null,
+  };
+}
