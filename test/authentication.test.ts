@@ -120,14 +120,14 @@ describe('authentication', () => {
       const dir = join(scratch, 'refused-dev-issuer');
       const config = loadGatewayConfig({ NODE_ENV: 'production' });
       expect(config.callerTokens.keys.source).toBe('dev-issuer');
-      const start = startGateway({ ...config, port: 0, supergraphSdl: supergraph(), callerTokens: { ...config.callerTokens, keys: { source: 'dev-issuer', dir } } });
+      const start = startGateway({ ...config, audit: { databaseUrl: undefined, dataDir: 'memory://' }, port: 0, supergraphSdl: supergraph(), callerTokens: { ...config.callerTokens, keys: { source: 'dev-issuer', dir } } });
       await expect(start).rejects.toThrow(/NODE_ENV=production/);
       expect(existsSync(dir)).toBe(false);
     });
 
     it('refuses generated gateway keys under NODE_ENV=production', async () => {
       const config = loadGatewayConfig({ NODE_ENV: 'production', AUTH_ISSUER: TEST_ISSUER, AUTH_JWKS_URL: 'https://idp.test.ketengraph.example/jwks' });
-      await expect(startGateway({ ...config, port: 0, supergraphSdl: supergraph() })).rejects.toThrow(/GATEWAY_SIGNING_KEY_FILE/);
+      await expect(startGateway({ ...config, audit: { databaseUrl: undefined, dataDir: 'memory://' }, port: 0, supergraphSdl: supergraph() })).rejects.toThrow(/GATEWAY_SIGNING_KEY_FILE/);
     });
 
     it('trusts the tokens `npm run token` prints', async () => {
@@ -143,6 +143,7 @@ describe('authentication', () => {
       expect(config.callerTokens).toMatchObject({ issuer: DEV_ISSUER, audience: DEV_AUDIENCE, clockSkewSeconds: 30 });
       const gateway = await startGateway({
         ...config,
+        audit: { databaseUrl: undefined, dataDir: 'memory://' },
         port: 0,
         supergraphSdl: supergraph(),
         callerTokens: { ...config.callerTokens, keys: { source: 'dev-issuer', dir } },

@@ -4,7 +4,9 @@
  */
 import { GATEWAY_KEYS_DIR, type KeySource, type SigningKey } from '@ketengraph/service-kit';
 import { SUBGRAPHS, SUPERGRAPH_FILE } from '../../schema/subgraphs.js';
+import { loadAuditConfig, type AuditConfig } from './audit/config.js';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_DIR } from './auth/dev-issuer.js';
+import type { AuthorizationMode } from './authorization/plugin.js';
 
 /** Where the caller tokens' public keys come from: the identity provider's JWKS, or the built-in development issuer. */
 export type CallerKeySource = KeySource | { source: 'dev-issuer'; dir: string };
@@ -42,6 +44,10 @@ export interface GatewayConfig {
   callerTokens: CallerTokenSettings;
   /** GATEWAY_SIGNING_KEY_FILE (a private JWK); unset generates a key pair in `.data/gateway-keys/`. */
   signingKey: GatewaySigningKeySource;
+  /** AUTHORIZATION_MODE: `filter` (default) nulls withheld fields; `reject` refuses an operation with any. */
+  authorizationMode: AuthorizationMode;
+  /** AUDIT_DATABASE_URL / AUDIT_DATA_DIR: where the access log lives. */
+  audit: AuditConfig;
 }
 
 export function envNameOf(subgraph: string): string {
@@ -67,7 +73,15 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     production: env.NODE_ENV === 'production',
     callerTokens: loadCallerTokenSettings(env),
     signingKey: env.GATEWAY_SIGNING_KEY_FILE ? { source: 'file', file: env.GATEWAY_SIGNING_KEY_FILE } : { source: 'generated', dir: GATEWAY_KEYS_DIR },
+    authorizationMode: authorizationMode(env.AUTHORIZATION_MODE),
+    audit: loadAuditConfig(env),
   };
+}
+
+function authorizationMode(value: string | undefined): AuthorizationMode {
+  if (value === undefined || value === '' || value === 'filter') return 'filter';
+  if (value === 'reject') return 'reject';
+  throw new Error('AUTHORIZATION_MODE must be filter or reject.');
 }
 
 function loadCallerTokenSettings(env: NodeJS.ProcessEnv): CallerTokenSettings {

@@ -1,10 +1,13 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { startHttpService, type HttpService } from '@ketengraph/service-kit';
+import { loadAccessPolicy, startHttpService, type HttpService } from '@ketengraph/service-kit';
+import { AuditLog, createAuditSchema } from './audit/index.js';
 import { setUpAuthentication } from './auth/index.js';
+import { authorizationPlugin } from './authorization/plugin.js';
+import { readSupergraphPolicies } from './authorization/policies.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
-import { createFederation, subgraphEndpoints } from './federation/gateway.js';
+import { createFederation, readSupergraph, subgraphEndpoints } from './federation/gateway.js';
 
 export interface RunningGateway {
   url: string;
@@ -15,14 +18,24 @@ export interface RunningGateway {
 /** Starts the gateway: authentication (refused before anything listens if misconfigured), HTTP layer, then the federation behind it. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const auth = await setUpAuthentication(config);
-  const gateway = createFederation(config, auth.subgraphTokens);
+  const supergraphSdl = readSupergraph(config);
+  const audit = await AuditLog.open(config.audit);
+  const gateway = createFederation(supergraphSdl, config, auth.subgraphTokens, { audit: createAuditSchema(audit) });
   const endpoints = subgraphEndpoints(config);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      authorizationPlugin({ policy: loadAccessPolicy(), policies: readSupergraphPolicies(supergraphSdl), mode: config.authorizationMode, audit }),
+    ],
   });
-  await apollo.start();
+  try {
+    await apollo.start();
+  } catch (error) {
+    await audit.close();
+    throw error;
+  }
   let http: HttpService;
   try {
     http = await startHttpService<GatewayContext>({
@@ -33,7 +46,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       context: async (request, requestId) => ({ requestId, principal: await auth.authenticate(request) }),
       routes: auth.route,
       readiness: async () => {
-        const checks: Record<string, boolean> = { supergraph: true };
+        const checks: Record<string, boolean> = { supergraph: true, auditLog: await audit.ready() };
         await Promise.all(
           endpoints.map(async ({ name, url }) => {
             const ready = new URL('/ready', url);
@@ -57,6 +70,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     });
   } catch (error) {
     await apollo.stop();
+    await audit.close();
     throw error;
   }
   return {
@@ -65,6 +79,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     close: async () => {
       await http.close();
       await apollo.stop();
+      await audit.close();
     },
   };
 }

@@ -42,6 +42,9 @@ export interface FederationOptions {
   seedPatients?: number;
   /** PostgreSQL URL per subgraph; subgraphs without one use an in-memory embedded database. */
   databaseUrls?: Partial<Record<keyof Federation['subgraphs'], string>>;
+  /** PostgreSQL URL for the gateway's access log; unset keeps it in memory. */
+  auditDatabaseUrl?: string;
+  authorizationMode?: 'filter' | 'reject';
 }
 
 export async function startFederation(options: FederationOptions = {}): Promise<Federation> {
@@ -65,6 +68,8 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       supergraphSdl,
       callerTokens: { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, keys: { source: 'jwks', jwks: keys.issuer.jwks }, clockSkewSeconds: 30 },
       signingKey: { source: 'key', key: keys.gateway.signingKey },
+      audit: { databaseUrl: options.auditDatabaseUrl, dataDir: 'memory://' },
+      authorizationMode: options.authorizationMode ?? 'filter',
     });
     const callerToken: Federation['callerToken'] = (principal = TEST_PRINCIPAL, { expiresInSeconds = 300 } = {}) =>
       mintTestToken(keys.issuer, principal, { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, expiresInSeconds });

@@ -13,4 +13,4 @@ export {
 } from './chain.js';
 export { AUDIT_MIGRATIONS_DIR, loadAuditConfig, type AuditConfig } from './config.js';
 export { AuditInputError, AuditLog, verifyAuditChain, type VerifyResult } from './log.js';
-export { AUDIT_SCHEMA_FILE, AUDIT_SUBGRAPH_PATH, createAuditSubgraph, type AuditSubgraph, type AuditSubgraphOptions } from './subgraph.js';
+export { AUDIT_SCHEMA_FILE, createAuditSchema } from './subgraph.js';

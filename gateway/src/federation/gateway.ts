@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ApolloGateway } from '@apollo/gateway';
+import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
+import type { GraphQLSchema } from 'graphql';
 import { GATEWAY_SUBGRAPHS } from '../../../schema/subgraphs.js';
 import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
 import type { GatewayConfig } from '../config.js';
@@ -10,17 +11,33 @@ import { SubgraphDataSource } from './data-source.js';
  * supergraph source, subgraph routing and transport are ours. Later concerns (authorization,
  * subscriptions) hook in here rather than forking the gateway.
  */
-export function createFederation(config: GatewayConfig, tokens: SubgraphTokens): ApolloGateway {
-  const supergraphSdl = config.supergraphSdl ?? readFileSync(config.supergraphFile, 'utf8');
+export function createFederation(supergraphSdl: string, config: GatewayConfig, tokens: SubgraphTokens, inProcess: Record<string, GraphQLSchema>): ApolloGateway {
   return new ApolloGateway({
-    supergraphSdl,
-    buildService: ({ name, url }) => new SubgraphDataSource({ url: config.subgraphUrls[name] ?? url, fetcher: fetch as never }, tokens),
+    supergraphSdl: withoutSecurityPurpose(supergraphSdl),
+    buildService: ({ name, url }) => {
+      const schema = inProcess[name];
+      if (schema) return new LocalGraphQLDataSource(schema);
+      return new SubgraphDataSource({ url: config.subgraphUrls[name] ?? url, fetcher: fetch as never }, tokens);
+    },
   });
+}
+
+export function readSupergraph(config: GatewayConfig): string {
+  return config.supergraphSdl ?? readFileSync(config.supergraphFile, 'utf8');
+}
+
+/**
+ * @apollo/gateway refuses a supergraph whose authorization links are `for: SECURITY`, because it
+ * does not enforce them itself. ketengraph enforces them (src/authorization), so it hands the
+ * gateway the supergraph with the links as plain metadata.
+ */
+export function withoutSecurityPurpose(supergraphSdl: string): string {
+  return supergraphSdl.replace(/(@link\(url: "https:\/\/specs\.apollo\.dev\/(?:policy|authenticated|requiresScopes)\/v[\d.]+"), for: SECURITY\)/g, '$1)');
 }
 
 /** The subgraphs of the loaded supergraph with the URLs the gateway routes to (not those the gateway serves itself). */
 export function subgraphEndpoints(config: GatewayConfig): { name: string; url: string }[] {
-  const sdl = config.supergraphSdl ?? readFileSync(config.supergraphFile, 'utf8');
+  const sdl = readSupergraph(config);
   const endpoints: { name: string; url: string }[] = [];
   for (const match of sdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]+)"\)/g)) {
     const [, name, url] = match as unknown as [string, string, string];

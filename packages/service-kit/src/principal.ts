@@ -36,8 +36,13 @@ export interface AccessPolicy {
   purposes: Record<string, string>;
   /** Role → grant per category; a missing category means nothing. */
   roles: Record<string, Partial<Record<string, Grant>>>;
-  /** `Type.field` → data category. */
-  fields: Record<string, string>;
+  /** Role → the purposes of use it may read patient data for. */
+  rolePurposes: Record<string, string[]>;
+  /**
+   * `Type.field` (or `Type`: every field of the type and every field returning it) → the data
+   * categories it carries; all of them must be granted.
+   */
+  fields: Record<string, string[]>;
 }
 
 export const ACCESS_POLICY_FILE = join(repositoryRoot, 'schema', 'access-policy.json');
@@ -76,14 +81,26 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
       if (typeof grant !== 'string' || !GRANTS.has(grant)) fail(`role ${role} has unknown grant for ${category}.`);
     }
   }
-  const fields = strings(raw.fields ?? {}, 'fields');
-  for (const [field, category] of Object.entries(fields)) if (!(category in categories)) fail(`field ${field} names unknown category ${category}.`);
+  if (!isRecord(raw.fields)) return fail('fields must map coordinates to categories.');
+  const fields: Record<string, string[]> = {};
+  for (const [coordinate, value] of Object.entries(raw.fields)) {
+    const list = typeof value === 'string' ? [value] : value;
+    if (!/^[A-Z]\w*(\.\w+)?$/.test(coordinate)) fail(`${coordinate} is not a Type or Type.field coordinate.`);
+    if (!Array.isArray(list) || list.length === 0 || !list.every((c) => typeof c === 'string' && c in categories)) fail(`field ${coordinate} must name known categories.`);
+    fields[coordinate] = list as string[];
+  }
+  if (!isRecord(raw.rolePurposes)) return fail('rolePurposes must map roles to purposes.');
+  for (const [role, list] of Object.entries(raw.rolePurposes)) {
+    if (!Object.hasOwn(raw.roles, role)) fail(`rolePurposes names unknown role ${role}.`);
+    if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && p in purposes)) fail(`rolePurposes of ${role} must list known purposes.`);
+  }
   return {
     handoverPeriodDays: raw.handoverPeriodDays as number,
     categories,
     patientCategories: patientCategories as string[],
     purposes,
     roles: raw.roles as AccessPolicy['roles'],
+    rolePurposes: raw.rolePurposes as Record<string, string[]>,
     fields,
   };
 }

@@ -1,0 +1,99 @@
+/**
+ * After execution: puts `null` where fields were removed and an UNAUTHORIZED_FIELD_OR_TYPE error
+ * at each such path, strips the gateway's hidden selections, and collects per patient what was
+ * delivered and what was withheld — the facts the audit records.
+ */
+import type { DirectiveNode, GraphQLFormattedError } from 'graphql';
+import { HIDDEN_PREFIX, type SelectionPlan } from './rewrite.js';
+
+export const UNAUTHORIZED = 'UNAUTHORIZED_FIELD_OR_TYPE';
+
+export interface PatientAccess {
+  delivered: Map<string, string[]>;
+  withheld: Map<string, string[]>;
+}
+
+export interface Completion {
+  errors: GraphQLFormattedError[];
+  /** Patient id (or null: data not tied to one patient) → coordinates delivered and withheld. */
+  access: Map<string | null, PatientAccess>;
+}
+
+type Json = null | string | number | boolean | Json[] | { [key: string]: Json };
+type Path = (string | number)[];
+
+export function unauthorizedError(path: Path, coordinate: string): GraphQLFormattedError {
+  return { message: `Not authorized to read ${coordinate} for this caller and purpose.`, path, extensions: { code: UNAUTHORIZED } };
+}
+
+function conditionsHold(conditions: DirectiveNode[], variables: Record<string, unknown>): boolean {
+  for (const directive of conditions) {
+    if (directive.name.value !== 'include' && directive.name.value !== 'skip') continue;
+    const argument = directive.arguments?.find((a) => a.name.value === 'if')?.value;
+    const value = argument?.kind === 'BooleanValue' ? argument.value : argument?.kind === 'Variable' ? Boolean(variables[argument.name.value]) : true;
+    if (directive.name.value === 'include' ? !value : value) return false;
+  }
+  return true;
+}
+
+export function completeResponse(
+  data: Record<string, Json> | null | undefined,
+  plan: SelectionPlan,
+  variables: Record<string, unknown>,
+  subgraphErrors: readonly GraphQLFormattedError[],
+): Completion {
+  const errors: GraphQLFormattedError[] = [];
+  const access = new Map<string | null, PatientAccess>();
+  /** Path → coordinate and patient of fields that carry categories, to place subgraph refusals. */
+  const guarded = new Map<string, { coordinate: string; categories: string[]; patient: string | null }>();
+  const entry = (patient: string | null): PatientAccess => {
+    let found = access.get(patient);
+    if (!found) access.set(patient, (found = { delivered: new Map(), withheld: new Map() }));
+    return found;
+  };
+
+  function walk(value: Record<string, Json>, plan: SelectionPlan, path: Path, patient: string | null): void {
+    const reference = value[`${HIDDEN_PREFIX}patient`];
+    if (reference !== undefined) {
+      const id = typeof reference === 'string' ? reference : reference && typeof reference === 'object' && !Array.isArray(reference) ? reference.id : null;
+      if (typeof id === 'string') patient = id;
+    }
+    for (const key of Object.keys(value)) if (key.startsWith(HIDDEN_PREFIX)) delete value[key];
+    for (const removal of plan.removals) {
+      if (removal.onType && value.__typename !== undefined && value.__typename !== removal.onType) continue;
+      if (!conditionsHold(removal.conditions, variables)) continue;
+      if (value[removal.responseKey] === undefined) value[removal.responseKey] = null;
+      errors.push(unauthorizedError([...path, removal.responseKey], removal.coordinate));
+      entry(patient).withheld.set(removal.coordinate, removal.categories);
+    }
+    for (const [key, selected] of plan.fields) {
+      const child = value[key];
+      if (child === undefined) continue;
+      if (selected.categories.length) {
+        guarded.set(JSON.stringify([...path, key]), { coordinate: selected.coordinate, categories: selected.categories, patient });
+        if (child !== null) entry(patient).delivered.set(selected.coordinate, selected.categories);
+      }
+      if (!selected.plan || child === null || typeof child !== 'object') continue;
+      if (Array.isArray(child)) {
+        child.forEach((item, index) => {
+          if (item && typeof item === 'object' && !Array.isArray(item)) walk(item, selected.plan!, [...path, key, index], patient);
+        });
+      } else {
+        walk(child, selected.plan, [...path, key], patient);
+      }
+    }
+  }
+
+  if (data) walk(data, plan, [], null);
+
+  // Refusals by subgraphs (relationship rules) are withheld fields too.
+  for (const error of subgraphErrors) {
+    if (error.extensions?.code !== UNAUTHORIZED || !error.path) continue;
+    const found = guarded.get(JSON.stringify(error.path));
+    if (!found) continue;
+    const record = entry(found.patient);
+    record.delivered.delete(found.coordinate);
+    record.withheld.set(found.coordinate, found.categories);
+  }
+  return { errors, access };
+}

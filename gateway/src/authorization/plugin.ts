@@ -1,0 +1,147 @@
+/**
+ * Field-level authorization and the access log as one Apollo Server plugin: before planning it
+ * removes what the caller may not see (rewrite.ts), after execution it completes the response
+ * (complete.ts) and writes the audit records — and withholds the data when they cannot be
+ * written (fail closed).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
+import type { AccessPolicy } from '@ketengraph/service-kit';
+import { GraphQLError, print, type GraphQLFormattedError } from 'graphql';
+import type { AuditAction, AuditLog, AuditRecordInput } from '../audit/index.js';
+import type { GatewayContext } from '../context.js';
+import { completeResponse, unauthorizedError, type Completion } from './complete.js';
+import { grantsFor, type SupergraphPolicies } from './policies.js';
+import { rewriteOperation, type Rewrite, type SelectionPlan } from './rewrite.js';
+
+export type AuthorizationMode = 'filter' | 'reject';
+
+export interface AuthorizationOptions {
+  policy: AccessPolicy;
+  policies: SupergraphPolicies;
+  /** filter: withheld fields become null with an error; reject: an operation with any withheld field is refused whole. */
+  mode: AuthorizationMode;
+  audit: AuditLog;
+  /** Rewrites kept per (operation, role, purpose state); operations repeat, so this keeps the hot path at a lookup. */
+  cacheSize?: number;
+}
+
+interface CachedRewrite extends Rewrite {
+  queryHash: string;
+}
+
+const CREATE_PREFIXES = ['register', 'record', 'request', 'issue', 'submit', 'open'];
+const SEARCH_FIELDS = new Set(['patients', 'patientByBsn']);
+
+export function authorizationPlugin(options: AuthorizationOptions): ApolloServerPlugin<GatewayContext> {
+  const cache = new Map<string, CachedRewrite | null>();
+  const cacheSize = options.cacheSize ?? 2000;
+  const patientCategories = new Set(options.policy.patientCategories);
+
+  function rewriteFor(context: GraphQLRequestContextDidResolveOperation<GatewayContext>): CachedRewrite | null {
+    const grants = grantsFor(options.policy, context.contextValue.principal);
+    const key = `${context.queryHash}|${context.operationName ?? ''}|${grants.key}`;
+    if (cache.has(key)) return cache.get(key)!;
+    const rewrite = rewriteOperation(context.schema, context.document, context.operationName, options.policies, grants);
+    const cached = rewrite && { ...rewrite, queryHash: createHash('sha256').update(print(rewrite.document)).digest('hex') };
+    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
+    cache.set(key, cached);
+    return cached;
+  }
+
+  /** Paths of removed fields when there is no response to walk (refused before execution). */
+  function staticRemovals(plan: SelectionPlan, path: string[] = []): GraphQLFormattedError[] {
+    return [
+      ...plan.removals.map((r) => unauthorizedError([...path, r.responseKey], r.coordinate)),
+      ...[...plan.fields].flatMap(([key, f]) => (f.plan ? staticRemovals(f.plan, [...path, key]) : [])),
+    ];
+  }
+
+  function auditRecords(context: { contextValue: GatewayContext; operationName?: string | null | undefined; operation?: { operation: string; selectionSet: { selections: readonly unknown[] } } | undefined }, completion: Completion, outcomeOverride?: 'denied'): AuditRecordInput[] {
+    const { principal, requestId } = context.contextValue;
+    const rootFields = (context.operation?.selectionSet.selections ?? []).flatMap((s) => ((s as { kind: string }).kind === 'Field' ? [(s as { name: { value: string } }).name.value] : []));
+    const action: AuditAction =
+      context.operation?.operation === 'mutation'
+        ? rootFields.some((f) => CREATE_PREFIXES.some((p) => f.startsWith(p))) ? 'create' : 'update'
+        : rootFields.some((f) => SEARCH_FIELDS.has(f)) ? 'search' : 'read';
+    const records: AuditRecordInput[] = [];
+    for (const [patientId, access] of completion.access) {
+      const isPatient = (categories: string[]) => categories.some((c) => patientCategories.has(c));
+      const delivered = [...access.delivered].filter(([, c]) => isPatient(c));
+      const withheld = [...access.withheld].filter(([, c]) => isPatient(c));
+      if (delivered.length === 0 && withheld.length === 0) continue;
+      records.push({
+        eventId: randomUUID(),
+        occurredAt: new Date(),
+        action,
+        patientId,
+        userId: principal.subject,
+        organisationId: principal.organisationId,
+        role: principal.role,
+        purpose: principal.purpose,
+        fieldsDelivered: delivered.map(([f]) => f).sort(),
+        categoriesDelivered: [...new Set(delivered.flatMap(([, c]) => c))].sort(),
+        fieldsWithheld: withheld.map(([f]) => f).sort(),
+        categoriesWithheld: [...new Set(withheld.flatMap(([, c]) => c))].sort(),
+        outcome: outcomeOverride ?? (delivered.length === 0 ? 'denied' : withheld.length ? 'partially_granted' : 'granted'),
+        requestId,
+        operationName: context.operationName ?? null,
+      });
+    }
+    return records;
+  }
+
+  return {
+    async requestDidStart() {
+      let rewrite: CachedRewrite | null = null;
+      let refusal: GraphQLFormattedError[] | null = null;
+      return {
+        async didResolveOperation(context) {
+          rewrite = rewriteFor(context);
+          if (!rewrite) return;
+          if (rewrite.touchesPatientData && context.contextValue.principal.purpose === null) {
+            rewrite = null;
+            throw new GraphQLError('Patient data is only given for a purpose of use; ask your identity provider for a token with a purpose.', { extensions: { code: 'PURPOSE_REQUIRED' } });
+          }
+          if (rewrite.nothingLeft || (options.mode === 'reject' && rewrite.removedCount > 0)) {
+            refusal = staticRemovals(rewrite.plan);
+            return;
+          }
+          // The gateway plans the rewritten operation; its plan cache is keyed by this hash.
+          Object.assign(context, { document: rewrite.document, queryHash: rewrite.queryHash });
+        },
+        async responseForOperation() {
+          if (!refusal) return null;
+          return { http: { status: undefined, headers: new Map() } as never, body: { kind: 'single', singleResult: { data: null, errors: refusal } } };
+        },
+        async willSendResponse(context) {
+          if (!rewrite || context.response.body.kind !== 'single') return;
+          const result = context.response.body.singleResult;
+          let completion: Completion;
+          if (refusal) {
+            const withheld = new Map<string, string[]>();
+            const collect = (plan: SelectionPlan) => {
+              plan.removals.forEach((r) => withheld.set(r.coordinate, r.categories));
+              plan.fields.forEach((f) => f.plan && collect(f.plan));
+            };
+            collect(rewrite.plan);
+            completion = { errors: [], access: new Map([[null, { delivered: new Map(), withheld }]]) };
+          } else {
+            completion = completeResponse(result.data as never, rewrite.plan, context.request.variables ?? {}, result.errors ?? []);
+            if (completion.errors.length) result.errors = [...(result.errors ?? []), ...completion.errors];
+          }
+          const records = auditRecords(context, completion, refusal ? 'denied' : undefined);
+          if (records.length === 0) return;
+          try {
+            await options.audit.append(records);
+          } catch {
+            console.error(JSON.stringify({ level: 'error', msg: 'audit write failed; response withheld', requestId: context.contextValue.requestId }));
+            result.data = null;
+            result.errors = [{ message: 'The access log could not be written, so no patient data is returned. Try again later.', extensions: { code: 'AUDIT_UNAVAILABLE' } }];
+            if (context.response.http) context.response.http.status = 503;
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * What the supergraph says about each field: the data categories composition carried over from
+ * the subgraphs' `@policy` directives (read once per supergraph), and what a principal's role,
+ * per the access policy, is granted of them.
+ */
+import type { AccessPolicy, Principal } from '@ketengraph/service-kit';
+import { Kind, parse, type ConstDirectiveNode } from 'graphql';
+
+/** OR of AND-lists of categories, as `@policy(policies: [[...]])` writes them. */
+export type PolicyRequirement = string[][];
+
+export interface SupergraphPolicies {
+  /** Requirement on `Type.field`, including one inherited from the field's return type. */
+  field(parentType: string, field: string, returnType: string): PolicyRequirement | undefined;
+}
+
+function requirementOf(directives: readonly ConstDirectiveNode[] | undefined): PolicyRequirement | undefined {
+  const directive = directives?.find((d) => d.name.value === 'policy');
+  const value = directive?.arguments?.find((a) => a.name.value === 'policies')?.value;
+  if (!value || value.kind !== Kind.LIST) return undefined;
+  return value.values.map((inner) => (inner.kind === Kind.LIST ? inner.values.flatMap((v) => (v.kind === Kind.STRING ? [v.value] : [])) : []));
+}
+
+export function readSupergraphPolicies(supergraphSdl: string): SupergraphPolicies {
+  const fields = new Map<string, PolicyRequirement>();
+  const types = new Map<string, PolicyRequirement>();
+  for (const definition of parse(supergraphSdl).definitions) {
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.INTERFACE_TYPE_DEFINITION) continue;
+    const typeRequirement = requirementOf(definition.directives);
+    if (typeRequirement) types.set(definition.name.value, typeRequirement);
+    for (const field of definition.fields ?? []) {
+      const requirement = requirementOf(field.directives);
+      if (requirement) fields.set(`${definition.name.value}.${field.name.value}`, requirement);
+    }
+  }
+  return {
+    field: (parentType, field, returnType) => {
+      const own = fields.get(`${parentType}.${field}`);
+      const inherited = types.get(returnType) ?? types.get(parentType);
+      if (own && inherited) return own.flatMap((a) => inherited.map((b) => [...a, ...b]));
+      return own ?? inherited;
+    },
+  };
+}
+
+/**
+ * - granted: deliver;
+ * - relationship: deliver only for patients the caller has the relationship with — checked by the
+ *   subgraph that resolves the field, where the relationship data lives;
+ * - counts: only connection totals;
+ * - withheld: never.
+ */
+export type Decision = 'granted' | 'relationship' | 'counts' | 'withheld';
+const RANK: Record<Decision, number> = { withheld: 0, counts: 1, relationship: 2, granted: 3 };
+
+export interface PrincipalGrants {
+  decide(requirement: PolicyRequirement): Decision;
+  /** Whether a requirement touches patient data (reading it needs a purpose of use). */
+  isPatientData(requirement: PolicyRequirement): boolean;
+  /** A cache key: principals with the same key get the same decisions. */
+  key: string;
+}
+
+export function grantsFor(policy: AccessPolicy, principal: Principal): PrincipalGrants {
+  const grants = policy.roles[principal.role] ?? {};
+  const patient = new Set(policy.patientCategories);
+  // Patient data is only available for a purpose the role may pursue; another purpose, or none, withholds it.
+  const purposeAllowed = principal.purpose !== null && (policy.rolePurposes[principal.role] ?? []).includes(principal.purpose);
+  const decideCategory = (category: string): Decision => {
+    if (patient.has(category) && !purposeAllowed) return 'withheld';
+    const grant = grants[category];
+    if (grant === 'all') return 'granted';
+    if (grant === 'own-patients' || grant === 'own-supervisees') return 'relationship';
+    if (grant === 'counts') return 'counts';
+    return 'withheld';
+  };
+  const decideAll = (categories: string[]): Decision =>
+    categories.map(decideCategory).reduce<Decision>((worst, d) => (RANK[d] < RANK[worst] ? d : worst), 'granted');
+  return {
+    decide: (requirement) => requirement.map(decideAll).reduce<Decision>((best, d) => (RANK[d] > RANK[best] ? d : best), 'withheld'),
+    isPatientData: (requirement) => requirement.some((list) => list.some((c) => patient.has(c))),
+    key: `${principal.role}|${purposeAllowed ? 'purpose' : principal.purpose === null ? 'no-purpose' : 'other-purpose'}`,
+  };
+}

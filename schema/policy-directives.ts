@@ -1,0 +1,79 @@
+/**
+ * Writes the access policy's data categories into a subgraph's SDL as `@policy` directives, so
+ * the fields map in `schema/access-policy.json` stays the one place they are maintained. A
+ * field that may be withheld is made nullable: withholding it must not null its parent.
+ * Run by `npm run policy`; a test fails when an SDL file differs from what this produces.
+ */
+import { Kind, parse, print, type ConstDirectiveNode, type FieldDefinitionNode, type TypeNode } from 'graphql';
+import type { AccessPolicy } from '../packages/service-kit/src/principal.js';
+
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+const TYPE_KINDS = new Set<string>([Kind.OBJECT_TYPE_DEFINITION, Kind.OBJECT_TYPE_EXTENSION, Kind.INTERFACE_TYPE_DEFINITION, Kind.INTERFACE_TYPE_EXTENSION]);
+
+function namedType(type: TypeNode): string {
+  return type.kind === Kind.NAMED_TYPE ? type.name.value : namedType(type.type);
+}
+
+function policyText(categories: string[]): string {
+  return `@policy(policies: [[${categories.map((c) => JSON.stringify(c)).join(', ')}]])`;
+}
+
+export function applyPolicyDirectives(sdl: string, policy: Pick<AccessPolicy, 'fields'>): string {
+  const document = parse(sdl);
+  const edits: Edit[] = [];
+  let used = false;
+  const typeLevel = new Map(Object.entries(policy.fields).filter(([coordinate]) => !coordinate.includes('.')));
+
+  for (const definition of document.definitions) {
+    if (!TYPE_KINDS.has(definition.kind)) continue;
+    const type = definition as { name: { value: string; loc?: { end: number } }; directives?: readonly ConstDirectiveNode[]; fields?: readonly FieldDefinitionNode[]; interfaces?: readonly { loc?: { end: number } }[] };
+    const typeName = type.name.value;
+    // Type-level category: on the type itself.
+    const typeCategories = typeLevel.get(typeName);
+    for (const directive of type.directives ?? []) {
+      if (directive.name.value === 'policy') edits.push({ start: directive.loc!.start - 1, end: directive.loc!.end, text: '' });
+    }
+    if (typeCategories) {
+      const anchor = [...(type.directives ?? [])].filter((d) => d.name.value !== 'policy').at(-1)?.loc?.end ?? type.interfaces?.at(-1)?.loc?.end ?? type.name.loc!.end;
+      edits.push({ start: anchor, end: anchor, text: ` ${policyText(typeCategories)}` });
+      used = true;
+    }
+    for (const field of type.fields ?? []) {
+      const categories = policy.fields[`${typeName}.${field.name.value}`];
+      for (const directive of field.directives ?? []) {
+        if (directive.name.value === 'policy') edits.push({ start: directive.loc!.start - 1, end: directive.loc!.end, text: '' });
+      }
+      const withheldByReturnType = typeLevel.has(namedType(field.type));
+      if (categories) {
+        edits.push({ start: field.type.loc!.end, end: field.type.loc!.end, text: ` ${policyText(categories)}` });
+        used = true;
+      }
+      if ((categories || withheldByReturnType) && field.type.kind === Kind.NON_NULL_TYPE) {
+        edits.push({ start: field.type.loc!.start, end: field.type.loc!.end, text: print(field.type.type) });
+      }
+    }
+  }
+
+  // The federation link imports @policy exactly when the SDL uses it.
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.SCHEMA_EXTENSION && definition.kind !== Kind.SCHEMA_DEFINITION) continue;
+    for (const directive of definition.directives ?? []) {
+      const url = directive.arguments?.find((a) => a.name.value === 'url');
+      const imports = directive.arguments?.find((a) => a.name.value === 'import');
+      if (directive.name.value !== 'link' || !url || url.value.kind !== Kind.STRING || !url.value.value.includes('specs.apollo.dev/federation') || !imports || imports.value.kind !== Kind.LIST) continue;
+      const names = imports.value.values.map((v) => (v.kind === Kind.STRING ? v.value : '')).filter((name) => name && name !== '@policy');
+      if (used) names.push('@policy');
+      edits.push({ start: imports.value.loc!.start, end: imports.value.loc!.end, text: `[${names.map((n) => JSON.stringify(n)).join(', ')}]` });
+    }
+  }
+
+  edits.sort((a, b) => b.start - a.start || b.end - a.end);
+  let result = sdl;
+  for (const edit of edits) result = result.slice(0, edit.start) + edit.text + result.slice(edit.end);
+  return result;
+}
