@@ -1,10 +1,9 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { loadAccessPolicy, startHttpService, type HttpService } from '@ketengraph/service-kit';
+import { loadAccessPolicy, readSchemaPolicies, startHttpService, type HttpService } from '@ketengraph/service-kit';
 import { AuditLog, createAuditSchema } from './audit/index.js';
 import { setUpAuthentication } from './auth/index.js';
 import { authorizationPlugin } from './authorization/plugin.js';
-import { readSupergraphPolicies } from './authorization/policies.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createFederation, readSupergraph, subgraphEndpoints } from './federation/gateway.js';
@@ -27,7 +26,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginLandingPageDisabled(),
-      authorizationPlugin({ policy: loadAccessPolicy(), policies: readSupergraphPolicies(supergraphSdl), mode: config.authorizationMode, audit }),
+      authorizationPlugin({ policy: loadAccessPolicy(), policies: readSchemaPolicies(supergraphSdl), mode: config.authorizationMode, audit }),
     ],
   });
   try {

@@ -11,6 +11,7 @@ import { kwaliteit } from '@ketengraph/kwaliteit';
 import { createPlaatsing } from '@ketengraph/plaatsing';
 import { signGatewayToken, startSubgraph, type Principal, type RunningSubgraph } from '@ketengraph/service-kit';
 import { createTestKeyPair, mintTestToken, type TestKeyPair } from '@ketengraph/service-kit/testing';
+import { createServer } from 'node:net';
 import { composeSupergraph } from '../../schema/compose.js';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
@@ -50,7 +51,18 @@ export interface FederationOptions {
 export async function startFederation(options: FederationOptions = {}): Promise<Federation> {
   const keys = { issuer: await createTestKeyPair(), gateway: await createTestKeyPair() };
   const base = { port: 0, dataDir: 'memory://', seedPatients: options.seedPatients ?? 40, gatewayKeys: { source: 'jwks' as const, jwks: keys.gateway.jwks } };
-  const on = (name: keyof Federation['subgraphs']) => ({ ...base, databaseUrl: options.databaseUrls?.[name] });
+  // The relationship holders' ports are fixed up front: every subgraph asks them about relationships.
+  const ports = { indicatiestelling: await freePort(), plaatsing: await freePort() };
+  const relationshipSources = {
+    'own-patients': `http://127.0.0.1:${ports.plaatsing}/graphql`,
+    'own-supervisees': `http://127.0.0.1:${ports.indicatiestelling}/graphql`,
+  };
+  const on = (name: keyof Federation['subgraphs']) => ({
+    ...base,
+    port: name === 'indicatiestelling' || name === 'plaatsing' ? ports[name] : 0,
+    databaseUrl: options.databaseUrls?.[name],
+    relationshipSources,
+  });
   const ind = await startSubgraph(indicatiestelling, on('indicatiestelling'));
   const started: RunningSubgraph<unknown>[] = [ind as RunningSubgraph<unknown>];
   try {
@@ -97,4 +109,16 @@ export async function startFederation(options: FederationOptions = {}): Promise<
     await Promise.all(started.map((sg) => sg.close()));
     throw error;
   }
+}
+
+/** A port that was free a moment ago (the OS picks it; the caller binds it right after). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

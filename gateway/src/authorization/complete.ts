@@ -22,6 +22,11 @@ export interface Completion {
 type Json = null | string | number | boolean | Json[] | { [key: string]: Json };
 type Path = (string | number)[];
 
+/** Subgraph errors minus those about the gateway's own hidden selections. */
+export function visibleErrors(errors: readonly GraphQLFormattedError[]): GraphQLFormattedError[] {
+  return errors.filter((error) => !error.path?.some((segment) => typeof segment === 'string' && segment.startsWith(HIDDEN_PREFIX)));
+}
+
 export function unauthorizedError(path: Path, coordinate: string): GraphQLFormattedError {
   return { message: `Not authorized to read ${coordinate} for this caller and purpose.`, path, extensions: { code: UNAUTHORIZED } };
 }
@@ -85,6 +90,9 @@ export function completeResponse(
   }
 
   if (data) walk(data, plan, [], null);
+
+  // Errors under the gateway's hidden selections are not the caller's business (the field is
+  // stripped); they are dropped from the response, see `visibleErrors`.
 
   // Refusals by subgraphs (relationship rules) are withheld fields too.
   for (const error of subgraphErrors) {

@@ -10,15 +10,15 @@ import type { AccessPolicy } from '@ketengraph/service-kit';
 import { GraphQLError, print, type GraphQLFormattedError } from 'graphql';
 import type { AuditAction, AuditLog, AuditRecordInput } from '../audit/index.js';
 import type { GatewayContext } from '../context.js';
-import { completeResponse, unauthorizedError, type Completion } from './complete.js';
-import { grantsFor, type SupergraphPolicies } from './policies.js';
+import { completeResponse, unauthorizedError, visibleErrors, type Completion } from './complete.js';
+import { grantsFor, type SchemaPolicies } from '@ketengraph/service-kit';
 import { rewriteOperation, type Rewrite, type SelectionPlan } from './rewrite.js';
 
 export type AuthorizationMode = 'filter' | 'reject';
 
 export interface AuthorizationOptions {
   policy: AccessPolicy;
-  policies: SupergraphPolicies;
+  policies: SchemaPolicies;
   /** filter: withheld fields become null with an error; reject: an operation with any withheld field is refused whole. */
   mode: AuthorizationMode;
   audit: AuditLog;
@@ -128,7 +128,8 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
             completion = { errors: [], access: new Map([[null, { delivered: new Map(), withheld }]]) };
           } else {
             completion = completeResponse(result.data as never, rewrite.plan, context.request.variables ?? {}, result.errors ?? []);
-            if (completion.errors.length) result.errors = [...(result.errors ?? []), ...completion.errors];
+            const errors = [...visibleErrors(result.errors ?? []), ...completion.errors];
+            result.errors = errors.length ? errors : undefined;
           }
           const records = auditRecords(context, completion, refusal ? 'denied' : undefined);
           if (records.length === 0) return;

@@ -20,7 +20,7 @@ import {
   type SelectionSetNode,
   type DirectiveNode,
 } from 'graphql';
-import type { Decision, PolicyRequirement, PrincipalGrants, SupergraphPolicies } from './policies.js';
+import type { Decision, PolicyRequirement, PrincipalGrants, SchemaPolicies } from '@ketengraph/service-kit';
 
 /** Hidden selections the gateway adds; stripped from every response. */
 export const HIDDEN_PREFIX = 'kg__';
@@ -80,7 +80,7 @@ export function rewriteOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null,
-  policies: SupergraphPolicies,
+  policies: SchemaPolicies,
   grants: PrincipalGrants,
 ): Rewrite | null {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);

@@ -8,7 +8,9 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { DEFAULT_SEED } from '@ketengraph/seed-data';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
+import { createRequestAccess, guardSchema, RELATIONSHIP_FIELDS, remoteRelationshipLookup, type PatientOf, type RelationshipLookup, type RequestAccess } from './access.js';
 import { actorOf, type Actor } from './actor.js';
+import { readSchemaPolicies, type RelationshipKind } from './grants.js';
 import { openDatabase, type Database } from './database.js';
 import { gatewayTokenAuthenticator } from './gateway-token.js';
 import { startHttpService, type HttpService } from './http.js';
@@ -29,6 +31,11 @@ export interface SubgraphConfig {
   seed: number;
   /** The gateway's public key(s): only requests carrying a token the gateway signed are served. */
   gatewayKeys: KeySource;
+  /**
+   * Where relationships are checked that this subgraph does not hold: "own patients" at
+   * plaatsing (PLAATSING_URL), "own supervisees" at indicatiestelling (INDICATIESTELLING_URL).
+   */
+  relationshipSources: Record<RelationshipKind, string>;
 }
 
 export interface SubgraphRequestContext<Prisma> {
@@ -40,6 +47,16 @@ export interface SubgraphRequestContext<Prisma> {
   actor: Actor;
   /** The gateway's token of this request; server-to-server calls forward it to act for the same principal. */
   gatewayToken: string;
+  /** The caller's access decisions and relationship checks. */
+  access: RequestAccess;
+}
+
+/** How a subgraph takes part in the access rules (see access.ts). */
+export interface SubgraphAccess<Prisma, Context> {
+  /** Per type with guarded fields: the patient a parent object belongs to. */
+  patientOf: Record<string, PatientOf<Context>>;
+  /** The relationships whose data this subgraph holds, answered from its own tables (and served to the others as `relatedPatients`). */
+  relationships?: Partial<Record<RelationshipKind, (prisma: Prisma, organisationId: string, patientIds: readonly string[] | null) => Promise<string[]>>>;
 }
 
 export interface SeedOptions {
@@ -56,6 +73,7 @@ export interface SubgraphModule<Prisma extends { $disconnect(): Promise<void> },
   resolvers: GraphQLResolverMap<Context>;
   createPrisma(adapter: SqlDriverAdapterFactory): Prisma;
   createContext(base: SubgraphRequestContext<Prisma>): Context;
+  access: SubgraphAccess<Prisma, Context>;
   /** True when the database holds no domain data yet (first start). */
   isEmpty(prisma: Prisma): Promise<boolean>;
   seed(prisma: Prisma, options: SeedOptions): Promise<void>;
@@ -86,6 +104,10 @@ export function loadSubgraphConfig(name: string, defaultPort: number, env: NodeJ
     seedPatients: integer('SEED_PATIENTS', 2000),
     seed: integer('SEED', DEFAULT_SEED),
     gatewayKeys: gatewayKeySource(env),
+    relationshipSources: {
+      'own-patients': env.PLAATSING_URL || 'http://127.0.0.1:4002/graphql',
+      'own-supervisees': env.INDICATIESTELLING_URL || 'http://127.0.0.1:4001/graphql',
+    },
   };
 }
 
@@ -119,9 +141,24 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
     await module.seed(prisma, { seed: config.seed, patients: config.seedPatients });
   }
 
-  const typeDefs = parse(readFileSync(join(module.root, 'schema.graphql'), 'utf8'));
+  const sdl = readFileSync(join(module.root, 'schema.graphql'), 'utf8');
+  const policy = loadAccessPolicy();
+  const policies = readSchemaPolicies(sdl);
+  const held = module.access.relationships ?? {};
+  const heldKinds = Object.keys(held) as RelationshipKind[];
+  const resolvers = { ...module.resolvers } as GraphQLResolverMap<Context>;
+  for (const kind of heldKinds) {
+    // Serves the relationship this subgraph holds to the other subgraphs, for the caller's organisation.
+    const lookup = held[kind]!;
+    resolvers.Query = {
+      ...(resolvers.Query as Record<string, unknown>),
+      [RELATIONSHIP_FIELDS[kind]]: (_: unknown, args: { patientIds?: string[] | null }, context: Context) => lookup(prisma, context.principal.organisationId, args.patientIds ?? null),
+    } as never;
+  }
+  const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as GraphQLResolverMap<unknown> });
+  guardSchema(schema, policies, module.access.patientOf);
   const apollo = new ApolloServer<Context>({
-    schema: buildSubgraphSchema({ typeDefs, resolvers: module.resolvers as GraphQLResolverMap<unknown> }),
+    schema,
     includeStacktraceInErrorResponses: false,
     formatError: maskUnexpectedErrors(module.name),
     // Federated tracing (ftv1) is for Apollo Studio; ketengraph traces with OpenTelemetry instead.
@@ -136,7 +173,13 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
       host: config.host,
       context: async (request: IncomingMessage, requestId: string) => {
         const { principal, token } = await authenticate(request);
-        return module.createContext({ prisma, requestId, principal, actor: actorOf(principal), gatewayToken: token });
+        const lookups = {} as Record<RelationshipKind, RelationshipLookup>;
+        for (const kind of ['own-patients', 'own-supervisees'] as const) {
+          const local = held[kind];
+          lookups[kind] = local ? (organisationId, ids) => local(prisma, organisationId, ids) : remoteRelationshipLookup(kind, config.relationshipSources[kind], () => token);
+        }
+        const access = createRequestAccess(policy, policies, principal, lookups);
+        return module.createContext({ prisma, requestId, principal, actor: actorOf(principal), gatewayToken: token, access });
       },
       readiness: async () => ({ database: await db.query('SELECT 1').then(() => true, () => false) }),
       metrics: () =>

@@ -7,7 +7,7 @@ import type { Actor } from './actor.js';
 import { signPrincipalToken } from './authentication.js';
 import { GATEWAY_TOKEN_AUDIENCE, GATEWAY_TOKEN_ISSUER } from './gateway-token.js';
 import { generatePrivateJwk, importSigningKey, type KeySource, type SigningKey } from './keys.js';
-import type { Principal } from './principal.js';
+import { loadAccessPolicy, type Principal } from './principal.js';
 
 export interface TestKeyPair {
   signingKey: SigningKey;
@@ -20,8 +20,11 @@ export async function createTestKeyPair(): Promise<TestKeyPair> {
   return { signingKey, jwks: signingKey.jwks };
 }
 
-/** An existing test actor as a principal: `userId` becomes the subject. */
-export function principalOf(who: Actor | Principal, purpose: string | null = null): Principal {
+/**
+ * An existing test actor as a principal: `userId` becomes the subject, and the purpose defaults
+ * to the first one the access policy allows the role (as a real caller's token would carry).
+ */
+export function principalOf(who: Actor | Principal, purpose: string | null = loadAccessPolicy().rolePurposes[who.role]?.[0] ?? null): Principal {
   if ('subject' in who) return who;
   return { subject: who.userId, organisationId: who.organisationId, role: who.role, scopes: [], purpose };
 }

@@ -22,6 +22,7 @@ const probe: SubgraphModule<NoPrisma, SubgraphRequestContext<NoPrisma>> = {
   name: 'probe',
   defaultPort: 0,
   root,
+  access: { patientOf: {} },
   resolvers: {
     Query: {
       ping: (_: unknown, args: { echo?: string }) => `pong${args.echo ? ` ${args.echo.length}` : ''}`,

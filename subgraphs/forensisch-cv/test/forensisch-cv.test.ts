@@ -6,7 +6,7 @@ import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { forensischCv } from '../src/subgraph.js';
 
 const SEED_PATIENTS = 30;
-const actor = { userId: 'user-fpc-7', organisationId: 'org-fpc-oostvaarders', role: 'zorgaanbieder' };
+const actor = { userId: 'user-nifp-7', organisationId: 'nifp', role: 'indicatiesteller' };
 const gateway = await createTestGateway();
 
 let sg: RunningSubgraph<PrismaClient>;

@@ -33,16 +33,23 @@ export const resolvers: Resolvers = {
 
   Query: {
     patient: (_, { id }, { loaders }) => loaders.patient.load(id),
-    patientByBsn: async (_, { bsn }, { prisma }) => {
+    patientByBsn: async (_, { bsn }, { prisma, access }) => {
       assertBsn(bsn);
-      return prisma.patient.findUnique({ where: { bsn } });
+      const patient = await prisma.patient.findUnique({ where: { bsn } });
+      // Under a relationship grant, a search must not reveal patients outside the relationship.
+      const rule = access.decideField('Query', 'patientByBsn');
+      if (patient && rule?.decision === 'relationship' && !(await access.isRelated(rule.kind!, patient.id))) return null;
+      return patient;
     },
-    patients: async (_, args, { prisma }) => {
+    patients: async (_, args, { prisma, access }) => {
       const size = pageSize(args);
       const after = args.after ? decodeCursor(args.after) : null;
+      // Under a relationship grant the list holds only the caller's own patients or supervisees.
+      const rule = access.decideField('Query', 'patients');
+      const visible = rule?.decision === 'relationship' ? { id: { in: await access.relatedPatientIds(rule.kind!) } } : {};
       const [rows, totalCount] = await Promise.all([
-        prisma.patient.findMany({ where: after ? { id: { gt: after } } : {}, orderBy: { id: 'asc' }, take: size + 1 }),
-        prisma.patient.count(),
+        prisma.patient.findMany({ where: { ...visible, ...(after ? { id: { gt: after } } : {}) }, orderBy: { id: 'asc' }, take: size + 1 }),
+        prisma.patient.count({ where: visible }),
       ]);
       return connectionFromKeyset(rows, size, byId, totalCount, after !== null);
     },

@@ -3,6 +3,7 @@ import type { SubgraphModule } from '@ketengraph/service-kit';
 import type { Context } from './context.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { createLoaders } from './loaders.js';
+import { access } from './access.js';
 import { resolvers } from './resolvers.js';
 import { seed } from './seed.js';
 
@@ -14,6 +15,7 @@ export const indicatiestelling: SubgraphModule<PrismaClient, Context> = {
   resolvers: resolvers as SubgraphModule<PrismaClient, Context>['resolvers'],
   createPrisma: (adapter) => new PrismaClient({ adapter }),
   createContext: (base) => ({ ...base, loaders: createLoaders(base.prisma) }),
+  access,
   isEmpty: async (prisma) => (await prisma.patient.count()) === 0,
   seed,
 };

@@ -6,7 +6,7 @@ import { reportDueOn } from '../src/domain/quality.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { kwaliteit } from '../src/subgraph.js';
 
-const ACTOR: Actor = { userId: 'kwaliteitsmedewerker-1', organisationId: 'provider-org-1', role: 'zorgaanbieder' };
+const ACTOR: Actor = { userId: 'kwaliteitsmedewerker-1', organisationId: 'nifp', role: 'indicatiesteller' };
 const gateway = await createTestGateway();
 const CURRENT_YEAR = new Date().getUTCFullYear();
 const TODAY = new Date().toISOString().slice(0, 10);
@@ -221,7 +221,7 @@ describe('handovers', () => {
     expect(handover.completeness).toBeCloseTo(3 / 12);
     expect(handover.missingItems).toHaveLength(9);
     const stored = await sg.prisma.handover.findUniqueOrThrow({ where: { id: handover.id } });
-    expect(stored).toMatchObject({ patientId: seeded.patientId, recordedBy: 'kwaliteitsmedewerker-1', recordedByOrganisation: 'provider-org-1' });
+    expect(stored).toMatchObject({ patientId: seeded.patientId, recordedBy: 'kwaliteitsmedewerker-1', recordedByOrganisation: ACTOR.organisationId });
 
     const all = await sg.prisma.handover.findMany({ where: { trajectoryId: seeded.trajectoryId } });
     const { data } = await gql(TRAJECTORY, { r: [{ __typename: 'Trajectory', id: seeded.trajectoryId }] });

@@ -5,6 +5,7 @@ import type { Context } from './context.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { httpIndicationSource } from './indications.js';
 import { createLoaders } from './loaders.js';
+import { access } from './access.js';
 import { resolvers } from './resolvers.js';
 import { seed } from './seed.js';
 
@@ -18,6 +19,7 @@ export function createPlaatsing(config: PlaatsingConfig): SubgraphModule<PrismaC
     resolvers: resolvers as SubgraphModule<PrismaClient, Context>['resolvers'],
     createPrisma: (adapter) => new PrismaClient({ adapter }),
     createContext: (base) => ({ ...base, loaders: createLoaders(base.prisma), indications }),
+    access,
     isEmpty: async (prisma) => (await prisma.provider.count()) === 0,
     seed,
   };

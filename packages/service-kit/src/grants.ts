@@ -1,17 +1,21 @@
 /**
- * What the supergraph says about each field: the data categories composition carried over from
- * the subgraphs' `@policy` directives (read once per supergraph), and what a principal's role,
- * per the access policy, is granted of them.
+ * What a schema says about each field — the data categories of its `@policy` directives, in a
+ * subgraph's SDL or carried into the supergraph by composition — and what a principal's role is
+ * granted of them per the access policy. The gateway and every subgraph decide with this one
+ * module, so they cannot disagree.
  */
-import type { AccessPolicy, Principal } from '@ketengraph/service-kit';
 import { Kind, parse, type ConstDirectiveNode } from 'graphql';
+import type { AccessPolicy, Grant, Principal } from './principal.js';
 
 /** OR of AND-lists of categories, as `@policy(policies: [[...]])` writes them. */
 export type PolicyRequirement = string[][];
 
-export interface SupergraphPolicies {
-  /** Requirement on `Type.field`, including one inherited from the field's return type. */
-  field(parentType: string, field: string, returnType: string): PolicyRequirement | undefined;
+export interface SchemaPolicies {
+  /**
+   * Requirement on `Type.field`, including one inherited from a type-level category of its parent
+   * type or (unless `returnType` is null) of its return type.
+   */
+  field(parentType: string, field: string, returnType: string | null): PolicyRequirement | undefined;
 }
 
 function requirementOf(directives: readonly ConstDirectiveNode[] | undefined): PolicyRequirement | undefined {
@@ -21,11 +25,11 @@ function requirementOf(directives: readonly ConstDirectiveNode[] | undefined): P
   return value.values.map((inner) => (inner.kind === Kind.LIST ? inner.values.flatMap((v) => (v.kind === Kind.STRING ? [v.value] : [])) : []));
 }
 
-export function readSupergraphPolicies(supergraphSdl: string): SupergraphPolicies {
+export function readSchemaPolicies(sdl: string): SchemaPolicies {
   const fields = new Map<string, PolicyRequirement>();
   const types = new Map<string, PolicyRequirement>();
-  for (const definition of parse(supergraphSdl).definitions) {
-    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.INTERFACE_TYPE_DEFINITION) continue;
+  for (const definition of parse(sdl).definitions) {
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.INTERFACE_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
     const typeRequirement = requirementOf(definition.directives);
     if (typeRequirement) types.set(definition.name.value, typeRequirement);
     for (const field of definition.fields ?? []) {
@@ -36,7 +40,7 @@ export function readSupergraphPolicies(supergraphSdl: string): SupergraphPolicie
   return {
     field: (parentType, field, returnType) => {
       const own = fields.get(`${parentType}.${field}`);
-      const inherited = types.get(returnType) ?? types.get(parentType);
+      const inherited = (returnType === null ? undefined : types.get(returnType)) ?? types.get(parentType);
       if (own && inherited) return own.flatMap((a) => inherited.map((b) => [...a, ...b]));
       return own ?? inherited;
     },
@@ -53,8 +57,12 @@ export function readSupergraphPolicies(supergraphSdl: string): SupergraphPolicie
 export type Decision = 'granted' | 'relationship' | 'counts' | 'withheld';
 const RANK: Record<Decision, number> = { withheld: 0, counts: 1, relationship: 2, granted: 3 };
 
+export type RelationshipKind = Extract<Grant, 'own-patients' | 'own-supervisees'>;
+
 export interface PrincipalGrants {
   decide(requirement: PolicyRequirement): Decision;
+  /** For a `relationship` decision: which relationship the caller needs with the patient. */
+  relationship(requirement: PolicyRequirement): RelationshipKind | null;
   /** Whether a requirement touches patient data (reading it needs a purpose of use). */
   isPatientData(requirement: PolicyRequirement): boolean;
   /** A cache key: principals with the same key get the same decisions. */
@@ -78,6 +86,13 @@ export function grantsFor(policy: AccessPolicy, principal: Principal): Principal
     categories.map(decideCategory).reduce<Decision>((worst, d) => (RANK[d] < RANK[worst] ? d : worst), 'granted');
   return {
     decide: (requirement) => requirement.map(decideAll).reduce<Decision>((best, d) => (RANK[d] > RANK[best] ? d : best), 'withheld'),
+    relationship: (requirement) => {
+      for (const category of requirement.flat()) {
+        const grant = grants[category];
+        if (grant === 'own-patients' || grant === 'own-supervisees') return grant;
+      }
+      return null;
+    },
     isPatientData: (requirement) => requirement.some((list) => list.some((c) => patient.has(c))),
     key: `${principal.role}|${purposeAllowed ? 'purpose' : principal.purpose === null ? 'no-purpose' : 'other-purpose'}`,
   };

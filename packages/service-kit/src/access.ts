@@ -1,0 +1,118 @@
+/**
+ * Defense in depth: every subgraph applies the access policy to its own fields, so a
+ * misconfigured gateway cannot leak data, and checks the relationship rules ("own patients",
+ * "own supervisees") where the relationship data lives — never on a client's word.
+ *
+ * A field with a `@policy` in the subgraph's SDL is wrapped: granted → resolved; withheld →
+ * UNAUTHORIZED_FIELD_OR_TYPE (the field is nullable, so the response keeps its shape); counts →
+ * a connection without items; relationship → resolved only when the caller's organisation has
+ * the relationship with the patient the parent object belongs to.
+ */
+import DataLoader from 'dataloader';
+import { defaultFieldResolver, getNamedType, GraphQLError, isObjectType, type GraphQLSchema } from 'graphql';
+import { grantsFor, type Decision, type PolicyRequirement, type RelationshipKind, type SchemaPolicies } from './grants.js';
+import type { AccessPolicy, Principal } from './principal.js';
+
+export const UNAUTHORIZED_CODE = 'UNAUTHORIZED_FIELD_OR_TYPE';
+
+export function unauthorized(coordinate: string): GraphQLError {
+  return new GraphQLError(`Not authorized to read ${coordinate} for this caller and purpose.`, { extensions: { code: UNAUTHORIZED_CODE } });
+}
+
+/** Answers which of the given patients (or, with null, all patients) an organisation has a relationship with. */
+export type RelationshipLookup = (organisationId: string, patientIds: readonly string[] | null) => Promise<string[]>;
+
+/** Per request: the caller's decisions and relationship checks, batched. */
+export interface RequestAccess {
+  principal: Principal;
+  decide(requirement: PolicyRequirement): Decision;
+  relationship(requirement: PolicyRequirement): RelationshipKind | null;
+  isRelated(kind: RelationshipKind, patientId: string): Promise<boolean>;
+  /** For list fields: the patients the caller may see under a relationship grant. */
+  relatedPatientIds(kind: RelationshipKind): Promise<string[]>;
+  /** The decision for a coordinate of this subgraph (resolvers that filter lists ask it). */
+  decideField(parentType: string, field: string): { decision: Decision; kind: RelationshipKind | null } | null;
+}
+
+export function createRequestAccess(policy: AccessPolicy, policies: SchemaPolicies, principal: Principal, lookups: Record<RelationshipKind, RelationshipLookup>): RequestAccess {
+  const grants = grantsFor(policy, principal);
+  const loaders = new Map<RelationshipKind, DataLoader<string, boolean>>();
+  const loader = (kind: RelationshipKind) => {
+    let found = loaders.get(kind);
+    if (!found) {
+      found = new DataLoader<string, boolean>(async (ids) => {
+        const related = new Set(await lookups[kind](principal.organisationId, ids));
+        return ids.map((id) => related.has(id));
+      });
+      loaders.set(kind, found);
+    }
+    return found;
+  };
+  return {
+    principal,
+    decide: grants.decide,
+    relationship: grants.relationship,
+    isRelated: (kind, patientId) => loader(kind).load(patientId),
+    relatedPatientIds: (kind) => lookups[kind](principal.organisationId, null),
+    decideField: (parentType, field) => {
+      const requirement = policies.field(parentType, field, null);
+      return requirement ? { decision: grants.decide(requirement), kind: grants.relationship(requirement) } : null;
+    },
+  };
+}
+
+/**
+ * Which patient a parent object belongs to. `undefined`: not tied to one patient at this level
+ * (a root list that filters itself, a provider whose placements are checked one by one).
+ */
+export type PatientOf<Context> = (parent: any, context: Context) => string | null | undefined | Promise<string | null | undefined>;
+
+/** Wraps the resolvers of every field that carries a `@policy` in this subgraph's SDL. */
+export function guardSchema<Context extends { access: RequestAccess }>(schema: GraphQLSchema, policies: SchemaPolicies, patientOf: Record<string, PatientOf<Context>>): void {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const requirement = policies.field(type.name, field.name, null);
+      if (!requirement) continue;
+      const coordinate = `${type.name}.${field.name}`;
+      const isConnection = getNamedType(field.type).name.endsWith('Connection');
+      const resolve = field.resolve ?? defaultFieldResolver;
+      field.resolve = async (parent, args, context: Context, info) => {
+        const { access } = context;
+        const decision = access.decide(requirement);
+        if (decision === 'granted') return resolve(parent, args, context, info);
+        if (decision === 'counts' && isConnection) {
+          const connection = (await resolve(parent, args, context, info)) as { edges?: unknown[] } | null;
+          return connection && { ...connection, edges: [] };
+        }
+        if (decision !== 'relationship') throw unauthorized(coordinate);
+        const kind = access.relationship(requirement)!;
+        const patientId = await patientOf[type.name]?.(parent, context);
+        if (patientId === undefined) return resolve(parent, args, context, info);
+        if (patientId !== null && (await access.isRelated(kind, patientId))) return resolve(parent, args, context, info);
+        throw unauthorized(coordinate);
+      };
+    }
+  }
+}
+
+/** The (inaccessible) query field on which the holding subgraph answers each relationship. */
+export const RELATIONSHIP_FIELDS: Record<RelationshipKind, string> = { 'own-patients': 'carePatients', 'own-supervisees': 'supervisedPatients' };
+
+/** Asks the subgraph that holds a relationship, as the same principal (its gateway token forwarded). */
+export function remoteRelationshipLookup(kind: RelationshipKind, url: string, gatewayToken: () => string, timeoutMs = 3000): RelationshipLookup {
+  const field = RELATIONSHIP_FIELDS[kind];
+  return async (_organisationId, patientIds) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gatewayToken()}` },
+      body: JSON.stringify({ query: `query Related($ids: [ID!]) { ${field}(patientIds: $ids) }`, variables: { ids: patientIds } }),
+      signal: AbortSignal.timeout(timeoutMs),
+    }).catch(() => null);
+    const body = response?.ok ? ((await response.json()) as { data?: Record<string, string[] | undefined> }) : null;
+    const ids = body?.data?.[field];
+    // Without an answer there is no relationship to rely on: withhold rather than guess.
+    if (!Array.isArray(ids)) throw new GraphQLError('The relationship with this patient could not be checked; try again later.', { extensions: { code: 'DEPENDENCY_UNAVAILABLE' } });
+    return ids;
+  };
+}

@@ -1,0 +1,12 @@
+import type { SubgraphAccess } from '@ketengraph/service-kit';
+import type { Context } from './context.js';
+import type { PrismaClient } from './generated/prisma/client.js';
+
+/** Handovers belong to a patient; relationships are asked of the subgraphs that hold them. */
+export const access: SubgraphAccess<PrismaClient, Context> = {
+  patientOf: {
+    // A trajectory is known here only through its handovers; without any there is nothing to show.
+    Trajectory: async (trajectory: { id: string }, context: Context) => (await context.loaders.handoversByTrajectory.load(trajectory.id))[0]?.patientId,
+    Handover: (handover: { patientId: string }) => handover.patientId,
+  },
+};

@@ -1,0 +1,34 @@
+import { loadAccessPolicy, type SubgraphAccess } from '@ketengraph/service-kit';
+import type { Context } from './context.js';
+import type { PrismaClient } from './generated/prisma/client.js';
+
+const OPEN = ['REQUESTED', 'INTAKE', 'ACCEPTED', 'DECIDED', 'ADMITTED'] as const;
+const ENDED = ['ENDED', 'TRANSFERRED'] as const;
+
+/**
+ * plaatsing holds "own patients": the provider organisation has an open placement request, an
+ * active placement, or one that ended within the policy's handover period.
+ */
+export const access: SubgraphAccess<PrismaClient, Context> = {
+  patientOf: {
+    Patient: (patient: { id: string }) => patient.id,
+    // A trajectory is known here only through its placements; without any there is nothing to show.
+    Trajectory: async (trajectory: { id: string }, context: Context) => (await context.loaders.placementsByTrajectory.load(trajectory.id))[0]?.patientId,
+    Placement: (placement: { patientId: string }) => placement.patientId,
+  },
+  relationships: {
+    'own-patients': async (prisma, organisationId, patientIds) => {
+      const handoverStart = new Date(Date.now() - loadAccessPolicy().handoverPeriodDays * 86_400_000);
+      const rows = await prisma.placement.findMany({
+        where: {
+          providerId: organisationId,
+          ...(patientIds ? { patientId: { in: [...patientIds] } } : {}),
+          OR: [{ status: { in: [...OPEN] } }, { status: { in: [...ENDED] }, endedAt: { gte: handoverStart } }],
+        },
+        select: { patientId: true },
+        distinct: ['patientId'],
+      });
+      return rows.map((row) => row.patientId);
+    },
+  },
+};
