@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFederation, type Federation, type GraphQLResponse } from './support/federation.js';
+import { createDatabases, postgresUrl } from './support/postgres.js';
+import { createAccessScenario, principal, type AccessScenario } from './support/scenario.js';
+
+const UNAUTHORIZED = 'UNAUTHORIZED_FIELD_OR_TYPE';
+const codes = (response: GraphQLResponse) => (response.errors ?? []).map((e) => e.extensions?.code);
+const unauthorizedPaths = (response: GraphQLResponse) =>
+  (response.errors ?? []).filter((e) => e.extensions?.code === UNAUTHORIZED).map((e) => (e.path ?? []).join('.')).sort();
+
+describe('field-level authorization through the gateway', () => {
+  let federation: Federation;
+  let scenario: AccessScenario;
+  const plaatser = principal('plaatser', 'dji-forzo');
+  beforeAll(async () => {
+    federation = await startFederation({ seedPatients: 30 });
+    scenario = await createAccessScenario(federation);
+  });
+  afterAll(() => federation?.close());
+
+  it('withholds a field however it is asked for: fragments, inline fragments, aliases, variables, @include', async () => {
+    const query = `
+      query Slip($id: ID!, $yes: Boolean!) {
+        patient(id: $id) {
+          bsn
+          forensicCv {
+            ...Medical
+            ... on ForensicCv { again: diagnoses { totalCount } }
+            hidden: treatments @include(if: $yes) { totalCount }
+            skipped: treatments @skip(if: $yes) { totalCount }
+            riskAssessments { totalCount }
+          }
+        }
+      }
+      fragment Medical on ForensicCv { diagnoses { totalCount } }`;
+    const response = await federation.request<{ patient: { bsn: string; forensicCv: Record<string, unknown> } }>(query, { id: scenario.patientId, yes: true }, { principal: plaatser });
+    expect(response.data!.patient.bsn).toMatch(/^\d{9}$/);
+    expect(response.data!.patient.forensicCv).toMatchObject({ diagnoses: null, again: null, hidden: null, riskAssessments: { totalCount: expect.any(Number) } });
+    expect(response.data!.patient.forensicCv).not.toHaveProperty('skipped');
+    expect(unauthorizedPaths(response)).toEqual(['patient.forensicCv.again', 'patient.forensicCv.diagnoses', 'patient.forensicCv.hidden']);
+  });
+
+  it('never asks a subgraph for a withheld field', async () => {
+    // forensisch-cv would answer diagnoses from its database; removed before planning, it sends no statement for them.
+    const cv = federation.subgraphs['forensisch-cv'];
+    const before = cv.db.statementCount();
+    const response = await federation.request('query($id: ID!) { patient(id: $id) { forensicCv { diagnoses { totalCount } } } }', { id: scenario.patientId }, { principal: plaatser });
+    expect(unauthorizedPaths(response)).toEqual(['patient.forensicCv.diagnoses']);
+    expect(cv.db.statementCount() - before).toBe(0);
+  });
+
+  it('answers data: null when an operation asks only for what it may not see', async () => {
+    const response = await federation.request('query($id: ID!) { auditTrail(patientId: $id, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { totalCount } }', { id: scenario.patientId }, { principal: plaatser });
+    expect(response.data).toBeNull();
+    expect(unauthorizedPaths(response)).toEqual(['auditTrail']);
+  });
+
+  it('requires a purpose of use for patient data', async () => {
+    const response = await federation.request('query($id: ID!) { patient(id: $id) { bsn } }', { id: scenario.patientId }, { principal: principal('plaatser', 'dji-forzo', null) });
+    expect(response.data ?? null).toBeNull();
+    expect(codes(response)).toEqual(['PURPOSE_REQUIRED']);
+    // Aggregates need none.
+    const aggregate = await federation.request('{ freeCapacity { freePlaces } }', {}, { principal: principal('plaatser', 'dji-forzo', null) });
+    expect(aggregate.errors).toBeUndefined();
+  });
+
+  it('withholds patient data for a purpose the role does not pursue', async () => {
+    const response = await federation.request('query($id: ID!) { patient(id: $id) { bsn } }', { id: scenario.patientId }, { principal: principal('plaatser', 'dji-forzo', 'beleid') });
+    expect(response.data).toEqual({ patient: { bsn: null } });
+    expect(unauthorizedPaths(response)).toEqual(['patient.bsn']);
+  });
+
+  it('lists only the patients a provider has a relationship with', async () => {
+    const provider = principal('zorgaanbieder', scenario.providers.active);
+    const response = await federation.request<{ patients: { totalCount: number; edges: { node: { id: string; bsn: string | null } }[] } }>('{ patients(first: 100) { totalCount edges { node { id bsn } } } }', {}, { principal: provider });
+    expect(response.errors).toBeUndefined();
+    const ids = response.data!.patients.edges.map((e) => e.node.id);
+    expect(ids).toContain(scenario.patientId);
+    expect(response.data!.patients.totalCount).toBe(ids.length);
+    const all = await federation.request<{ patients: { totalCount: number } }>('{ patients { totalCount } }', {}, { principal: plaatser });
+    expect(ids.length).toBeLessThan(all.data!.patients.totalCount);
+    expect(response.data!.patients.edges.every((e) => e.node.bsn !== null)).toBe(true);
+    // A search by BSN does not reveal a patient outside the relationship.
+    const bsn = response.data!.patients.edges.find((e) => e.node.id === scenario.patientId)!.node.bsn;
+    const stranger = await federation.request('query($bsn: String!) { patientByBsn(bsn: $bsn) { id } }', { bsn }, { principal: principal('zorgaanbieder', scenario.providers.none) });
+    expect(stranger.data).toEqual({ patientByBsn: null });
+  });
+
+  it('subgraphs apply the rules themselves: a gateway token for inspectie gets no BSN even asked directly', async () => {
+    const token = await federation.gatewayToken(principal('inspectie', 'igj'));
+    const response = await fetch(federation.subgraphs.indicatiestelling.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'query($id: ID!) { patient(id: $id) { id bsn } }', variables: { id: scenario.patientId } }),
+    });
+    const body = (await response.json()) as GraphQLResponse<{ patient: { id: string; bsn: string | null } }>;
+    expect(body.data!.patient).toEqual({ id: scenario.patientId, bsn: null });
+    expect(codes(body)).toEqual([UNAUTHORIZED]);
+  });
+
+  it('writes audit records per read that the privacy officer (and only they) can read back', async () => {
+    const operation = `Read${randomUUID().slice(0, 8)}`;
+    await federation.request(`query ${operation}($id: ID!) { patient(id: $id) { bsn forensicCv { diagnoses { totalCount } riskAssessments { totalCount } } } }`, { id: scenario.patientId }, { principal: plaatser });
+    const trail = await federation.request<{ auditTrail: { edges: { node: Record<string, unknown> }[] } }>(
+      'query($id: ID!) { auditTrail(patientId: $id, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z", first: 100) { edges { node { operationName action userId organisationId role purpose fieldsDelivered categoriesDelivered fieldsWithheld categoriesWithheld outcome } } } }',
+      { id: scenario.patientId },
+      { principal: principal('privacy_officer', 'ketengraph-fg') },
+    );
+    expect(trail.errors).toBeUndefined();
+    const record = trail.data!.auditTrail.edges.map((e) => e.node).find((node) => node.operationName === operation);
+    expect(record).toEqual({
+      operationName: operation, action: 'READ', userId: 'plaatser-user', organisationId: 'dji-forzo', role: 'plaatser', purpose: 'plaatsing',
+      fieldsDelivered: ['ForensicCv.riskAssessments', 'Patient.bsn'], categoriesDelivered: ['identity', 'risk'],
+      fieldsWithheld: ['ForensicCv.diagnoses'], categoriesWithheld: ['medical'], outcome: 'PARTIALLY_GRANTED',
+    });
+    // No data values in the log: the BSN itself is nowhere in the record.
+    expect(JSON.stringify(record)).not.toMatch(/\d{9}/);
+  });
+
+  it('audits a refused relationship read as withheld for that patient', async () => {
+    const operation = `Stranger${randomUUID().slice(0, 8)}`;
+    const response = await federation.request(`query ${operation}($id: ID!) { patient(id: $id) { bsn } }`, { id: scenario.patientId }, { principal: principal('zorgaanbieder', scenario.providers.none) });
+    expect(unauthorizedPaths(response)).toEqual(['patient.bsn']);
+    const trail = await federation.request<{ auditTrail: { edges: { node: { operationName: string; outcome: string; fieldsWithheld: string[] } }[] } }>(
+      'query($id: ID!) { auditTrail(patientId: $id, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z", first: 100) { edges { node { operationName outcome fieldsWithheld } } } }',
+      { id: scenario.patientId },
+      { principal: principal('privacy_officer', 'ketengraph-fg') },
+    );
+    expect(trail.data!.auditTrail.edges.map((e) => e.node).find((n) => n.operationName === operation)).toEqual({ operationName: operation, outcome: 'DENIED', fieldsWithheld: ['Patient.bsn'] });
+  });
+});
+
+describe('reject mode', () => {
+  let federation: Federation;
+  let scenario: AccessScenario;
+  beforeAll(async () => {
+    federation = await startFederation({ seedPatients: 10, authorizationMode: 'reject' });
+    scenario = await createAccessScenario(federation);
+  });
+  afterAll(() => federation?.close());
+
+  it('refuses the whole operation when any field is withheld, and answers allowed operations', async () => {
+    const plaatser = principal('plaatser', 'dji-forzo');
+    const refused = await federation.request('query($id: ID!) { patient(id: $id) { bsn forensicCv { diagnoses { totalCount } } } }', { id: scenario.patientId }, { principal: plaatser });
+    expect(refused.data).toBeNull();
+    expect(unauthorizedPaths(refused)).toEqual(['patient.forensicCv.diagnoses']);
+    const allowed = await federation.request<{ patient: { bsn: string } }>('query($id: ID!) { patient(id: $id) { bsn } }', { id: scenario.patientId }, { principal: plaatser });
+    expect(allowed.data!.patient.bsn).toMatch(/^\d{9}$/);
+  });
+});
+
+describe.skipIf(!postgresUrl)('fail closed', () => {
+  it('returns no patient data when the audit record cannot be written', async () => {
+    const database = await createDatabases(['audit'] as const);
+    const federation = await startFederation({ seedPatients: 5, auditDatabaseUrl: database.urls.audit });
+    try {
+      const { data } = await federation.request<{ patients: { edges: { node: { id: string } }[] } }>('{ patients(first: 1) { edges { node { id } } } }');
+      const id = data!.patients.edges[0]!.node.id;
+      const ok = await federation.request<{ patient: { bsn: string } }>('query($id: ID!) { patient(id: $id) { bsn } }', { id });
+      expect(ok.data!.patient.bsn).toMatch(/^\d{9}$/);
+      await database.drop(); // the access log's database disappears
+      const refused = await federation.request('query($id: ID!) { patient(id: $id) { bsn } }', { id });
+      expect(refused.data).toBeNull();
+      expect(codes(refused)).toEqual(['AUDIT_UNAVAILABLE']);
+      expect(JSON.stringify(refused)).not.toMatch(/\d{9}/);
+    } finally {
+      await federation.close().catch(() => undefined);
+    }
+  });
+});
