@@ -2,3 +2,4 @@ export { loadGatewayConfig, type CallerTokenSettings, type GatewayConfig, type G
 export { startGateway, type RunningGateway } from './server.js';
 export { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_DIR, mintDevToken } from './auth/dev-issuer.js';
 export { GATEWAY_JWKS_PATH } from './auth/jwks-route.js';
+export { withoutSecurityPurpose } from './federation/gateway.js';

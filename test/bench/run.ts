@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mintDevToken } from '@ketengraph/gateway';
 import { ensureKeyPair, GATEWAY_KEYS_DIR, importSigningKey, signGatewayToken, type Principal } from '@ketengraph/service-kit';
+import { withoutSecurityPurpose } from '@ketengraph/gateway';
 import { composeSupergraph } from '../../schema/compose.js';
 import { SUBGRAPHS } from '../../schema/subgraphs.js';
 import type { LoadJob, LoadResult } from './load.js';
@@ -70,7 +71,7 @@ try {
   for (const { name } of SUBGRAPHS) {
     processes.push(
       startProcess(name, `subgraphs/${name}/src/main.ts`, {
-        PORT: new URL(urls[name]!).port, DATA_DIR: join(dataRoot, name), SEED_PATIENTS: '0', INDICATIESTELLING_URL: urls.indicatiestelling,
+        PORT: new URL(urls[name]!).port, DATA_DIR: join(dataRoot, name), SEED_PATIENTS: '0', INDICATIESTELLING_URL: urls.indicatiestelling, PLAATSING_URL: urls.plaatsing,
       }, { quiet: true }),
     );
   }
@@ -78,9 +79,13 @@ try {
 
   // 4. Both gateways on the same supergraph.
   const supergraphFile = join(mkdtempSync(join(tmpdir(), 'ketengraph-bench-')), 'supergraph.graphql');
-  writeFileSync(supergraphFile, composeSupergraph(urls));
-  const ketengraph = startProcess('ketengraph gateway', 'gateway/src/main.ts', { PORT: String(basePort), SUPERGRAPH_FILE: supergraphFile }, { quiet: true });
-  const bare = startProcess('bare @apollo/gateway', 'test/bench/bare-gateway.ts', { PORT: String(basePort + 10), SUPERGRAPH_FILE: supergraphFile }, { quiet: true });
+  const supergraph = composeSupergraph(urls);
+  writeFileSync(supergraphFile, supergraph);
+  // The bare gateway cannot load authorization links marked for security (it would not enforce them).
+  const bareSupergraphFile = `${supergraphFile}.bare`;
+  writeFileSync(bareSupergraphFile, withoutSecurityPurpose(supergraph));
+  const ketengraph = startProcess('ketengraph gateway', 'gateway/src/main.ts', { PORT: String(basePort), SUPERGRAPH_FILE: supergraphFile, AUDIT_DATA_DIR: join(dataRoot, 'gateway-audit') }, { quiet: true });
+  const bare = startProcess('bare @apollo/gateway', 'test/bench/bare-gateway.ts', { PORT: String(basePort + 10), SUPERGRAPH_FILE: bareSupergraphFile }, { quiet: true });
   processes.push(ketengraph, bare);
   const targets = [
     { name: 'ketengraph', process: ketengraph, url: `http://127.0.0.1:${basePort}/graphql`, headers: callerAuthorization },

@@ -15,7 +15,15 @@ export interface ManagedProcess {
 }
 
 export function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv, options: { quiet?: boolean } = {}): ManagedProcess {
-  const child = spawn(tsx, [entry], { cwd: repositoryRoot, env: { ...process.env, ...env }, stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit'] });
+  // Its own process group: tsx runs the service as a child process, and stopping must reach both.
+  const child = spawn(tsx, [entry], { cwd: repositoryRoot, env: { ...process.env, ...env }, stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit'], detached: true });
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name);
+    } catch {
+      // already gone
+    }
+  };
   return {
     name,
     child,
@@ -23,8 +31,8 @@ export function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+        signal('SIGTERM');
+        setTimeout(() => signal('SIGKILL'), 10_000).unref();
       }),
   };
 }
@@ -38,12 +46,25 @@ export async function waitForReady(url: string, timeoutMs = 120_000, headers: Re
   throw new Error(`${url} not ready within ${timeoutMs / 1000} s`);
 }
 
-/** Resident memory of a process in bytes, from /proc (Linux). */
+/**
+ * Resident memory of the largest process in a process tree, from /proc (Linux): the services run
+ * under a small tsx launcher, so the service itself is its largest descendant.
+ */
 export async function residentMemory(pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
-  return match ? Number(match[1]) * 1024 : 0;
+  const { readFile, readdir } = await import('node:fs/promises');
+  const rss = async (id: number) => {
+    const status = await readFile(`/proc/${id}/status`, 'utf8').catch(() => '');
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) * 1024 : 0;
+  };
+  const children = async (id: number): Promise<number[]> => {
+    const tasks = await readdir(`/proc/${id}/task`).catch(() => [] as string[]);
+    const lists = await Promise.all(tasks.map((task) => readFile(`/proc/${id}/task/${task}/children`, 'utf8').catch(() => '')));
+    return lists.join(' ').split(/\s+/).filter(Boolean).map(Number);
+  };
+  let largest = await rss(pid);
+  for (const child of await children(pid)) largest = Math.max(largest, await residentMemory(child));
+  return largest;
 }
 
 /** Sum of `ketengraph_sql_statements_total` over the given subgraph base URLs. */

@@ -48,6 +48,8 @@ export function completeResponse(
   subgraphErrors: readonly GraphQLFormattedError[],
 ): Completion {
   const errors: GraphQLFormattedError[] = [];
+  // Only when a subgraph refused something (relationship rules) are paths needed to place it.
+  const refusedBySubgraph = subgraphErrors.some((error) => error.extensions?.code === UNAUTHORIZED && error.path);
   const access = new Map<string | null, PatientAccess>();
   /** Path → coordinate and patient of fields that carry categories, to place subgraph refusals. */
   const guarded = new Map<string, { coordinate: string; categories: string[]; patient: string | null }>();
@@ -75,7 +77,7 @@ export function completeResponse(
       const child = value[key];
       if (child === undefined) continue;
       if (selected.categories.length) {
-        guarded.set(JSON.stringify([...path, key]), { coordinate: selected.coordinate, categories: selected.categories, patient });
+        if (refusedBySubgraph) guarded.set(JSON.stringify([...path, key]), { coordinate: selected.coordinate, categories: selected.categories, patient });
         if (child !== null) entry(patient).delivered.set(selected.coordinate, selected.categories);
       }
       if (!selected.plan || child === null || typeof child !== 'object') continue;

@@ -110,8 +110,16 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
     url: `http://${options.host ?? '127.0.0.1'}:${port}${path}`,
     close: () =>
       new Promise<void>((resolve) => {
+        // Stop accepting; idle keep-alive connections close now, busy ones after their response,
+        // and whatever still hangs on after the grace period is cut.
         server.close(() => resolve());
         server.closeIdleConnections();
+        const idle = setInterval(() => server.closeIdleConnections(), 250);
+        const cut = setTimeout(() => server.closeAllConnections(), 5000);
+        server.once('close', () => {
+          clearInterval(idle);
+          clearTimeout(cut);
+        });
       }),
   };
 }

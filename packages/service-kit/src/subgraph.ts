@@ -233,6 +233,8 @@ export async function runSubgraphProcess<Prisma extends { $disconnect(): Promise
   const shutdown = () => {
     if (closing) return;
     closing = true;
+    // A shutdown that cannot finish (a stuck connection, a database that does not answer) must not keep the process alive.
+    setTimeout(() => process.exit(1), 20_000).unref();
     running.close().then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', shutdown);
