@@ -11,7 +11,7 @@ import { GraphQLError, print, type GraphQLFormattedError } from 'graphql';
 import type { AuditAction, AuditLog, AuditRecordInput } from '../audit/index.js';
 import type { GatewayContext } from '../context.js';
 import { completeResponse, unauthorizedError, visibleErrors, type Completion } from './complete.js';
-import { grantsFor, type SchemaPolicies } from '@ketengraph/service-kit';
+import { grantsFor, type PrincipalGrants, type SchemaPolicies } from '@ketengraph/service-kit';
 import { rewriteOperation, type Rewrite, type SelectionPlan } from './rewrite.js';
 
 export type AuthorizationMode = 'filter' | 'reject';
@@ -37,9 +37,14 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
   const cache = new Map<string, CachedRewrite | null>();
   const cacheSize = options.cacheSize ?? 2000;
   const patientCategories = new Set(options.policy.patientCategories);
+  // Decisions depend only on role and purpose, so principals share them.
+  const grantsCache = new Map<string, PrincipalGrants>();
 
   function rewriteFor(context: GraphQLRequestContextDidResolveOperation<GatewayContext>): CachedRewrite | null {
-    const grants = grantsFor(options.policy, context.contextValue.principal);
+    const { principal } = context.contextValue;
+    const grantsKey = `${principal.role}|${principal.purpose ?? ''}`;
+    let grants = grantsCache.get(grantsKey);
+    if (!grants) grantsCache.set(grantsKey, (grants = grantsFor(options.policy, principal)));
     const key = `${context.queryHash}|${context.operationName ?? ''}|${grants.key}`;
     if (cache.has(key)) return cache.get(key)!;
     const rewrite = rewriteOperation(context.schema, context.document, context.operationName, options.policies, grants);
