@@ -5,13 +5,16 @@
  * Regenerating means starting from an empty database (append-only tables refuse TRUNCATE by
  * design), so this is a development and benchmark tool and refuses to run in production.
  */
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_SEED } from '@ketengraph/seed-data';
 import { loadSubgraphConfig, openDatabase, openSubgraphDatabase, type SubgraphModule } from '@ketengraph/service-kit';
 import { SUBGRAPHS } from '../schema/subgraphs.js';
 
-const { values } = parseArgs({ options: { patients: { type: 'string', default: '2000' }, seed: { type: 'string', default: String(DEFAULT_SEED) } } });
+const { values } = parseArgs({ options: { patients: { type: 'string', default: '2000' }, seed: { type: 'string', default: String(DEFAULT_SEED) }, only: { type: 'string' } } });
 const patients = Number(values.patients);
 const seed = Number(values.seed);
 if (!Number.isInteger(patients) || patients < 1 || patients > 90_000) throw new Error('--patients must be 1..90000');
@@ -24,7 +27,21 @@ const modules: Record<string, () => Promise<SubgraphModule<never, never>>> = {
   kwaliteit: async () => (await import('@ketengraph/kwaliteit')).kwaliteit as never,
 };
 
-for (const { name, port } of SUBGRAPHS) {
+// Each subgraph seeds in its own process (an embedded database is single-threaded), as many at a time as there are cores.
+if (!values.only) {
+  const queue = SUBGRAPHS.map((s) => s.name);
+  const worker = async () => {
+    for (let name = queue.shift(); name; name = queue.shift()) {
+      const args = [fileURLToPath(import.meta.url), '--patients', String(patients), '--seed', String(seed), '--only', name];
+      const code = await new Promise<number | null>((resolve) => spawn(process.execPath, [...process.execArgv, ...args], { stdio: 'inherit' }).on('exit', resolve));
+      if (code !== 0) throw new Error(`seeding ${name} failed`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(availableParallelism(), SUBGRAPHS.length) }, worker));
+  process.exit(0);
+}
+
+for (const { name, port } of SUBGRAPHS.filter((s) => s.name === values.only)) {
   const started = Date.now();
   const module = await modules[name]!();
   const prefix = name.toUpperCase().replaceAll('-', '_');
