@@ -1,8 +1,9 @@
 /**
- * Writes the access policy's data categories into a subgraph's SDL as `@policy` directives, so
- * the fields map in `schema/access-policy.json` stays the one place they are maintained. A
- * field that may be withheld is made nullable: withholding it must not null its parent.
- * Run by `npm run policy`; a test fails when an SDL file differs from what this produces.
+ * Writes the access policy into a subgraph's SDL, so `schema/access-policy.json` stays the one
+ * place it is maintained: data categories as `@policy` directives (a field that may be withheld
+ * is made nullable: withholding it must not null its parent), and the write scope of the
+ * subgraph's mutations as `@requiresScopes`. Run by `npm run policy`; a test fails when an SDL
+ * file differs from what this produces.
  */
 import { Kind, parse, print, type ConstDirectiveNode, type FieldDefinitionNode, type TypeNode } from 'graphql';
 import type { AccessPolicy } from '../packages/service-kit/src/principal.js';
@@ -23,10 +24,14 @@ function policyText(categories: string[]): string {
   return `@policy(policies: [[${categories.map((c) => JSON.stringify(c)).join(', ')}]])`;
 }
 
-export function applyPolicyDirectives(sdl: string, policy: Pick<AccessPolicy, 'fields'>): string {
+const GENERATED = new Set(['policy', 'requiresScopes']);
+
+export function applyPolicyDirectives(sdl: string, policy: Pick<AccessPolicy, 'fields'> & Partial<Pick<AccessPolicy, 'mutationScopes'>>, subgraph?: string): string {
   const document = parse(sdl);
   const edits: Edit[] = [];
   let used = false;
+  let scopesUsed = false;
+  const mutationScope = subgraph ? policy.mutationScopes?.[subgraph] : undefined;
   const typeLevel = new Map(Object.entries(policy.fields).filter(([coordinate]) => !coordinate.includes('.')));
 
   for (const definition of document.definitions) {
@@ -46,7 +51,11 @@ export function applyPolicyDirectives(sdl: string, policy: Pick<AccessPolicy, 'f
     for (const field of type.fields ?? []) {
       const categories = policy.fields[`${typeName}.${field.name.value}`];
       for (const directive of field.directives ?? []) {
-        if (directive.name.value === 'policy') edits.push({ start: directive.loc!.start - 1, end: directive.loc!.end, text: '' });
+        if (GENERATED.has(directive.name.value)) edits.push({ start: directive.loc!.start - 1, end: directive.loc!.end, text: '' });
+      }
+      if (typeName === 'Mutation' && mutationScope) {
+        edits.push({ start: field.type.loc!.end, end: field.type.loc!.end, text: ` @requiresScopes(scopes: [[${JSON.stringify(mutationScope)}]])` });
+        scopesUsed = true;
       }
       const withheldByReturnType = typeLevel.has(namedType(field.type));
       if (categories) {
@@ -66,8 +75,9 @@ export function applyPolicyDirectives(sdl: string, policy: Pick<AccessPolicy, 'f
       const url = directive.arguments?.find((a) => a.name.value === 'url');
       const imports = directive.arguments?.find((a) => a.name.value === 'import');
       if (directive.name.value !== 'link' || !url || url.value.kind !== Kind.STRING || !url.value.value.includes('specs.apollo.dev/federation') || !imports || imports.value.kind !== Kind.LIST) continue;
-      const names = imports.value.values.map((v) => (v.kind === Kind.STRING ? v.value : '')).filter((name) => name && name !== '@policy');
+      const names = imports.value.values.map((v) => (v.kind === Kind.STRING ? v.value : '')).filter((name) => name && name !== '@policy' && name !== '@requiresScopes');
       if (used) names.push('@policy');
+      if (scopesUsed) names.push('@requiresScopes');
       edits.push({ start: imports.value.loc!.start, end: imports.value.loc!.end, text: `[${names.map((n) => JSON.stringify(n)).join(', ')}]` });
     }
   }

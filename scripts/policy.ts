@@ -12,7 +12,7 @@ const check = process.argv.includes('--check');
 const stale: string[] = [];
 for (const { name, schemaFile } of COMPOSED_SUBGRAPHS) {
   const current = readFileSync(schemaFile, 'utf8');
-  const next = applyPolicyDirectives(current, policy);
+  const next = applyPolicyDirectives(current, policy, name);
   if (next === current) continue;
   if (check) stale.push(name);
   else {

@@ -2,7 +2,9 @@
  * `npm run token -- --role <role> --org <organisationId> [--purpose <purpose>] [--sub <id>] [--scope "<s1 s2>"] [--ttl 1h]`
  *
  * Prints a caller token from the built-in development issuer (its key pair in `.data/dev-issuer/`,
- * created if missing), which the gateway trusts when no identity provider is configured:
+ * created if missing), which the gateway trusts when no identity provider is configured. Without
+ * --scope the token carries the scopes the access policy lets the role hold (`roleScopes`);
+ * without --purpose, the role's first purpose (`rolePurposes`).
  *
  *   curl localhost:4000/graphql -H "authorization: Bearer $(npm run -s token -- --role plaatser --org dji --purpose plaatsing)" …
  */
@@ -16,7 +18,7 @@ const { values } = parseArgs({
     org: { type: 'string' },
     purpose: { type: 'string' },
     sub: { type: 'string' },
-    scope: { type: 'string', default: '' },
+    scope: { type: 'string' },
     ttl: { type: 'string', default: '1h' },
     dir: { type: 'string', default: DEV_ISSUER_DIR },
   },
@@ -35,8 +37,11 @@ if (values.purpose !== undefined && !Object.hasOwn(policy.purposes, values.purpo
 const ttl = /^(\d+)([smhd])$/.exec(values.ttl) ?? fail('--ttl is a number with a unit: 90s, 30m, 1h, 7d.');
 const expiresInSeconds = Number(ttl[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[ttl[2] as 's' | 'm' | 'h' | 'd'];
 
+const scopes = values.scope !== undefined ? values.scope.split(' ').filter(Boolean) : (policy.roleScopes[role] ?? []);
+const unknownScope = scopes.find((scope) => !Object.hasOwn(policy.scopes, scope));
+if (unknownScope) fail(`Unknown scope ${unknownScope}: one of ${Object.keys(policy.scopes).join(', ')}.`);
 const token = await mintDevToken(
-  { subject: values.sub ?? `dev-${role}`, organisationId: org, role, scopes: values.scope.split(' ').filter(Boolean), purpose: values.purpose ?? null },
+  { subject: values.sub ?? `dev-${role}`, organisationId: org, role, scopes, purpose: values.purpose ?? policy.rolePurposes[role]?.[0] ?? null },
   { expiresInSeconds, dir: values.dir },
 );
 console.log(token);

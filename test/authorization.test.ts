@@ -99,6 +99,23 @@ describe('field-level authorization through the gateway', () => {
     expect(codes(body)).toEqual([UNAUTHORIZED]);
   });
 
+  it('refuses a change without the write scope, at the gateway and in the subgraph, and changes nothing', async () => {
+    const input = { bsn: '999990020', givenName: 'Zonder', familyName: 'Scope', birthDate: '1990-01-01' };
+    const mutation = 'mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }';
+    const refused = await federation.request(mutation, { input }, { principal: principal('inspectie', 'igj') });
+    expect(refused.data).toBeNull();
+    expect(unauthorizedPaths(refused)).toEqual(['registerPatient']);
+    const direct = await fetch(federation.subgraphs.indicatiestelling.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.gatewayToken(principal('plaatser', 'dji-forzo'))}` },
+      body: JSON.stringify({ query: mutation, variables: { input } }),
+    });
+    expect(codes((await direct.json()) as GraphQLResponse)).toEqual([UNAUTHORIZED]);
+    expect(await (federation.subgraphs.indicatiestelling.prisma as any).patient.count({ where: { bsn: input.bsn } })).toBe(0);
+    const allowed = await federation.request<{ registerPatient: { id: string } }>(mutation, { input }, { principal: principal('indicatiesteller', 'nifp') });
+    expect(allowed.data!.registerPatient.id).toBeTruthy();
+  });
+
   it('writes audit records per read that the privacy officer (and only they) can read back', async () => {
     const operation = `Read${randomUUID().slice(0, 8)}`;
     await federation.request(`query ${operation}($id: ID!) { patient(id: $id) { bsn forensicCv { diagnoses { totalCount } riskAssessments { totalCount } } } }`, { id: scenario.patientId }, { principal: plaatser });

@@ -35,7 +35,8 @@ export interface Federation {
   close(): Promise<void>;
 }
 
-export const TEST_PRINCIPAL: Principal = { subject: 'test-user', organisationId: 'dji-forzo', role: 'plaatser', scopes: [], purpose: 'plaatsing' };
+/** A DJI placement officer who may also write everywhere, so lifecycle tests can run every step as one caller. */
+export const TEST_PRINCIPAL: Principal = { subject: 'test-user', organisationId: 'dji-forzo', role: 'plaatser', scopes: ['indicatie:write', 'plaatsing:write', 'cv:write', 'kwaliteit:write'], purpose: 'plaatsing' };
 export const TEST_ISSUER = 'https://idp.test.ketengraph.example';
 export const TEST_AUDIENCE = 'ketengraph';
 

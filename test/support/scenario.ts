@@ -43,5 +43,5 @@ export async function createAccessScenario(federation: Federation): Promise<Acce
 }
 
 export function principal(role: string, organisationId: string, purpose: string | null = loadAccessPolicy().rolePurposes[role]?.[0] ?? null): Principal {
-  return { subject: `${role}-user`, organisationId, role, scopes: [], purpose };
+  return { subject: `${role}-user`, organisationId, role, scopes: loadAccessPolicy().roleScopes[role] ?? [], purpose };
 }

@@ -28,7 +28,7 @@ export function visibleErrors(errors: readonly GraphQLFormattedError[]): GraphQL
 }
 
 export function unauthorizedError(path: Path, coordinate: string): GraphQLFormattedError {
-  return { message: `Not authorized to read ${coordinate} for this caller and purpose.`, path, extensions: { code: UNAUTHORIZED } };
+  return { message: `Not authorized for ${coordinate}: withheld for this caller (role, purpose, scope or relationship).`, path, extensions: { code: UNAUTHORIZED } };
 }
 
 function conditionsHold(conditions: DirectiveNode[], variables: Record<string, unknown>): boolean {

@@ -37,12 +37,12 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
   const cache = new Map<string, CachedRewrite | null>();
   const cacheSize = options.cacheSize ?? 2000;
   const patientCategories = new Set(options.policy.patientCategories);
-  // Decisions depend only on role and purpose, so principals share them.
+  // Decisions depend only on role, purpose and scopes, so principals share them.
   const grantsCache = new Map<string, PrincipalGrants>();
 
   function rewriteFor(context: GraphQLRequestContextDidResolveOperation<GatewayContext>): CachedRewrite | null {
     const { principal } = context.contextValue;
-    const grantsKey = `${principal.role}|${principal.purpose ?? ''}`;
+    const grantsKey = `${principal.role}|${principal.purpose ?? ''}|${principal.scopes.join(' ')}`;
     let grants = grantsCache.get(grantsKey);
     if (!grants) grantsCache.set(grantsKey, (grants = grantsFor(options.policy, principal)));
     const key = `${context.queryHash}|${context.operationName ?? ''}|${grants.key}`;

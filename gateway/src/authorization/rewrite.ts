@@ -119,7 +119,8 @@ export function rewriteOperation(
       }
       const returnType = getNamedType(definition.type);
       const requirement: PolicyRequirement | undefined = policies.field(parentType.name, name, returnType.name);
-      let decision: Decision = requirement ? grants.decide(requirement) : 'granted';
+      const scopes = policies.scopes(parentType.name, name);
+      let decision: Decision = scopes && !grants.hasScopes(scopes) ? 'withheld' : requirement ? grants.decide(requirement) : 'granted';
       if (requirement && grants.isPatientData(requirement)) touchesPatientData = true;
       const isConnection = returnType.name.endsWith('Connection');
       if (decision === 'counts' && !isConnection) decision = 'withheld';

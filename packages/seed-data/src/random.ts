@@ -1,28 +1,35 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Deterministic randomness for the synthetic chain. Everything the seed produces derives from
  * (seed, stream) pairs, so one patient can be regenerated without generating the others: each
  * subgraph seeds its own slice of the same chain and the slices agree on every id.
  */
 export class Random {
-  private state: number;
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
 
   constructor(seed: number, stream: string | number = 0) {
-    // FNV-1a over the stream label mixed with the seed gives independent sub-streams.
-    let hash = 0x811c9dc5 ^ seed;
-    for (const char of String(stream)) {
-      hash ^= char.charCodeAt(0);
-      hash = Math.imul(hash, 0x01000193);
-    }
-    this.state = hash >>> 0;
+    // 128 bits of state from SHA-256 of (seed, stream): tens of thousands of streams (one per
+    // patient) must not collide, which a 32-bit state would at this scale.
+    const digest = createHash('sha256').update(`${seed}:${stream}`).digest();
+    this.a = digest.readUInt32LE(0);
+    this.b = digest.readUInt32LE(4);
+    this.c = digest.readUInt32LE(8);
+    this.d = digest.readUInt32LE(12);
   }
 
-  /** mulberry32: tiny, fast and good enough for synthetic data (not for cryptography). */
+  /** sfc32: small, fast and good enough for synthetic data (not for cryptography). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return (t >>> 0) / 4294967296;
   }
 
   int(min: number, max: number): number {

@@ -112,3 +112,17 @@ describe('placements', () => {
     }
   });
 });
+
+describe('ids at benchmark scale', () => {
+  it('are unique across 20,000 patients (each patient draws from its own 128-bit stream)', () => {
+    const providers = generateProviders(DEFAULT_SEED);
+    const seen = new Set<string>();
+    let count = 0;
+    for (const patient of generatePatients(DEFAULT_SEED, 20_000, providers)) {
+      const ids = [patient.id, ...patient.cvEntries.map((e) => e.id), ...patient.trajectories.flatMap((t) => [t.id, ...t.placements.map((p) => p.id), ...t.indications.map((i) => i.id), ...t.handovers.map((h) => h.id)])];
+      for (const id of ids) seen.add(id);
+      count += ids.length;
+    }
+    expect(seen.size).toBe(count);
+  });
+});

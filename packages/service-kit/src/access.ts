@@ -16,7 +16,7 @@ import type { AccessPolicy, Principal } from './principal.js';
 export const UNAUTHORIZED_CODE = 'UNAUTHORIZED_FIELD_OR_TYPE';
 
 export function unauthorized(coordinate: string): GraphQLError {
-  return new GraphQLError(`Not authorized to read ${coordinate} for this caller and purpose.`, { extensions: { code: UNAUTHORIZED_CODE } });
+  return new GraphQLError(`Not authorized for ${coordinate}: withheld for this caller (role, purpose, scope or relationship).`, { extensions: { code: UNAUTHORIZED_CODE } });
 }
 
 /** Answers which of the given patients (or, with null, all patients) an organisation has a relationship with. */
@@ -27,6 +27,7 @@ export interface RequestAccess {
   principal: Principal;
   decide(requirement: PolicyRequirement): Decision;
   relationship(requirement: PolicyRequirement): RelationshipKind | null;
+  hasScopes(requirement: PolicyRequirement): boolean;
   isRelated(kind: RelationshipKind, patientId: string): Promise<boolean>;
   /** For list fields: the patients the caller may see under a relationship grant. */
   relatedPatientIds(kind: RelationshipKind): Promise<string[]>;
@@ -52,6 +53,7 @@ export function createRequestAccess(policy: AccessPolicy, policies: SchemaPolici
     principal,
     decide: grants.decide,
     relationship: grants.relationship,
+    hasScopes: grants.hasScopes,
     isRelated: (kind, patientId) => loader(kind).load(patientId),
     relatedPatientIds: (kind) => lookups[kind](principal.organisationId, null),
     decideField: (parentType, field) => {
@@ -73,12 +75,15 @@ export function guardSchema<Context extends { access: RequestAccess }>(schema: G
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
       const requirement = policies.field(type.name, field.name, null);
-      if (!requirement) continue;
+      const scopes = policies.scopes(type.name, field.name);
+      if (!requirement && !scopes) continue;
       const coordinate = `${type.name}.${field.name}`;
       const isConnection = getNamedType(field.type).name.endsWith('Connection');
       const resolve = field.resolve ?? defaultFieldResolver;
       field.resolve = async (parent, args, context: Context, info) => {
         const { access } = context;
+        if (scopes && !access.hasScopes(scopes)) throw unauthorized(coordinate);
+        if (!requirement) return resolve(parent, args, context, info);
         const decision = access.decide(requirement);
         if (decision === 'granted') return resolve(parent, args, context, info);
         if (decision === 'counts' && isConnection) {

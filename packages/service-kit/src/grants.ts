@@ -16,11 +16,13 @@ export interface SchemaPolicies {
    * type or (unless `returnType` is null) of its return type.
    */
   field(parentType: string, field: string, returnType: string | null): PolicyRequirement | undefined;
+  /** Scopes `Type.field` requires (`@requiresScopes`): OR of AND-lists. */
+  scopes(parentType: string, field: string): PolicyRequirement | undefined;
 }
 
-function requirementOf(directives: readonly ConstDirectiveNode[] | undefined): PolicyRequirement | undefined {
-  const directive = directives?.find((d) => d.name.value === 'policy');
-  const value = directive?.arguments?.find((a) => a.name.value === 'policies')?.value;
+function requirementOf(directives: readonly ConstDirectiveNode[] | undefined, name = 'policy', argument = 'policies'): PolicyRequirement | undefined {
+  const directive = directives?.find((d) => d.name.value === name);
+  const value = directive?.arguments?.find((a) => a.name.value === argument)?.value;
   if (!value || value.kind !== Kind.LIST) return undefined;
   return value.values.map((inner) => (inner.kind === Kind.LIST ? inner.values.flatMap((v) => (v.kind === Kind.STRING ? [v.value] : [])) : []));
 }
@@ -28,6 +30,7 @@ function requirementOf(directives: readonly ConstDirectiveNode[] | undefined): P
 export function readSchemaPolicies(sdl: string): SchemaPolicies {
   const fields = new Map<string, PolicyRequirement>();
   const types = new Map<string, PolicyRequirement>();
+  const scopes = new Map<string, PolicyRequirement>();
   for (const definition of parse(sdl).definitions) {
     if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.INTERFACE_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
     const typeRequirement = requirementOf(definition.directives);
@@ -35,9 +38,12 @@ export function readSchemaPolicies(sdl: string): SchemaPolicies {
     for (const field of definition.fields ?? []) {
       const requirement = requirementOf(field.directives);
       if (requirement) fields.set(`${definition.name.value}.${field.name.value}`, requirement);
+      const scopeRequirement = requirementOf(field.directives, 'requiresScopes', 'scopes');
+      if (scopeRequirement) scopes.set(`${definition.name.value}.${field.name.value}`, scopeRequirement);
     }
   }
   return {
+    scopes: (parentType, field) => scopes.get(`${parentType}.${field}`),
     field: (parentType, field, returnType) => {
       const own = fields.get(`${parentType}.${field}`);
       const inherited = (returnType === null ? undefined : types.get(returnType)) ?? types.get(parentType);
@@ -63,6 +69,8 @@ export interface PrincipalGrants {
   decide(requirement: PolicyRequirement): Decision;
   /** For a `relationship` decision: which relationship the caller needs with the patient. */
   relationship(requirement: PolicyRequirement): RelationshipKind | null;
+  /** Whether the principal's token carries the scopes a `@requiresScopes` requirement asks for. */
+  hasScopes(requirement: PolicyRequirement): boolean;
   /** Whether a requirement touches patient data (reading it needs a purpose of use). */
   isPatientData(requirement: PolicyRequirement): boolean;
   /** A cache key: principals with the same key get the same decisions. */
@@ -94,6 +102,7 @@ export function grantsFor(policy: AccessPolicy, principal: Principal): Principal
       return null;
     },
     isPatientData: (requirement) => requirement.some((list) => list.some((c) => patient.has(c))),
-    key: `${principal.role}|${purposeAllowed ? 'purpose' : principal.purpose === null ? 'no-purpose' : 'other-purpose'}`,
+    hasScopes: (requirement) => requirement.some((list) => list.every((scope) => principal.scopes.includes(scope))),
+    key: `${principal.role}|${purposeAllowed ? 'purpose' : principal.purpose === null ? 'no-purpose' : 'other-purpose'}|${[...principal.scopes].sort().join(' ')}`,
   };
 }

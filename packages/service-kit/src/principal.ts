@@ -38,6 +38,12 @@ export interface AccessPolicy {
   roles: Record<string, Partial<Record<string, Grant>>>;
   /** Role → the purposes of use it may read patient data for. */
   rolePurposes: Record<string, string[]>;
+  /** Scope → description. */
+  scopes: Record<string, string>;
+  /** Subgraph → the scope every one of its mutations requires. */
+  mutationScopes: Record<string, string>;
+  /** Role → the scopes an identity provider may grant it. */
+  roleScopes: Record<string, string[]>;
   /**
    * `Type.field` (or `Type`: every field of the type and every field returning it) → the data
    * categories it carries; all of them must be granted.
@@ -89,6 +95,14 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
     if (!Array.isArray(list) || list.length === 0 || !list.every((c) => typeof c === 'string' && c in categories)) fail(`field ${coordinate} must name known categories.`);
     fields[coordinate] = list as string[];
   }
+  const scopes = strings(raw.scopes, 'scopes');
+  const mutationScopes = strings(raw.mutationScopes, 'mutationScopes');
+  for (const [subgraph, scope] of Object.entries(mutationScopes)) if (!(scope in scopes)) fail(`mutationScopes of ${subgraph} names unknown scope ${scope}.`);
+  if (!isRecord(raw.roleScopes)) return fail('roleScopes must map roles to scopes.');
+  for (const [role, list] of Object.entries(raw.roleScopes)) {
+    if (!Object.hasOwn(raw.roles, role)) fail(`roleScopes names unknown role ${role}.`);
+    if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && x in scopes)) fail(`roleScopes of ${role} must list known scopes.`);
+  }
   if (!isRecord(raw.rolePurposes)) return fail('rolePurposes must map roles to purposes.');
   for (const [role, list] of Object.entries(raw.rolePurposes)) {
     if (!Object.hasOwn(raw.roles, role)) fail(`rolePurposes names unknown role ${role}.`);
@@ -101,6 +115,9 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
     purposes,
     roles: raw.roles as AccessPolicy['roles'],
     rolePurposes: raw.rolePurposes as Record<string, string[]>,
+    scopes,
+    mutationScopes,
+    roleScopes: raw.roleScopes as Record<string, string[]>,
     fields,
   };
 }

@@ -21,12 +21,13 @@ export async function createTestKeyPair(): Promise<TestKeyPair> {
 }
 
 /**
- * An existing test actor as a principal: `userId` becomes the subject, and the purpose defaults
- * to the first one the access policy allows the role (as a real caller's token would carry).
+ * An existing test actor as a principal: `userId` becomes the subject, the purpose defaults to
+ * the first one the access policy allows the role and the scopes to the role's (as a real
+ * caller's token would carry).
  */
 export function principalOf(who: Actor | Principal, purpose: string | null = loadAccessPolicy().rolePurposes[who.role]?.[0] ?? null): Principal {
   if ('subject' in who) return who;
-  return { subject: who.userId, organisationId: who.organisationId, role: who.role, scopes: [], purpose };
+  return { subject: who.userId, organisationId: who.organisationId, role: who.role, scopes: loadAccessPolicy().roleScopes[who.role] ?? [], purpose };
 }
 
 export interface MintOptions {

@@ -1,12 +1,13 @@
 import { HANDOVER_ITEMS, QUALITY_PILLARS } from '@ketengraph/seed-data';
-import { startSubgraph, type Actor, type RunningSubgraph } from '@ketengraph/service-kit';
+import { startSubgraph, type Principal, type RunningSubgraph } from '@ketengraph/service-kit';
 import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportDueOn } from '../src/domain/quality.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { kwaliteit } from '../src/subgraph.js';
 
-const ACTOR: Actor = { userId: 'kwaliteitsmedewerker-1', organisationId: 'nifp', role: 'indicatiesteller' };
+// Reads handovers of any patient (indicatiesteller) and may write quality data (kwaliteit:write).
+const ACTOR: Principal = { subject: 'kwaliteitsmedewerker-1', organisationId: 'nifp', role: 'indicatiesteller', scopes: ['kwaliteit:write'], purpose: 'indicatiestelling' };
 const gateway = await createTestGateway();
 const CURRENT_YEAR = new Date().getUTCFullYear();
 const TODAY = new Date().toISOString().slice(0, 10);
@@ -26,7 +27,7 @@ afterAll(async () => {
   await sg?.close();
 });
 
-async function gql(query: string, variables: Record<string, unknown> = {}, actor: Actor | null = ACTOR): Promise<GqlResult> {
+async function gql(query: string, variables: Record<string, unknown> = {}, actor: Principal | null = ACTOR): Promise<GqlResult> {
   const response = await fetch(sg.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(actor ? await gateway.authorization(actor) : {}) },
