@@ -23,7 +23,10 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
   { name: 'kwaliteit', port: 4004, schemaFile: file('kwaliteit') },
 ];
 
-/** Subgraphs the gateway process serves itself, on its own port (the audit log has one owner: the gateway). */
+/**
+ * Subgraphs the gateway runs in-process (a LocalGraphQLDataSource; the audit log has one owner:
+ * the gateway). Their URL in the supergraph is nominal: nothing listens there.
+ */
 export const GATEWAY_SUBGRAPHS: readonly SubgraphEntry[] = [
   { name: 'audit', port: 4000, path: '/subgraphs/audit/graphql', schemaFile: fileURLToPath(new URL('../gateway/src/audit/schema.graphql', import.meta.url)) },
 ];
