@@ -26,24 +26,27 @@ export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions
   };
   for (const provider of providers) for (const c of provider.capacity) offer(provider.id, c.careType, c.securityLevel);
 
-  let batch = emptyBatch();
+  let placements: Prisma.PlacementCreateManyInput[] = [];
+  // Events are inserted last, in the order they happened, so their sequence numbers follow time
+  // as in a live system (the generator produces them patient by patient).
+  const events: Prisma.PlacementEventCreateManyInput[] = [];
   const flush = async () => {
-    await prisma.$transaction([prisma.placement.createMany({ data: batch.placements }), prisma.placementEvent.createMany({ data: batch.events })]);
-    batch = emptyBatch();
+    await prisma.placement.createMany({ data: placements });
+    placements = [];
   };
   for (const patient of generatePatients(seed, patients, providers)) {
     for (const trajectory of patient.trajectories) {
       for (const placement of trajectory.placements) {
         const step = (status: PlacementStatus) => placement.steps.find((s) => s.status === status);
         const ended = step('ENDED') ?? step('TRANSFERRED');
-        batch.placements.push({
+        placements.push({
           id: placement.id, patientId: patient.id, trajectoryId: trajectory.id, providerId: placement.providerId,
           careType: placement.careType, securityLevel: placement.securityLevel, status: placement.status,
           requestedAt: placement.steps[0]!.at, admittedAt: step('ADMITTED')?.at ?? null, endedAt: ended?.at ?? null,
           declineReason: step('DECLINED')?.reason ?? null, transferredFromId: placement.transferredFromId ?? null,
         });
         placement.steps.forEach((s: SeedPlacementStep, i) => {
-          batch.events.push({
+          events.push({
             placementId: placement.id, patientId: patient.id, trajectoryId: trajectory.id, providerId: placement.providerId,
             fromStatus: i === 0 ? null : placement.steps[i - 1]!.status, toStatus: s.status, occurredAt: s.at, reason: s.reason ?? null,
             actorId: 'seed', actorOrganisationId: DJI_STEPS.has(s.status) ? DJI : placement.providerId,
@@ -53,9 +56,11 @@ export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions
         if (holdsPlace(placement.status)) entry.count++;
       }
     }
-    if (batch.placements.length >= 1000) await flush();
+    if (placements.length >= 1000) await flush();
   }
-  if (batch.placements.length) await flush();
+  if (placements.length) await flush();
+  events.sort((a, b) => (a.occurredAt as Date).getTime() - (b.occurredAt as Date).getTime());
+  for (let i = 0; i < events.length; i += 2000) await prisma.placementEvent.createMany({ data: events.slice(i, i + 2000) });
 
   await prisma.providerCapacity.createMany({
     data: [...occupied.values()].map(({ providerId, careType, securityLevel, count }) => ({
@@ -63,14 +68,5 @@ export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions
       totalPlaces: count + new Random(seed, `capacity:${providerId}:${careType}:${securityLevel}`).int(0, 6),
     })),
   });
-
-  // Events were numbered per patient; renumber them in the order they happened, as a live system
-  // would have (negated first so that no two rows share a key mid-update).
-  await prisma.$executeRaw`UPDATE "PlacementEvent" e SET "sequence" = -o.rn FROM (SELECT "sequence", row_number() OVER (ORDER BY "occurredAt", "sequence") AS rn FROM "PlacementEvent") o WHERE e."sequence" = o."sequence"`;
-  await prisma.$executeRaw`UPDATE "PlacementEvent" SET "sequence" = -"sequence"`;
-  await prisma.$executeRaw`SELECT setval(pg_get_serial_sequence('"PlacementEvent"', 'sequence'), GREATEST((SELECT MAX("sequence") FROM "PlacementEvent"), 1))`;
 }
 
-function emptyBatch() {
-  return { placements: [] as Prisma.PlacementCreateManyInput[], events: [] as Prisma.PlacementEventCreateManyInput[] };
-}
