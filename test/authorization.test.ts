@@ -87,6 +87,15 @@ describe('field-level authorization through the gateway', () => {
     expect(stranger.data).toEqual({ patientByBsn: null });
   });
 
+  it("shows a provider its own placement list and not another provider's", async () => {
+    const query = 'query($id: ID!) { provider(id: $id) { name placements(first: 5) { totalCount edges { node { id } } } } }';
+    const own = await federation.request<{ provider: { placements: { totalCount: number } } }>(query, { id: scenario.providers.active }, { principal: principal('zorgaanbieder', scenario.providers.active) });
+    expect(own.data!.provider.placements.totalCount).toBeGreaterThan(0);
+    const other = await federation.request<{ provider: { name: string; placements: null } }>(query, { id: scenario.providers.active }, { principal: principal('zorgaanbieder', scenario.providers.none) });
+    expect(other.data!.provider).toMatchObject({ name: expect.any(String), placements: null });
+    expect(unauthorizedPaths(other)).toEqual(['provider.placements']);
+  });
+
   it('subgraphs apply the rules themselves: a gateway token for inspectie gets no BSN even asked directly', async () => {
     const token = await federation.gatewayToken(principal('inspectie', 'igj'));
     const response = await fetch(federation.subgraphs.indicatiestelling.url, {

@@ -9,6 +9,7 @@ import {
   notFound,
   pageSize,
   requireActor,
+  unauthorized,
 } from '@ketengraph/service-kit';
 import { INITIAL_STATUS } from './domain/lifecycle.js';
 import { admissionWindow, assertEffectiveDate, assertPlacementFits, assertReason, assertSecurityLevel, dayNumber, waitingDays, waitingTimeStatistics } from './domain/rules.js';
@@ -65,8 +66,11 @@ export const resolvers: Resolvers = {
   Provider: {
     __resolveReference: (reference, { loaders }) => loaders.provider.load(reference.id),
     capacity: (provider, _, { loaders }) => loaders.capacityByProvider.load(provider.id),
-    placements: (provider, args, { loaders }) =>
-      loaders.providerPlacements.load({ providerId: provider.id, status: args.status ?? null, size: pageSize(args), after: args.after ? decodeCursor(args.after) : null }),
+    placements: (provider, args, { loaders, access, principal }) => {
+      // Under a relationship grant a provider sees its own placement list, no other provider's.
+      if (access.decideField('Provider', 'placements')?.decision === 'relationship' && provider.id !== principal.organisationId) throw unauthorized('Provider.placements');
+      return loaders.providerPlacements.load({ providerId: provider.id, status: args.status ?? null, size: pageSize(args), after: args.after ? decodeCursor(args.after) : null });
+    },
   },
 
   Capacity: {
