@@ -4,7 +4,7 @@
  * delivered and what was withheld — the facts the audit records.
  */
 import type { DirectiveNode, GraphQLFormattedError } from 'graphql';
-import { HIDDEN_PREFIX, type SelectionPlan } from './rewrite.js';
+import { FILLER_KEY, HIDDEN_PREFIX, PATIENT_KEY, type SelectionPlan } from './rewrite.js';
 
 export const UNAUTHORIZED = 'UNAUTHORIZED_FIELD_OR_TYPE';
 
@@ -19,8 +19,16 @@ export interface Completion {
   access: Map<string | null, PatientAccess>;
 }
 
-type Json = null | string | number | boolean | Json[] | { [key: string]: Json };
+type Json = null | undefined | string | number | boolean | Json[] | { [key: string]: Json };
 type Path = (string | number)[];
+/** Paths are built as linked nodes and turned into arrays only for the few places that need one. */
+type PathNode = { parent: PathNode; key: string | number } | null;
+
+function toPath(node: PathNode): Path {
+  const path: Path = [];
+  for (let at = node; at; at = at.parent) path.push(at.key);
+  return path.reverse();
+}
 
 /** Subgraph errors minus those about the gateway's own hidden selections. */
 export function visibleErrors(errors: readonly GraphQLFormattedError[]): GraphQLFormattedError[] {
@@ -59,42 +67,43 @@ export function completeResponse(
     return found;
   };
 
-  function walk(value: Record<string, Json>, plan: SelectionPlan, path: Path, patient: string | null): void {
-    const reference = value[`${HIDDEN_PREFIX}patient`];
+  function walk(value: Record<string, Json>, plan: SelectionPlan, path: PathNode, patient: string | null): void {
+    const reference = value[PATIENT_KEY];
     if (reference !== undefined) {
       const id = typeof reference === 'string' ? reference : reference && typeof reference === 'object' && !Array.isArray(reference) ? reference.id : null;
       if (typeof id === 'string') patient = id;
+      // Undefined rather than deleted: JSON leaves it out, and the object keeps its fast shape.
+      value[PATIENT_KEY] = undefined;
     }
-    for (const key of Object.keys(value)) if (key.startsWith(HIDDEN_PREFIX)) delete value[key];
+    if (value[FILLER_KEY] !== undefined) value[FILLER_KEY] = undefined;
     for (const removal of plan.removals) {
       if (removal.onType && value.__typename !== undefined && value.__typename !== removal.onType) continue;
       if (!conditionsHold(removal.conditions, variables)) continue;
       if (value[removal.responseKey] === undefined) value[removal.responseKey] = null;
-      errors.push(unauthorizedError([...path, removal.responseKey], removal.coordinate));
+      errors.push(unauthorizedError([...toPath(path), removal.responseKey], removal.coordinate));
       entry(patient).withheld.set(removal.coordinate, removal.categories);
     }
     for (const [key, selected] of plan.fields) {
       const child = value[key];
       if (child === undefined) continue;
+      const here: PathNode = { parent: path, key };
       if (selected.categories.length) {
-        if (refusedBySubgraph) guarded.set(JSON.stringify([...path, key]), { coordinate: selected.coordinate, categories: selected.categories, patient });
+        if (refusedBySubgraph) guarded.set(JSON.stringify(toPath(here)), { coordinate: selected.coordinate, categories: selected.categories, patient });
         if (child !== null) entry(patient).delivered.set(selected.coordinate, selected.categories);
       }
       if (!selected.plan || child === null || typeof child !== 'object') continue;
       if (Array.isArray(child)) {
-        child.forEach((item, index) => {
-          if (item && typeof item === 'object' && !Array.isArray(item)) walk(item, selected.plan!, [...path, key, index], patient);
-        });
+        for (let index = 0; index < child.length; index++) {
+          const item = child[index];
+          if (item && typeof item === 'object' && !Array.isArray(item)) walk(item, selected.plan, { parent: here, key: index }, patient);
+        }
       } else {
-        walk(child, selected.plan, [...path, key], patient);
+        walk(child, selected.plan, here, patient);
       }
     }
   }
 
-  if (data) walk(data, plan, [], null);
-
-  // Errors under the gateway's hidden selections are not the caller's business (the field is
-  // stripped); they are dropped from the response, see `visibleErrors`.
+  if (data) walk(data, plan, null, null);
 
   // Refusals by subgraphs (relationship rules) are withheld fields too.
   for (const error of subgraphErrors) {

@@ -24,8 +24,8 @@ import type { Decision, PolicyRequirement, PrincipalGrants, SchemaPolicies } fro
 
 /** Hidden selections the gateway adds; stripped from every response. */
 export const HIDDEN_PREFIX = 'kg__';
-const PATIENT_KEY = `${HIDDEN_PREFIX}patient`;
-const FILLER_KEY = `${HIDDEN_PREFIX}typename`;
+export const PATIENT_KEY = `${HIDDEN_PREFIX}patient`;
+export const FILLER_KEY = `${HIDDEN_PREFIX}typename`;
 
 /** A field removed from one selection set. */
 export interface Removal {
