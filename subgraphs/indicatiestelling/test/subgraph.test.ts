@@ -437,9 +437,12 @@ describe('batching: the statements for a list do not grow with its length', () =
         currentPhase { ordinal } trajectoryIndication { phases { ordinal } } indications { edges { node { status } } } scalingDecisions { totalCount }
       } } } } } }
     }`;
-    const small = await statementsFor(query, { first: 2 });
+    // Five, not two: patients added by earlier tests (random ids) may sort first and lack a
+    // trajectory indication, which would skip the phases statement for the small page only.
+    const small = await statementsFor(query, { first: 5 });
     const large = await statementsFor(query, { first: 20 });
-    expect(small.data.patients.edges).toHaveLength(2);
+    expect(small.data.patients.edges).toHaveLength(5);
+    expect(small.data.patients.edges.some((e: any) => e.node.trajectories.edges.some((t: any) => t.node.trajectoryIndication))).toBe(true);
     expect(large.data.patients.edges).toHaveLength(20);
     const trajectories = large.data.patients.edges.flatMap((e: any) => e.node.trajectories.edges.map((t: any) => t.node));
     expect(trajectories.length).toBeGreaterThanOrEqual(20);
@@ -450,7 +453,11 @@ describe('batching: the statements for a list do not grow with its length', () =
   });
 
   it('_entities for Patient representations', async () => {
-    const ids = (await sg.prisma.patient.findMany({ orderBy: { id: 'asc' }, take: 20, select: { id: true } })).map((p) => p.id);
+    // The first patient has a trajectory indication, so the small batch takes every path the large one does
+    // (earlier tests add patients with random ids, so "the first 20 by id" alone varies between runs).
+    const withPhases = await sg.prisma.trajectory.findFirstOrThrow({ where: { trajectoryIndication: { isNot: null } }, orderBy: { id: 'asc' }, select: { patientId: true } });
+    const others = await sg.prisma.patient.findMany({ where: { id: { not: withPhases.patientId } }, orderBy: { id: 'asc' }, take: 19, select: { id: true } });
+    const ids = [withPhases.patientId, ...others.map((p) => p.id)];
     const query = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Patient {
       id name { full } trajectories { edges { node { ${TRAJECTORY_FIELDS} } } }
     } } }`;
