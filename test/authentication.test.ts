@@ -9,7 +9,7 @@ import { createTestKeyPair, mintTestToken } from '@ketengraph/service-kit/testin
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSupergraph } from '../schema/compose.js';
 import { startFederation, TEST_AUDIENCE, TEST_ISSUER, TEST_PRINCIPAL, type Federation } from './support/federation.js';
-import { repositoryRoot } from './support/processes.js';
+import { repositoryRoot } from '../scripts/processes.js';
 
 const QUERY = JSON.stringify({ query: '{ patients(first: 1) { totalCount edges { node { id } } } }' });
 // Distinctive claim values, to prove the refusal echoes none of them.

@@ -19,7 +19,7 @@ import { withoutSecurityPurpose } from '@ketengraph/gateway';
 import { composeSupergraph } from '../../schema/compose.js';
 import { SUBGRAPHS } from '../../schema/subgraphs.js';
 import type { LoadJob, LoadResult } from './load.js';
-import { repositoryRoot, residentMemory, sqlStatements, startProcess, waitForReady, type ManagedProcess } from '../support/processes.js';
+import { repositoryRoot, residentMemory, sqlStatements, startProcess, waitForReady, type ManagedProcess } from '../../scripts/processes.js';
 
 const { values } = parseArgs({
   options: {

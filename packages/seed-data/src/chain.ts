@@ -13,7 +13,6 @@ import {
   LEGAL_TITLES,
   PROBATION_ORGANISATIONS,
   PROVIDER_OFFER,
-  PROVIDER_TYPES,
   QUALITY_PILLARS,
   REGIONS,
   RISK_INSTRUMENTS,
@@ -28,8 +27,6 @@ import {
 
 export const DEFAULT_SEED = 20261122;
 export const PROVIDER_COUNT = 190;
-/** "Today" for generated data, fixed so that the data does not drift with the calendar. */
-export const SEED_TODAY = new Date('2026-11-01T00:00:00Z');
 
 export interface SeedProvider {
   id: string;

@@ -2,8 +2,6 @@
 export const CARE_TYPES = ['KLINISCH', 'VERBLIJF', 'AMBULANT'] as const;
 export type CareType = (typeof CARE_TYPES)[number];
 
-export const SECURITY_LEVELS = [1, 2, 3, 4, 5] as const;
-
 export const REGIONS = ['NOORDOOST', 'NOORDWEST', 'MIDDEN', 'ZUIDOOST', 'ZUIDWEST'] as const;
 export type Region = (typeof REGIONS)[number];
 

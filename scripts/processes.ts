@@ -1,11 +1,11 @@
 /**
- * Starts the system's processes for the benchmark and process-level tests: each subgraph and
- * gateway as a child process, as in production, with readiness polling and clean shutdown.
+ * Starts the system's processes for `npm start` and the benchmark: each subgraph and the gateway
+ * as a child process of its own, with readiness polling and clean shutdown.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const repositoryRoot = fileURLToPath(new URL('../', import.meta.url));
 const tsx = `${repositoryRoot}node_modules/.bin/tsx`;
 
 export interface ManagedProcess {
