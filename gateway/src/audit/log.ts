@@ -4,10 +4,10 @@ import {
   connectionFromKeyset,
   decodeCursor,
   migrate,
-  openDatabase,
+  openSqlDatabase,
   pageSize,
   type Connection,
-  type Database,
+  type SqlDatabase,
 } from '@ketengraph/service-kit';
 import {
   AUDIT_ACTIONS,
@@ -73,11 +73,11 @@ export class AuditLog {
   private draining: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(readonly db: Database) {}
+  constructor(readonly db: SqlDatabase) {}
 
   /** Opens (and migrates) the audit database described by the configuration. */
   static async open(config: AuditConfig): Promise<AuditLog> {
-    const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 4 });
+    const db = await openSqlDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 4 });
     try {
       await migrate(db, AUDIT_MIGRATIONS_DIR);
     } catch (error) {
@@ -199,7 +199,7 @@ export class AuditLog {
   }
 }
 
-export async function verifyAuditChain(db: Database, options: { pageSize?: number } = {}): Promise<VerifyResult> {
+export async function verifyAuditChain(db: SqlDatabase, options: { pageSize?: number } = {}): Promise<VerifyResult> {
   const limit = options.pageSize ?? 1000;
   let head = EMPTY_HEAD;
   let count = 0;

@@ -4,23 +4,28 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQueryable, Transaction } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { openPGliteOnWorker } from './pglite-worker.js';
 
 /**
  * One subgraph's database: embedded PGlite (a directory on disk) by default, PostgreSQL when a
  * connection URL is given. Both speak the same SQL, so one Prisma schema and one set of
  * migrations serve both.
  */
-export interface Database {
+/** Plain SQL access: all the migrator and the gateway's own stores (audit log) need. */
+export interface SqlDatabase {
   readonly kind: 'pglite' | 'postgres';
-  /** Driver adapter for `new PrismaClient({ adapter })`; counts every statement it sends. */
-  readonly adapter: SqlDriverAdapterFactory;
   /** Runs a multi-statement script (migrations, seeding helpers) in one round trip. */
   exec(script: string): Promise<void>;
   /** A parameterised query outside Prisma, for the migrator and health checks. */
   query<Row extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+export interface Database extends SqlDatabase {
+  /** Driver adapter for `new PrismaClient({ adapter })`; counts every statement it sends. */
+  readonly adapter: SqlDriverAdapterFactory;
   /** Statements sent through the Prisma adapter since start (the batching tests and bench read it). */
   statementCount(): number;
-  close(): Promise<void>;
 }
 
 export interface DatabaseOptions {
@@ -30,6 +35,16 @@ export interface DatabaseOptions {
   dataDir: string;
   /** Upper bound on pooled PostgreSQL connections. */
   poolSize?: number;
+}
+
+/**
+ * A database for plain SQL (no Prisma). The embedded one runs PGlite on a worker thread: its
+ * WebAssembly Postgres then does not take the caller's event loop for each statement, and
+ * appends that arrive while one is written queue up for the next (the gateway's audit log).
+ */
+export async function openSqlDatabase(options: DatabaseOptions): Promise<SqlDatabase> {
+  if (options.url) return openDatabase(options);
+  return openPGliteOnWorker(options.dataDir);
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {

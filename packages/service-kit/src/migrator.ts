@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Database } from './database.js';
+import type { SqlDatabase } from './database.js';
 
 /**
  * Applies the SQL migrations of `prisma/migrations/<name>/migration.sql` in name order (Prisma's
@@ -33,7 +33,7 @@ export function readMigrations(migrationsDir: string): MigrationFile[] {
 }
 
 /** Applies pending migrations; returns the names applied now. Idempotent. */
-export async function migrate(db: Database, migrationsDir: string): Promise<string[]> {
+export async function migrate(db: SqlDatabase, migrationsDir: string): Promise<string[]> {
   const files = readMigrations(migrationsDir);
   await db.exec(`CREATE TABLE IF NOT EXISTS "_ketengraph_migrations" (
     "name" TEXT PRIMARY KEY,

@@ -1,0 +1,33 @@
+// The thread side of pglite-worker.ts: one PGlite instance, statements run in arrival order.
+// Plain JavaScript so the worker needs no TypeScript loader, whatever runs the parent
+// (tsx, vitest, node).
+import { mkdirSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+
+if (!workerData.dataDir.startsWith('memory://')) mkdirSync(workerData.dataDir, { recursive: true });
+const opening = PGlite.create(workerData.dataDir);
+opening.then(
+  () => parentPort.postMessage({ id: 0, ok: true }),
+  (error) => parentPort.postMessage({ id: 0, ok: false, error: describe(error) }),
+);
+
+parentPort.on('message', async ({ id, op, sql, params }) => {
+  try {
+    const client = await opening;
+    if (op === 'close') {
+      await client.close();
+      parentPort.postMessage({ id, ok: true });
+      return;
+    }
+    const result = op === 'exec' ? (await client.exec(sql), undefined) : (await client.query(sql, params)).rows;
+    parentPort.postMessage({ id, ok: true, result });
+  } catch (error) {
+    parentPort.postMessage({ id, ok: false, error: describe(error) });
+  }
+});
+
+/** What crosses the thread boundary of an error: message and SQLSTATE (callers branch on it). */
+function describe(error) {
+  return { message: error instanceof Error ? error.message : String(error), code: error?.code };
+}
