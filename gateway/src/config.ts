@@ -7,6 +7,7 @@ import { SUBGRAPHS, SUPERGRAPH_FILE } from '../../schema/subgraphs.js';
 import { loadAuditConfig, type AuditConfig } from './audit/config.js';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_DIR } from './auth/dev-issuer.js';
 import type { AuthorizationMode } from './authorization/plugin.js';
+import { loadEventsConfig, type EventsConfig } from './events/config.js';
 
 /** Where the caller tokens' public keys come from: the identity provider's JWKS, or the built-in development issuer. */
 export type CallerKeySource = KeySource | { source: 'dev-issuer'; dir: string };
@@ -48,6 +49,8 @@ export interface GatewayConfig {
   authorizationMode: AuthorizationMode;
   /** AUDIT_DATABASE_URL / AUDIT_DATA_DIR: where the access log lives. */
   audit: AuditConfig;
+  /** EVENT_POLL_INTERVAL_MS: the placement event feed behind subscriptions and webhooks. */
+  events: EventsConfig;
 }
 
 export function envNameOf(subgraph: string): string {
@@ -75,6 +78,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     signingKey: env.GATEWAY_SIGNING_KEY_FILE ? { source: 'file', file: env.GATEWAY_SIGNING_KEY_FILE } : { source: 'generated', dir: GATEWAY_KEYS_DIR },
     authorizationMode: authorizationMode(env.AUTHORIZATION_MODE),
     audit: loadAuditConfig(env),
+    events: loadEventsConfig(env),
   };
 }
 

@@ -6,27 +6,41 @@ import { setUpAuthentication } from './auth/index.js';
 import { authorizationPlugin } from './authorization/plugin.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
+import { createGatewayEvents, type GatewayEvents } from './events/index.js';
 import { createFederation, readSupergraph, subgraphEndpoints } from './federation/gateway.js';
+import { createExplorer } from './explorer/index.js';
+import { setUpHardening } from './hardening/index.js';
 
 export interface RunningGateway {
   url: string;
   port: number;
+  /** Placement events (feed and per-principal resolution) for subscriptions and webhooks. */
+  events: GatewayEvents;
   close(): Promise<void>;
 }
 
 /** Starts the gateway: authentication (refused before anything listens if misconfigured), HTTP layer, then the federation behind it. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  const hardening = setUpHardening(config);
   const auth = await setUpAuthentication(config);
   const supergraphSdl = readSupergraph(config);
   const audit = await AuditLog.open(config.audit);
-  const gateway = createFederation(supergraphSdl, config, auth.subgraphTokens, { audit: createAuditSchema(audit) });
+  const gateway = createFederation(supergraphSdl, config, auth.subgraphTokens, { audit: createAuditSchema(audit) }, hardening.guards);
+  const explorer = config.explorer.enabled ? createExplorer({ endpoint: '/graphql', devTokens: auth.devTokens }) : null;
+  if (explorer) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => explorer.setSchema(apiSchema));
   const endpoints = subgraphEndpoints(config);
+  // Authorization follows supergraph reloads: the policies are read from whichever supergraph is served.
+  let policies = readSchemaPolicies(supergraphSdl);
+  gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => (policies = readSchemaPolicies(coreSupergraphSdl)));
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
+    ...hardening.apollo,
     plugins: [
+      ...hardening.pluginsBefore,
       ApolloServerPluginLandingPageDisabled(),
-      authorizationPlugin({ policy: loadAccessPolicy(), policies: readSchemaPolicies(supergraphSdl), mode: config.authorizationMode, audit }),
+      authorizationPlugin({ policy: loadAccessPolicy(), policies: () => policies, mode: config.authorizationMode, audit }),
+      ...hardening.pluginsAfter,
     ],
   });
   try {
@@ -35,39 +49,33 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await audit.close();
     throw error;
   }
+  const events = createGatewayEvents({ config: config.events, apollo, apiSchema: () => gateway.schema!, plaatsingUrl: endpoints.find((e) => e.name === 'plaatsing')!.url, tokens: auth.subgraphTokens });
   let http: HttpService;
   try {
     http = await startHttpService<GatewayContext>({
       apollo,
+      ...hardening.http,
       port: config.port,
       host: config.host,
       maxBodyBytes: config.maxBodyBytes,
-      context: async (request, requestId) => ({ requestId, principal: await auth.authenticate(request) }),
-      routes: auth.route,
+      context: async (request, requestId) => {
+        const principal = await auth.authenticate(request);
+        await hardening.admit(principal);
+        return { requestId, principal };
+      },
+      routes: async (request, response) => (await explorer?.route(request, response)) || auth.route(request, response),
       readiness: async () => {
         const checks: Record<string, boolean> = { supergraph: true, auditLog: await audit.ready() };
         await Promise.all(
           endpoints.map(async ({ name, url }) => {
-            const ready = new URL('/ready', url);
-            checks[name] = await fetch(ready, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+            checks[name] = await hardening.subgraphReady(name, url);
           }),
         );
         return checks;
       },
-      metrics: () => {
-        const memory = process.memoryUsage();
-        return [
-          '# HELP process_resident_memory_bytes Resident memory of the gateway process.',
-          '# TYPE process_resident_memory_bytes gauge',
-          `process_resident_memory_bytes ${memory.rss}`,
-          '# HELP nodejs_heap_used_bytes V8 heap in use.',
-          '# TYPE nodejs_heap_used_bytes gauge',
-          `nodejs_heap_used_bytes ${memory.heapUsed}`,
-          '',
-        ].join('\n');
-      },
     });
   } catch (error) {
+    await events.close();
     await apollo.stop();
     await audit.close();
     throw error;
@@ -75,10 +83,16 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   return {
     url: http.url,
     port: http.port,
+    events,
+    // Shutdown order: stop accepting and finish the requests in flight (their audit records are
+    // queued before their responses leave), close subscriptions and the event feed, stop Apollo,
+    // write what the access log still queues, flush traces.
     close: async () => {
       await http.close();
+      await events.close();
       await apollo.stop();
       await audit.close();
+      await hardening.close();
     },
   };
 }

@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'INVALID_TRANSITION'
   | 'NO_CAPACITY'
   | 'INDICATION_MISMATCH'
-  | 'DEPENDENCY_UNAVAILABLE';
+  | 'DEPENDENCY_UNAVAILABLE'
+  | 'CURSOR_EXPIRED';
 
 /** A refusal the caller can act on; the message is for people and never carries personal data. */
 export function domainError(code: ErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {

@@ -4,6 +4,7 @@ export * from './authentication.js';
 export * from './authentication-error.js';
 export * from './database.js';
 export * from './errors.js';
+export * from './event-cursor.js';
 export * from './grants.js';
 export * from './gateway-token.js';
 export * from './http.js';

@@ -15,6 +15,7 @@ export const access: SubgraphAccess<PrismaClient, Context> = {
     // A trajectory is known here only through its placements; without any there is nothing to show.
     Trajectory: async (trajectory: { id: string }, context: Context) => (await context.loaders.placementsByTrajectory.load(trajectory.id))[0]?.patientId,
     Placement: (placement: { patientId: string }) => placement.patientId,
+    PlacementChange: (change: { patientId: string }) => change.patientId,
   },
   relationships: {
     'own-patients': async (prisma, organisationId, patientIds) => {

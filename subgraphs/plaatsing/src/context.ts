@@ -6,4 +6,6 @@ import type { Loaders } from './loaders.js';
 export interface Context extends SubgraphRequestContext<PrismaClient> {
   loaders: Loaders;
   indications: IndicationSource;
+  /** How far back the event feed replays (EVENT_RETENTION_DAYS). */
+  eventRetentionDays: number;
 }

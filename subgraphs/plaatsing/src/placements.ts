@@ -67,7 +67,14 @@ export async function assertOffers(tx: Tx, { providerId, careType, securityLevel
   if (provider.capacity.length === 0) throw badInput(`The provider does not offer ${careType} care at security level ${securityLevel}.`, field);
 }
 
+/**
+ * Event writers take turns from here to commit, so sequence numbers become visible in order:
+ * otherwise a reader could see sequence 11 committed before 10 and skip 10 for good.
+ */
+const EVENT_ORDER_LOCK = 4_242_001;
+
 export async function recordEvent(tx: Tx, placement: Placement, fromStatus: PlacementStatus | null, reason: string | null, actor: Actor): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}::bigint)`;
   await tx.placementEvent.create({
     data: {
       placementId: placement.id, patientId: placement.patientId, trajectoryId: placement.trajectoryId, providerId: placement.providerId,

@@ -6,6 +6,8 @@ import {
   DateScalar,
   DateTimeScalar,
   decodeCursor,
+  decodeEventCursor,
+  encodeEventCursor,
   notFound,
   pageSize,
   requireActor,
@@ -16,6 +18,7 @@ import { admissionWindow, assertEffectiveDate, assertPlacementFits, assertReason
 import { Prisma } from './generated/prisma/client.js';
 import type { CapacitySummary, ProviderFilter, Resolvers } from './generated/resolvers.js';
 import { applyStep, assertOffers, claimPlace, recordEvent } from './placements.js';
+import { feedHead, parseSequence, readFeed, requireEventReader } from './events.js';
 
 const byId = (row: { id: string }) => row.id;
 
@@ -36,6 +39,22 @@ export const resolvers: Resolvers = {
       return connectionFromKeyset(rows, size, byId, totalCount, after !== null);
     },
     placement: (_, { id }, { loaders }) => loaders.placement.load(id),
+    placementChange: async (_, { cursor }, { prisma, access }) => {
+      const event = await prisma.placementEvent.findUnique({ where: { sequence: decodeEventCursor(cursor, 'cursor') } });
+      if (!event) return null;
+      // Under a relationship grant the whole change is withheld for another provider's patient, not just its fields.
+      const rule = access.decideField('PlacementChange', 'cursor');
+      if (rule?.decision === 'relationship' && !(await access.isRelated(rule.kind!, event.patientId))) throw unauthorized('Query.placementChange');
+      return event;
+    },
+    placementEventFeed: (_, { after, limit }, { prisma, principal, eventRetentionDays }) => {
+      requireEventReader(principal.scopes, 'Query.placementEventFeed');
+      return readFeed(prisma, parseSequence(after, 'after'), limit, eventRetentionDays);
+    },
+    placementEventHead: async (_, __, { prisma, principal }) => {
+      requireEventReader(principal.scopes, 'Query.placementEventHead');
+      return (await feedHead(prisma)).toString();
+    },
     freeCapacity: async (_, { careType, securityLevel, region }, { prisma }) => {
       if (securityLevel != null) assertSecurityLevel(securityLevel);
       const conditions = [
@@ -101,6 +120,17 @@ export const resolvers: Resolvers = {
   PlacementEvent: {
     sequence: (event) => event.sequence.toString(),
     at: (event) => event.occurredAt,
+  },
+
+  PlacementChange: {
+    cursor: (event) => encodeEventCursor(event.sequence),
+    sequence: (event) => event.sequence.toString(),
+    placement: async (event, _, { loaders }) => (await loaders.placement.load(event.placementId))!,
+    patient: (event) => ({ id: event.patientId }),
+  },
+
+  PlacementFeedEvent: {
+    sequence: (event) => event.sequence.toString(),
   },
 
   Mutation: {

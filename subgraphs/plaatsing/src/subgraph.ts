@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { SubgraphModule } from '@ketengraph/service-kit';
-import { loadPlaatsingConfig, type PlaatsingConfig } from './config.js';
+import { DEFAULT_EVENT_RETENTION_DAYS, loadPlaatsingConfig, type PlaatsingConfig } from './config.js';
 import type { Context } from './context.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { httpIndicationSource } from './indications.js';
@@ -12,13 +12,14 @@ import { seed } from './seed.js';
 /** plaatsing: providers and their capacity, placements through their lifecycle, placement events. */
 export function createPlaatsing(config: PlaatsingConfig): SubgraphModule<PrismaClient, Context> {
   const indications = httpIndicationSource(config.indicatiestellingUrl, config.indicatiestellingTimeoutMs);
+  const eventRetentionDays = config.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS;
   return {
     name: 'plaatsing',
     defaultPort: 4002,
     root: fileURLToPath(new URL('..', import.meta.url)),
     resolvers: resolvers as SubgraphModule<PrismaClient, Context>['resolvers'],
     createPrisma: (adapter) => new PrismaClient({ adapter }),
-    createContext: (base) => ({ ...base, loaders: createLoaders(base.prisma), indications }),
+    createContext: (base) => ({ ...base, loaders: createLoaders(base.prisma), indications, eventRetentionDays }),
     access,
     isEmpty: async (prisma) => (await prisma.provider.count()) === 0,
     seed,

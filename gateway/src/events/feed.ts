@@ -1,0 +1,268 @@
+/**
+ * The placement event feed at the gateway: plaatsing's event log (its outbox), read over the
+ * gateway's own connection to plaatsing. One poller per gateway process follows the log and fans
+ * new events out to every listener (subscriptions, webhooks); replays read the log directly.
+ *
+ * Every gateway instance polls the same plaatsing database, so each sees the events caused
+ * through any other instance. plaatsing makes sequence numbers visible in commit order, so
+ * reading "after the last sequence seen" never skips an event. The poller runs only while
+ * someone listens: an idle gateway sends plaatsing nothing.
+ */
+import { decodeEventCursor, encodeEventCursor, type Principal } from '@ketengraph/service-kit';
+import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
+
+export interface PlacementChangeEvent {
+  sequence: bigint;
+  cursor: string;
+  placementId: string;
+  patientId: string;
+  trajectoryId: string;
+  providerId: string;
+  fromStatus: string | null;
+  toStatus: string;
+  occurredAt: Date;
+}
+
+/** The events after a cursor are past plaatsing's retention (CURSOR_EXPIRED): the reader must resynchronise. */
+export class CursorExpiredError extends Error {
+  readonly code = 'CURSOR_EXPIRED';
+}
+
+/** plaatsing could not be read (down, slow, refused); worth retrying. */
+export class FeedUnavailableError extends Error {
+  readonly code = 'DEPENDENCY_UNAVAILABLE';
+}
+
+export interface EventFeed {
+  /**
+   * Events after `after` (exclusive), ascending, at most `limit`; throws CursorExpiredError if
+   * `after` predates retention. Resolves only once this instance's poller has a position, so a
+   * listener registered before the call misses no event after what the call returns.
+   */
+  read(after: bigint, limit: number): Promise<PlacementChangeEvent[]>;
+  /** The newest sequence now (the starting point of a live-only subscriber); waits for the poller like `read`. */
+  head(): Promise<bigint>;
+  /**
+   * Called, in order, with every new event seen by this instance; returns an unsubscribe function.
+   * `onInterrupted` is told when the poller had to skip events (its own position expired), so a
+   * listener that promises "no gaps" can end its stream instead.
+   */
+  onEvents(listener: (events: PlacementChangeEvent[]) => void, onInterrupted?: (error: Error) => void): () => void;
+  close(): Promise<void>;
+}
+
+export function encodeCursor(sequence: bigint): string {
+  return encodeEventCursor(sequence);
+}
+
+/** The sequence in a cursor; a GraphQLError with code BAD_USER_INPUT for anything else. */
+export function decodeCursor(cursor: string): bigint {
+  return decodeEventCursor(cursor);
+}
+
+/**
+ * Who the gateway reads the log as: its own system identity with the internal scope plaatsing's
+ * feed fields require. The role is one without any patient-level grant; the feed is not reachable
+ * through the public graph (its fields are @inaccessible).
+ */
+export const EVENT_READER: Principal = Object.freeze({
+  subject: 'urn:ketengraph:gateway:event-reader',
+  organisationId: 'ketengraph-gateway',
+  role: 'beleid',
+  scopes: Object.freeze(['events:read']),
+  purpose: null,
+});
+
+export interface EventFeedOptions {
+  /** plaatsing's GraphQL endpoint. */
+  url: string;
+  tokens: SubgraphTokens;
+  /** EVENT_POLL_INTERVAL_MS: pause between polls when the poller has caught up. */
+  pollIntervalMs: number;
+  /** Events per poll (plaatsing serves at most 1000). */
+  batchSize?: number;
+  /** How long one read of plaatsing may take. */
+  timeoutMs?: number;
+}
+
+const FEED_QUERY = `query PlacementEventFeed($after: String!, $limit: Int!) {
+  placementEventFeed(after: $after, limit: $limit) { sequence placementId patientId trajectoryId providerId fromStatus toStatus occurredAt }
+}`;
+const HEAD_QUERY = 'query PlacementEventHead { placementEventHead }';
+
+interface FeedRow {
+  sequence: string;
+  placementId: string;
+  patientId: string;
+  trajectoryId: string;
+  providerId: string;
+  fromStatus: string | null;
+  toStatus: string;
+  occurredAt: string;
+}
+
+interface Listener {
+  events: (events: PlacementChangeEvent[]) => void;
+  interrupted?: ((error: Error) => void) | undefined;
+}
+
+export function createEventFeed(options: EventFeedOptions): EventFeed {
+  const batchSize = options.batchSize ?? 500;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const listeners = new Set<Listener>();
+  const inFlight = new Set<AbortController>();
+  let position: bigint | null = null;
+  let starting: Promise<void> | null = null;
+  let closed = false;
+  let timer: NodeJS.Timeout | null = null;
+  let polling: Promise<void> | null = null;
+  let failing = false;
+  // Bumped when the poller stops, so a poll still in flight from before is discarded.
+  let generation = 0;
+
+  async function call<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+    if (closed) throw new FeedUnavailableError('The event feed is closed.');
+    const abort = new AbortController();
+    inFlight.add(abort);
+    const timeout = setTimeout(() => abort.abort(), timeoutMs);
+    try {
+      const response = await fetch(options.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await options.tokens.tokenFor(EVENT_READER)}` },
+        body: JSON.stringify({ query, variables }),
+        signal: abort.signal,
+      });
+      const body = (await response.json()) as { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] };
+      const error = body.errors?.[0];
+      if (error?.extensions?.code === 'CURSOR_EXPIRED') throw new CursorExpiredError(error.message);
+      if (error || !body.data) throw new FeedUnavailableError(`plaatsing refused the event feed read (${error?.extensions?.code ?? response.status}).`);
+      return body.data;
+    } catch (error) {
+      if (error instanceof CursorExpiredError || error instanceof FeedUnavailableError) throw error;
+      throw new FeedUnavailableError('plaatsing could not be reached for the event feed.');
+    } finally {
+      clearTimeout(timeout);
+      inFlight.delete(abort);
+    }
+  }
+
+  const fetchHead = async () => BigInt((await call<{ placementEventHead: string }>(HEAD_QUERY, {})).placementEventHead);
+
+  async function fetchEvents(after: bigint, limit: number): Promise<PlacementChangeEvent[]> {
+    const data = await call<{ placementEventFeed: FeedRow[] }>(FEED_QUERY, { after: after.toString(), limit });
+    return data.placementEventFeed.map((row) => {
+      const sequence = BigInt(row.sequence);
+      return { ...row, sequence, cursor: encodeEventCursor(sequence), occurredAt: new Date(row.occurredAt) };
+    });
+  }
+
+  /** The poller's starting point: the head when it first could be read after a listener came. */
+  async function ensureStarted(): Promise<void> {
+    while (position === null) {
+      const started = generation;
+      starting ??= fetchHead()
+        .then((head) => {
+          if (started === generation) position ??= head;
+        })
+        .finally(() => {
+          starting = null;
+        });
+      await starting;
+    }
+  }
+
+  function emit(events: PlacementChangeEvent[]): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener.events(events);
+      } catch (error) {
+        console.error(JSON.stringify({ level: 'error', msg: 'event listener failed', error: error instanceof Error ? error.name : 'unknown' }));
+      }
+    }
+  }
+
+  async function pollOnce(): Promise<boolean> {
+    const polled = generation;
+    await ensureStarted();
+    if (position === null) return false;
+    let events: PlacementChangeEvent[];
+    try {
+      events = await fetchEvents(position, batchSize);
+    } catch (error) {
+      if (!(error instanceof CursorExpiredError)) throw error;
+      // The poller itself fell behind the retention (plaatsing unreachable for that long): the
+      // events in between cannot be delivered live, so every listener is told, then it starts over.
+      console.error(JSON.stringify({ level: 'error', msg: 'event poller position expired; listeners interrupted' }));
+      position = await fetchHead();
+      for (const listener of [...listeners]) listener.interrupted?.(error);
+      return false;
+    }
+    if (closed || polled !== generation) return false;
+    if (events.length) {
+      position = events[events.length - 1]!.sequence;
+      emit(events);
+    }
+    return events.length === batchSize;
+  }
+
+  function schedule(delay: number): void {
+    if (closed || listeners.size === 0 || timer || polling) return;
+    timer = setTimeout(() => {
+      timer = null;
+      polling = pollOnce()
+        .then(
+          (more) => {
+            if (failing) console.warn(JSON.stringify({ level: 'info', msg: 'event feed reachable again' }));
+            failing = false;
+            return more ? 0 : options.pollIntervalMs;
+          },
+          (error: unknown) => {
+            // Logged once per outage, without event data; the poller keeps trying at its interval.
+            if (!failing && !closed) console.warn(JSON.stringify({ level: 'warn', msg: 'event feed unavailable', error: error instanceof Error ? error.message : 'unknown' }));
+            failing = true;
+            return options.pollIntervalMs;
+          },
+        )
+        .then((next) => {
+          polling = null;
+          schedule(next);
+        });
+    }, delay);
+  }
+
+  /** Nobody listens: stop polling and forget the position (the next listener starts from the head then). */
+  function stop(): void {
+    generation++;
+    position = null;
+    if (timer) clearTimeout(timer);
+    timer = null;
+  }
+
+  return {
+    async read(after, limit) {
+      await ensureStarted();
+      return fetchEvents(after, limit);
+    },
+    async head() {
+      await ensureStarted();
+      return fetchHead();
+    },
+    onEvents(listener, onInterrupted) {
+      const entry: Listener = { events: listener, interrupted: onInterrupted };
+      // The first listener starts the poller afresh from the head, not from a stale position.
+      if (listeners.size === 0) stop();
+      listeners.add(entry);
+      schedule(0);
+      return () => {
+        if (listeners.delete(entry) && listeners.size === 0) stop();
+      };
+    },
+    async close() {
+      closed = true;
+      stop();
+      for (const abort of inFlight) abort.abort();
+      await polling?.catch(() => undefined);
+      listeners.clear();
+    },
+  };
+}

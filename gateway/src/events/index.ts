@@ -1,0 +1,44 @@
+/**
+ * Placement events at the gateway: the feed from plaatsing's event log and their resolution per
+ * principal. Subscriptions (src/subscriptions) and webhooks (src/webhooks) are built on these.
+ */
+import type { ApolloServer } from '@apollo/server';
+import type { GraphQLSchema } from 'graphql';
+import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
+import type { GatewayContext } from '../context.js';
+import type { EventsConfig } from './config.js';
+import { createEventFeed, type EventFeed, type PlacementChangeEvent } from './feed.js';
+import { prepareSelection, resolveEvent, type EventResolution, type EventSelection, type PreparedSelection } from './resolve.js';
+
+export * from './feed.js';
+export * from './resolve.js';
+export * from './config.js';
+
+export interface GatewayEvents {
+  feed: EventFeed;
+  /** Validates a subscription operation against the gateway's API schema (throws a typed GraphQLError). */
+  prepare(selection: EventSelection): PreparedSelection;
+  /** One event as `context.principal` may receive it: authorised, completed and audited like a query. */
+  resolve(prepared: PreparedSelection, event: PlacementChangeEvent, context: GatewayContext): Promise<EventResolution>;
+  close(): Promise<void>;
+}
+
+export interface GatewayEventsOptions {
+  config: EventsConfig;
+  apollo: ApolloServer<GatewayContext>;
+  /** The gateway's API schema (what clients may ask for), once loaded. */
+  apiSchema: () => GraphQLSchema;
+  /** plaatsing's GraphQL endpoint, which holds the event log. */
+  plaatsingUrl: string;
+  tokens: SubgraphTokens;
+}
+
+export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvents {
+  const feed = createEventFeed({ url: options.plaatsingUrl, tokens: options.tokens, pollIntervalMs: options.config.pollIntervalMs });
+  return {
+    feed,
+    prepare: (selection) => prepareSelection(options.apiSchema(), selection),
+    resolve: (prepared, event, context) => resolveEvent(options.apollo, prepared, event, context),
+    close: () => feed.close(),
+  };
+}

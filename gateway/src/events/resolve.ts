@@ -1,0 +1,185 @@
+/**
+ * What a subscriber (or a webhook endpoint's owner) receives for one placement event: the
+ * selection under `placementChanged` run as the query `placementChange(cursor:)` through the
+ * gateway's own Apollo Server pipeline, so the authorization plugin removes, completes and audits
+ * it exactly as it would a query by the same principal. @apollo/gateway cannot execute
+ * subscriptions; this is how the gateway serves them anyway.
+ */
+import type { ApolloServer } from '@apollo/server';
+import { badInput, decodeEventCursor } from '@ketengraph/service-kit';
+import {
+  getArgumentValues,
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  parse,
+  print,
+  specifiedRules,
+  validate,
+  visit,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import type { GatewayContext } from '../context.js';
+import type { PlacementChangeEvent } from './feed.js';
+
+export const SUBSCRIPTION_FIELD = 'placementChanged';
+export const QUERY_FIELD = 'placementChange';
+/** The variable carrying the event's cursor into the query; the `kg__` prefix is the gateway's own. */
+const CURSOR_VARIABLE = 'kg__cursor';
+
+/** A subscription operation as a client sends it (graphql-ws, SSE, a webhook registration). */
+export interface EventSelection {
+  document: DocumentNode | string;
+  variables?: Record<string, unknown> | null | undefined;
+  operationName?: string | null | undefined;
+}
+
+/** `PlacementChangeFilter`: all given conditions must hold. */
+export interface PlacementChangeFilter {
+  patientId?: string | null;
+  trajectoryId?: string | null;
+  providerId?: string | null;
+  toStatus?: string[] | null;
+}
+
+/** A validated subscription, ready to be resolved for event after event. */
+export interface PreparedSelection {
+  /** The query run per event (the subscription's selection under `placementChange(cursor:)`). */
+  query: string;
+  operationName: string | null;
+  /** The subscription's variables, coerced, without the cursor. */
+  variables: Record<string, unknown>;
+  /** Response key of `placementChanged` (its alias, if any); the payload is under it. */
+  responseKey: string;
+  filter: PlacementChangeFilter | null;
+  /** Sequence of the `after` cursor; null: live only. */
+  after: bigint | null;
+}
+
+export type EventResolution =
+  /** The payload, completed and audited like a query's: `{ data: { placementChanged: … }, errors? }`. */
+  | { kind: 'deliver'; result: { data: Record<string, unknown>; errors?: readonly GraphQLFormattedError[] } }
+  /** The principal may not see this event at all (filter, role or relationship): send nothing. */
+  | { kind: 'skip' }
+  /** It could not be resolved now (a subgraph or the access log unavailable, no purpose of use): nothing was delivered. */
+  | { kind: 'failed'; errors: readonly GraphQLFormattedError[] };
+
+function invalid(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+}
+
+/**
+ * Checks a subscription against the gateway's API schema and turns it into the per-event query;
+ * throws a GraphQLError with GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED or BAD_USER_INPUT.
+ */
+export function prepareSelection(schema: GraphQLSchema, selection: EventSelection): PreparedSelection {
+  let document: DocumentNode;
+  try {
+    document = typeof selection.document === 'string' ? parse(selection.document) : selection.document;
+  } catch (error) {
+    throw new GraphQLError(error instanceof GraphQLError ? error.message : 'The operation could not be parsed.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+  }
+  const errors = validate(schema, document, specifiedRules);
+  if (errors.length) throw invalid(errors.map((e) => e.message).join(' '));
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = selection.operationName ? operations.find((o) => o.name?.value === selection.operationName) : operations.length === 1 ? operations[0] : undefined;
+  if (!operation) throw invalid(selection.operationName ? `No operation named ${selection.operationName} in the document.` : 'The document has several operations; give operationName.');
+  if (operation.operation !== 'subscription') throw invalid(`Expected a subscription operation, got a ${operation.operation}.`);
+  const root = operation.selectionSet.selections[0];
+  // Validation allows exactly one root field in a subscription; it must be ours, not a fragment around it.
+  if (operation.selectionSet.selections.length !== 1 || root?.kind !== Kind.FIELD || root.name.value !== SUBSCRIPTION_FIELD || !root.selectionSet) {
+    throw invalid(`Subscribe to ${SUBSCRIPTION_FIELD} with a selection of the change.`);
+  }
+  if (operation.variableDefinitions?.some((v) => v.variable.name.value === CURSOR_VARIABLE)) throw invalid(`The variable name $${CURSOR_VARIABLE} is reserved.`);
+
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], selection.variables ?? {});
+  if (coerced.errors) throw badInput(coerced.errors.map((e) => e.message).join(' '), 'variables');
+  const field = schema.getSubscriptionType()!.getFields()[SUBSCRIPTION_FIELD]!;
+  const args = getArgumentValues(field, root, coerced.coerced) as { filter?: PlacementChangeFilter | null; after?: string | null };
+  const after = args.after == null ? null : decodeEventCursor(args.after, 'after');
+
+  const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
+  const used = usedByField(root, fragments);
+  const queryField: FieldNode = {
+    ...root,
+    alias: { kind: Kind.NAME, value: root.alias?.value ?? SUBSCRIPTION_FIELD },
+    name: { kind: Kind.NAME, value: QUERY_FIELD },
+    arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'cursor' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: CURSOR_VARIABLE } } }],
+  };
+  const query: OperationDefinitionNode = {
+    kind: Kind.OPERATION_DEFINITION,
+    operation: 'query' as OperationDefinitionNode['operation'],
+    ...(operation.name ? { name: operation.name } : {}),
+    variableDefinitions: [
+      {
+        kind: Kind.VARIABLE_DEFINITION,
+        variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: CURSOR_VARIABLE } },
+        type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'String' } } },
+      },
+      ...(operation.variableDefinitions ?? []).filter((v) => used.variables.has(v.variable.name.value)),
+    ],
+    directives: [],
+    selectionSet: { kind: Kind.SELECTION_SET, selections: [queryField] },
+  };
+  const queryDocument: DocumentNode = { kind: Kind.DOCUMENT, definitions: [query, ...[...used.fragments].map((name) => fragments.get(name)!)] };
+  const variables = Object.fromEntries(Object.entries(coerced.coerced).filter(([name]) => used.variables.has(name)));
+  return { query: print(queryDocument), operationName: operation.name?.value ?? null, variables, responseKey: root.alias?.value ?? SUBSCRIPTION_FIELD, filter: args.filter ?? null, after };
+}
+
+/** Variables and fragments the selection under the root field needs (the root's own arguments excepted). */
+function usedByField(root: FieldNode, fragments: Map<string, FragmentDefinitionNode>): { variables: Set<string>; fragments: Set<string> } {
+  const variables = new Set<string>();
+  const used = new Set<string>();
+  const pending = [root.selectionSet!, ...(root.directives ?? [])] as Parameters<typeof visit>[0][];
+  while (pending.length) {
+    visit(pending.pop()!, {
+      Variable: (node) => {
+        variables.add(node.name.value);
+      },
+      FragmentSpread: (node) => {
+        if (used.has(node.name.value)) return;
+        used.add(node.name.value);
+        const fragment = fragments.get(node.name.value);
+        if (fragment) pending.push(fragment);
+      },
+    });
+  }
+  return { variables, fragments: used };
+}
+
+/** Whether an event passes a subscription's filter (decided on the event itself, before anything is fetched). */
+export function matchesFilter(event: PlacementChangeEvent, filter: PlacementChangeFilter | null): boolean {
+  if (!filter) return true;
+  if (filter.patientId != null && filter.patientId !== event.patientId) return false;
+  if (filter.trajectoryId != null && filter.trajectoryId !== event.trajectoryId) return false;
+  if (filter.providerId != null && filter.providerId !== event.providerId) return false;
+  if (filter.toStatus != null && !filter.toStatus.includes(event.toStatus)) return false;
+  return true;
+}
+
+const UNAUTHORIZED = 'UNAUTHORIZED_FIELD_OR_TYPE';
+
+/**
+ * Resolves one event for one principal through the gateway's pipeline (authorization, federation,
+ * completion, audit). `context.requestId` names the delivery in the access log.
+ */
+export async function resolveEvent(apollo: ApolloServer<GatewayContext>, prepared: PreparedSelection, event: PlacementChangeEvent, context: GatewayContext): Promise<EventResolution> {
+  if (!matchesFilter(event, prepared.filter)) return { kind: 'skip' };
+  const response = await apollo.executeOperation(
+    { query: prepared.query, operationName: prepared.operationName ?? undefined, variables: { ...prepared.variables, [CURSOR_VARIABLE]: event.cursor } },
+    { contextValue: context },
+  );
+  if (response.body.kind !== 'single') return { kind: 'failed', errors: [{ message: 'Unexpected incremental response.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+  const { data, errors } = response.body.singleResult;
+  const payload = data?.[prepared.responseKey];
+  if (payload !== null && payload !== undefined && data) return { kind: 'deliver', result: errors?.length ? { data, errors } : { data } };
+  const problems = errors ?? [];
+  // Null because it is withheld (by the gateway's rules or the relationship check in plaatsing), or because there is no such event for it.
+  if (problems.every((e) => e.extensions?.code === UNAUTHORIZED)) return { kind: 'skip' };
+  return { kind: 'failed', errors: problems.filter((e) => e.extensions?.code !== UNAUTHORIZED) };
+}
