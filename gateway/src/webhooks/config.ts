@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { repositoryRoot } from '@ketengraph/service-kit';
+
+/** Webhook storage and delivery settings; see the README's configuration table. */
+export interface WebhookConfig {
+  /** WEBHOOK_DATABASE_URL: PostgreSQL connection URL (shared by gateway instances); unset means the embedded database in `dataDir`. */
+  databaseUrl: string | undefined;
+  /** WEBHOOK_DATA_DIR: directory of the embedded PGlite database (default `.data/gateway-webhooks`). */
+  dataDir: string;
+  /** WEBHOOK_MAX_ATTEMPTS: attempts per event before it becomes a dead letter (default 8). */
+  maxAttempts: number;
+  /** WEBHOOK_RETRY_BASE_MS: delay before the first retry; doubles per attempt, with jitter (default 5000). */
+  retryBaseMs: number;
+  /** WEBHOOK_RETRY_MAX_MS: longest delay between two attempts (default 1 hour). */
+  retryMaxMs: number;
+  /** WEBHOOK_TIMEOUT_MS: how long a receiver may take to answer (default 10000). */
+  timeoutMs: number;
+  /** WEBHOOK_POLL_MS: how often an instance looks for due deliveries when nothing woke it (default 1000). */
+  pollMs: number;
+  /** WEBHOOK_SECRET_OVERLAP_HOURS: how long the previous secret keeps signing after a rotation (default 24). */
+  secretOverlapHours: number;
+  /** WEBHOOK_ALLOW_HTTP: accept http:// receiver URLs (default: yes, except with NODE_ENV=production). */
+  allowHttp: boolean;
+}
+
+export function loadWebhookConfig(env: NodeJS.ProcessEnv = process.env): WebhookConfig {
+  return {
+    databaseUrl: env.WEBHOOK_DATABASE_URL || undefined,
+    dataDir: env.WEBHOOK_DATA_DIR || join(repositoryRoot, '.data', 'gateway-webhooks'),
+    maxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
+    retryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 1, 3_600_000),
+    retryMaxMs: integer(env, 'WEBHOOK_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
+    timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    pollMs: integer(env, 'WEBHOOK_POLL_MS', 1000, 10, 60_000),
+    secretOverlapHours: integer(env, 'WEBHOOK_SECRET_OVERLAP_HOURS', 24, 0, 720),
+    allowHttp: env.WEBHOOK_ALLOW_HTTP ? env.WEBHOOK_ALLOW_HTTP === 'true' : env.NODE_ENV !== 'production',
+  };
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}.`);
+  return value;
+}
+
+/** The folder of the webhook database's migrations (Prisma's layout, applied by the kit's migrator). */
+export const WEBHOOK_MIGRATIONS_DIR = join(repositoryRoot, 'gateway', 'webhook-migrations');

@@ -1,0 +1,255 @@
+/**
+ * Turns the event feed into signed deliveries. Two loops per gateway instance:
+ *
+ * - enqueue: reads the feed from the stored position (so events that happened while no gateway
+ *   ran are not lost) and writes one delivery per matching endpoint, idempotently — every
+ *   instance sees every event, the unique (endpoint, sequence) keeps one.
+ * - deliver: claims due deliveries (row locks, SKIP LOCKED, leases; see store.claim), resolves
+ *   each payload as the endpoint's owner at delivery time (authorised and audited like a
+ *   query; events the owner may not see are skipped), signs it and POSTs it. A 2xx delivers;
+ *   anything else is retried with backoff until the last attempt, then dead-lettered.
+ */
+import { randomUUID } from 'node:crypto';
+import { parse, type DocumentNode } from 'graphql';
+import type { WebhookConfig } from './config.js';
+import { CursorExpiredError, type EventFeed, type PlacementChangeEvent } from '../events/feed.js';
+import type { WebhookPayloadResolver } from './contract.js';
+import { webhookMetrics } from './metrics.js';
+import { postSigned } from './receiver.js';
+import { exhausted, retryDelayMs } from './schedule.js';
+import { signedHeaders } from './signing.js';
+import { messageId, type ClaimedDelivery, type WebhookStore } from './store.js';
+
+export const CHANGE_EVENT = 'placement.changed';
+
+const FEED_PAGE = 500;
+const CLAIM_BATCH = 8;
+
+export interface DispatcherOptions {
+  store: WebhookStore;
+  feed: Pick<EventFeed, 'read' | 'head' | 'onEvents'>;
+  resolve: WebhookPayloadResolver;
+  config: Pick<WebhookConfig, 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'timeoutMs' | 'pollMs'>;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+export class WebhookDispatcher {
+  /** This instance's name on its claims. */
+  readonly instanceId = randomUUID();
+  private readonly closing = new AbortController();
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly selections = new Map<string, DocumentNode>();
+  private unsubscribe: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private enqueueRun: Promise<void> | undefined;
+  private enqueueAgain = false;
+  /** The last enqueue failed (feed or database unavailable): the poll tries again, so no event waits for the next one. */
+  private enqueueFailed = false;
+  private deliverRun: Promise<void> | undefined;
+  private deliverAgain = false;
+  private readonly leaseMs: number;
+
+  constructor(private readonly options: DispatcherOptions) {
+    // Long enough for resolving the payload and the receiver's timeout; a crashed instance's claims return after it.
+    this.leaseMs = options.config.timeoutMs * 2 + 30_000;
+  }
+
+  start(): void {
+    this.unsubscribe = this.options.feed.onEvents(() => this.enqueue());
+    this.enqueue();
+    this.tick();
+  }
+
+  /** Looks for due deliveries now (after a resume or redelivery). */
+  wake(): void {
+    this.deliver();
+  }
+
+  /** Stops claiming; in-flight deliveries are aborted and their claims released (no attempt counted). */
+  async close(): Promise<void> {
+    if (this.closing.signal.aborted) return;
+    this.closing.abort();
+    this.unsubscribe?.();
+    clearTimeout(this.timer);
+    await Promise.allSettled([this.enqueueRun, this.deliverRun, ...this.inFlight.values()]);
+  }
+
+  private get closed(): boolean {
+    return this.closing.signal.aborted;
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    // Retries fall due while nothing else happens; the schedule lives in the database, so polling it is what finds them.
+    this.timer = setTimeout(() => {
+      if (this.enqueueFailed) this.enqueue();
+      else this.deliver();
+      this.tick();
+    }, this.options.config.pollMs);
+    this.timer.unref();
+  }
+
+  // ---- enqueue ---------------------------------------------------------------------------------
+
+  private enqueue(): void {
+    if (this.closed) return;
+    if (this.enqueueRun) {
+      this.enqueueAgain = true;
+      return;
+    }
+    this.enqueueRun = (async () => {
+      do {
+        this.enqueueAgain = false;
+        try {
+          await this.enqueueFromFeed();
+          this.enqueueFailed = false;
+        } catch (error) {
+          this.enqueueFailed = true;
+          this.report('warn', 'webhook enqueue failed; retried at the next poll', error);
+        }
+      } while (this.enqueueAgain && !this.closed);
+    })().finally(() => {
+      this.enqueueRun = undefined;
+      this.deliver();
+    });
+  }
+
+  private async enqueueFromFeed(): Promise<void> {
+    const { store, feed } = this.options;
+    let position = await store.position(() => feed.head());
+    while (!this.closed) {
+      let events: PlacementChangeEvent[];
+      try {
+        events = await feed.read(position, FEED_PAGE);
+      } catch (error) {
+        if (!(error instanceof CursorExpiredError)) throw error;
+        // The webhooks were down longer than the feed keeps events: those are gone. Say so loudly, continue from now.
+        const head = await feed.head();
+        this.report('error', 'webhook events past the feed retention were not enqueued', undefined, { fromSequence: position.toString(), toSequence: head.toString() });
+        webhookMetrics.lostEvents.inc(Number(head - position));
+        await store.skipTo(head);
+        position = head;
+        continue;
+      }
+      if (events.length === 0) return;
+      const through = events[events.length - 1]!.sequence;
+      const enqueued = await store.enqueue(events, through);
+      webhookMetrics.enqueued.inc(enqueued);
+      position = through;
+      if (events.length < FEED_PAGE) return;
+    }
+  }
+
+  // ---- deliver ---------------------------------------------------------------------------------
+
+  private deliver(): void {
+    if (this.closed) return;
+    if (this.deliverRun) {
+      this.deliverAgain = true;
+      return;
+    }
+    this.deliverRun = (async () => {
+      do {
+        this.deliverAgain = false;
+        try {
+          await this.claimAndSend();
+        } catch (error) {
+          this.report('warn', 'webhook delivery round failed; retried at the next poll', error);
+        }
+      } while (this.deliverAgain && !this.closed);
+    })().finally(() => {
+      this.deliverRun = undefined;
+    });
+  }
+
+  /** Claims what is due, up to CLAIM_BATCH in flight; each finished delivery may make a patient's next event due. */
+  private async claimAndSend(): Promise<void> {
+    while (!this.closed) {
+      const room = CLAIM_BATCH - this.inFlight.size;
+      if (room <= 0) return;
+      const claimed = await this.options.store.claim(this.instanceId, room, this.leaseMs);
+      if (claimed.length === 0) return;
+      for (const delivery of claimed) {
+        const run = this.send(delivery).finally(() => {
+          this.inFlight.delete(delivery.id);
+          this.deliver();
+        });
+        this.inFlight.set(delivery.id, run);
+      }
+    }
+  }
+
+  private async send(delivery: ClaimedDelivery): Promise<void> {
+    const { store, feed, config } = this.options;
+    const attempts = delivery.attempts + 1;
+    try {
+      const [event] = await feed.read(delivery.sequence - 1n, 1).catch((error: unknown) => {
+        if (error instanceof CursorExpiredError) return [];
+        throw error;
+      });
+      if (!event || event.sequence !== delivery.sequence) return await this.fail(delivery, attempts, 'event_expired', true);
+      let resolved;
+      try {
+        resolved = await this.options.resolve({
+          event,
+          document: this.selection(delivery.endpoint.selection),
+          principal: delivery.endpoint.owner,
+          requestId: `webhook-${messageId(delivery.id)}-${attempts}`,
+        });
+      } catch (error) {
+        if (this.closed) return await store.release([delivery.id], this.instanceId);
+        this.report('warn', 'webhook payload could not be resolved', error, { endpointId: delivery.endpoint.id, sequence: delivery.sequence.toString() });
+        return await this.fail(delivery, attempts, 'resolve_failed');
+      }
+      if (resolved === 'skip') {
+        await store.finish(delivery.id, this.instanceId, 'skipped', delivery.attempts);
+        webhookMetrics.deliveries.inc({ outcome: 'skipped' });
+        return;
+      }
+      const body = JSON.stringify({
+        type: CHANGE_EVENT,
+        timestamp: event.occurredAt.toISOString(),
+        data: { sequence: event.sequence.toString(), cursor: event.cursor, ...resolved },
+      });
+      const headers = signedHeaders(messageId(delivery.id), body, delivery.secrets);
+      const outcome = await postSigned(delivery.endpoint.url, body, headers, { timeoutMs: config.timeoutMs, signal: this.closing.signal });
+      if (outcome.ok) {
+        await store.finish(delivery.id, this.instanceId, 'delivered', attempts);
+        webhookMetrics.deliveries.inc({ outcome: 'delivered' });
+        return;
+      }
+      if (outcome.error === 'aborted') return await store.release([delivery.id], this.instanceId);
+      await this.fail(delivery, attempts, outcome.error);
+    } catch (error) {
+      // The database failed while recording: the lease runs out and the delivery is claimed again (at least once).
+      this.report('warn', 'webhook delivery could not be recorded', error, { endpointId: delivery.endpoint.id });
+    }
+  }
+
+  private async fail(delivery: ClaimedDelivery, attempts: number, error: string, final = false): Promise<void> {
+    const { store, config } = this.options;
+    if (final || exhausted(config, attempts)) {
+      await store.deadLetter(delivery.id, this.instanceId, attempts, error);
+      webhookMetrics.deliveries.inc({ outcome: 'dead_letter' });
+      return;
+    }
+    await store.retryLater(delivery.id, this.instanceId, attempts, retryDelayMs(config, attempts), error);
+    webhookMetrics.deliveries.inc({ outcome: 'retry' });
+  }
+
+  private selection(source: string): DocumentNode {
+    let document = this.selections.get(source);
+    if (!document) {
+      document = parse(source);
+      if (this.selections.size > 1000) this.selections.clear();
+      this.selections.set(source, document);
+    }
+    return document;
+  }
+
+  private report(level: 'warn' | 'error', msg: string, error?: unknown, details: Record<string, unknown> = {}): void {
+    // Error names and codes only: messages from drivers or receivers could carry data.
+    const entry = { level, service: 'gateway', msg, ...details, ...(error ? { error: (error as { code?: string; name?: string }).code ?? (error as { name?: string }).name } : {}) };
+    (this.options.log ?? ((e) => console.error(JSON.stringify(e))))(entry);
+  }
+}
