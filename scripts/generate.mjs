@@ -20,3 +20,6 @@ for (const name of readdirSync(join(root, 'subgraphs'))) {
 if (existsSync(join(root, 'codegen.yml'))) {
   execFileSync(bin('graphql-codegen'), ['--config', join(root, 'codegen.yml')], { stdio: 'inherit', cwd: root, env });
 }
+// The gateway's trusted documents (allow-list of operations), from the project's .graphql operation files.
+const { writeManifest } = await import('./trusted-documents.mjs');
+console.log(`trusted documents: ${writeManifest().operations.length} operations`);

@@ -7,6 +7,11 @@ import { SUBGRAPHS, SUPERGRAPH_FILE } from '../../schema/subgraphs.js';
 import { loadAuditConfig, type AuditConfig } from './audit/config.js';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_DIR } from './auth/dev-issuer.js';
 import type { AuthorizationMode } from './authorization/plugin.js';
+import { loadExposureConfig, type ExposureConfig } from './exposure/config.js';
+import { loadLimitsConfig, type LimitsConfig } from './limits/config.js';
+import { loadTracingConfig, type TracingConfig } from './observability/tracing.js';
+import { loadRateLimitConfig, type RateLimitConfig } from './rate-limit/limiter.js';
+import { loadResilienceConfig, positiveInteger, type ResilienceConfig } from './resilience/config.js';
 import { loadEventsConfig, type EventsConfig } from './events/config.js';
 
 /** Where the caller tokens' public keys come from: the identity provider's JWKS, or the built-in development issuer. */
@@ -51,6 +56,20 @@ export interface GatewayConfig {
   audit: AuditConfig;
   /** EVENT_POLL_INTERVAL_MS: the placement event feed behind subscriptions and webhooks. */
   events: EventsConfig;
+  /** SUPERGRAPH_POLL_MS: how often SUPERGRAPH_FILE is checked for a new supergraph (default 1000; 0 never). */
+  supergraphPollMs: number;
+  /** SUBGRAPH_TIMEOUT_MS, SUBGRAPH_RETRIES, SUBGRAPH_BREAKER_*: subgraph timeouts, retries and circuit breakers. */
+  resilience: ResilienceConfig;
+  /** MAX_DEPTH, MAX_ALIASES, MAX_TOKENS, MAX_DIRECTIVES, MAX_COST, MAX_LIST_SIZE, MAX_BATCH_SIZE. */
+  limits: LimitsConfig;
+  /** INTROSPECTION, FIELD_SUGGESTIONS, TRUSTED_DOCUMENTS, AUTOMATIC_PERSISTED_QUERIES (closed under NODE_ENV=production). */
+  exposure: ExposureConfig;
+  /** TRUSTED_DOCUMENTS_FILE: the allow-list (default: the one `npm run generate` writes). */
+  trustedDocumentsFile?: string;
+  /** RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST, RATE_LIMIT_BURST_SECONDS: requests per organisation. */
+  rateLimit: RateLimitConfig;
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: where traces go (unset: not exported). */
+  tracing: TracingConfig;
 }
 
 export function envNameOf(subgraph: string): string {
@@ -79,6 +98,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     authorizationMode: authorizationMode(env.AUTHORIZATION_MODE),
     audit: loadAuditConfig(env),
     events: loadEventsConfig(env),
+    supergraphPollMs: positiveInteger(env, 'SUPERGRAPH_POLL_MS', 1000, 0),
+    resilience: loadResilienceConfig(env),
+    limits: loadLimitsConfig(env),
+    exposure: loadExposureConfig(env),
+    trustedDocumentsFile: env.TRUSTED_DOCUMENTS_FILE || undefined,
+    rateLimit: loadRateLimitConfig(env),
+    tracing: loadTracingConfig(env),
   };
 }
 

@@ -10,6 +10,8 @@ import type { AccessPolicy } from '@ketengraph/service-kit';
 import { GraphQLError, print, type GraphQLFormattedError } from 'graphql';
 import type { AuditAction, AuditLog, AuditRecordInput } from '../audit/index.js';
 import type { GatewayContext } from '../context.js';
+import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
+import { auditRecords as auditRecordsWritten, auditWrites, authorizationDenials } from '../observability/metrics.js';
 import { completeResponse, unauthorizedError, visibleErrors, type Completion } from './complete.js';
 import { grantsFor, type PrincipalGrants, type SchemaPolicies } from '@ketengraph/service-kit';
 import { rewriteOperation, type Rewrite, type SelectionPlan } from './rewrite.js';
@@ -18,7 +20,8 @@ export type AuthorizationMode = 'filter' | 'reject';
 
 export interface AuthorizationOptions {
   policy: AccessPolicy;
-  policies: SchemaPolicies;
+  /** The supergraph's policies; a function when they follow supergraph reloads. */
+  policies: SchemaPolicies | (() => SchemaPolicies);
   /** filter: withheld fields become null with an error; reject: an operation with any withheld field is refused whole. */
   mode: AuthorizationMode;
   audit: AuditLog;
@@ -39,15 +42,23 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
   const patientCategories = new Set(options.policy.patientCategories);
   // Decisions depend only on role, purpose and scopes, so principals share them.
   const grantsCache = new Map<string, PrincipalGrants>();
+  const log = serviceLogger('gateway');
+  let cachedPolicies: SchemaPolicies | undefined;
 
   function rewriteFor(context: GraphQLRequestContextDidResolveOperation<GatewayContext>): CachedRewrite | null {
     const { principal } = context.contextValue;
     const grantsKey = `${principal.role}|${principal.purpose ?? ''}|${principal.scopes.join(' ')}`;
     let grants = grantsCache.get(grantsKey);
     if (!grants) grantsCache.set(grantsKey, (grants = grantsFor(options.policy, principal)));
+    const policies = typeof options.policies === 'function' ? options.policies() : options.policies;
+    if (policies !== cachedPolicies) {
+      // A reloaded supergraph may carry other policies: rewrites made under the old ones are void.
+      cache.clear();
+      cachedPolicies = policies;
+    }
     const key = `${context.queryHash}|${context.operationName ?? ''}|${grants.key}`;
     if (cache.has(key)) return cache.get(key)!;
-    const rewrite = rewriteOperation(context.schema, context.document, context.operationName, options.policies, grants);
+    const rewrite = rewriteOperation(context.schema, context.document, context.operationName, policies, grants);
     const cached = rewrite && { ...rewrite, queryHash: createHash('sha256').update(print(rewrite.document)).digest('hex') };
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
     cache.set(key, cached);
@@ -106,10 +117,12 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
           if (!rewrite) return;
           if (rewrite.touchesPatientData && context.contextValue.principal.purpose === null) {
             rewrite = null;
+            authorizationDenials.inc({ reason: 'purpose-required' });
             throw new GraphQLError('Patient data is only given for a purpose of use; ask your identity provider for a token with a purpose.', { extensions: { code: 'PURPOSE_REQUIRED' } });
           }
           if (rewrite.nothingLeft || (options.mode === 'reject' && rewrite.removedCount > 0)) {
             refusal = staticRemovals(rewrite.plan);
+            authorizationDenials.inc({ reason: 'operation-refused' });
             return;
           }
           // The gateway plans the rewritten operation; its plan cache is keyed by this hash.
@@ -133,6 +146,7 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
             completion = { errors: [], access: new Map([[null, { delivered: new Map(), withheld }]]) };
           } else {
             completion = completeResponse(result.data as never, rewrite.plan, context.request.variables ?? {}, result.errors ?? []);
+            if (completion.errors.length) authorizationDenials.inc({ reason: 'field-withheld' }, completion.errors.length);
             const errors = [...visibleErrors(result.errors ?? []), ...completion.errors];
             result.errors = errors.length ? errors : undefined;
           }
@@ -140,8 +154,11 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
           if (records.length === 0) return;
           try {
             await options.audit.append(records);
-          } catch {
-            console.error(JSON.stringify({ level: 'error', msg: 'audit write failed; response withheld', requestId: context.contextValue.requestId }));
+            auditWrites.inc({ outcome: 'ok' });
+            auditRecordsWritten.inc(records.length);
+          } catch (error) {
+            auditWrites.inc({ outcome: 'failed' });
+            log.error({ requestId: context.contextValue.requestId, ...errorDetails(error) }, 'audit write failed; response withheld');
             result.data = null;
             result.errors = [{ message: 'The access log could not be written, so no patient data is returned. Try again later.', extensions: { code: 'AUDIT_UNAVAILABLE' } }];
             if (context.response.http) context.response.http.status = 503;

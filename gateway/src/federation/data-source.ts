@@ -1,23 +1,110 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { injectTrace, serviceLogger } from '@ketengraph/service-kit';
+import { Kind, type OperationDefinitionNode } from 'graphql';
 import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
 import type { GatewayContext } from '../context.js';
+import { subgraphLatency, subgraphRequests } from '../observability/metrics.js';
+import type { ResilienceConfig } from '../resilience/config.js';
+import { faultOf, SubgraphFault } from '../resilience/faults.js';
+import { boundedFetch } from '../resilience/fetch.js';
+import type { SubgraphGuard } from '../resilience/guard.js';
+
+const log = serviceLogger('gateway');
+
+type ProcessOptions = GraphQLDataSourceProcessOptions<GatewayContext>;
+/** A fetch made for a client's operation (not a health check or schema load). */
+type OperationFetch = Extract<ProcessOptions, { incomingRequestContext: unknown }>;
+type GatewayGraphQLResponse = Awaited<ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']>>;
 
 /**
- * How the gateway calls a subgraph: over Node's fetch (undici, keep-alive pooled connections),
- * carrying the request id, so subgraph logs and records line up with the gateway's, and the
- * gateway's short-lived token for the caller, without which a subgraph answers 401.
+ * How the gateway calls a subgraph: over Node's fetch (keep-alive pooled, bounded in time and
+ * size), carrying the request id and the W3C trace context, so subgraph logs and spans line up
+ * with the gateway's, and the gateway's short-lived token for the caller, without which a
+ * subgraph answers 401. Through the subgraph's guard (breaker, retries for queries), a failed
+ * call becomes partial data: the fields of this fetch are null with SUBGRAPH_UNAVAILABLE.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
-    config: ConstructorParameters<typeof RemoteGraphQLDataSource<GatewayContext>>[0],
+    readonly subgraph: string,
+    url: string,
     private readonly tokens: SubgraphTokens,
+    private readonly guard: SubgraphGuard,
+    resilience: ResilienceConfig,
   ) {
-    super(config);
+    super({ url, fetcher: boundedFetch(resilience) as never });
   }
 
-  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+  override async process(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
+    if (!('incomingRequestContext' in options)) return super.process(options);
+    const idempotent = isQuery(options);
+    const started = performance.now();
+    try {
+      const response = await this.guard.run(idempotent, () => super.process(options));
+      subgraphRequests.inc({ subgraph: this.subgraph, outcome: 'ok' });
+      return response;
+    } catch (error) {
+      const fault = faultOf(error);
+      subgraphRequests.inc({ subgraph: this.subgraph, outcome: fault.reason });
+      log.warn({ requestId: options.context.requestId, subgraph: this.subgraph, reason: fault.reason, status: fault.status }, 'subgraph unavailable');
+      return unavailable(this.subgraph, options);
+    } finally {
+      subgraphLatency.observe({ subgraph: this.subgraph }, (performance.now() - started) / 1000);
+    }
+  }
+
+  override async willSendRequest({ request, context }: ProcessOptions): Promise<void> {
     if (!('requestId' in context)) return; // health checks and introspection run without a request
     request.http?.headers.set('x-request-id', context.requestId);
     request.http?.headers.set('authorization', `Bearer ${await this.tokens.tokenFor(context.principal)}`);
+    injectTrace((key, value) => request.http?.headers.set(key, value));
   }
+
+  /** A non-2xx answer is a fault; its body (possibly large, possibly internal detail) is not read. */
+  override async errorFromResponse(response: Response): Promise<never> {
+    throw new SubgraphFault('http-status', response.status);
+  }
+
+  override async parseBody(response: Response): Promise<object | string> {
+    const type = response.headers.get('content-type') ?? '';
+    if (!type.startsWith('application/json') && !type.startsWith('application/graphql-response+json')) throw new SubgraphFault('malformed');
+    try {
+      return (await response.json()) as object;
+    } catch {
+      throw new SubgraphFault('malformed');
+    }
+  }
+
+  /** Only a GraphQL response shape reaches the gateway's merging: `data` an object or null, `errors` a list of objects. */
+  override async didReceiveResponse({ response }: { response: GatewayGraphQLResponse }): Promise<GatewayGraphQLResponse> {
+    const { data, errors } = response as { data?: unknown; errors?: unknown };
+    const dataOk = data === undefined || data === null || (typeof data === 'object' && !Array.isArray(data));
+    const errorsOk = errors === undefined || (Array.isArray(errors) && errors.every((e) => typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string'));
+    if (!dataOk || !errorsOk || (data == null && errors === undefined)) throw new SubgraphFault('malformed');
+    return response;
+  }
+}
+
+/** Queries may be repeated; a mutation never is (it could be applied twice). */
+function isQuery(options: OperationFetch): boolean {
+  const operation = options.document?.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  if (operation) return operation.operation === 'query';
+  return /^\s*(query\b|\{)/.test(options.request.query ?? '');
+}
+
+/**
+ * The answer for a fetch that failed: no data, and an error for each place that stays null — the
+ * root fields of a root fetch, each entity of an entity fetch (the gateway maps
+ * `_entities.<i>` to the entity's path in the response).
+ */
+function unavailable(subgraph: string, options: OperationFetch): GatewayGraphQLResponse {
+  const message = `The ${subgraph} service is unavailable; the fields it provides are null. Try again later.`;
+  const extensions = { code: 'SUBGRAPH_UNAVAILABLE', subgraph };
+  const representations = options.request.variables?.representations;
+  if (Array.isArray(representations)) {
+    return { errors: representations.map((_, index) => ({ message, path: ['_entities', index], extensions })) } as GatewayGraphQLResponse;
+  }
+  const operation = options.document?.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const rootKeys = (operation?.selectionSet.selections ?? []).flatMap((s) => (s.kind === Kind.FIELD ? [s.alias?.value ?? s.name.value] : []));
+  if (rootKeys.length === 0) return { errors: [{ message, extensions }] } as GatewayGraphQLResponse;
+  return { errors: rootKeys.map((key) => ({ message, path: [key], extensions })) } as GatewayGraphQLResponse;
 }

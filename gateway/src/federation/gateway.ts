@@ -1,25 +1,41 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
+import { readSchemaPolicies } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
 import { GATEWAY_SUBGRAPHS } from '../../../schema/subgraphs.js';
 import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
 import type { GatewayConfig } from '../config.js';
+import type { SubgraphGuards } from '../resilience/guard.js';
+import { supergraphSource } from '../supergraph/reload.js';
 import { SubgraphDataSource } from './data-source.js';
 
 /**
  * ketengraph's wrapper around @apollo/gateway: query planning and execution are Apollo's; the
- * supergraph source, subgraph routing and transport are ours. Later concerns (authorization,
- * subscriptions) hook in here rather than forking the gateway.
+ * supergraph source (followed on disk), subgraph routing and transport are ours. Later concerns
+ * (authorization, subscriptions) hook in here rather than forking the gateway.
  */
-export function createFederation(supergraphSdl: string, config: GatewayConfig, tokens: SubgraphTokens, inProcess: Record<string, GraphQLSchema>): ApolloGateway {
+export function createFederation(supergraphSdl: string, config: GatewayConfig, tokens: SubgraphTokens, inProcess: Record<string, GraphQLSchema>, guards: SubgraphGuards): ApolloGateway {
   return new ApolloGateway({
-    supergraphSdl: withoutSecurityPurpose(supergraphSdl),
+    supergraphSdl: supergraphSource({
+      initialSdl: supergraphSdl,
+      ...(config.supergraphSdl === undefined ? { file: config.supergraphFile } : {}),
+      pollMs: config.supergraphPollMs,
+      prepare: prepareSupergraph,
+    }),
+    // Validated in every environment: a reloaded supergraph that does not hold together is refused.
+    validateSupergraph: true,
     buildService: ({ name, url }) => {
       const schema = inProcess[name];
       if (schema) return new LocalGraphQLDataSource(schema);
-      return new SubgraphDataSource({ url: config.subgraphUrls[name] ?? url, fetcher: fetch as never }, tokens);
+      return new SubgraphDataSource(name, config.subgraphUrls[name] ?? url!, tokens, guards.of(name), config.resilience);
     },
   });
+}
+
+/** What the gateway loads from a supergraph file; throws for one whose authorization directives cannot be read. */
+export function prepareSupergraph(sdl: string): string {
+  readSchemaPolicies(sdl);
+  return withoutSecurityPurpose(sdl);
 }
 
 export function readSupergraph(config: GatewayConfig): string {
@@ -35,9 +51,8 @@ export function withoutSecurityPurpose(supergraphSdl: string): string {
   return supergraphSdl.replace(/(@link\(url: "https:\/\/specs\.apollo\.dev\/(?:policy|authenticated|requiresScopes)\/v[\d.]+"), for: SECURITY\)/g, '$1)');
 }
 
-/** The subgraphs of the loaded supergraph with the URLs the gateway routes to (not those the gateway serves itself). */
-export function subgraphEndpoints(config: GatewayConfig): { name: string; url: string }[] {
-  const sdl = readSupergraph(config);
+/** The subgraphs of a supergraph with the URLs the gateway routes to (not those the gateway serves itself). */
+export function subgraphEndpoints(config: GatewayConfig, sdl: string = readSupergraph(config)): { name: string; url: string }[] {
   const endpoints: { name: string; url: string }[] = [];
   for (const match of sdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]+)"\)/g)) {
     const [, name, url] = match as unknown as [string, string, string];

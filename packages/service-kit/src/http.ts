@@ -3,6 +3,25 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { AuthenticationError } from './authentication-error.js';
+import { errorDetails, serviceLogger, type Logger } from './logging.js';
+import { metricsText } from './metrics.js';
+import { continueTrace } from './tracing.js';
+
+/**
+ * A refusal at the HTTP layer (rate limit, unknown trusted document, batch too large): thrown
+ * from `context` or `prepareBody`, answered with its status, headers and one GraphQL error.
+ */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
 
 /**
  * A small node:http integration for Apollo Server (the documented `executeHTTPGraphQLRequest`
@@ -11,6 +30,8 @@ import { AuthenticationError } from './authentication-error.js';
  */
 export interface HttpServiceOptions<Context extends BaseContext> {
   apollo: ApolloServer<Context>;
+  /** Name in log lines, spans and metrics (`gateway`, `plaatsing`, ...). */
+  service: string;
   port: number;
   host?: string;
   /** Path of the GraphQL endpoint. */
@@ -21,7 +42,13 @@ export interface HttpServiceOptions<Context extends BaseContext> {
   context: (request: IncomingMessage, requestId: string) => Promise<Context>;
   /** Reasons the service cannot serve yet; empty when ready. */
   readiness: () => Promise<Record<string, boolean>>;
-  metrics?: () => string;
+  /**
+   * Rewrites or refuses a parsed request before Apollo sees it (trusted documents); throw an
+   * HttpError to refuse. `search` is the query string of a GET request.
+   */
+  prepareRequest?: (request: { method: string; body: unknown; search: string }) => { body: unknown; search: string };
+  /** Most operations in one array body (HTTP batching); more get 400 BATCH_TOO_LARGE. */
+  maxBatchSize?: number;
   /** Extra routes (method + path), answered before GraphQL. Return false to fall through. */
   routes?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean> | boolean;
 }
@@ -36,11 +63,25 @@ export interface HttpService {
 export async function startHttpService<Context extends BaseContext>(options: HttpServiceOptions<Context>): Promise<HttpService> {
   const path = options.path ?? '/graphql';
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
+  const log = serviceLogger(options.service);
   const server = createServer((request, response) => {
-    handle(request, response).catch(() => {
-      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-      else response.destroy();
-    });
+    const started = performance.now();
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    void continueTrace(options.service, request.method ?? 'GET', path, request.headers, (span) =>
+      handle(request, response)
+        .catch((error: unknown) => {
+          const requestId = response.getHeader('x-request-id');
+          log.error({ requestId, ...errorDetails(error) }, 'request failed');
+          if (!response.headersSent) sendJson(response, 500, { errors: [{ message: `Internal server error (request ${requestId ?? 'unknown'}).`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] });
+          else response.destroy();
+        })
+        .finally(() => {
+          span.setAttribute('http.response.status_code', response.statusCode);
+          // Operational routes are polled constantly; their lines would drown the requests.
+          if (path === '/health' || path === '/ready' || path === '/metrics') return;
+          log.info({ requestId: response.getHeader('x-request-id'), method: request.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+        }),
+    );
   });
   server.keepAliveTimeout = 65_000;
 
@@ -52,9 +93,10 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
       const ready = Object.values(checks).every(Boolean);
       return sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
     }
-    if (url.pathname === '/metrics' && options.metrics) {
+    if (url.pathname === '/metrics') {
+      const text = await metricsText();
       response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      response.end(options.metrics());
+      response.end(text);
       return;
     }
     if (options.routes && (await options.routes(request, response))) return;
@@ -66,7 +108,8 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
     try {
       context = await options.context(request, requestId);
     } catch (error) {
-      if (error instanceof AuthenticationError) return sendUnauthenticated(response, error, requestId);
+      if (error instanceof AuthenticationError) return sendUnauthenticated(response, error, requestId, log);
+      if (error instanceof HttpError) return sendHttpError(response, error);
       throw error;
     }
     let body: unknown;
@@ -80,13 +123,25 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
       } catch {
         return sendJson(response, 400, { errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
       }
+      if (Array.isArray(body) && body.length > (options.maxBatchSize ?? 1)) {
+        return sendJson(response, 400, { errors: [{ message: `A batch may hold at most ${options.maxBatchSize ?? 1} operations; send the others separately.`, extensions: { code: 'BATCH_TOO_LARGE' } }] });
+      }
+    }
+    let search = url.search;
+    if (options.prepareRequest) {
+      try {
+        ({ body, search } = options.prepareRequest({ method: request.method ?? 'GET', body, search }));
+      } catch (error) {
+        if (error instanceof HttpError) return sendHttpError(response, error);
+        throw error;
+      }
     }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
     }
     const result = await options.apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body },
+      httpGraphQLRequest: { method: request.method ?? 'GET', headers, search, body },
       context: async () => context,
     });
     for (const [key, value] of result.headers) response.setHeader(key, value);
@@ -138,11 +193,16 @@ export function sendJson(response: ServerResponse, status: number, payload: unkn
  * 401 with the one generic message: whether the token was missing, expired, forged or for
  * someone else, and what it claimed, stays in the server log.
  */
-function sendUnauthenticated(response: ServerResponse, error: AuthenticationError, requestId: string): void {
-  console.warn(JSON.stringify({ level: 'warn', msg: 'unauthenticated request', requestId, reason: error.reason, detail: error.detail }));
+function sendUnauthenticated(response: ServerResponse, error: AuthenticationError, requestId: string, log: Logger): void {
+  log.warn({ requestId, reason: error.reason, detail: error.detail }, 'unauthenticated request');
   const challenge = error.reason === 'missing-token' ? 'Bearer realm="ketengraph"' : 'Bearer realm="ketengraph", error="invalid_token"';
   response.setHeader('www-authenticate', challenge);
   sendJson(response, 401, { errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] });
+}
+
+function sendHttpError(response: ServerResponse, error: HttpError): void {
+  for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
+  sendJson(response, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] });
 }
 
 function readBody(request: IncomingMessage, limit: number): Promise<string | 'too-large'> {

@@ -14,6 +14,8 @@ import { readSchemaPolicies, type RelationshipKind } from './grants.js';
 import { openDatabase, type Database } from './database.js';
 import { gatewayTokenAuthenticator } from './gateway-token.js';
 import { startHttpService, type HttpService } from './http.js';
+import { errorDetails, serviceLogger } from './logging.js';
+import { operationMetricsPlugin, reportSqlStatements } from './metrics.js';
 import { GATEWAY_KEYS_DIR, JWKS_FILE, type KeySource } from './keys.js';
 import { migrate } from './migrator.js';
 import { repositoryRoot } from './paths.js';
@@ -162,13 +164,14 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
     includeStacktraceInErrorResponses: false,
     formatError: maskUnexpectedErrors(module.name),
     // Federated tracing (ftv1) is for Apollo Studio; ketengraph traces with OpenTelemetry instead.
-    plugins: [ApolloServerPluginInlineTraceDisabled()],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), operationMetricsPlugin(module.name)],
   });
   await apollo.start();
   let http: HttpService;
   try {
     http = await startHttpService({
       apollo,
+      service: module.name,
       port: config.port,
       host: config.host,
       context: async (request: IncomingMessage, requestId: string) => {
@@ -182,14 +185,13 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
         return module.createContext({ prisma, requestId, principal, actor: actorOf(principal), gatewayToken: token, access });
       },
       readiness: async () => ({ database: await db.query('SELECT 1').then(() => true, () => false) }),
-      metrics: () =>
-        `# HELP ketengraph_sql_statements_total SQL statements sent to the database.\n# TYPE ketengraph_sql_statements_total counter\nketengraph_sql_statements_total{subgraph="${module.name}"} ${db.statementCount()}\n`,
     });
   } catch (error) {
     await apollo.stop();
     await db.close();
     throw error;
   }
+  const stopReporting = reportSqlStatements(module.name, () => db.statementCount());
   return {
     name: module.name,
     url: http.url,
@@ -198,6 +200,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
     db,
     close: async () => {
       await http.close();
+      stopReporting();
       await apollo.stop();
       await prisma.$disconnect();
       await db.close();
@@ -212,13 +215,13 @@ const KNOWN_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED'
  * without request data and reaches the client only as INTERNAL_SERVER_ERROR.
  */
 function maskUnexpectedErrors(subgraph: string) {
+  const log = serviceLogger(subgraph);
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     const code = formatted.extensions?.code;
     const deliberate = original === undefined || original instanceof GraphQLError || (typeof code === 'string' && KNOWN_CODES.has(code));
     if (deliberate && code !== 'INTERNAL_SERVER_ERROR') return formatted;
-    const name = original instanceof Error ? original.name : 'UnknownError';
-    console.error(JSON.stringify({ level: 'error', subgraph, msg: 'unexpected resolver error', error: name, path: formatted.path }));
+    log.error({ ...errorDetails(original), path: formatted.path }, 'unexpected resolver error');
     return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }
@@ -228,14 +231,22 @@ export async function runSubgraphProcess<Prisma extends { $disconnect(): Promise
   module: SubgraphModule<Prisma, Context>,
 ): Promise<void> {
   const running = await startSubgraph(module);
-  console.log(JSON.stringify({ level: 'info', subgraph: module.name, msg: 'listening', url: running.url }));
+  const log = serviceLogger(module.name);
+  log.info({ url: running.url }, 'listening');
   let closing = false;
-  const shutdown = () => {
+  const shutdown = (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
     // A shutdown that cannot finish (a stuck connection, a database that does not answer) must not keep the process alive.
     setTimeout(() => process.exit(1), 20_000).unref();
-    running.close().then(() => process.exit(0), () => process.exit(1));
+    log.info({ signal }, 'shutting down');
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error(errorDetails(error), 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

@@ -1,0 +1,51 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GatewayContext } from '../context.js';
+import { isTokenLimitError, LimitError } from '../limits/limits.js';
+
+const log = serviceLogger('gateway');
+const INTERNAL = 'INTERNAL_SERVER_ERROR';
+
+/**
+ * Apollo's formatError for the gateway: a limit keeps its own code (Apollo wraps validation
+ * errors as GRAPHQL_VALIDATION_FAILED, parse errors as GRAPHQL_PARSE_FAILED), and an error without
+ * a code, or an internal one, reaches the client as INTERNAL_SERVER_ERROR without its message —
+ * the details go to the log (see maskedErrorsPlugin, which adds the request id).
+ */
+export function formatGatewayError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : undefined;
+  if (original instanceof LimitError) return { ...formatted, extensions: { ...formatted.extensions, code: original.extensions.code } };
+  if (formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' && isTokenLimitError(original ?? (error as Error))) {
+    return { message: formatted.message.replace(/^Syntax Error: /, ''), extensions: { code: 'TOO_MANY_TOKENS' } };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && code !== INTERNAL) return formatted;
+  return { message: 'Internal server error.', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: INTERNAL } };
+}
+
+/** Logs what was masked (class, code, stack; never the message) and gives every internal error the request id to quote to support. */
+export function maskedErrorsPlugin(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue, operationName }) {
+          for (const error of errors) {
+            const code = error.extensions?.code;
+            if (typeof code === 'string' && code !== INTERNAL) continue;
+            log.error({ requestId: contextValue.requestId, operationName, path: error.path, ...errorDetails(error.originalError ?? error) }, 'internal error');
+          }
+        },
+        async willSendResponse({ response, contextValue }) {
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          if (!result.errors?.some((e) => e.extensions?.code === INTERNAL)) return;
+          const { requestId } = contextValue;
+          result.errors = result.errors.map((e) =>
+            e.extensions?.code === INTERNAL ? { message: `Internal server error (request ${requestId}).`, ...(e.path ? { path: e.path } : {}), extensions: { code: INTERNAL, requestId } } : e,
+          );
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * Production hardening, assembled for server.ts: what Apollo Server, the HTTP layer and the
+ * federation need from resilience/, limits/, exposure/, trusted-documents/, rate-limit/ and
+ * observability/. Each concern lives in its folder; this only wires them.
+ */
+import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
+import { operationMetricsPlugin, type Principal } from '@ketengraph/service-kit';
+import type { GatewayConfig } from '../config.js';
+import type { GatewayContext } from '../context.js';
+import { formatGatewayError, maskedErrorsPlugin } from '../exposure/errors.js';
+import { requestLimits } from '../limits/limits.js';
+import { startTracing } from '../observability/tracing.js';
+import { organisationRateLimiter } from '../rate-limit/limiter.js';
+import { SubgraphGuards } from '../resilience/guard.js';
+import { loadTrustedDocuments, MANIFEST_FILE, trustedDocumentResolver } from '../trusted-documents/documents.js';
+
+export interface Hardening {
+  guards: SubgraphGuards;
+  /** Spread into the ApolloServer options. */
+  apollo: Pick<ApolloServerOptions<GatewayContext>, 'validationRules' | 'parseOptions' | 'introspection' | 'persistedQueries' | 'formatError' | 'allowBatchedHttpRequests'>;
+  /** Plugins that must see the client's document, before authorization rewrites it. */
+  pluginsBefore: ApolloServerPlugin<GatewayContext>[];
+  /** Plugins that must see the response after authorization completed it. */
+  pluginsAfter: ApolloServerPlugin<GatewayContext>[];
+  /** Spread into the HTTP service options. */
+  http: { service: string; maxBatchSize: number; prepareRequest: ReturnType<typeof trustedDocumentResolver> };
+  /** Refuses the request (429) when the caller's organisation is over its rate. */
+  admit(principal: Principal): Promise<void>;
+  /** A subgraph is ready when its circuit is not open and its /ready answers. */
+  subgraphReady(name: string, url: string): Promise<boolean>;
+  /** Flushes and stops tracing (the last step of shutdown). */
+  close(): Promise<void>;
+}
+
+export function setUpHardening(config: GatewayConfig): Hardening {
+  const stopTracing = startTracing(config.tracing);
+  const limits = requestLimits(config.limits, { fieldSuggestions: config.exposure.fieldSuggestions });
+  const documents = loadTrustedDocuments(config.trustedDocumentsFile ?? MANIFEST_FILE, config.exposure.trustedDocuments);
+  const guards = new SubgraphGuards(config.resilience);
+  const rateLimit = organisationRateLimiter(config.rateLimit);
+  return {
+    guards,
+    apollo: {
+      validationRules: limits.validationRules,
+      parseOptions: limits.parseOptions,
+      introspection: config.exposure.introspection,
+      persistedQueries: config.exposure.automaticPersistedQueries ? {} : false,
+      formatError: formatGatewayError,
+      allowBatchedHttpRequests: config.limits.batchSize > 1,
+    },
+    pluginsBefore: [...limits.plugins],
+    pluginsAfter: [maskedErrorsPlugin(), operationMetricsPlugin('gateway')],
+    http: {
+      service: 'gateway',
+      maxBatchSize: config.limits.batchSize,
+      prepareRequest: trustedDocumentResolver(documents, { enforce: config.exposure.trustedDocuments, automaticPersistedQueries: config.exposure.automaticPersistedQueries }),
+    },
+    admit: (principal) => rateLimit(principal.organisationId),
+    subgraphReady: async (name, url) => {
+      if (!guards.of(name).available) return false;
+      return fetch(new URL('/ready', url), { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    },
+    close: stopTracing,
+  };
+}

@@ -1,0 +1,31 @@
+import { positiveInteger } from '../resilience/config.js';
+
+/** How large an operation may be; each limit has its own error code (see codes.ts). */
+export interface LimitsConfig {
+  /** MAX_DEPTH: nesting of selections, fragments counted (default 15). */
+  depth: number;
+  /** MAX_ALIASES: aliased fields in one operation (default 30). */
+  aliases: number;
+  /** MAX_TOKENS: lexical tokens in the document (default 4000). */
+  tokens: number;
+  /** MAX_DIRECTIVES: directives in one operation (default 30). */
+  directives: number;
+  /** MAX_COST: graphql-armor's cost estimate (objects 2, scalars 1, ×1.5 per level; default 20000). */
+  cost: number;
+  /** MAX_LIST_SIZE: largest `first` a list may be asked for (default 100). */
+  listSize: number;
+  /** MAX_BATCH_SIZE: operations in one array body (default 10; 1 turns batching off). */
+  batchSize: number;
+}
+
+export function loadLimitsConfig(env: NodeJS.ProcessEnv): LimitsConfig {
+  return {
+    depth: positiveInteger(env, 'MAX_DEPTH', 15),
+    aliases: positiveInteger(env, 'MAX_ALIASES', 30, 0),
+    tokens: positiveInteger(env, 'MAX_TOKENS', 4000),
+    directives: positiveInteger(env, 'MAX_DIRECTIVES', 30, 0),
+    cost: positiveInteger(env, 'MAX_COST', 20_000),
+    listSize: positiveInteger(env, 'MAX_LIST_SIZE', 100),
+    batchSize: positiveInteger(env, 'MAX_BATCH_SIZE', 10),
+  };
+}

@@ -1,0 +1,107 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { GraphQLError, Kind, visit, type DocumentNode, type ValidationContext, type ValidationRule } from 'graphql';
+import type { GatewayContext } from '../context.js';
+import { limitRejections } from '../observability/metrics.js';
+import type { LimitsConfig } from './config.js';
+
+/** The error codes of the request limits, one per limit. */
+export const LIMIT_CODES = ['QUERY_TOO_DEEP', 'TOO_MANY_ALIASES', 'TOO_MANY_TOKENS', 'TOO_MANY_DIRECTIVES', 'QUERY_TOO_COSTLY', 'LIST_TOO_LARGE', 'BATCH_TOO_LARGE', 'PAYLOAD_TOO_LARGE'] as const;
+export type LimitCode = (typeof LIMIT_CODES)[number];
+
+/** An operation refused by a limit; the code survives Apollo's wrapping of validation errors (see exposure/errors.ts). */
+export class LimitError extends GraphQLError {
+  constructor(code: LimitCode, message: string) {
+    super(message, { extensions: { code } });
+  }
+}
+
+export interface RequestLimits {
+  validationRules: ValidationRule[];
+  plugins: ApolloServerPlugin<GatewayContext>[];
+  /** graphql-js stops parsing past this many tokens, before building a document. */
+  parseOptions: { maxTokens: number };
+}
+
+/**
+ * Limits on the client's document, judged before anything else sees it: depth, aliases,
+ * directives and cost with graphql-armor's validation rules (validation runs on the document as
+ * sent, before field-level authorization rewrites it), tokens in graphql-js's parser, list sizes
+ * with the variables at hand. Field suggestions ("Did you mean …") are masked when asked, with
+ * armor's plugin. Each refusal is counted under its code.
+ */
+export function requestLimits(limits: LimitsConfig, options: { fieldSuggestions: boolean }): RequestLimits {
+  const reject = (code: LimitCode) => (context: ValidationContext | null, error: GraphQLError) => {
+    limitRejections.inc({ limit: code });
+    context?.reportError(new LimitError(code, error.message.replace(/^Syntax Error: /, '')));
+  };
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.depth, flattenFragments: true, propagateOnRejection: false, onReject: [reject('QUERY_TOO_DEEP')] },
+    maxAliases: { n: limits.aliases, propagateOnRejection: false, onReject: [reject('TOO_MANY_ALIASES')] },
+    maxDirectives: { n: limits.directives, propagateOnRejection: false, onReject: [reject('TOO_MANY_DIRECTIVES')] },
+    costLimit: { maxCost: limits.cost, propagateOnRejection: false, onReject: [reject('QUERY_TOO_COSTLY')] },
+    // Tokens are limited by graphql-js's own parser option (parseOptions), which refuses before a document exists.
+    maxTokens: { enabled: false },
+    blockFieldSuggestion: { enabled: !options.fieldSuggestions },
+  }).protect();
+  return {
+    validationRules: armor.validationRules,
+    plugins: [...(armor.plugins as ApolloServerPlugin<GatewayContext>[]), listSizePlugin(limits.listSize), tokenLimitCounter()],
+    parseOptions: { maxTokens: limits.tokens },
+  };
+}
+
+/** Refuses `first`/`last` above the list limit, literal or through a variable, before the operation is planned. */
+function listSizePlugin(max: number): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        // Runs before the authorization plugin rewrites the document (plugins are called in order, synchronously up to their first await).
+        async didResolveOperation({ document, request }) {
+          const largest = largestListSize(document, request.variables ?? {});
+          if (largest > max) {
+            limitRejections.inc({ limit: 'LIST_TOO_LARGE' });
+            throw new LimitError('LIST_TOO_LARGE', `A list may be asked for at most ${max} items at a time (first: ${largest}); page with \`after\`.`);
+          }
+        },
+      };
+    },
+  };
+}
+
+function largestListSize(document: DocumentNode, variables: Record<string, unknown>): number {
+  const defaults = new Map<string, unknown>();
+  let largest = 0;
+  visit(document, {
+    VariableDefinition(node) {
+      if (node.defaultValue?.kind === Kind.INT) defaults.set(node.variable.name.value, Number(node.defaultValue.value));
+    },
+  });
+  visit(document, {
+    Argument(node) {
+      if (node.name.value !== 'first' && node.name.value !== 'last') return;
+      const value = node.value.kind === Kind.INT ? Number(node.value.value) : node.value.kind === Kind.VARIABLE ? (variables[node.value.name.value] ?? defaults.get(node.value.name.value)) : undefined;
+      if (typeof value === 'number' && Number.isFinite(value)) largest = Math.max(largest, value);
+    },
+  });
+  return largest;
+}
+
+/** Counts documents refused by the parser's token limit (graphql-js reports them as a syntax error). */
+function tokenLimitCounter(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async parsingDidStart() {
+          return async (error) => {
+            if (error && isTokenLimitError(error)) limitRejections.inc({ limit: 'TOO_MANY_TOKENS' });
+          };
+        },
+      };
+    },
+  };
+}
+
+export function isTokenLimitError(error: Error): boolean {
+  return /Document contains more than \d+ tokens/.test(error.message);
+}

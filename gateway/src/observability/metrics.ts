@@ -1,0 +1,28 @@
+/**
+ * The gateway's Prometheus metrics, on the one registry of the process (service-kit), served on
+ * `/metrics`. Labels are names and codes only: subgraph, operation, limit, reason, outcome.
+ * Other gateway modules (webhooks, audit, subscriptions) import their counters from here.
+ */
+import { counter, gauge, latencyHistogram } from '@ketengraph/service-kit';
+
+/** Calls to a subgraph, by subgraph and outcome (`ok`, or the failure: timeout, connection, http-status, malformed, oversized, circuit-open). */
+export const subgraphRequests = counter('ketengraph_subgraph_requests_total', 'Calls from the gateway to a subgraph, by subgraph and outcome.', ['subgraph', 'outcome']);
+export const subgraphLatency = latencyHistogram('ketengraph_subgraph_request_duration_seconds', 'Time of a call from the gateway to a subgraph, retries included.', ['subgraph']);
+export const subgraphRetries = counter('ketengraph_subgraph_retries_total', 'Repeated calls to a subgraph after a failure (queries only).', ['subgraph']);
+/** 0 closed, 1 half-open, 2 open. */
+export const subgraphCircuitState = gauge('ketengraph_subgraph_circuit_state', 'Circuit breaker per subgraph: 0 closed, 1 half-open (probing), 2 open (calls refused).', ['subgraph']);
+
+export const authorizationDenials = counter('ketengraph_authorization_denials_total', 'Fields withheld or operations refused by field-level authorization, by reason.', ['reason']);
+export const limitRejections = counter('ketengraph_limit_rejections_total', 'Operations refused by a request limit, by limit (its error code).', ['limit']);
+export const rateLimited = counter('ketengraph_rate_limited_total', 'Requests refused with 429 because the organisation exceeded its rate.', []);
+export const trustedDocumentRejections = counter('ketengraph_trusted_document_rejections_total', 'Requests refused because their document is not registered, by code.', ['code']);
+
+export const auditWrites = counter('ketengraph_audit_writes_total', 'Requests whose access-log records were written (ok) or could not be (failed).', ['outcome']);
+export const auditRecords = counter('ketengraph_audit_records_total', 'Access-log records written.', []);
+
+/** For the webhook deliveries (issue 4B): one per delivery attempt's final outcome (`delivered`, `failed`, `dead`). */
+export const webhookDeliveries = counter('ketengraph_webhook_deliveries_total', 'Webhook deliveries, by outcome.', ['outcome']);
+/** For the webhook deliveries (issue 4B): one per repeated attempt. */
+export const webhookRetries = counter('ketengraph_webhook_retries_total', 'Webhook delivery attempts repeated after a failure.', []);
+
+export const supergraphReloads = counter('ketengraph_supergraph_reloads_total', 'Supergraph changes seen on disk: applied, or refused (the previous one keeps serving).', ['outcome']);

@@ -1,0 +1,62 @@
+import { trace } from '@opentelemetry/api';
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/**
+ * One structured JSON logger per process (pino). Every line carries the service and, inside a
+ * traced request, the trace id, so gateway and subgraph lines of one request can be joined.
+ * What is logged is decided at each call site: ids, codes, operation names and reasons only —
+ * never variables, documents, tokens or response data (personal data stays out of the logs).
+ */
+export type { Logger } from 'pino';
+
+/** Fields that must never be written even if a call site passes them by mistake. */
+const REDACTED = ['variables', 'query', 'document', 'token', 'authorization', 'headers', 'data', 'body', '*.variables', '*.query', '*.token', '*.authorization', '*.headers', '*.data', '*.body'];
+
+/** Forwards to a destination that tests can replace after loggers were created. */
+const forwarding: DestinationStream & { target: DestinationStream } = {
+  // Synchronous, so the lines before a process exit (shutdown, a fatal error) are not lost.
+  target: pino.destination({ dest: 1, sync: true }),
+  write(line: string) {
+    this.target.write(line);
+  },
+};
+
+const root: Logger = pino(
+  {
+    level: process.env.LOG_LEVEL || 'info',
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: REDACTED, censor: '[redacted]' },
+    mixin() {
+      const span = trace.getActiveSpan()?.spanContext();
+      return span && trace.isSpanContextValid(span) ? { traceId: span.traceId } : {};
+    },
+  },
+  forwarding,
+);
+
+/** The logger of one service (`gateway`, `plaatsing`, ...). */
+export function serviceLogger(service: string): Logger {
+  return root.child({ service });
+}
+
+/** Sends every log line to `destination` from now on (tests capture the output); returns a function restoring the previous one. */
+export function redirectLogs(destination: DestinationStream): () => void {
+  const previous = forwarding.target;
+  forwarding.target = destination;
+  return () => {
+    forwarding.target = previous;
+  };
+}
+
+/**
+ * What of an unexpected error goes into a log line: its class, code and stack frames. The
+ * message is left out because messages of library and database errors can quote data values.
+ */
+export function errorDetails(error: unknown): { error: string; code?: string; stack?: string } {
+  if (!(error instanceof Error)) return { error: typeof error };
+  const code = (error as { code?: unknown }).code;
+  const frames = error.stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 12).join('\n');
+  return { error: error.name, ...(typeof code === 'string' ? { code } : {}), ...(frames ? { stack: frames } : {}) };
+}
