@@ -162,6 +162,9 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
   const apollo = new ApolloServer<Context>({
     schema,
     includeStacktraceInErrorResponses: false,
+    // The process's own shutdown (main.ts) owns SIGTERM/SIGINT; Apollo's handler would stop the server
+    // underneath it and re-raise the signal, which left shutdown waiting for the forced exit.
+    stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(module.name),
     // Federated tracing (ftv1) is for Apollo Studio; ketengraph traces with OpenTelemetry instead.
     plugins: [ApolloServerPluginInlineTraceDisabled(), operationMetricsPlugin(module.name)],
