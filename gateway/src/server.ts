@@ -7,6 +7,7 @@ import { authorizationPlugin } from './authorization/plugin.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createGatewayEvents, type GatewayEvents } from './events/index.js';
+import { setUpSubscriptions, type GatewaySubscriptions } from './subscriptions/index.js';
 import { createFederation, readSupergraph, subgraphEndpoints } from './federation/gateway.js';
 import { createExplorer } from './explorer/index.js';
 import { setUpHardening } from './hardening/index.js';
@@ -16,6 +17,8 @@ export interface RunningGateway {
   port: number;
   /** Placement events (feed and per-principal resolution) for subscriptions and webhooks. */
   events: GatewayEvents;
+  /** GraphQL subscriptions (WebSocket and SSE); `close()` ends them all for a restart. */
+  subscriptions: GatewaySubscriptions;
   close(): Promise<void>;
 }
 
@@ -50,6 +53,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     throw error;
   }
   const events = createGatewayEvents({ config: config.events, apollo, apiSchema: () => gateway.schema!, plaatsingUrl: endpoints.find((e) => e.name === 'plaatsing')!.url, tokens: auth.subgraphTokens });
+  const subscriptions = setUpSubscriptions({ events, authenticate: auth.authenticate, apiSchema: () => gateway.schema!, maxBodyBytes: config.maxBodyBytes });
   let http: HttpService;
   try {
     http = await startHttpService<GatewayContext>({
@@ -63,7 +67,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         await hardening.admit(principal);
         return { requestId, principal };
       },
-      routes: async (request, response) => (await explorer?.route(request, response)) || auth.route(request, response),
+      routes: async (request, response) => (await subscriptions.route(request, response)) || (await explorer?.route(request, response)) || auth.route(request, response),
       readiness: async () => {
         const checks: Record<string, boolean> = { supergraph: true, auditLog: await audit.ready() };
         await Promise.all(
@@ -80,14 +84,17 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await audit.close();
     throw error;
   }
+  subscriptions.attach(http.server);
   return {
     url: http.url,
     port: http.port,
     events,
+    subscriptions,
     // Shutdown order: stop accepting and finish the requests in flight (their audit records are
     // queued before their responses leave), close subscriptions and the event feed, stop Apollo,
     // write what the access log still queues, flush traces.
     close: async () => {
+      await subscriptions.close();
       await http.close();
       await events.close();
       await apollo.stop();

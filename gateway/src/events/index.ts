@@ -3,12 +3,12 @@
  * principal. Subscriptions (src/subscriptions) and webhooks (src/webhooks) are built on these.
  */
 import type { ApolloServer } from '@apollo/server';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
 import type { GatewayContext } from '../context.js';
 import type { EventsConfig } from './config.js';
 import { createEventFeed, type EventFeed, type PlacementChangeEvent } from './feed.js';
-import { prepareSelection, resolveEvent, type EventResolution, type EventSelection, type PreparedSelection } from './resolve.js';
+import { prepareSelection, probeSelection, resolveEvent, type EventResolution, type EventSelection, type PreparedSelection } from './resolve.js';
 
 export * from './feed.js';
 export * from './resolve.js';
@@ -20,6 +20,8 @@ export interface GatewayEvents {
   prepare(selection: EventSelection): PreparedSelection;
   /** One event as `context.principal` may receive it: authorised, completed and audited like a query. */
   resolve(prepared: PreparedSelection, event: PlacementChangeEvent, context: GatewayContext): Promise<EventResolution>;
+  /** Errors that would refuse every event for this principal (no purpose, no access at all), or null. */
+  probe(prepared: PreparedSelection, context: GatewayContext): Promise<readonly GraphQLFormattedError[] | null>;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvent
     feed,
     prepare: (selection) => prepareSelection(options.apiSchema(), selection),
     resolve: (prepared, event, context) => resolveEvent(options.apollo, prepared, event, context),
+    probe: (prepared, context) => probeSelection(options.apollo, prepared, context),
     close: () => feed.close(),
   };
 }

@@ -6,7 +6,7 @@
  * subscriptions; this is how the gateway serves them anyway.
  */
 import type { ApolloServer } from '@apollo/server';
-import { badInput, decodeEventCursor } from '@ketengraph/service-kit';
+import { badInput, decodeEventCursor, encodeEventCursor } from '@ketengraph/service-kit';
 import {
   getArgumentValues,
   getVariableValues,
@@ -182,4 +182,19 @@ export async function resolveEvent(apollo: ApolloServer<GatewayContext>, prepare
   // Null because it is withheld (by the gateway's rules or the relationship check in plaatsing), or because there is no such event for it.
   if (problems.every((e) => e.extensions?.code === UNAUTHORIZED)) return { kind: 'skip' };
   return { kind: 'failed', errors: problems.filter((e) => e.extensions?.code !== UNAUTHORIZED) };
+}
+
+/**
+ * Runs a prepared selection once for a cursor no event has (sequence 0), so what would refuse
+ * every event refuses the subscription up front instead: no purpose of use, a role that may not
+ * see placement changes at all. Returns the errors, or null when events can be resolved.
+ */
+export async function probeSelection(apollo: ApolloServer<GatewayContext>, prepared: PreparedSelection, context: GatewayContext): Promise<readonly GraphQLFormattedError[] | null> {
+  const response = await apollo.executeOperation(
+    { query: prepared.query, operationName: prepared.operationName ?? undefined, variables: { ...prepared.variables, [CURSOR_VARIABLE]: encodeEventCursor(0n) } },
+    { contextValue: context },
+  );
+  if (response.body.kind !== 'single') return [{ message: 'Unexpected incremental response.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
+  const errors = response.body.singleResult.errors ?? [];
+  return errors.length ? errors : null;
 }

@@ -1,0 +1,168 @@
+/**
+ * One `placementChanged` subscription, whatever the transport: replay from the event log after
+ * `after`, then the live events of this gateway's poller — in order, without gaps or duplicates
+ * (live events are buffered from before the replay starts and deduplicated by sequence), each
+ * resolved for the subscriber like a query (authorised, completed, audited) or skipped when the
+ * subscriber may not see it.
+ *
+ * A stream ends with a typed error the client can act on; every one of them means "subscribe
+ * again with `after` set to the last cursor you received" except CURSOR_EXPIRED (resynchronise)
+ * and UNAUTHENTICATED (get a new token first).
+ */
+import type { Principal } from '@ketengraph/service-kit';
+import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { CursorExpiredError, type GatewayEvents, type EventSelection, type PlacementChangeEvent, type PreparedSelection } from '../events/index.js';
+import { Channel } from './channel.js';
+
+/** Events read from the log per step of a replay. */
+const REPLAY_BATCH = 200;
+/** Results waiting for a slow client before resolving pauses. */
+const CHANNEL_CAPACITY = 50;
+/** Live events queued for a subscriber that fell behind; beyond this it catches up from the log instead. */
+const LIVE_BACKLOG = 1000;
+// setTimeout overflows above ~24.8 days; later expiries are re-checked then.
+const MAX_TIMER_MS = 2_147_483_647;
+
+export interface SubscribeRequest {
+  selection: EventSelection;
+  principal: Principal;
+  /** When the subscriber's token expires (ms since the epoch): the stream ends with UNAUTHENTICATED. Infinity when the transport ends it itself. */
+  expiresAt: number;
+  /** Names the subscription in the access log: each delivery is audited as request `<requestId>:<sequence>`. */
+  requestId: string;
+}
+
+export type OpenedSubscription = { errors: readonly GraphQLFormattedError[] } | { stream: Channel<FormattedExecutionResult> };
+
+export interface PlacementChangeSubscriptions {
+  /** Validates, checks access and the cursor, and starts the stream; errors come back instead of a stream. */
+  open(request: SubscribeRequest): Promise<OpenedSubscription>;
+  /** Ends every open stream with SHUTTING_DOWN (the client subscribes again, to any instance, with its last cursor). */
+  close(): Promise<void>;
+  /** Streams open now. */
+  readonly size: number;
+}
+
+export const SUBSCRIPTION_ERRORS = {
+  tokenExpired: () => new GraphQLError('Your token expired, so the subscription ended. Subscribe again with a new token and `after` set to the last cursor you received.', { extensions: { code: 'UNAUTHENTICATED' } }),
+  shuttingDown: () => new GraphQLError('The gateway is restarting. Subscribe again with `after` set to the last cursor you received; no event is lost.', { extensions: { code: 'SHUTTING_DOWN' } }),
+  interrupted: () => new GraphQLError('The gateway could not follow the event log without a gap. Subscribe again with `after` set to the last cursor you received.', { extensions: { code: 'SUBSCRIPTION_INTERRUPTED' } }),
+  unavailable: () => new GraphQLError('The event log could not be read (plaatsing unavailable). Subscribe again later with `after` set to the last cursor you received.', { extensions: { code: 'DEPENDENCY_UNAVAILABLE' } }),
+};
+
+function asGraphQLError(error: unknown): GraphQLError {
+  if (error instanceof GraphQLError) return error;
+  if (error instanceof CursorExpiredError) return new GraphQLError(error.message, { extensions: { code: 'CURSOR_EXPIRED' } });
+  return SUBSCRIPTION_ERRORS.unavailable();
+}
+
+/** A resolution failure ends the stream: skipping the event would leave a gap for this subscriber. */
+function failureOf(errors: readonly GraphQLFormattedError[]): GraphQLError {
+  const first = errors[0];
+  const code = typeof first?.extensions?.code === 'string' ? first.extensions.code : 'INTERNAL_SERVER_ERROR';
+  return new GraphQLError(`${first?.message ?? 'The change could not be resolved.'} Subscribe again with \`after\` set to the last cursor you received.`, { extensions: { code } });
+}
+
+export function createPlacementChangeSubscriptions(events: GatewayEvents): PlacementChangeSubscriptions {
+  const open = new Set<Channel<FormattedExecutionResult>>();
+
+  async function start(request: SubscribeRequest): Promise<OpenedSubscription> {
+    if (request.expiresAt <= Date.now()) return { errors: [SUBSCRIPTION_ERRORS.tokenExpired().toJSON()] };
+    let prepared: PreparedSelection;
+    try {
+      prepared = events.prepare(request.selection);
+    } catch (error) {
+      return { errors: [asGraphQLError(error).toJSON()] };
+    }
+    const refusal = await events.probe(prepared, { requestId: `${request.requestId}:check`, principal: request.principal });
+    if (refusal) return { errors: refusal };
+
+    const live: PlacementChangeEvent[] = [];
+    let wake: (() => void) | null = null;
+    let expiry: NodeJS.Timeout | null = null;
+    // Registered before the first read: whatever the log gets after that read reaches `live`.
+    const stopListening = events.feed.onEvents(
+      (batch) => {
+        live.push(...batch);
+        wake?.();
+      },
+      () => channel.end(SUBSCRIPTION_ERRORS.interrupted()),
+    );
+    const channel = new Channel<FormattedExecutionResult>(CHANNEL_CAPACITY, () => {
+      stopListening();
+      if (expiry) clearTimeout(expiry);
+      open.delete(channel);
+      wake?.();
+    });
+
+    let last: bigint;
+    let first: PlacementChangeEvent[];
+    try {
+      last = prepared.after ?? (await events.feed.head());
+      first = await events.feed.read(last, REPLAY_BATCH);
+    } catch (error) {
+      channel.end();
+      return { errors: [asGraphQLError(error).toJSON()] };
+    }
+
+    const watchExpiry = () => {
+      const left = request.expiresAt - Date.now();
+      if (left <= 0) channel.end(SUBSCRIPTION_ERRORS.tokenExpired());
+      else if (Number.isFinite(left)) expiry = setTimeout(watchExpiry, Math.min(left, MAX_TIMER_MS));
+    };
+    watchExpiry();
+    open.add(channel);
+
+    async function deliver(event: PlacementChangeEvent): Promise<void> {
+      await channel.room();
+      if (channel.ended) return;
+      const resolution = await events.resolve(prepared, event, { requestId: `${request.requestId}:${event.sequence}`, principal: request.principal });
+      if (resolution.kind === 'failed') throw failureOf(resolution.errors);
+      if (resolution.kind === 'deliver') channel.push(resolution.result);
+      last = event.sequence;
+    }
+
+    /** Everything in the log after `last`, batch by batch, until a batch comes back short. */
+    async function replay(batch: PlacementChangeEvent[]): Promise<void> {
+      for (;;) {
+        for (const event of batch) {
+          if (channel.ended) return;
+          await deliver(event);
+        }
+        if (batch.length < REPLAY_BATCH || channel.ended) return;
+        batch = await events.feed.read(last, REPLAY_BATCH);
+      }
+    }
+
+    async function pump(): Promise<void> {
+      await replay(first);
+      while (!channel.ended) {
+        if (live.length > LIVE_BACKLOG) {
+          live.length = 0;
+          await replay(await events.feed.read(last, REPLAY_BATCH));
+          continue;
+        }
+        const event = live.shift();
+        if (!event) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = null;
+          continue;
+        }
+        if (event.sequence > last) await deliver(event);
+      }
+    }
+
+    pump().catch((error: unknown) => channel.end(asGraphQLError(error)));
+    return { stream: channel };
+  }
+
+  return {
+    open: start,
+    async close() {
+      for (const channel of [...open]) channel.end(SUBSCRIPTION_ERRORS.shuttingDown());
+    },
+    get size() {
+      return open.size;
+    },
+  };
+}
