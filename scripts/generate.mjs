@@ -1,5 +1,6 @@
-// Generates everything that is derived, never edited: each subgraph's Prisma client and the
-// resolver types (graphql-codegen, from codegen.yml). Runs after `npm install`.
+// Generates everything that is derived, never edited: each subgraph's Prisma client, the
+// resolver and client operation types (graphql-codegen, from codegen.yml) and the explorer's
+// browser bundle (esbuild, gateway/generated/explorer). Runs after `npm install`.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ for (const name of readdirSync(join(root, 'subgraphs'))) {
 if (existsSync(join(root, 'codegen.yml'))) {
   execFileSync(bin('graphql-codegen'), ['--config', join(root, 'codegen.yml')], { stdio: 'inherit', cwd: root, env });
 }
+execFileSync(bin('tsx'), [join(root, 'gateway', 'src', 'explorer', 'bundle.ts')], { stdio: 'inherit', cwd: root, env });
 // The gateway's trusted documents (allow-list of operations), from the project's .graphql operation files.
 const { writeManifest } = await import('./trusted-documents.mjs');
 console.log(`trusted documents: ${writeManifest().operations.length} operations`);

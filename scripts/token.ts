@@ -9,7 +9,7 @@
  *   curl localhost:4000/graphql -H "authorization: Bearer $(npm run -s token -- --role plaatser --org dji --purpose plaatsing)" …
  */
 import { parseArgs } from 'node:util';
-import { DEV_ISSUER_DIR, mintDevToken } from '@ketengraph/gateway';
+import { DEV_ISSUER_DIR, devPrincipal, mintDevToken } from '@ketengraph/gateway';
 import { loadAccessPolicy } from '@ketengraph/service-kit';
 
 const { values } = parseArgs({
@@ -37,11 +37,8 @@ if (values.purpose !== undefined && !Object.hasOwn(policy.purposes, values.purpo
 const ttl = /^(\d+)([smhd])$/.exec(values.ttl) ?? fail('--ttl is a number with a unit: 90s, 30m, 1h, 7d.');
 const expiresInSeconds = Number(ttl[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[ttl[2] as 's' | 'm' | 'h' | 'd'];
 
-const scopes = values.scope !== undefined ? values.scope.split(' ').filter(Boolean) : (policy.roleScopes[role] ?? []);
-const unknownScope = scopes.find((scope) => !Object.hasOwn(policy.scopes, scope));
+const principal = devPrincipal({ role, organisationId: org, subject: values.sub, scopes: values.scope?.split(' ').filter(Boolean), purpose: values.purpose }, policy);
+const unknownScope = principal.scopes.find((scope) => !Object.hasOwn(policy.scopes, scope));
 if (unknownScope) fail(`Unknown scope ${unknownScope}: one of ${Object.keys(policy.scopes).join(', ')}.`);
-const token = await mintDevToken(
-  { subject: values.sub ?? `dev-${role}`, organisationId: org, role, scopes, purpose: values.purpose ?? policy.rolePurposes[role]?.[0] ?? null },
-  { expiresInSeconds, dir: values.dir },
-);
+const token = await mintDevToken(principal, { expiresInSeconds, dir: values.dir });
 console.log(token);

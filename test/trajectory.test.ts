@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PatientsTrajectoriesDocument, PatientTrajectoryDocument, type PatientTrajectoryQuery } from './generated/operations.js';
 import { startFederation, type Federation } from './support/federation.js';
-import { operation } from './support/operations.js';
+import { execute } from './support/operations.js';
+
+type Patient = NonNullable<PatientTrajectoryQuery['patient']>;
+type Trajectory = NonNullable<Patient['trajectories']>['edges'][number]['node'];
 
 /** The whole trajectory of a patient in one request, through the real gateway and all four subgraphs. */
 describe('whole-trajectory query through the gateway', () => {
@@ -18,30 +22,31 @@ describe('whole-trajectory query through the gateway', () => {
   it('returns identity, trajectories, placements with providers, CV and handover quality, from every subgraph', async () => {
     // Pick a patient with an admitted placement so that every part of the query has data.
     const ids = await patientIds(40);
-    let found: Record<string, any> | undefined;
+    const isAdmitted = (trajectory: Trajectory) => trajectory.placements!.edges.some((edge) => edge.node?.status === 'ADMITTED');
+    let found: Patient | undefined;
     for (const id of ids) {
-      const result = await federation.request<{ patient: Record<string, any> }>(operation('PatientTrajectory'), { id }, { operationName: 'PatientTrajectory' });
+      const result = await execute(federation, PatientTrajectoryDocument, { id });
       expect(result.errors).toBeUndefined();
-      const trajectories = result.data!.patient.trajectories.edges.map((e: any) => e.node);
-      if (trajectories.some((t: any) => t.placements.edges.some((p: any) => p.node.status === 'ADMITTED') && t.handoverQuality.handoverCount > 0)) {
-        found = result.data!.patient;
+      const trajectories = result.data!.patient!.trajectories!.edges.map((edge) => edge.node);
+      if (trajectories.some((trajectory) => isAdmitted(trajectory) && trajectory.handoverQuality!.handoverCount > 0)) {
+        found = result.data!.patient!;
         break;
       }
     }
     expect(found).toBeDefined();
     const patient = found!;
     expect(patient.bsn).toMatch(/^\d{9}$/); // indicatiestelling
-    expect(patient.name.full.length).toBeGreaterThan(0);
-    const trajectory = patient.trajectories.edges.map((e: any) => e.node).find((t: any) => t.placements.edges.some((p: any) => p.node.status === 'ADMITTED'));
-    expect(trajectory.legalTitle.kind).toBeTruthy();
-    expect(trajectory.indications.edges.length).toBeGreaterThan(0);
-    const admitted = trajectory.placements.edges.map((e: any) => e.node).find((p: any) => p.status === 'ADMITTED'); // plaatsing
+    expect(patient.name!.full.length).toBeGreaterThan(0);
+    const trajectory = patient.trajectories!.edges.map((edge) => edge.node).find(isAdmitted)!;
+    expect(trajectory.legalTitle!.kind).toBeTruthy();
+    expect(trajectory.indications!.edges.length).toBeGreaterThan(0);
+    const admitted = trajectory.placements!.edges.map((edge) => edge.node!).find((placement) => placement.status === 'ADMITTED')!; // plaatsing
     expect(admitted.provider.name).toBeTruthy();
     expect(admitted.provider.capacity.length).toBeGreaterThan(0);
-    expect(admitted.provider.latestQualityReport.pillarScores).toHaveLength(5); // kwaliteit via Provider
+    expect(admitted.provider.latestQualityReport!.pillarScores).toHaveLength(5); // kwaliteit via Provider
     expect(admitted.waitingDays).toBeGreaterThanOrEqual(0);
-    expect(trajectory.handoverQuality.averageCompleteness).toBeGreaterThan(0); // kwaliteit via Trajectory
-    expect(patient.forensicCv.riskAssessments.edges.length).toBeGreaterThan(0); // forensisch-cv
+    expect(trajectory.handoverQuality!.averageCompleteness).toBeGreaterThan(0); // kwaliteit via Trajectory
+    expect(patient.forensicCv!.riskAssessments!.edges.length).toBeGreaterThan(0); // forensisch-cv
   });
 
   it('agrees with each subgraph about the same patient (ids join across subgraphs)', async () => {
@@ -64,7 +69,7 @@ describe('whole-trajectory query through the gateway', () => {
   it('sends the same number of SQL statements for 2 patients as for 20 (DataLoader batching across the federation)', async () => {
     const count = async (first: number) => {
       const before = federation.statementCount();
-      const result = await federation.request(operation('PatientTrajectory'), { first }, { operationName: 'PatientsTrajectories' });
+      const result = await execute(federation, PatientsTrajectoriesDocument, { first });
       expect(result.errors).toBeUndefined();
       return federation.statementCount() - before;
     };
@@ -76,7 +81,7 @@ describe('whole-trajectory query through the gateway', () => {
   });
 
   it('returns null and no error for an unknown patient', async () => {
-    const result = await federation.request(operation('PatientTrajectory'), { id: 'no-such-patient' }, { operationName: 'PatientTrajectory' });
+    const result = await execute(federation, PatientTrajectoryDocument, { id: 'no-such-patient' });
     expect(result.errors).toBeUndefined();
     expect(result.data).toEqual({ patient: null });
   });

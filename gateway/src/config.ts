@@ -7,6 +7,7 @@ import { SUBGRAPHS, SUPERGRAPH_FILE } from '../../schema/subgraphs.js';
 import { loadAuditConfig, type AuditConfig } from './audit/config.js';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_DIR } from './auth/dev-issuer.js';
 import type { AuthorizationMode } from './authorization/plugin.js';
+import { loadExplorerConfig, type ExplorerConfig } from './explorer/config.js';
 import { loadExposureConfig, type ExposureConfig } from './exposure/config.js';
 import { loadLimitsConfig, type LimitsConfig } from './limits/config.js';
 import { loadTracingConfig, type TracingConfig } from './observability/tracing.js';
@@ -14,8 +15,12 @@ import { loadRateLimitConfig, type RateLimitConfig } from './rate-limit/limiter.
 import { loadResilienceConfig, positiveInteger, type ResilienceConfig } from './resilience/config.js';
 import { loadEventsConfig, type EventsConfig } from './events/config.js';
 
-/** Where the caller tokens' public keys come from: the identity provider's JWKS, or the built-in development issuer. */
-export type CallerKeySource = KeySource | { source: 'dev-issuer'; dir: string };
+/**
+ * Where the caller tokens' public keys come from: the identity provider's JWKS, or a development
+ * issuer whose private key the gateway holds (the built-in one in `dir`, or a key given in memory
+ * by tests); only with a development issuer can the explorer mint tokens for its sample users.
+ */
+export type CallerKeySource = KeySource | { source: 'dev-issuer'; dir: string } | { source: 'dev-issuer-key'; key: SigningKey };
 
 /** How callers' bearer tokens are verified. */
 export interface CallerTokenSettings {
@@ -54,6 +59,8 @@ export interface GatewayConfig {
   authorizationMode: AuthorizationMode;
   /** AUDIT_DATABASE_URL / AUDIT_DATA_DIR: where the access log lives. */
   audit: AuditConfig;
+  /** EXPLORER_ENABLED: GraphiQL at /explorer (default on outside production). */
+  explorer: ExplorerConfig;
   /** EVENT_POLL_INTERVAL_MS: the placement event feed behind subscriptions and webhooks. */
   events: EventsConfig;
   /** SUPERGRAPH_POLL_MS: how often SUPERGRAPH_FILE is checked for a new supergraph (default 1000; 0 never). */
@@ -97,6 +104,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     signingKey: env.GATEWAY_SIGNING_KEY_FILE ? { source: 'file', file: env.GATEWAY_SIGNING_KEY_FILE } : { source: 'generated', dir: GATEWAY_KEYS_DIR },
     authorizationMode: authorizationMode(env.AUTHORIZATION_MODE),
     audit: loadAuditConfig(env),
+    explorer: loadExplorerConfig(env),
     events: loadEventsConfig(env),
     supergraphPollMs: positiveInteger(env, 'SUPERGRAPH_POLL_MS', 1000, 0),
     resilience: loadResilienceConfig(env),

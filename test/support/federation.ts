@@ -79,7 +79,8 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       ...loadGatewayConfig({}),
       port: 0,
       supergraphSdl,
-      callerTokens: { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, keys: { source: 'jwks', jwks: keys.issuer.jwks }, clockSkewSeconds: 30 },
+      // The test identity provider as the gateway's development issuer: the explorer mints its sample users' tokens with it.
+      callerTokens: { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, keys: { source: 'dev-issuer-key', key: keys.issuer.signingKey }, clockSkewSeconds: 30 },
       signingKey: { source: 'key', key: keys.gateway.signingKey },
       audit: { databaseUrl: options.auditDatabaseUrl, dataDir: 'memory://' },
       authorizationMode: options.authorizationMode ?? 'filter',

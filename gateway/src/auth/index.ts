@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadAccessPolicy, type Principal } from '@ketengraph/service-kit';
 import type { GatewayConfig } from '../config.js';
 import { createCallerAuthentication } from './caller-authentication.js';
+import { devIssuerKey, devTokenMinter, type DevTokenMinter } from './dev-issuer.js';
 import { gatewayJwksRoute } from './jwks-route.js';
 import { loadGatewaySigningKey } from './signing-key.js';
 import { createSubgraphTokens, type SubgraphTokens } from './subgraph-tokens.js';
@@ -12,6 +13,8 @@ export interface GatewayAuthentication {
   subgraphTokens: SubgraphTokens;
   /** Serves the gateway's public JWKS. */
   route(request: IncomingMessage, response: ServerResponse): boolean;
+  /** Mints caller tokens the gateway trusts; only with a development issuer, never in production. */
+  devTokens: DevTokenMinter | null;
 }
 
 /** Everything authentication needs, set up before the gateway listens; refuses development keys in production. */
@@ -19,5 +22,12 @@ export async function setUpAuthentication(config: GatewayConfig): Promise<Gatewa
   const policy = loadAccessPolicy();
   const authenticate = await createCallerAuthentication(config.callerTokens, policy, config.production);
   const signingKey = await loadGatewaySigningKey(config.signingKey, config.production);
-  return { authenticate, subgraphTokens: createSubgraphTokens(signingKey), route: gatewayJwksRoute(signingKey.jwks) };
+  return { authenticate, subgraphTokens: createSubgraphTokens(signingKey), route: gatewayJwksRoute(signingKey.jwks), devTokens: devTokens(config) };
+}
+
+function devTokens({ callerTokens: { keys, issuer, audience }, production }: GatewayConfig): DevTokenMinter | null {
+  if (production) return null;
+  if (keys.source === 'dev-issuer') return devTokenMinter(() => devIssuerKey(keys.dir), issuer, audience);
+  if (keys.source === 'dev-issuer-key') return devTokenMinter(async () => keys.key, issuer, audience);
+  return null;
 }

@@ -1,0 +1,134 @@
+/**
+ * The explorer page: GraphiQL 5 (doc explorer, history, query builder) with a role switcher for
+ * the development sample users and a picker of example operations. Everything it loads comes
+ * from the gateway that served it.
+ */
+import { explorerPlugin } from '@graphiql/plugin-explorer';
+import '@graphiql/plugin-explorer/style.css';
+import { DocsIcon, useGraphiQL, type GraphiQLPlugin } from '@graphiql/react';
+import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { GraphiQL } from 'graphiql';
+import 'graphiql/style.css';
+import { createClient } from 'graphql-ws';
+import { useEffect, useMemo, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { CONFIG_ELEMENT_ID, type DevTokenResponse, type ExplorerExample, type ExplorerPageConfig } from '../page-config.js';
+import { setUpMonacoWorkers } from './workers.js';
+
+const config = JSON.parse(document.getElementById(CONFIG_ELEMENT_ID)!.textContent!) as ExplorerPageConfig;
+setUpMonacoWorkers(config.workers);
+
+type TokenState = { state: 'none' } | { state: 'loading' } | { state: 'ready'; token: string } | { state: 'error'; message: string };
+
+/** HTTP for queries and mutations, graphql-ws on the same path for subscriptions; both carry the caller's token. */
+function createFetcher(token: string | null) {
+  const authorization: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  const wsUrl = new URL(config.endpoint, location.href);
+  wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
+  const wsClient = createClient({ url: wsUrl.href, lazy: true, retryAttempts: 0, connectionParams: authorization });
+  return { fetcher: createGraphiQLFetcher({ url: config.endpoint, headers: authorization, wsClient }), dispose: () => void wsClient.dispose() };
+}
+
+/** A development token for a sample user, renewed before it expires. */
+function useDevToken(userId: string | null): TokenState {
+  const [state, setState] = useState<TokenState>({ state: userId ? 'loading' : 'none' });
+  useEffect(() => {
+    if (!userId || !config.devTokenPath) return setState({ state: 'none' });
+    let renew: ReturnType<typeof setTimeout> | undefined;
+    let cancelled = false;
+    const load = async () => {
+      setState({ state: 'loading' });
+      try {
+        const response = await fetch(config.devTokenPath!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: userId }) });
+        if (!response.ok) throw new Error(`the gateway answered ${response.status}`);
+        const { token, expiresInSeconds } = (await response.json()) as DevTokenResponse;
+        if (cancelled) return;
+        setState({ state: 'ready', token });
+        renew = setTimeout(load, expiresInSeconds * 800);
+      } catch (error) {
+        if (!cancelled) setState({ state: 'error', message: (error as Error).message });
+      }
+    };
+    void load();
+    return () => {
+      cancelled = true;
+      clearTimeout(renew);
+    };
+  }, [userId]);
+  return state;
+}
+
+function ExampleList({ examples }: { examples: ExplorerExample[] }) {
+  const queryEditor = useGraphiQL((state) => state.queryEditor);
+  const variableEditor = useGraphiQL((state) => state.variableEditor);
+  return (
+    <div className="explorer-examples">
+      <div className="graphiql-doc-explorer-title">Voorbeelden (examples)</div>
+      <ul>
+        {examples.map((example) => (
+          <li key={example.name}>
+            <button
+              type="button"
+              className="graphiql-un-styled"
+              data-example={example.name}
+              onClick={() => {
+                queryEditor?.setValue(example.query);
+                variableEditor?.setValue(example.variables);
+              }}
+            >
+              {example.title}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+const examplesPlugin: GraphiQLPlugin = { title: 'Voorbeelden (examples)', icon: DocsIcon, content: () => <ExampleList examples={config.examples} /> };
+const plugins = [explorerPlugin(), examplesPlugin];
+const defaultTabs = config.examples.map(({ query, variables }) => ({ query, variables }));
+
+function Explorer() {
+  const minting = config.devTokenPath !== null;
+  const [userId, setUserId] = useState<string | null>(minting ? (config.sampleUsers[0]?.id ?? null) : null);
+  const [pastedToken, setPastedToken] = useState('');
+  const devToken = useDevToken(minting ? userId : null);
+  const token = minting ? (devToken.state === 'ready' ? devToken.token : null) : pastedToken.trim() || null;
+  const { fetcher, dispose } = useMemo(() => createFetcher(token), [token]);
+  useEffect(() => dispose, [dispose]);
+  const user = config.sampleUsers.find((candidate) => candidate.id === userId);
+  const tokenState = minting ? devToken.state : token ? 'ready' : 'none';
+
+  return (
+    <div className="explorer">
+      <header className="explorer-bar" data-token-state={tokenState} data-user={userId ?? ''}>
+        <strong>ketengraph</strong>
+        {minting ? (
+          <>
+            <label>
+              Rol (role){' '}
+              <select name="role" value={userId ?? ''} onChange={(event) => setUserId(event.target.value)}>
+                {config.sampleUsers.map((sample) => (
+                  <option key={sample.id} value={sample.id}>
+                    {sample.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <span className="explorer-role-description">{user?.description}</span>
+            {devToken.state === 'error' ? <span className="explorer-error">Geen token (no token): {devToken.message}</span> : null}
+          </>
+        ) : (
+          <label>
+            Token{' '}
+            <input name="token" type="password" autoComplete="off" placeholder="Bearer-token van uw identity provider (your identity provider's token)" value={pastedToken} onChange={(event) => setPastedToken(event.target.value)} />
+          </label>
+        )}
+      </header>
+      <GraphiQL fetcher={fetcher} plugins={plugins} defaultTabs={defaultTabs} defaultEditorToolsVisibility="variables" />
+    </div>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(<Explorer />);

@@ -1,0 +1,114 @@
+/**
+ * The explorer in a real browser (Debian's headless Chromium driven by playwright-core) against
+ * the real federation: switch roles, run the trajectory example, see field-level access at work.
+ * Every request the page makes is checked: nothing may leave localhost.
+ */
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_PATIENT_ID } from '../gateway/src/explorer/sample-users.js';
+import { startFederation, type Federation, type GraphQLResponse } from './support/federation.js';
+
+const ARTIFACTS = new URL('./artifacts/', import.meta.url);
+const CHROMIUM = '/usr/bin/chromium';
+
+describe('explorer in headless Chromium', () => {
+  let federation: Federation;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let origin: string;
+  const attempted: string[] = [];
+  const blocked: string[] = [];
+
+  const isLocal = (url: string) => ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+
+  beforeAll(async () => {
+    federation = await startFederation();
+    origin = new URL(federation.gateway.url).origin;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    // Block (and record) every request that would leave localhost: page, workers and WebSockets.
+    await context.route('**/*', async (route) => {
+      const url = route.request().url();
+      if (url.startsWith('data:') || url.startsWith('blob:') || isLocal(url)) return route.continue();
+      blocked.push(url);
+      return route.abort('blockedbyclient');
+    });
+    await context.routeWebSocket(
+      () => true,
+      (ws) => {
+        if (isLocal(ws.url())) return ws.connectToServer();
+        blocked.push(ws.url());
+        return ws.close();
+      },
+    );
+    page = await context.newPage();
+    page.on('request', (request) => attempted.push(request.url()));
+    page.on('websocket', (ws) => attempted.push(ws.url()));
+    page.on('worker', (worker) => attempted.push(worker.url()));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await federation?.close();
+  });
+
+  /** Runs the operation in the active tab; resolves with the response the explorer received. */
+  async function run(operationName: string): Promise<{ body: GraphQLResponse<any>; authorization: string }> {
+    const response = page.waitForResponse((candidate) => {
+      const request = candidate.request();
+      return request.method() === 'POST' && new URL(request.url()).pathname === '/graphql' && (request.postData() ?? '').includes(`"operationName":"${operationName}"`);
+    });
+    await page.locator('.graphiql-execute-button').click();
+    const received = await response;
+    return { body: (await received.json()) as GraphQLResponse<any>, authorization: (await received.request().headerValue('authorization')) ?? '' };
+  }
+
+  async function switchRole(user: string): Promise<void> {
+    await page.locator('select[name="role"]').selectOption(user);
+    await page.locator(`.explorer-bar[data-user="${user}"][data-token-state="ready"]`).waitFor();
+  }
+
+  /** What an editor shows (Monaco renders spaces as no-break spaces). */
+  const editorText = async (selector: string) => (await page.locator(selector).innerText()).replaceAll('\u00a0', ' ');
+
+  const claims = (authorization: string) => JSON.parse(Buffer.from(authorization.replace(/^Bearer /, '').split('.')[1]!, 'base64url').toString('utf8')) as { role: string; org: string };
+
+  it('a provider sees the trajectory with identity withheld; the placement officer sees the same field granted', async () => {
+    await page.goto(`${origin}/explorer`);
+    await page.locator('.graphiql-container').waitFor();
+    await page.locator('.explorer-bar[data-token-state="ready"]').waitFor();
+
+    await switchRole('zorgaanbieder-met-patienten');
+    await page.getByRole('button', { name: 'Show Voorbeelden (examples)' }).click();
+    await page.locator('[data-example="PatientTrajectory"]').click();
+    await expect.poll(() => editorText('.graphiql-query-editor')).toContain('query PatientTrajectory');
+
+    const asProvider = await run('PatientTrajectory');
+    expect(claims(asProvider.authorization)).toMatchObject({ role: 'zorgaanbieder' });
+    // Data: the patient is there, its identity withheld and reported with its path.
+    expect(asProvider.body.data?.patient?.id).toBe(EXAMPLE_PATIENT_ID);
+    expect(asProvider.body.data?.patient?.name).toBeNull();
+    const withheld = asProvider.body.errors?.find((error) => error.path?.join('.') === 'patient.name');
+    expect(withheld?.extensions?.code).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
+    // ... and the explorer shows it.
+    await expect.poll(() => editorText('.result-window')).toContain('UNAUTHORIZED_FIELD_OR_TYPE');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: new URL('explorer-provider.png', ARTIFACTS).pathname, fullPage: true });
+
+    await switchRole('plaatser');
+    const asPlacementOfficer = await run('PatientTrajectory');
+    expect(claims(asPlacementOfficer.authorization)).toMatchObject({ role: 'plaatser' });
+    expect(asPlacementOfficer.body.data?.patient?.name?.full).toEqual(expect.any(String));
+    expect(asPlacementOfficer.body.errors?.some((error) => error.path?.join('.') === 'patient.name') ?? false).toBe(false);
+    expect(asPlacementOfficer.body.data?.patient?.trajectories?.edges?.length).toBeGreaterThan(0);
+    await expect.poll(() => editorText('.result-window')).toContain(asPlacementOfficer.body.data.patient.name.full);
+    await page.screenshot({ path: new URL('explorer-placement-officer.png', ARTIFACTS).pathname, fullPage: true });
+
+    // The editor's language services ran in their workers, served by the gateway.
+    expect(attempted.some((url) => /\/explorer\/assets\/graphql\.worker-/.test(url))).toBe(true);
+    expect(blocked).toEqual([]);
+    expect(attempted.filter((url) => !url.startsWith('data:') && !url.startsWith('blob:') && !isLocal(url))).toEqual([]);
+  });
+});
