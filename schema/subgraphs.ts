@@ -24,11 +24,12 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
 ];
 
 /**
- * Subgraphs the gateway runs in-process (a LocalGraphQLDataSource; the audit log has one owner:
- * the gateway). Their URL in the supergraph is nominal: nothing listens there.
+ * Subgraphs the gateway runs in-process (a LocalGraphQLDataSource; the audit log and the webhook
+ * state have one owner: the gateway). Their URL in the supergraph is nominal: nothing listens there.
  */
 export const GATEWAY_SUBGRAPHS: readonly SubgraphEntry[] = [
   { name: 'audit', port: 4000, path: '/subgraphs/audit/graphql', schemaFile: fileURLToPath(new URL('../gateway/src/audit/schema.graphql', import.meta.url)) },
+  { name: 'webhooks', port: 4000, path: '/subgraphs/webhooks/graphql', schemaFile: fileURLToPath(new URL('../gateway/src/webhooks/schema.graphql', import.meta.url)) },
 ];
 
 /** Everything composed into the supergraph. */

@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../gateway/src/webhooks/schedule.js';
 import { generateSecret, signedHeaders } from '../gateway/src/webhooks/signing.js';
-import { WebhookStore, type Endpoint } from '../gateway/src/webhooks/store.js';
+import { WebhookStore, type Endpoint, type WebhookFilter } from '../gateway/src/webhooks/store.js';
 import { createDatabases, postgresUrl } from './support/postgres.js';
 
 /**
@@ -13,7 +13,7 @@ import { createDatabases, postgresUrl } from './support/postgres.js';
  */
 const owner = { subject: 'u-1', organisationId: 'org-a', role: 'plaatser', scopes: ['webhook:write'], purpose: 'plaatsing' };
 const selection = 'subscription { placementChanged { sequence } }';
-const filter = { patientId: null, trajectoryId: null, providerId: null, toStatus: [] as string[] };
+const filter: WebhookFilter = { patientId: null, trajectoryId: null, providerId: null, toStatus: [] };
 const event = (sequence: number, patientId: string, extra: Partial<{ providerId: string; toStatus: string }> = {}) => ({
   sequence: BigInt(sequence),
   patientId,

@@ -14,6 +14,7 @@ import { loadTracingConfig, type TracingConfig } from './observability/tracing.j
 import { loadRateLimitConfig, type RateLimitConfig } from './rate-limit/limiter.js';
 import { loadResilienceConfig, positiveInteger, type ResilienceConfig } from './resilience/config.js';
 import { loadEventsConfig, type EventsConfig } from './events/config.js';
+import { loadWebhookConfig, type WebhookConfig } from './webhooks/config.js';
 
 /**
  * Where the caller tokens' public keys come from: the identity provider's JWKS, or a development
@@ -59,6 +60,8 @@ export interface GatewayConfig {
   authorizationMode: AuthorizationMode;
   /** AUDIT_DATABASE_URL / AUDIT_DATA_DIR: where the access log lives. */
   audit: AuditConfig;
+  /** WEBHOOK_*: where webhook state lives and how deliveries are retried (webhooks/config.ts). */
+  webhooks: WebhookConfig;
   /** EXPLORER_ENABLED: GraphiQL at /explorer (default on outside production). */
   explorer: ExplorerConfig;
   /** EVENT_POLL_INTERVAL_MS: the placement event feed behind subscriptions and webhooks. */
@@ -104,6 +107,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     signingKey: env.GATEWAY_SIGNING_KEY_FILE ? { source: 'file', file: env.GATEWAY_SIGNING_KEY_FILE } : { source: 'generated', dir: GATEWAY_KEYS_DIR },
     authorizationMode: authorizationMode(env.AUTHORIZATION_MODE),
     audit: loadAuditConfig(env),
+    webhooks: loadWebhookConfig(env),
     explorer: loadExplorerConfig(env),
     events: loadEventsConfig(env),
     supergraphPollMs: positiveInteger(env, 'SUPERGRAPH_POLL_MS', 1000, 0),

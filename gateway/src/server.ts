@@ -11,6 +11,7 @@ import { setUpSubscriptions, type GatewaySubscriptions } from './subscriptions/i
 import { createFederation, readSupergraph, subgraphEndpoints } from './federation/gateway.js';
 import { createExplorer } from './explorer/index.js';
 import { setUpHardening } from './hardening/index.js';
+import { Webhooks } from './webhooks/index.js';
 
 export interface RunningGateway {
   url: string;
@@ -28,7 +29,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const auth = await setUpAuthentication(config);
   const supergraphSdl = readSupergraph(config);
   const audit = await AuditLog.open(config.audit);
-  const gateway = createFederation(supergraphSdl, config, auth.subgraphTokens, { audit: createAuditSchema(audit) }, hardening.guards);
+  const webhooks = await Webhooks.open(config.webhooks);
+  const gateway = createFederation(supergraphSdl, config, auth.subgraphTokens, { audit: createAuditSchema(audit), webhooks: webhooks.schema }, hardening.guards);
   const explorer = config.explorer.enabled ? createExplorer({ endpoint: '/graphql', devTokens: auth.devTokens }) : null;
   if (explorer) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => explorer.setSchema(apiSchema));
   const endpoints = subgraphEndpoints(config);
@@ -49,11 +51,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   try {
     await apollo.start();
   } catch (error) {
+    await webhooks.close();
     await audit.close();
     throw error;
   }
   const events = createGatewayEvents({ config: config.events, apollo, apiSchema: () => gateway.schema!, plaatsingUrl: endpoints.find((e) => e.name === 'plaatsing')!.url, tokens: auth.subgraphTokens });
   const subscriptions = setUpSubscriptions({ events, authenticate: auth.authenticate, apiSchema: () => gateway.schema!, maxBodyBytes: config.maxBodyBytes });
+  webhooks.start({ ...events, apiSchema: () => gateway.schema });
   let http: HttpService;
   try {
     http = await startHttpService<GatewayContext>({
@@ -69,7 +73,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       },
       routes: async (request, response) => (await subscriptions.route(request, response)) || (await explorer?.route(request, response)) || auth.route(request, response),
       readiness: async () => {
-        const checks: Record<string, boolean> = { supergraph: true, auditLog: await audit.ready() };
+        const checks: Record<string, boolean> = { supergraph: true, auditLog: await audit.ready(), webhooks: await webhooks.ready() };
         await Promise.all(
           endpoints.map(async ({ name, url }) => {
             checks[name] = await hardening.subgraphReady(name, url);
@@ -79,6 +83,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       },
     });
   } catch (error) {
+    await webhooks.close();
     await events.close();
     await apollo.stop();
     await audit.close();
@@ -96,6 +101,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     close: async () => {
       await subscriptions.close();
       await http.close();
+      // Webhooks first: in-flight deliveries are released (redelivered later) while the feed and the access log still run.
+      await webhooks.close();
       await events.close();
       await apollo.stop();
       await audit.close();

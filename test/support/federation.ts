@@ -5,7 +5,7 @@
  * whose tokens the gateway trusts, and the gateway's own key the subgraphs trust.
  */
 import { forensischCv } from '@ketengraph/forensisch-cv';
-import { loadGatewayConfig, startGateway, type RunningGateway } from '@ketengraph/gateway';
+import { loadGatewayConfig, startGateway, type GatewayConfig, type RunningGateway } from '@ketengraph/gateway';
 import { indicatiestelling } from '@ketengraph/indicatiestelling';
 import { kwaliteit } from '@ketengraph/kwaliteit';
 import { createPlaatsing } from '@ketengraph/plaatsing';
@@ -32,6 +32,8 @@ export interface Federation {
   keys: { issuer: TestKeyPair; gateway: TestKeyPair };
   /** SQL statements sent by all four subgraphs so far. */
   statementCount(): number;
+  /** Another gateway instance on the same subgraphs and keys (a restart, a second machine); the caller closes it. */
+  startGateway(overrides?: Partial<GatewayConfig>): Promise<RunningGateway>;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,8 @@ export interface FederationOptions {
   /** PostgreSQL URL for the gateway's access log; unset keeps it in memory. */
   auditDatabaseUrl?: string;
   authorizationMode?: 'filter' | 'reject';
+  /** Webhook database and timings; unset keeps the database in memory with the default timings. */
+  webhooks?: Partial<GatewayConfig['webhooks']>;
 }
 
 export async function startFederation(options: FederationOptions = {}): Promise<Federation> {
@@ -75,8 +79,9 @@ export async function startFederation(options: FederationOptions = {}): Promise<
     started.push(kw as RunningSubgraph<unknown>);
     const subgraphs = { indicatiestelling: ind, plaatsing: pl, 'forensisch-cv': cv, kwaliteit: kw } as Federation['subgraphs'];
     const supergraphSdl = composeSupergraph(Object.fromEntries(Object.entries(subgraphs).map(([name, sg]) => [name, sg.url])));
-    const gateway = await startGateway({
-      ...loadGatewayConfig({}),
+    const defaults = loadGatewayConfig({});
+    const gatewayConfig: GatewayConfig = {
+      ...defaults,
       port: 0,
       supergraphSdl,
       // The test identity provider as the gateway's development issuer: the explorer mints its sample users' tokens with it.
@@ -84,7 +89,9 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       signingKey: { source: 'key', key: keys.gateway.signingKey },
       audit: { databaseUrl: options.auditDatabaseUrl, dataDir: 'memory://' },
       authorizationMode: options.authorizationMode ?? 'filter',
-    });
+      webhooks: { ...defaults.webhooks, dataDir: 'memory://', ...options.webhooks },
+    };
+    const gateway = await startGateway(gatewayConfig);
     const callerToken: Federation['callerToken'] = (principal = TEST_PRINCIPAL, { expiresInSeconds = 300 } = {}) =>
       mintTestToken(keys.issuer, principal, { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, expiresInSeconds });
     return {
@@ -102,6 +109,7 @@ export async function startFederation(options: FederationOptions = {}): Promise<
         return (await response.json()) as never;
       },
       statementCount: () => started.reduce((sum, sg) => sum + sg.db.statementCount(), 0),
+      startGateway: (overrides = {}) => startGateway({ ...gatewayConfig, ...overrides }),
       close: async () => {
         await gateway.close();
         await Promise.all(started.map((sg) => sg.close()));

@@ -33,8 +33,15 @@ export function loadWebhookConfig(env: NodeJS.ProcessEnv = process.env): Webhook
     timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
     pollMs: integer(env, 'WEBHOOK_POLL_MS', 1000, 10, 60_000),
     secretOverlapHours: integer(env, 'WEBHOOK_SECRET_OVERLAP_HOURS', 24, 0, 720),
-    allowHttp: env.WEBHOOK_ALLOW_HTTP ? env.WEBHOOK_ALLOW_HTTP === 'true' : env.NODE_ENV !== 'production',
+    allowHttp: allowHttp(env),
   };
+}
+
+function allowHttp(env: NodeJS.ProcessEnv): boolean {
+  const value = env.WEBHOOK_ALLOW_HTTP;
+  if (value === undefined || value === '') return env.NODE_ENV !== 'production';
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new Error('WEBHOOK_ALLOW_HTTP must be true or false.');
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

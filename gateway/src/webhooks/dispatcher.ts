@@ -10,10 +10,8 @@
  *   anything else is retried with backoff until the last attempt, then dead-lettered.
  */
 import { randomUUID } from 'node:crypto';
-import { parse, type DocumentNode } from 'graphql';
+import { CursorExpiredError, type GatewayEvents, type PlacementChangeEvent, type PreparedSelection } from '../events/index.js';
 import type { WebhookConfig } from './config.js';
-import { CursorExpiredError, type EventFeed, type PlacementChangeEvent } from '../events/feed.js';
-import type { WebhookPayloadResolver } from './contract.js';
 import { webhookMetrics } from './metrics.js';
 import { postSigned } from './receiver.js';
 import { exhausted, retryDelayMs } from './schedule.js';
@@ -27,8 +25,8 @@ const CLAIM_BATCH = 8;
 
 export interface DispatcherOptions {
   store: WebhookStore;
-  feed: Pick<EventFeed, 'read' | 'head' | 'onEvents'>;
-  resolve: WebhookPayloadResolver;
+  /** The event feed, and resolution of a payload as a principal (authorised, completed, audited like a query). */
+  events: Pick<GatewayEvents, 'feed' | 'prepare' | 'resolve'>;
   config: Pick<WebhookConfig, 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'timeoutMs' | 'pollMs'>;
   log?: (entry: Record<string, unknown>) => void;
 }
@@ -38,7 +36,7 @@ export class WebhookDispatcher {
   readonly instanceId = randomUUID();
   private readonly closing = new AbortController();
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly selections = new Map<string, DocumentNode>();
+  private readonly selections = new Map<string, PreparedSelection>();
   private unsubscribe: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private enqueueRun: Promise<void> | undefined;
@@ -55,7 +53,7 @@ export class WebhookDispatcher {
   }
 
   start(): void {
-    this.unsubscribe = this.options.feed.onEvents(() => this.enqueue());
+    this.unsubscribe = this.options.events.feed.onEvents(() => this.enqueue());
     this.enqueue();
     this.tick();
   }
@@ -115,7 +113,8 @@ export class WebhookDispatcher {
   }
 
   private async enqueueFromFeed(): Promise<void> {
-    const { store, feed } = this.options;
+    const { store } = this.options;
+    const { feed } = this.options.events;
     let position = await store.position(() => feed.head());
     while (!this.closed) {
       let events: PlacementChangeEvent[];
@@ -180,28 +179,35 @@ export class WebhookDispatcher {
   }
 
   private async send(delivery: ClaimedDelivery): Promise<void> {
-    const { store, feed, config } = this.options;
+    const { store, config, events } = this.options;
     const attempts = delivery.attempts + 1;
     try {
-      const [event] = await feed.read(delivery.sequence - 1n, 1).catch((error: unknown) => {
+      const [event] = await events.feed.read(delivery.sequence - 1n, 1).catch((error: unknown) => {
         if (error instanceof CursorExpiredError) return [];
         throw error;
       });
       if (!event || event.sequence !== delivery.sequence) return await this.fail(delivery, attempts, 'event_expired', true);
-      let resolved;
+      let prepared: PreparedSelection;
       try {
-        resolved = await this.options.resolve({
-          event,
-          document: this.selection(delivery.endpoint.selection),
-          principal: delivery.endpoint.owner,
-          requestId: `webhook-${messageId(delivery.id)}-${attempts}`,
-        });
+        prepared = this.prepared(delivery.endpoint.selection);
+      } catch {
+        // The served schema no longer has what the selection asks for: no attempt can succeed.
+        return await this.fail(delivery, attempts, 'selection_invalid', true);
+      }
+      const context = { principal: delivery.endpoint.owner, requestId: `webhook-${messageId(delivery.id)}-${attempts}` };
+      let resolution;
+      try {
+        resolution = await events.resolve(prepared, event, context);
       } catch (error) {
-        if (this.closed) return await store.release([delivery.id], this.instanceId);
-        this.report('warn', 'webhook payload could not be resolved', error, { endpointId: delivery.endpoint.id, sequence: delivery.sequence.toString() });
+        resolution = { kind: 'failed' as const, errors: [], error };
+      }
+      if (this.closed && resolution.kind === 'failed') return await store.release([delivery.id], this.instanceId);
+      if (resolution.kind === 'failed') {
+        const codes = resolution.errors.map((e) => e.extensions?.code);
+        this.report('warn', 'webhook payload could not be resolved', 'error' in resolution ? resolution.error : undefined, { endpointId: delivery.endpoint.id, sequence: delivery.sequence.toString(), codes });
         return await this.fail(delivery, attempts, 'resolve_failed');
       }
-      if (resolved === 'skip') {
+      if (resolution.kind === 'skip') {
         await store.finish(delivery.id, this.instanceId, 'skipped', delivery.attempts);
         webhookMetrics.deliveries.inc({ outcome: 'skipped' });
         return;
@@ -209,7 +215,7 @@ export class WebhookDispatcher {
       const body = JSON.stringify({
         type: CHANGE_EVENT,
         timestamp: event.occurredAt.toISOString(),
-        data: { sequence: event.sequence.toString(), cursor: event.cursor, ...resolved },
+        data: { sequence: event.sequence.toString(), cursor: event.cursor, ...resolution.result },
       });
       const headers = signedHeaders(messageId(delivery.id), body, delivery.secrets);
       const outcome = await postSigned(delivery.endpoint.url, body, headers, { timeoutMs: config.timeoutMs, signal: this.closing.signal });
@@ -237,14 +243,14 @@ export class WebhookDispatcher {
     webhookMetrics.deliveries.inc({ outcome: 'retry' });
   }
 
-  private selection(source: string): DocumentNode {
-    let document = this.selections.get(source);
-    if (!document) {
-      document = parse(source);
+  private prepared(source: string): PreparedSelection {
+    let prepared = this.selections.get(source);
+    if (!prepared) {
+      prepared = this.options.events.prepare({ document: source });
       if (this.selections.size > 1000) this.selections.clear();
-      this.selections.set(source, document);
+      this.selections.set(source, prepared);
     }
-    return document;
+    return prepared;
   }
 
   private report(level: 'warn' | 'error', msg: string, error?: unknown, details: Record<string, unknown> = {}): void {

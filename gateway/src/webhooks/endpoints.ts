@@ -34,6 +34,8 @@ export interface EndpointManagerOptions {
   config: Pick<WebhookConfig, 'allowHttp' | 'timeoutMs' | 'secretOverlapHours'>;
   /** The gateway's API schema (selections and filters are checked against it). */
   apiSchema(): GraphQLSchema | undefined;
+  /** The events module's own check that a selection can be resolved per event (throws a GraphQLError). */
+  prepare(selection: string): unknown;
   /** The newest event's sequence: a verified endpoint receives the events after it. */
   head(): Promise<bigint>;
   /** Wakes the delivery loop (an endpoint was resumed or a dead letter redelivered). */
@@ -62,6 +64,11 @@ export class EndpointManager {
     if (description !== null && description.length > 200) throw badInput('The description is longer than 200 characters.', 'description');
     const filter = checkFilter(schema, input.filter);
     checkSelection(schema, input.selection);
+    try {
+      this.options.prepare(input.selection);
+    } catch (error) {
+      throw badInput(`The selection cannot be resolved per event: ${error instanceof GraphQLError ? error.message : 'invalid'}`, 'selection');
+    }
     const secret = generateSecret();
     const endpoint = await this.options.store.createEndpoint({ owner: { ...caller, purpose }, url, description, filter, selection: input.selection, secret });
     return { endpoint, secret };

@@ -1,8 +1,7 @@
 export { loadWebhookConfig, WEBHOOK_MIGRATIONS_DIR, type WebhookConfig } from './config.js';
-export type { PayloadRequest, WebhookPayloadResolver } from './contract.js';
 export { CHANGE_EVENT, WebhookDispatcher } from './dispatcher.js';
 export { EndpointManager, VERIFICATION_EVENT } from './endpoints.js';
 export { generateSecret, signedHeaders } from './signing.js';
 export { messageId, WebhookStore } from './store.js';
 export { createWebhookSchema, WEBHOOK_SCHEMA_FILE } from './subgraph.js';
-export { Webhooks } from './webhooks.js';
+export { Webhooks, type WebhookEvents } from './webhooks.js';

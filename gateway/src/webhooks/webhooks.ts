@@ -1,12 +1,14 @@
 import { domainError } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
-import type { EventFeed } from '../events/feed.js';
+import type { GatewayEvents } from '../events/index.js';
 import type { WebhookConfig } from './config.js';
-import type { WebhookPayloadResolver } from './contract.js';
 import { WebhookDispatcher } from './dispatcher.js';
 import { EndpointManager } from './endpoints.js';
 import { WebhookStore } from './store.js';
 import { createWebhookSchema } from './subgraph.js';
+
+/** What webhooks need of the gateway's events, and the API schema selections are checked against. */
+export type WebhookEvents = Pick<GatewayEvents, 'feed' | 'prepare' | 'resolve'> & { apiSchema(): GraphQLSchema | undefined };
 
 /**
  * The gateway's webhooks: the `webhooks` subgraph (registration), and once the event feed runs,
@@ -16,8 +18,7 @@ import { createWebhookSchema } from './subgraph.js';
  */
 export class Webhooks {
   readonly schema: GraphQLSchema;
-  private apiSchema: GraphQLSchema | undefined;
-  private feed: Pick<EventFeed, 'head'> | undefined;
+  private events: WebhookEvents | undefined;
   private dispatcher: WebhookDispatcher | undefined;
 
   private constructor(
@@ -27,11 +28,9 @@ export class Webhooks {
     const manager = new EndpointManager({
       store,
       config,
-      apiSchema: () => this.apiSchema,
-      head: () => {
-        if (!this.feed) throw domainError('DEPENDENCY_UNAVAILABLE', 'The event feed is not running yet; try again shortly.');
-        return this.feed.head();
-      },
+      apiSchema: () => this.events?.apiSchema(),
+      prepare: (selection) => this.running().prepare({ document: selection }),
+      head: () => this.running().feed.head(),
       wake: () => this.dispatcher?.wake(),
     });
     this.schema = createWebhookSchema(manager, store);
@@ -41,17 +40,17 @@ export class Webhooks {
     return new Webhooks(await WebhookStore.open(config), config);
   }
 
-  /** The gateway's API schema, whenever it (re)loads a supergraph: selections are checked against it. */
-  useApiSchema(schema: GraphQLSchema): void {
-    this.apiSchema = schema;
+  /** Starts enqueueing and delivering, once the gateway's events (feed, resolution) exist. */
+  start(events: WebhookEvents): void {
+    if (this.dispatcher) throw new Error('Webhook delivery is running already.');
+    this.events = events;
+    this.dispatcher = new WebhookDispatcher({ store: this.store, events, config: this.config });
+    this.dispatcher.start();
   }
 
-  /** Starts enqueueing and delivering. */
-  start(feed: Pick<EventFeed, 'read' | 'head' | 'onEvents'>, resolve: WebhookPayloadResolver): void {
-    if (this.dispatcher) throw new Error('Webhook delivery is running already.');
-    this.feed = feed;
-    this.dispatcher = new WebhookDispatcher({ store: this.store, feed, resolve, config: this.config });
-    this.dispatcher.start();
+  private running(): WebhookEvents {
+    if (!this.events) throw domainError('DEPENDENCY_UNAVAILABLE', 'The event feed is not running yet; try again shortly.');
+    return this.events;
   }
 
   ready(): Promise<boolean> {
