@@ -95,7 +95,7 @@ describe('explorer in headless Chromium', () => {
     // ... and the explorer shows it.
     await expect.poll(() => editorText('.result-window')).toContain('UNAUTHORIZED_FIELD_OR_TYPE');
     mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: new URL('explorer-provider.png', ARTIFACTS).pathname, fullPage: true });
+    await page.screenshot({ path: new URL('explorer-provider.png', ARTIFACTS).pathname, fullPage: false });
 
     await switchRole('plaatser');
     const asPlacementOfficer = await run('PatientTrajectory');
@@ -104,7 +104,7 @@ describe('explorer in headless Chromium', () => {
     expect(asPlacementOfficer.body.errors?.some((error) => error.path?.join('.') === 'patient.name') ?? false).toBe(false);
     expect(asPlacementOfficer.body.data?.patient?.trajectories?.edges?.length).toBeGreaterThan(0);
     await expect.poll(() => editorText('.result-window')).toContain(asPlacementOfficer.body.data.patient.name.full);
-    await page.screenshot({ path: new URL('explorer-placement-officer.png', ARTIFACTS).pathname, fullPage: true });
+    await page.screenshot({ path: new URL('explorer-placement-officer.png', ARTIFACTS).pathname, fullPage: false });
 
     // The editor's language services ran in their workers, served by the gateway.
     expect(attempted.some((url) => /\/explorer\/assets\/graphql\.worker-/.test(url))).toBe(true);
