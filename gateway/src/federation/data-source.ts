@@ -1,6 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { injectTrace, serviceLogger } from '@ketengraph/service-kit';
-import { Kind, type OperationDefinitionNode } from 'graphql';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
 import type { GatewayContext } from '../context.js';
 import { subgraphLatency, subgraphRequests } from '../observability/metrics.js';
@@ -75,9 +75,12 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 
   /** Only a GraphQL response shape reaches the gateway's merging: `data` an object or null, `errors` a list of objects. */
-  override async didReceiveResponse({ response }: { response: GatewayGraphQLResponse }): Promise<GatewayGraphQLResponse> {
+  override async didReceiveResponse({ response, request }: { response: GatewayGraphQLResponse; request: { variables?: Record<string, unknown> } }): Promise<GatewayGraphQLResponse> {
     const { data, errors } = response as { data?: unknown; errors?: unknown };
-    const dataOk = data === undefined || data === null || (typeof data === 'object' && !Array.isArray(data));
+    const representations = request.variables?.representations;
+    // An entity fetch must answer one entry per representation, or the gateway cannot place them.
+    const entitiesOk = !Array.isArray(representations) || data == null || (Array.isArray((data as { _entities?: unknown })._entities) && (data as { _entities: unknown[] })._entities.length === representations.length);
+    const dataOk = entitiesOk && (data === undefined || data === null || (typeof data === 'object' && !Array.isArray(data)));
     const errorsOk = errors === undefined || (Array.isArray(errors) && errors.every((e) => typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string'));
     if (!dataOk || !errorsOk || (data == null && errors === undefined)) throw new SubgraphFault('malformed');
     return response;
@@ -86,9 +89,21 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
 
 /** Queries may be repeated; a mutation never is (it could be applied twice). */
 function isQuery(options: OperationFetch): boolean {
-  const operation = options.document?.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  if (operation) return operation.operation === 'query';
+  // The planner writes each fetch as `query …` or `mutation …`; reading the keyword spares a parse per fetch.
   return /^\s*(query\b|\{)/.test(options.request.query ?? '');
+}
+
+/** The fetch's operation: the planner's parsed document when it hands one over, else parsed from the text it sends. */
+function operationOf(options: OperationFetch): OperationDefinitionNode | undefined {
+  let document = options.document;
+  if (!document && options.request.query) {
+    try {
+      document = parse(options.request.query);
+    } catch {
+      return undefined;
+    }
+  }
+  return document?.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
 }
 
 /**
@@ -103,7 +118,7 @@ function unavailable(subgraph: string, options: OperationFetch): GatewayGraphQLR
   if (Array.isArray(representations)) {
     return { errors: representations.map((_, index) => ({ message, path: ['_entities', index], extensions })) } as GatewayGraphQLResponse;
   }
-  const operation = options.document?.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = operationOf(options);
   const rootKeys = (operation?.selectionSet.selections ?? []).flatMap((s) => (s.kind === Kind.FIELD ? [s.alias?.value ?? s.name.value] : []));
   if (rootKeys.length === 0) return { errors: [{ message, extensions }] } as GatewayGraphQLResponse;
   return { errors: rootKeys.map((key) => ({ message, path: [key], extensions })) } as GatewayGraphQLResponse;

@@ -10,7 +10,10 @@ export interface LimitsConfig {
   tokens: number;
   /** MAX_DIRECTIVES: directives in one operation (default 30). */
   directives: number;
-  /** MAX_COST: graphql-armor's cost estimate (objects 2, scalars 1, ×1.5 per level; default 20000). */
+  /**
+   * MAX_COST: graphql-armor's cost estimate (objects 2, scalars 1, ×1.5 per level of nesting;
+   * default 500000 — the heaviest registered operation, PatientsTrajectories, costs about 283000).
+   */
   cost: number;
   /** MAX_LIST_SIZE: largest `first` a list may be asked for (default 100). */
   listSize: number;
@@ -24,7 +27,7 @@ export function loadLimitsConfig(env: NodeJS.ProcessEnv): LimitsConfig {
     aliases: positiveInteger(env, 'MAX_ALIASES', 30, 0),
     tokens: positiveInteger(env, 'MAX_TOKENS', 4000),
     directives: positiveInteger(env, 'MAX_DIRECTIVES', 30, 0),
-    cost: positiveInteger(env, 'MAX_COST', 20_000),
+    cost: positiveInteger(env, 'MAX_COST', 500_000),
     listSize: positiveInteger(env, 'MAX_LIST_SIZE', 100),
     batchSize: positiveInteger(env, 'MAX_BATCH_SIZE', 10),
   };

@@ -39,7 +39,7 @@ export function requestLimits(limits: LimitsConfig, options: { fieldSuggestions:
     maxDepth: { n: limits.depth, flattenFragments: true, propagateOnRejection: false, onReject: [reject('QUERY_TOO_DEEP')] },
     maxAliases: { n: limits.aliases, propagateOnRejection: false, onReject: [reject('TOO_MANY_ALIASES')] },
     maxDirectives: { n: limits.directives, propagateOnRejection: false, onReject: [reject('TOO_MANY_DIRECTIVES')] },
-    costLimit: { maxCost: limits.cost, propagateOnRejection: false, onReject: [reject('QUERY_TOO_COSTLY')] },
+    costLimit: { maxCost: limits.cost, flattenFragments: true, propagateOnRejection: false, onReject: [reject('QUERY_TOO_COSTLY')] },
     // Tokens are limited by graphql-js's own parser option (parseOptions), which refuses before a document exists.
     maxTokens: { enabled: false },
     blockFieldSuggestion: { enabled: !options.fieldSuggestions },

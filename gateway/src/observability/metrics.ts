@@ -1,7 +1,7 @@
 /**
  * The gateway's Prometheus metrics, on the one registry of the process (service-kit), served on
  * `/metrics`. Labels are names and codes only: subgraph, operation, limit, reason, outcome.
- * Other gateway modules (webhooks, audit, subscriptions) import their counters from here.
+ * Other gateway modules import their counters from here or register their own through the kit.
  */
 import { counter, gauge, latencyHistogram } from '@ketengraph/service-kit';
 
@@ -19,10 +19,5 @@ export const trustedDocumentRejections = counter('ketengraph_trusted_document_re
 
 export const auditWrites = counter('ketengraph_audit_writes_total', 'Requests whose access-log records were written (ok) or could not be (failed).', ['outcome']);
 export const auditRecords = counter('ketengraph_audit_records_total', 'Access-log records written.', []);
-
-/** For the webhook deliveries (issue 4B): one per delivery attempt's final outcome (`delivered`, `failed`, `dead`). */
-export const webhookDeliveries = counter('ketengraph_webhook_deliveries_total', 'Webhook deliveries, by outcome.', ['outcome']);
-/** For the webhook deliveries (issue 4B): one per repeated attempt. */
-export const webhookRetries = counter('ketengraph_webhook_retries_total', 'Webhook delivery attempts repeated after a failure.', []);
 
 export const supergraphReloads = counter('ketengraph_supergraph_reloads_total', 'Supergraph changes seen on disk: applied, or refused (the previous one keeps serving).', ['outcome']);

@@ -1,0 +1,160 @@
+/**
+ * Subgraph faults: kwaliteit behind a proxy that misbehaves on demand (hangs, 5xx, resets,
+ * HTML, a non-GraphQL shape, a flood). The gateway answers with the rest of the data, the
+ * kwaliteit fields null and SUBGRAPH_UNAVAILABLE naming the subgraph and nothing internal;
+ * retries repeat queries but never mutations; the circuit opens, /ready names the subgraph, and
+ * the gateway recovers when the subgraph does.
+ */
+import type { RunningGateway } from '@ketengraph/gateway';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFaultyProxy, INTERNAL_DETAIL, type Fault, type FaultyProxy } from './support/faulty-proxy.js';
+import { startFederation, type Federation } from './support/federation.js';
+import { metricValue, post } from './support/gateway-client.js';
+
+let federation: Federation;
+let proxy: FaultyProxy;
+/** Breaker effectively off: each fault is seen on its own. */
+let gateway: RunningGateway;
+let patientId: string;
+
+const ROOT_QUERY = '{ qualityPillars { number } providers(first: 2) { edges { node { id name } } } }';
+const NESTED_QUERY = `query Nested($id: ID!) { patient(id: $id) { id trajectories(first: 3) { edges { node { id handoverQuality { handoverCount } } } } } }`;
+
+beforeAll(async () => {
+  federation = await startFederation({ seedPatients: 20 });
+  proxy = await startFaultyProxy(federation.subgraphs.kwaliteit.url, { oversizedBytes: 300_000 });
+  gateway = await federation.startGateway({
+    subgraphUrls: { kwaliteit: proxy.url },
+    resilience: { timeoutMs: 400, retries: 1, retryDelayMs: 10, breakerFailures: 10_000, breakerHalfOpenMs: 1000, maxResponseBytes: 200_000 },
+  });
+  const patients = await federation.request<{ patients: { edges: { node: { id: string } }[] } }>('{ patients(first: 1) { edges { node { id } } } }');
+  patientId = patients.data!.patients.edges[0]!.node.id;
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await proxy?.close();
+  await federation?.close();
+});
+
+function expectUnavailable(text: string, errors: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[] | undefined, path: unknown[]) {
+  const error = errors?.find((e) => e.extensions?.code === 'SUBGRAPH_UNAVAILABLE' && JSON.stringify(e.path) === JSON.stringify(path));
+  expect(error, `SUBGRAPH_UNAVAILABLE at ${JSON.stringify(path)} in ${text}`).toBeDefined();
+  expect(error!.extensions).toMatchObject({ code: 'SUBGRAPH_UNAVAILABLE', subgraph: 'kwaliteit' });
+  expect(error!.message).toContain('kwaliteit');
+  // Nothing internal: not the subgraph's answer, address, status text or a stack.
+  for (const leak of [INTERNAL_DETAIL, 'Jansen', '127.0.0.1', proxy.url, 'ECONN', '    at ', 'stacktrace', '500:']) expect(text).not.toContain(leak);
+}
+
+describe('a failing subgraph yields partial data', () => {
+  const faults: Fault[] = ['hang', 'status-500', 'reset', 'html', 'bad-shape', 'oversized'];
+  for (const fault of faults) {
+    it(`${fault}: root fields of the other subgraphs are delivered, the failed root field is null`, async () => {
+      proxy.fault = fault;
+      const started = performance.now();
+      const { status, body, text } = await post(federation, gateway.url, { query: ROOT_QUERY });
+      expect(status).toBe(200);
+      expect(body.data?.qualityPillars).toBeNull();
+      expect((body.data as any).providers.edges).toHaveLength(2);
+      expectUnavailable(text, body.errors, ['qualityPillars']);
+      // One retry for a query: at most two deadlines of 400 ms, not the subgraph's whim.
+      expect(performance.now() - started).toBeLessThan(3000);
+    });
+  }
+
+  it('nested entity fields of a failed fetch are null with an error at each entity, the rest of the patient is there', async () => {
+    proxy.fault = 'status-500';
+    const { body, text } = await post<any>(federation, gateway.url, { query: NESTED_QUERY, variables: { id: patientId } });
+    const edges = body.data!.patient.trajectories.edges;
+    expect(body.data!.patient.id).toBe(patientId);
+    expect(edges.length).toBeGreaterThan(0);
+    for (const [index, edge] of edges.entries()) {
+      expect(edge.node.id).toBeTruthy();
+      expect(edge.node.handoverQuality).toBeNull();
+      expectUnavailable(text, body.errors, ['patient', 'trajectories', 'edges', index, 'node']);
+    }
+  });
+
+  it('the whole trajectory query survives the outage with everything but the quality fields', async () => {
+    proxy.fault = 'reset';
+    const { operation } = await import('./support/operations.js');
+    const { status, body, text } = await post<any>(federation, gateway.url, { query: operation('PatientTrajectory'), variables: { id: patientId }, operationName: 'PatientTrajectory' });
+    expect(status, text).toBe(200);
+    expect(body.data.patient.id).toBe(patientId);
+    expect(body.data.patient.name).toBeTruthy();
+    expect(body.errors.every((e: any) => e.extensions.code === 'SUBGRAPH_UNAVAILABLE')).toBe(true);
+  });
+
+  it('retries a query once after a 503 and delivers it whole', async () => {
+    proxy.fault = { failTimes: 1, status: 503 };
+    const before = proxy.hits;
+    const { body } = await post<any>(federation, gateway.url, { query: ROOT_QUERY });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.qualityPillars.length).toBeGreaterThan(0);
+    expect(proxy.hits - before).toBe(2);
+  });
+
+  it('never repeats a mutation: one failed attempt, SUBGRAPH_UNAVAILABLE', async () => {
+    proxy.fault = { failTimes: 1, status: 503 };
+    const before = proxy.hits;
+    const { body } = await post<any>(federation, gateway.url, {
+      query: 'mutation { recordHandover(input: { trajectoryId: "t-unknown", patientId: "p-unknown", toProviderId: "p-b", handedOverOn: "2024-01-01", items: [SETTING] }) { id } }',
+    });
+    expect(proxy.hits - before).toBe(1);
+    expect(body.errors?.[0]?.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+    proxy.fault = 'pass';
+  });
+
+  it('counts subgraph failures by reason in /metrics', async () => {
+    proxy.fault = 'html';
+    const before = await metricValue(gateway.url, 'ketengraph_subgraph_requests_total', { subgraph: 'kwaliteit', outcome: 'malformed' });
+    await post(federation, gateway.url, { query: ROOT_QUERY });
+    expect(await metricValue(gateway.url, 'ketengraph_subgraph_requests_total', { subgraph: 'kwaliteit', outcome: 'malformed' })).toBeGreaterThan(before);
+    proxy.fault = 'pass';
+  });
+});
+
+describe('circuit breaker', () => {
+  let guarded: RunningGateway;
+  let breakerProxy: FaultyProxy;
+
+  beforeAll(async () => {
+    breakerProxy = await startFaultyProxy(federation.subgraphs.kwaliteit.url);
+    guarded = await federation.startGateway({
+      subgraphUrls: { kwaliteit: breakerProxy.url },
+      resilience: { timeoutMs: 300, retries: 0, retryDelayMs: 10, breakerFailures: 3, breakerHalfOpenMs: 1500, maxResponseBytes: 1_000_000 },
+    });
+  });
+  afterAll(async () => {
+    await guarded?.close();
+    await breakerProxy?.close();
+  });
+
+  it('opens after consecutive failures: calls then fail at once without reaching the subgraph, and /ready names it', async () => {
+    breakerProxy.fault = 'hang';
+    for (let i = 0; i < 3; i++) await post(federation, guarded.url, { query: ROOT_QUERY });
+    const hits = breakerProxy.hits;
+    const started = performance.now();
+    const { body, text } = await post<any>(federation, guarded.url, { query: ROOT_QUERY });
+    expect(performance.now() - started).toBeLessThan(250); // no 300 ms deadline waited for
+    expect(breakerProxy.hits).toBe(hits);
+    expect(body.data.providers.edges.length).toBe(2);
+    expect(body.data.qualityPillars).toBeNull();
+    expect(text).toContain('SUBGRAPH_UNAVAILABLE');
+    const ready = await fetch(new URL('/ready', guarded.url));
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as any).checks).toMatchObject({ kwaliteit: false, plaatsing: true, indicatiestelling: true, 'forensisch-cv': true });
+    expect(await metricValue(guarded.url, 'ketengraph_subgraph_circuit_state', { subgraph: 'kwaliteit' })).toBe(2);
+  });
+
+  it('recovers: after the pause one probe goes through, succeeds, and the circuit closes', async () => {
+    breakerProxy.fault = 'pass';
+    await new Promise((resolve) => setTimeout(resolve, 1600));
+    const { body } = await post<any>(federation, guarded.url, { query: ROOT_QUERY });
+    expect(body.errors).toBeUndefined();
+    expect(body.data.qualityPillars.length).toBeGreaterThan(0);
+    const ready = await fetch(new URL('/ready', guarded.url));
+    expect(((await ready.json()) as any).checks.kwaliteit).toBe(true);
+    expect(await metricValue(guarded.url, 'ketengraph_subgraph_circuit_state', { subgraph: 'kwaliteit' })).toBe(0);
+  });
+});
