@@ -96,6 +96,21 @@ describe('field-level authorization through the gateway', () => {
     expect(unauthorizedPaths(other)).toEqual(['provider.placements']);
   });
 
+  it('leaves placements that ended before the handover period out of a provider\'s own list', async () => {
+    const query = 'query($id: ID!) { provider(id: $id) { placements(first: 100) { totalCount edges { node { id status patient { id } } } } } }';
+    type Result = { provider: { placements: { totalCount: number; edges: { node: { id: string; patient: { id: string } } }[] } } };
+    const list = (providerId: string) => federation.request<Result>(query, { id: providerId }, { principal: principal('zorgaanbieder', providerId) });
+    const recent = await list(scenario.providers.endedRecently);
+    expect(recent.errors).toBeUndefined();
+    expect(recent.data!.provider.placements.edges.map((e) => e.node.patient.id)).toContain(scenario.patientId);
+    const longAgo = await list(scenario.providers.endedLongAgo);
+    expect(longAgo.errors).toBeUndefined();
+    const edges = longAgo.data!.provider.placements.edges;
+    expect(edges.map((e) => e.node.patient.id)).not.toContain(scenario.patientId);
+    expect(edges.every((e) => e.node !== null)).toBe(true);
+    expect(longAgo.data!.provider.placements.totalCount).toBe(edges.length);
+  });
+
   it('subgraphs apply the rules themselves: a gateway token for inspectie gets no BSN even asked directly', async () => {
     const token = await federation.gatewayToken(principal('inspectie', 'igj'));
     const response = await fetch(federation.subgraphs.indicatiestelling.url, {

@@ -7,6 +7,8 @@ export interface ProviderPlacementsKey {
   status: PlacementStatus | null;
   size: number;
   after: string | null;
+  /** Under a relationship grant: only placements of these patients (the caller's own); null means all. */
+  patientIds: readonly string[] | null;
 }
 
 /** One set per request: every entity reference and list field resolves through these. */
@@ -50,19 +52,20 @@ function providerPlacementsLoader(prisma: PrismaClient): DataLoader<ProviderPlac
     async (keys) => {
       const groups = new Map<string, ProviderPlacementsKey[]>();
       for (const key of keys) {
-        const page = JSON.stringify([key.status, key.size, key.after]);
+        const page = JSON.stringify([key.status, key.size, key.after, key.patientIds]);
         groups.set(page, [...(groups.get(page) ?? []), key]);
       }
       const results = new Map<string, Connection<Placement>>();
       await Promise.all(
         [...groups.values()].map(async (group) => {
-          const { status, size, after } = group[0]!;
+          const { status, size, after, patientIds } = group[0]!;
+          const visible = { ...(status ? { status } : {}), ...(patientIds ? { patientId: { in: [...patientIds] } } : {}) };
           const rows = await prisma.provider.findMany({
             where: { id: { in: group.map((key) => key.providerId) } },
             select: {
               id: true,
-              placements: { where: { ...(status ? { status } : {}), ...(after ? { id: { gt: after } } : {}) }, orderBy: { id: 'asc' }, take: size + 1 },
-              _count: { select: { placements: status ? { where: { status } } : true } },
+              placements: { where: { ...visible, ...(after ? { id: { gt: after } } : {}) }, orderBy: { id: 'asc' }, take: size + 1 },
+              _count: { select: { placements: { where: visible } } },
             },
           });
           const byProvider = new Map(rows.map((row) => [row.id, row]));
@@ -79,5 +82,5 @@ function providerPlacementsLoader(prisma: PrismaClient): DataLoader<ProviderPlac
 }
 
 function cacheKey(key: ProviderPlacementsKey): string {
-  return JSON.stringify([key.providerId, key.status, key.size, key.after]);
+  return JSON.stringify([key.providerId, key.status, key.size, key.after, key.patientIds]);
 }

@@ -85,10 +85,16 @@ export const resolvers: Resolvers = {
   Provider: {
     __resolveReference: (reference, { loaders }) => loaders.provider.load(reference.id),
     capacity: (provider, _, { loaders }) => loaders.capacityByProvider.load(provider.id),
-    placements: (provider, args, { loaders, access, principal }) => {
-      // Under a relationship grant a provider sees its own placement list, no other provider's.
-      if (access.decideField('Provider', 'placements')?.decision === 'relationship' && provider.id !== principal.organisationId) throw unauthorized('Provider.placements');
-      return loaders.providerPlacements.load({ providerId: provider.id, status: args.status ?? null, size: pageSize(args), after: args.after ? decodeCursor(args.after) : null });
+    placements: async (provider, args, { loaders, access, principal }) => {
+      // Under a relationship grant a provider sees its own placement list, no other provider's, and in
+      // it only the patients it may see now (a placement that ended before the handover period is left out).
+      const rule = access.decideField('Provider', 'placements');
+      let patientIds: string[] | null = null;
+      if (rule?.decision === 'relationship') {
+        if (provider.id !== principal.organisationId) throw unauthorized('Provider.placements');
+        patientIds = await access.relatedPatientIds(rule.kind!);
+      }
+      return loaders.providerPlacements.load({ providerId: provider.id, status: args.status ?? null, size: pageSize(args), after: args.after ? decodeCursor(args.after) : null, patientIds });
     },
   },
 
