@@ -64,6 +64,7 @@ const PATIENT_REFERENCE: Record<string, () => FieldNode> = {
   Patient: () => field(PATIENT_KEY, 'id'),
   Trajectory: () => field(PATIENT_KEY, 'patient', [field(null, 'id')]),
   Placement: () => field(PATIENT_KEY, 'patient', [field(null, 'id')]),
+  PlacementChange: () => field(PATIENT_KEY, 'patient', [field(null, 'id')]),
   ForensicCv: () => field(PATIENT_KEY, 'patientId'),
 };
 

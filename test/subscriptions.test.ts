@@ -1,0 +1,412 @@
+import { randomUUID } from 'node:crypto';
+import type { RunningGateway } from '@ketengraph/gateway';
+import { encodeEventCursor } from '@ketengraph/service-kit';
+import { createClient as createSseClient } from 'graphql-sse';
+import { createClient as createWsClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startFederation, TEST_PRINCIPAL, type Federation } from './support/federation.js';
+import { createDatabases, postgresUrl } from './support/postgres.js';
+import { principal } from './support/scenario.js';
+
+/**
+ * Subscriptions at the gateway, with real clients (graphql-ws over `ws`, graphql-sse over fetch),
+ * events caused by real mutations through the gateway, and the selection resolved through the
+ * whole federation for each event.
+ */
+
+interface Result {
+  data?: { placementChanged?: Change | null } | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
+}
+
+interface Change {
+  cursor: string;
+  sequence: string;
+  fromStatus: string | null;
+  toStatus: string;
+  placement: {
+    id: string;
+    status: string;
+    provider: { name: string } | null;
+    trajectory: { trajectoryIndication: { issuer: string } | null; handoverQuality: { handoverCount: number } | null } | null;
+    patient: { id: string; name: { family: string } | null; forensicCv: { riskAssessments: { totalCount: number } | null; diagnoses: { totalCount: number } | null } } | null;
+  } | null;
+}
+
+interface Subscriber {
+  results: Result[];
+  /** Terminal errors (graphql-ws `error` message) or the close event. */
+  failure: unknown;
+  closeCode: number | null;
+  closeReason: string;
+  completed: boolean;
+  changes(): Change[];
+  stop(): void;
+}
+
+const SELECTION = `
+  cursor sequence fromStatus toStatus
+  placement {
+    id status
+    provider { name }
+    trajectory { trajectoryIndication { issuer } handoverQuality { handoverCount } }
+    patient { id name { family } forensicCv { riskAssessments { totalCount } diagnoses { totalCount } } }
+  }`;
+const SUBSCRIPTION = `subscription PlacementFeed($after: String, $filter: PlacementChangeFilter) { placementChanged(after: $after, filter: $filter) { ${SELECTION} } }`;
+
+function subscriberState(): Subscriber {
+  const state: Subscriber = {
+    results: [],
+    failure: null,
+    closeCode: null,
+    closeReason: '',
+    completed: false,
+    changes: () => state.results.flatMap((r) => (r.data?.placementChanged ? [r.data.placementChanged] : [])),
+    stop: () => undefined,
+  };
+  return state;
+}
+
+function wsSubscribe(gatewayUrl: string, token: string, variables: Record<string, unknown> = {}, query = SUBSCRIPTION): Subscriber {
+  const state = subscriberState();
+  const client = createWsClient({
+    url: gatewayUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: false,
+    onNonLazyError: () => undefined, // reported through the subscription's sink and `closed`
+    on: {
+      closed: (event) => {
+        const { code, reason } = event as { code: number; reason: string };
+        state.closeCode = code;
+        state.closeReason = reason;
+      },
+    },
+  });
+  const unsubscribe = client.subscribe<Result['data']>({ query, variables }, {
+    next: (result) => void state.results.push(result as Result),
+    error: (error) => void (state.failure = error),
+    complete: () => void (state.completed = true),
+  });
+  state.stop = () => {
+    unsubscribe();
+    void client.dispose();
+  };
+  return state;
+}
+
+function sseSubscribe(gatewayUrl: string, token: string, variables: Record<string, unknown> = {}, query = SUBSCRIPTION): Subscriber {
+  const state = subscriberState();
+  const client = createSseClient({ url: gatewayUrl, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+  const unsubscribe = client.subscribe<Result['data']>({ query, variables }, {
+    next: (result) => void state.results.push(result as Result),
+    error: (error) => void (state.failure = error),
+    complete: () => void (state.completed = true),
+  });
+  state.stop = () => {
+    unsubscribe();
+    client.dispose();
+  };
+  return state;
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const codes = (result: Result | undefined) => (result?.errors ?? []).map((e) => e.extensions?.code);
+
+describe('placement subscriptions at the gateway', () => {
+  let federation: Federation;
+  let plaatsing: any;
+  /** Placements created as fixtures in REQUESTED; each takes four steps through the gateway. */
+  const fixtures: { id: string; patientId: string; providerId: string }[] = [];
+
+  beforeAll(async () => {
+    federation = await startFederation({ seedPatients: 20 });
+    // Fixture data through the Prisma client (like test/support/scenario.ts); every event in these tests comes from a mutation.
+    plaatsing = federation.subgraphs.plaatsing.prisma;
+    const placements = await plaatsing.placement.findMany({ distinct: ['patientId'], orderBy: { id: 'asc' }, take: 12 });
+    const providers = await plaatsing.provider.findMany({ include: { capacity: true }, orderBy: { id: 'asc' } });
+    for (const [index, placement] of placements.entries()) {
+      // Each fixture at a provider that has never had the patient, so relationships are known exactly.
+      const candidates = [];
+      for (const provider of providers) {
+        if (!(await plaatsing.placement.findFirst({ where: { patientId: placement.patientId, providerId: provider.id } }))) candidates.push(provider);
+      }
+      const provider = candidates[index % candidates.length];
+      const offer = provider.capacity[0];
+      const id = randomUUID();
+      await plaatsing.placement.create({ data: { id, patientId: placement.patientId, trajectoryId: placement.trajectoryId, providerId: provider.id, careType: offer.careType, securityLevel: offer.securityLevel, status: 'REQUESTED' } });
+      fixtures.push({ id, patientId: placement.patientId, providerId: provider.id });
+    }
+  });
+  afterAll(() => federation?.close());
+
+  let nextFixture = 0;
+  const steps = ['mutation($id: ID!) { startIntake(placementId: $id) { status } }', 'mutation($id: ID!) { acceptPlacement(placementId: $id) { status } }', 'mutation($id: ID!) { decidePlacement(placementId: $id) { status } }', 'mutation($id: ID!) { withdrawPlacement(placementId: $id, reason: "Test") { status } }'];
+  /** Takes the next fixture through its four steps (four events); returns it. */
+  async function fourChanges(fixture = fixtures[nextFixture++]!) {
+    for (const step of steps) {
+      const result = await federation.request(step, { id: fixture.id });
+      expect(result.errors).toBeUndefined();
+    }
+    return fixture;
+  }
+  async function oneChange(fixture: { id: string }, step: number) {
+    const result = await federation.request(steps[step]!, { id: fixture.id });
+    expect(result.errors).toBeUndefined();
+  }
+  const head = async () => encodeEventCursor(await federation.gateway.events.feed.head());
+  const sequences = (changes: Change[]) => changes.map((c) => BigInt(c.sequence));
+
+  it('delivers changes over graphql-ws with a selection that reaches every subgraph, withheld fields null with UNAUTHORIZED_FIELD_OR_TYPE', async () => {
+    const subscriber = wsSubscribe(federation.gateway.url, await federation.callerToken(), { after: await head() });
+    const fixture = await fourChanges();
+    await waitFor(() => subscriber.changes().length === 4, 'four changes');
+    subscriber.stop();
+    const changes = subscriber.changes();
+    expect(changes.map((c) => [c.fromStatus, c.toStatus])).toEqual([['REQUESTED', 'INTAKE'], ['INTAKE', 'ACCEPTED'], ['ACCEPTED', 'DECIDED'], ['DECIDED', 'WITHDRAWN']]);
+    const ordered = sequences(changes);
+    expect([...ordered].sort((a, b) => (a < b ? -1 : 1))).toEqual(ordered);
+    for (const change of changes) {
+      expect(change.placement!.id).toBe(fixture.id);
+      expect(change.placement!.patient!.name!.family).toEqual(expect.any(String)); // indicatiestelling
+      expect(change.placement!.trajectory!.trajectoryIndication).toBeDefined(); // indicatiestelling
+      expect(change.placement!.trajectory!.handoverQuality!.handoverCount).toEqual(expect.any(Number)); // kwaliteit
+      expect(change.placement!.patient!.forensicCv.riskAssessments!.totalCount).toEqual(expect.any(Number)); // forensisch-cv
+      expect(change.placement!.patient!.forensicCv.diagnoses).toBeNull(); // medical: not for a plaatser
+    }
+    for (const result of subscriber.results) {
+      expect(result.errors).toEqual([expect.objectContaining({ path: ['placementChanged', 'placement', 'patient', 'forensicCv', 'diagnoses'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } })]);
+    }
+    // The placement itself is now as the last change left it: each event is resolved when it is delivered.
+    expect(changes.at(-1)!.placement!.status).toBe('WITHDRAWN');
+  });
+
+  it('writes an audit record for every delivered change', async () => {
+    const subscriber = wsSubscribe(federation.gateway.url, await federation.callerToken(), { after: await head() });
+    const fixture = await fourChanges();
+    await waitFor(() => subscriber.changes().length === 4, 'four changes');
+    subscriber.stop();
+    const officer = principal('privacy_officer', 'ketengraph-privacy');
+    const trail = await federation.request<{ auditTrail: { edges: { node: { requestId: string; userId: string; operationName: string | null; outcome: string; fieldsWithheld: string[]; fieldsDelivered: string[] } }[] } }>(
+      'query($id: ID!, $from: DateTime!, $to: DateTime!) { auditTrail(patientId: $id, from: $from, to: $to, first: 100) { edges { node { requestId userId operationName outcome fieldsWithheld fieldsDelivered } } } }',
+      { id: fixture.patientId, from: new Date(Date.now() - 600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() },
+      { principal: officer },
+    );
+    expect(trail.errors).toBeUndefined();
+    const records = trail.data!.auditTrail.edges.map((e) => e.node).filter((r) => r.operationName === 'PlacementFeed' && r.userId === TEST_PRINCIPAL.subject);
+    for (const change of subscriber.changes()) {
+      const forChange = records.filter((r) => r.requestId.endsWith(`:${change.sequence}`));
+      expect(forChange, `one audit record for change ${change.sequence}`).toHaveLength(1);
+      const record = forChange[0];
+      expect(record!.outcome).toBe('PARTIALLY_GRANTED');
+      expect(record!.fieldsWithheld).toContain('ForensicCv.diagnoses');
+      expect(record!.fieldsDelivered).toEqual(expect.arrayContaining(['PlacementChange.toStatus', 'Patient.name', 'ForensicCv.riskAssessments']));
+    }
+  });
+
+  it('delivers changes over Server-Sent Events with the same payloads', async () => {
+    const subscriber = sseSubscribe(federation.gateway.url, await federation.callerToken(), { after: await head() });
+    const fixture = await fourChanges();
+    await waitFor(() => subscriber.changes().length === 4, 'four changes over SSE');
+    subscriber.stop();
+    expect(subscriber.changes().map((c) => c.toStatus)).toEqual(['INTAKE', 'ACCEPTED', 'DECIDED', 'WITHDRAWN']);
+    expect(subscriber.changes().every((c) => c.placement!.id === fixture.id && c.placement!.patient!.name !== null)).toBe(true);
+    expect(codes(subscriber.results[0])).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
+  });
+
+  it("never carries another provider's patients to a provider", async () => {
+    const [own, other] = [fixtures[nextFixture++]!, fixtures[nextFixture++]!];
+    // The other patient must be no patient of the subscribing provider at all.
+    expect(await plaatsing.placement.findFirst({ where: { patientId: other.patientId, providerId: own.providerId } })).toBeNull();
+    // Events are resolved when delivered, under the relationship as it is then; a second open request keeps the patient the provider's own after the first is withdrawn.
+    const keep = await plaatsing.placement.findUniqueOrThrow({ where: { id: own.id } });
+    await plaatsing.placement.create({ data: { ...keep, id: randomUUID(), status: 'REQUESTED', requestedAt: new Date() } });
+    const provider = principal('zorgaanbieder', own.providerId);
+    const ws = wsSubscribe(federation.gateway.url, await federation.callerToken(provider), { after: await head() });
+    const sse = sseSubscribe(federation.gateway.url, await federation.callerToken(provider), { after: await head() });
+    // The other provider's changes come first in the log, so once the own ones arrived the others were passed over.
+    await fourChanges(other);
+    await fourChanges(own);
+    for (const subscriber of [ws, sse]) {
+      await waitFor(() => subscriber.changes().length === 4, 'the own four changes');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      subscriber.stop();
+      expect(subscriber.results).toHaveLength(4);
+      expect(subscriber.changes().every((c) => c.placement!.id === own.id && c.placement!.patient!.id === own.patientId)).toBe(true);
+      // A provider reads its own patient's medical data (zorgverlening); nothing is withheld here.
+      expect(subscriber.changes()[0]!.placement!.patient!.forensicCv.diagnoses).not.toBeNull();
+    }
+  });
+
+  it('replays every change after a cursor, then continues live: no gaps, no duplicates, in order', async () => {
+    const first = wsSubscribe(federation.gateway.url, await federation.callerToken(), { after: await head() });
+    const fixture = fixtures[nextFixture++]!;
+    await oneChange(fixture, 0);
+    await waitFor(() => first.changes().length === 1, 'the first change');
+    first.stop();
+    const cursor = first.changes()[0]!.cursor;
+    // Missed while offline: two changes.
+    await oneChange(fixture, 1);
+    await oneChange(fixture, 2);
+    const resumed = wsSubscribe(federation.gateway.url, await federation.callerToken(), { after: cursor });
+    const resumedSse = sseSubscribe(federation.gateway.url, await federation.callerToken(), { after: cursor });
+    await waitFor(() => resumed.changes().length === 2 && resumedSse.changes().length === 2, 'the replayed changes');
+    await oneChange(fixture, 3); // live
+    await waitFor(() => resumed.changes().length === 3 && resumedSse.changes().length === 3, 'the live change');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const subscriber of [resumed, resumedSse]) {
+      subscriber.stop();
+      expect(subscriber.changes().map((c) => c.toStatus)).toEqual(['ACCEPTED', 'DECIDED', 'WITHDRAWN']);
+      expect(sequences(subscriber.changes())[0]).toBeGreaterThan(BigInt(first.changes()[0]!.sequence));
+    }
+  });
+
+  it('filters changes on the event before resolving them', async () => {
+    const [wanted, unwanted] = [fixtures[nextFixture++]!, fixtures[nextFixture++]!];
+    const subscriber = wsSubscribe(federation.gateway.url, await federation.callerToken(), { after: await head(), filter: { patientId: wanted.patientId, toStatus: ['ACCEPTED', 'WITHDRAWN'] } });
+    await fourChanges(unwanted);
+    await fourChanges(wanted);
+    await waitFor(() => subscriber.changes().length === 2, 'the two matching changes');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    subscriber.stop();
+    expect(subscriber.changes().map((c) => [c.placement!.id, c.toStatus])).toEqual([[wanted.id, 'ACCEPTED'], [wanted.id, 'WITHDRAWN']]);
+  });
+
+  it('refuses a cursor older than the retention with CURSOR_EXPIRED, and bad input with typed errors', async () => {
+    // The oldest event in the log dated beyond the retention (30 days).
+    const oldest = await plaatsing.placementEvent.findFirst({ orderBy: { sequence: 'asc' } });
+    await plaatsing.placementEvent.update({ where: { sequence: oldest.sequence }, data: { occurredAt: new Date(Date.now() - 40 * 86_400_000) } });
+    const expired = encodeEventCursor(oldest.sequence - 1n);
+    const ws = wsSubscribe(federation.gateway.url, await federation.callerToken(), { after: expired });
+    const sse = sseSubscribe(federation.gateway.url, await federation.callerToken(), { after: expired });
+    await waitFor(() => ws.failure !== null && sse.completed, 'the refusals');
+    expect((ws.failure as { extensions?: { code?: string } }[])[0]!.extensions?.code).toBe('CURSOR_EXPIRED');
+    expect(codes(sse.results[0])).toEqual(['CURSOR_EXPIRED']);
+    expect(sse.results[0]!.errors![0]!.message).toMatch(/resynchronise/);
+
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ after: 'not-a-cursor' }, SUBSCRIPTION, 'BAD_USER_INPUT'],
+      [{}, 'subscription { placementChanged { nope } }', 'GRAPHQL_VALIDATION_FAILED'],
+      [{}, '{ placement(id: "x") { id } }', 'GRAPHQL_VALIDATION_FAILED'],
+    ];
+    for (const [variables, query, code] of cases) {
+      const refused = wsSubscribe(federation.gateway.url, await federation.callerToken(), variables, query);
+      await waitFor(() => refused.failure !== null, `refusal ${code}`);
+      expect((refused.failure as { extensions?: { code?: string } }[])[0]!.extensions?.code, query).toBe(code);
+      refused.stop();
+    }
+    // A role that may not see placement changes at all is refused up front, not event by event.
+    const inspector = wsSubscribe(federation.gateway.url, await federation.callerToken(principal('inspectie', 'igj')), {});
+    await waitFor(() => inspector.failure !== null, 'the refusal for inspectie');
+    expect((inspector.failure as { extensions?: { code?: string } }[])[0]!.extensions?.code).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
+    inspector.stop();
+    ws.stop();
+    sse.stop();
+  });
+
+  it('refuses a connection without a valid token and ends subscriptions when the token expires', async () => {
+    const anonymous = wsSubscribe(federation.gateway.url, 'not-a-token', {});
+    await waitFor(() => anonymous.closeCode !== null, 'the close');
+    expect(anonymous.closeCode).toBe(4401);
+    const sseResponse = await fetch(federation.gateway.url, { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'application/json' }, body: JSON.stringify({ query: SUBSCRIPTION }) });
+    expect(sseResponse.status).toBe(401);
+    expect(((await sseResponse.json()) as Result).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+
+    const shortLived = await federation.callerToken(TEST_PRINCIPAL, { expiresInSeconds: 3 });
+    const ws = wsSubscribe(federation.gateway.url, shortLived, {});
+    const sse = sseSubscribe(federation.gateway.url, shortLived, {});
+    await waitFor(() => ws.closeCode !== null && sse.completed, 'the end at token expiry', 10_000);
+    expect(ws.closeCode).toBe(4401);
+    expect(ws.closeReason).toMatch(/expired/i);
+    expect(codes(sse.results.at(-1))).toEqual(['UNAUTHENTICATED']);
+    ws.stop();
+    sse.stop();
+  });
+
+  it('survives a gateway restart: the client resubscribes with its last cursor and gets every change exactly once, in order', async () => {
+    let second: RunningGateway = await federation.startGateway({ port: 0 });
+    const port = second.port;
+    const token = await federation.callerToken();
+    const received: Change[] = [];
+    const before = await head();
+    const fixture = fixtures[nextFixture++]!;
+    const other = fixtures[nextFixture++]!;
+
+    const subscriber = wsSubscribe(second.url, token, { after: before });
+    await oneChange(fixture, 0);
+    await oneChange(fixture, 1);
+    await waitFor(() => subscriber.changes().length === 2, 'two changes before the restart');
+    // Changes keep happening (through the first gateway) while the second one restarts.
+    const closing = second.close();
+    await waitFor(() => subscriber.closeCode !== null, 'the restart close');
+    expect(subscriber.closeCode).toBe(1012);
+    received.push(...subscriber.changes());
+    await oneChange(fixture, 2);
+    await oneChange(other, 0);
+    await closing;
+    second = await federation.startGateway({ port });
+    try {
+      const resumed = wsSubscribe(second.url, token, { after: received.at(-1)!.cursor });
+      await oneChange(fixture, 3);
+      await oneChange(other, 1);
+      await waitFor(() => resumed.changes().length === 4, 'the rest after the restart');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      resumed.stop();
+      received.push(...resumed.changes());
+    } finally {
+      await second.close();
+    }
+    const expected = (await plaatsing.placementEvent.findMany({ where: { sequence: { gt: BigInt(Buffer.from(before, 'base64url').toString().split(':')[1]!) } }, orderBy: { sequence: 'asc' } })).map((e: { sequence: bigint }) => e.sequence);
+    expect(sequences(received)).toEqual(expected);
+    expect(received.map((c) => `${c.placement!.id === fixture.id ? 'a' : 'b'}:${c.toStatus}`)).toEqual(['a:INTAKE', 'a:ACCEPTED', 'a:DECIDED', 'b:INTAKE', 'a:WITHDRAWN', 'b:ACCEPTED']);
+  });
+});
+
+/**
+ * Two gateway instances on the same PostgreSQL-backed subgraphs, as on two machines: a change
+ * caused through one reaches a subscriber on the other (both poll plaatsing's event log).
+ */
+describe.skipIf(!postgresUrl)('placement subscriptions across gateway instances on PostgreSQL', () => {
+  let federation: Federation;
+  let drop: () => Promise<void>;
+  let other: RunningGateway;
+  beforeAll(async () => {
+    const databases = await createDatabases(['indicatiestelling', 'plaatsing', 'forensisch-cv', 'kwaliteit'] as const);
+    drop = databases.drop;
+    federation = await startFederation({ seedPatients: 10, databaseUrls: databases.urls });
+    other = await federation.startGateway({ port: 0 });
+  });
+  afterAll(async () => {
+    await other?.close();
+    await federation?.close();
+    await drop?.();
+  });
+
+  it('delivers to a subscriber on one instance the changes caused through the other', async () => {
+    const plaatsing = federation.subgraphs.plaatsing.prisma as any;
+    const placement = await plaatsing.placement.findFirst({ orderBy: { id: 'asc' } });
+    const provider = await plaatsing.provider.findFirst({ where: { id: { not: placement.providerId } }, include: { capacity: true } });
+    const id = randomUUID();
+    await plaatsing.placement.create({ data: { id, patientId: placement.patientId, trajectoryId: placement.trajectoryId, providerId: provider.id, careType: provider.capacity[0].careType, securityLevel: provider.capacity[0].securityLevel, status: 'REQUESTED' } });
+    const after = encodeEventCursor(await other.events.feed.head());
+    const ws = wsSubscribe(other.url, await federation.callerToken(), { after });
+    const sse = sseSubscribe(other.url, await federation.callerToken(), { after });
+    for (const step of ['startIntake', 'acceptPlacement']) {
+      const result = await federation.request(`mutation($id: ID!) { ${step}(placementId: $id) { status } }`, { id }); // through the first instance
+      expect(result.errors).toBeUndefined();
+    }
+    await waitFor(() => ws.changes().length === 2 && sse.changes().length === 2, 'the changes on the other instance');
+    ws.stop();
+    sse.stop();
+    for (const subscriber of [ws, sse]) expect(subscriber.changes().map((c) => [c.placement!.id, c.toStatus])).toEqual([[id, 'INTAKE'], [id, 'ACCEPTED']]);
+  });
+});
