@@ -62,7 +62,8 @@ export function applyPolicyDirectives(sdl: string, policy: Pick<AccessPolicy, 'f
         edits.push({ start: field.type.loc!.end, end: field.type.loc!.end, text: ` ${policyText(categories)}` });
         used = true;
       }
-      if ((categories || withheldByReturnType) && field.type.kind === Kind.NON_NULL_TYPE) {
+      // A mutation refused for a missing scope answers null in its place, like a withheld field.
+      if ((categories || withheldByReturnType || (typeName === 'Mutation' && mutationScope)) && field.type.kind === Kind.NON_NULL_TYPE) {
         edits.push({ start: field.type.loc!.start, end: field.type.loc!.end, text: print(field.type.type) });
       }
     }

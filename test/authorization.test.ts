@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Kind, parse, type ObjectTypeDefinitionNode, type ObjectTypeExtensionNode } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFederation, type Federation, type GraphQLResponse } from './support/federation.js';
 import { createDatabases, postgresUrl } from './support/postgres.js';
 import { createAccessScenario, principal, type AccessScenario } from './support/scenario.js';
+import { SUPERGRAPH_FILE } from '../schema/subgraphs.js';
 
 const UNAUTHORIZED = 'UNAUTHORIZED_FIELD_OR_TYPE';
 const codes = (response: GraphQLResponse) => (response.errors ?? []).map((e) => e.extensions?.code);
@@ -138,6 +141,24 @@ describe('field-level authorization through the gateway', () => {
     expect(await (federation.subgraphs.indicatiestelling.prisma as any).patient.count({ where: { bsn: input.bsn } })).toBe(0);
     const allowed = await federation.request<{ registerPatient: { id: string } }>(mutation, { input }, { principal: principal('indicatiesteller', 'nifp') });
     expect(allowed.data!.registerPatient.id).toBeTruthy();
+  });
+
+  it('runs the allowed mutations of an operation and answers null for the refused one, keeping the shape', async () => {
+    // registerPatient returns Patient!: refused for a missing scope it must still be null, not null its parent.
+    const input = { bsn: '999990032', givenName: 'Gemengde', familyName: 'Mutatie', birthDate: '1991-02-03' };
+    const mutation = 'mutation($input: RegisterPatientInput!, $placementId: ID!) { startIntake(placementId: $placementId) { id status } registerPatient(input: $input) { id } }';
+    const placement = await (federation.subgraphs.plaatsing.prisma as any).placement.findFirst({ where: { status: 'REQUESTED' }, orderBy: { id: 'asc' } });
+    const mixed = await federation.request<{ startIntake: { id: string; status: string }; registerPatient: null }>(mutation, { input, placementId: placement.id }, { principal: principal('zorgaanbieder', placement.providerId) });
+    expect(mixed.data).toEqual({ startIntake: { id: placement.id, status: 'INTAKE' }, registerPatient: null });
+    expect(unauthorizedPaths(mixed)).toEqual(['registerPatient']);
+    expect(await (federation.subgraphs.indicatiestelling.prisma as any).patient.count({ where: { bsn: input.bsn } })).toBe(0);
+    // And the schema promises it: no mutation that needs a scope is non-null in the supergraph.
+    const mutations = parse(readFileSync(SUPERGRAPH_FILE, 'utf8')).definitions.filter(
+      (d): d is ObjectTypeDefinitionNode | ObjectTypeExtensionNode => (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) && d.name.value === 'Mutation',
+    );
+    const scoped = mutations.flatMap((m) => m.fields ?? []).filter((f) => f.directives?.some((d) => d.name.value === 'requiresScopes'));
+    expect(scoped.length).toBeGreaterThan(10);
+    expect(scoped.filter((f) => f.type.kind === Kind.NON_NULL_TYPE).map((f) => f.name.value)).toEqual([]);
   });
 
   it('writes audit records per read that the privacy officer (and only they) can read back', async () => {
