@@ -75,7 +75,7 @@ describe('explorer in headless Chromium', () => {
 
   const claims = (authorization: string) => JSON.parse(Buffer.from(authorization.replace(/^Bearer /, '').split('.')[1]!, 'base64url').toString('utf8')) as { role: string; org: string };
 
-  it('a provider sees the trajectory with identity withheld; the placement officer sees the same field granted', async () => {
+  it('a provider sees the trajectory with identity withheld; the placement officer sees the same field granted and follows placement changes', async () => {
     await page.goto(`${origin}/explorer`);
     await page.locator('.graphiql-container').waitFor();
     await page.locator('.explorer-bar[data-token-state="ready"]').waitFor();
@@ -105,6 +105,26 @@ describe('explorer in headless Chromium', () => {
     expect(asPlacementOfficer.body.data?.patient?.trajectories?.edges?.length).toBeGreaterThan(0);
     await expect.poll(() => editorText('.result-window')).toContain(asPlacementOfficer.body.data.patient.name.full);
     await page.screenshot({ path: new URL('explorer-placement-officer.png', ARTIFACTS).pathname, fullPage: false });
+
+    // The placement subscription runs in the explorer over graphql-ws on /graphql: a change made
+    // elsewhere appears in its result pane.
+    const plaatsing = federation.subgraphs.plaatsing.prisma as any; // fixture lookup, not API use
+    const admitted = await plaatsing.placement.findFirst({ where: { status: 'ADMITTED', admittedAt: { lt: new Date(Date.now() - 86_400_000) } }, orderBy: { id: 'asc' } });
+    const socket = page.waitForEvent('websocket', (ws) => new URL(ws.url()).pathname === '/graphql');
+    await page.locator('[data-example="PlacementChanged"]').click();
+    await expect.poll(() => editorText('.graphiql-query-editor')).toContain('subscription PlacementChanged');
+    await page.locator('.graphiql-execute-button').click();
+    const ws = await socket;
+    await ws.waitForEvent('framereceived', (frame) => String(frame.payload).includes('"connection_ack"'));
+    await ws.waitForEvent('framesent', (frame) => String(frame.payload).includes('"subscribe"'));
+    const ended = await federation.request<{ endPlacement: { status: string } }>(
+      'mutation($id: ID!, $on: Date!) { endPlacement(placementId: $id, endedOn: $on, reason: "Ontslag na behandeling") { status } }',
+      { id: admitted.id, on: new Date().toISOString().slice(0, 10) },
+    );
+    expect(ended.errors).toBeUndefined();
+    await expect.poll(() => editorText('.result-window'), { timeout: 20_000 }).toContain(admitted.id);
+    expect(await editorText('.result-window')).toContain('"toStatus": "ENDED"');
+    await page.screenshot({ path: new URL('explorer-subscription.png', ARTIFACTS).pathname });
 
     // The editor's language services ran in their workers, served by the gateway.
     expect(attempted.some((url) => /\/explorer\/assets\/graphql\.worker-/.test(url))).toBe(true);

@@ -5,10 +5,11 @@
  */
 import { explorerPlugin } from '@graphiql/plugin-explorer';
 import '@graphiql/plugin-explorer/style.css';
-import { DocsIcon, useGraphiQL, type GraphiQLPlugin } from '@graphiql/react';
+import { DocsIcon, useGraphiQL, useGraphiQLActions, type GraphiQLPlugin } from '@graphiql/react';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
 import 'graphiql/style.css';
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { useEffect, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -61,6 +62,7 @@ function useDevToken(userId: string | null): TokenState {
 function ExampleList({ examples }: { examples: ExplorerExample[] }) {
   const queryEditor = useGraphiQL((state) => state.queryEditor);
   const variableEditor = useGraphiQL((state) => state.variableEditor);
+  const { setOperationFacts } = useGraphiQLActions();
   return (
     <div className="explorer-examples">
       <div className="graphiql-doc-explorer-title">Voorbeelden (examples)</div>
@@ -74,6 +76,10 @@ function ExampleList({ examples }: { examples: ExplorerExample[] }) {
               onClick={() => {
                 queryEditor?.setValue(example.query);
                 variableEditor?.setValue(example.variables);
+                // Known at once, not after the editor re-reads the document: a subscription must go over graphql-ws.
+                const documentAST = parse(example.query);
+                const operations = documentAST.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+                setOperationFacts({ documentAST, operationName: example.name, operations });
               }}
             >
               {example.title}
