@@ -12,7 +12,8 @@ export type LimitCode = (typeof LIMIT_CODES)[number];
 /** An operation refused by a limit; the code survives Apollo's wrapping of validation errors (see exposure/errors.ts). */
 export class LimitError extends GraphQLError {
   constructor(code: LimitCode, message: string) {
-    super(message, { extensions: { code } });
+    // Refused before execution: a client error (400), also when thrown from a plugin hook (list size).
+    super(message, { extensions: { code, http: { status: 400 } } });
   }
 }
 
@@ -103,5 +104,6 @@ function tokenLimitCounter(): ApolloServerPlugin<GatewayContext> {
 }
 
 export function isTokenLimitError(error: Error): boolean {
-  return /Document contains more than \d+ tokens/.test(error.message);
+  // graphql-js words it "more that N tokens" (sic); both spellings are accepted.
+  return /Document contains more tha[nt] \d+ tokens/.test(error.message);
 }
