@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type Fault = 'pass' | 'hang' | 'status-500' | 'reset' | 'html' | 'bad-shape' | 'oversized' | { failTimes: number; status: number };
+export type Fault = 'pass' | 'hang' | 'status-500' | 'reset' | 'html' | 'bad-shape' | 'oversized' | { failTimes: number; status: number } | { delayMs: number };
 
 export interface FaultyProxy {
   url: string;
@@ -36,7 +36,9 @@ export async function startFaultyProxy(target: string, options: { oversizedBytes
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const fault = proxy.fault;
-    if (typeof fault === 'object') {
+    if (typeof fault === 'object' && 'delayMs' in fault) {
+      await new Promise((resolve) => setTimeout(resolve, fault.delayMs)); // slow, then a normal answer
+    } else if (typeof fault === 'object') {
       if (fault.failTimes > 0) {
         fault.failTimes--;
         response.writeHead(fault.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: INTERNAL_DETAIL }));
