@@ -25,7 +25,7 @@ const event = (sequence: number, patientId: string, extra: Partial<{ providerId:
 /** Endpoints a test made; deleted after it (with their deliveries), so the next test claims only its own. */
 const made: Endpoint[] = [];
 
-async function activeEndpoint(store: WebhookStore, overrides: Partial<{ organisationId: string; filter: typeof filter }> = {}): Promise<Endpoint> {
+async function activeEndpoint(store: WebhookStore, overrides: Partial<{ organisationId: string; filter: typeof filter; fromSequence: bigint }> = {}): Promise<Endpoint> {
   const created = await store.createEndpoint({
     owner: { ...owner, organisationId: overrides.organisationId ?? owner.organisationId },
     url: 'http://127.0.0.1:1/hook',
@@ -33,9 +33,10 @@ async function activeEndpoint(store: WebhookStore, overrides: Partial<{ organisa
     filter: overrides.filter ?? filter,
     selection,
     secret: generateSecret(),
+    fromSequence: overrides.fromSequence ?? 0n,
   });
   made.push(created);
-  return (await store.transition(created.id, created.organisationId, ['pending_verification'], 'active', 0n))!;
+  return (await store.transition(created.id, created.organisationId, ['pending_verification'], 'active'))!;
 }
 
 describe('signing and backoff', () => {
@@ -68,17 +69,23 @@ function storeTests(open: () => Promise<WebhookStore>) {
     for (const endpoint of made.splice(0)) await store.deleteEndpoint(endpoint.id, endpoint.organisationId);
   });
 
-  it('enqueues each matching (endpoint, event) once, whoever enqueues it, and only after verification', async () => {
+  it('enqueues each matching (endpoint, event after its registration) once, whoever enqueues it; claims only for verified endpoints', async () => {
     const all = await activeEndpoint(store);
     const admitted = await activeEndpoint(store, { filter: { ...filter, toStatus: ['ADMITTED'], providerId: 'prov-2' } });
-    const pending = await store.createEndpoint({ owner, url: 'http://127.0.0.1:1/x', description: null, filter, selection, secret: generateSecret() });
+    const later = await activeEndpoint(store, { fromSequence: 2n });
+    const pending = await store.createEndpoint({ owner, url: 'http://127.0.0.1:1/x', description: null, filter, selection, secret: generateSecret(), fromSequence: 0n });
     made.push(pending);
     const events = [event(1, 'p1'), event(2, 'p1', { providerId: 'prov-2', toStatus: 'ADMITTED' }), event(3, 'p2', { toStatus: 'ADMITTED' })];
-    expect(await store.enqueue(events, 3n)).toBe(4);
+    expect(await store.enqueue(events, 3n)).toBe(8);
     expect(await store.enqueue(events, 3n)).toBe(0);
+    expect(await store.enqueue(events, null, later.id)).toBe(0);
     expect(await store.deliveryCounts(all.id)).toMatchObject({ pending: 3 });
     expect(await store.deliveryCounts(admitted.id)).toMatchObject({ pending: 1 });
-    expect(await store.deliveryCounts(pending.id)).toMatchObject({ pending: 0 });
+    expect(await store.deliveryCounts(later.id)).toMatchObject({ pending: 1 });
+    expect(await store.deliveryCounts(pending.id)).toMatchObject({ pending: 3 });
+    const claimed = await store.claim('instance-1', 100, 60_000);
+    expect(new Set(claimed.map((d) => d.endpoint.id))).toEqual(new Set([all.id, admitted.id, later.id]));
+    await store.release(claimed.map((d) => d.id), 'instance-1');
     expect(await store.position(async () => 0n)).toBe(3n);
     await store.skipTo(2n);
     expect(await store.position(async () => 0n)).toBe(3n);
@@ -100,6 +107,11 @@ function storeTests(open: () => Promise<WebhookStore>) {
     await store.deadLetter(second[0]!.id, 'instance-2', 3, 'http_500');
     expect((await store.claim('instance-1', 10, 60_000)).map((d) => d.sequence)).toEqual([14n]);
     expect(await store.deliveryCounts(endpoint.id)).toEqual({ pending: 2, delivered: 1, skipped: 0, dead: 1 });
+    // Finished deliveries are forgotten after the keep period; dead ones stay with their dead letter.
+    expect(await store.forgetFinished(1)).toBe(0);
+    await store.db.query(`UPDATE "webhook_delivery" SET "finished_at" = now() - interval '2 days' WHERE "endpoint_id" = $1`, [endpoint.id]);
+    expect(await store.forgetFinished(1)).toBe(1);
+    expect(await store.deliveryCounts(endpoint.id)).toEqual({ pending: 2, delivered: 0, skipped: 0, dead: 1 });
   });
 
   it('retries after the delay, returns an expired lease, and redelivers a dead letter once', async () => {
@@ -142,6 +154,7 @@ function storeTests(open: () => Promise<WebhookStore>) {
     expect(await store.secrets(endpoint.id)).toEqual([last]);
     expect(await store.endpoint(endpoint.id, 'org-b')).toBeUndefined();
     expect(await store.transition(endpoint.id, 'org-b', ['active'], 'paused')).toBeUndefined();
+    expect(await store.transition(endpoint.id, owner.organisationId, ['pending_verification'], 'active')).toBeUndefined();
     expect(await store.deleteEndpoint(endpoint.id, 'org-b')).toBe(false);
     expect((await store.endpoints('org-b')).totalCount).toBe(0);
     expect((await store.endpoints(owner.organisationId)).edges.map((e) => e.node.id)).toContain(endpoint.id);

@@ -22,6 +22,9 @@ export const CHANGE_EVENT = 'placement.changed';
 
 const FEED_PAGE = 500;
 const CLAIM_BATCH = 8;
+/** Finished deliveries are kept this long (for the endpoint's counts and diagnosis), then forgotten. */
+const KEEP_FINISHED_DAYS = 7;
+const FORGET_EVERY_MS = 3_600_000;
 
 export interface DispatcherOptions {
   store: WebhookStore;
@@ -46,6 +49,7 @@ export class WebhookDispatcher {
   private deliverRun: Promise<void> | undefined;
   private deliverAgain = false;
   private readonly leaseMs: number;
+  private lastForget = 0;
 
   constructor(private readonly options: DispatcherOptions) {
     // Long enough for resolving the payload and the receiver's timeout; a crashed instance's claims return after it.
@@ -82,6 +86,10 @@ export class WebhookDispatcher {
     this.timer = setTimeout(() => {
       if (this.enqueueFailed) this.enqueue();
       else this.deliver();
+      if (Date.now() - this.lastForget > FORGET_EVERY_MS) {
+        this.lastForget = Date.now();
+        this.options.store.forgetFinished(KEEP_FINISHED_DAYS).catch((error: unknown) => this.report('warn', 'finished webhook deliveries could not be removed', error));
+      }
       this.tick();
     }, this.options.config.pollMs);
     this.timer.unref();
@@ -137,6 +145,26 @@ export class WebhookDispatcher {
       position = through;
       if (events.length < FEED_PAGE) return;
     }
+  }
+
+  /**
+   * Enqueues for one endpoint the events after `fromSequence` that the enqueuers have passed.
+   * Run when the endpoint is verified: an instance whose enqueue statement began before the
+   * endpoint's registration was committed did not see it, and this catches what it skipped
+   * (idempotent, like every enqueue).
+   */
+  async backfill(endpointId: string, fromSequence: bigint): Promise<void> {
+    const { store } = this.options;
+    const { feed } = this.options.events;
+    const through = await store.position(() => feed.head());
+    let after = fromSequence;
+    while (after < through) {
+      const events = (await feed.read(after, FEED_PAGE)).filter((event) => event.sequence <= through);
+      if (events.length === 0) break;
+      webhookMetrics.enqueued.inc(await store.enqueue(events, null, endpointId));
+      after = events[events.length - 1]!.sequence;
+    }
+    this.deliver();
   }
 
   // ---- deliver ---------------------------------------------------------------------------------

@@ -36,8 +36,10 @@ export interface EndpointManagerOptions {
   apiSchema(): GraphQLSchema | undefined;
   /** The events module's own check that a selection can be resolved per event (throws a GraphQLError). */
   prepare(selection: string): unknown;
-  /** The newest event's sequence: a verified endpoint receives the events after it. */
+  /** The newest event's sequence: an endpoint receives the events after the newest at its registration. */
   head(): Promise<bigint>;
+  /** Enqueues the endpoint's events that enqueuers racing its registration may have passed (see WebhookDispatcher.backfill). */
+  backfill(endpointId: string, fromSequence: bigint): Promise<void>;
   /** Wakes the delivery loop (an endpoint was resumed or a dead letter redelivered). */
   wake(): void;
 }
@@ -70,7 +72,8 @@ export class EndpointManager {
       throw badInput(`The selection cannot be resolved per event: ${error instanceof GraphQLError ? error.message : 'invalid'}`, 'selection');
     }
     const secret = generateSecret();
-    const endpoint = await this.options.store.createEndpoint({ owner: { ...caller, purpose }, url, description, filter, selection: input.selection, secret });
+    const fromSequence = await this.options.head();
+    const endpoint = await this.options.store.createEndpoint({ owner: { ...caller, purpose }, url, description, filter, selection: input.selection, secret, fromSequence });
     return { endpoint, secret };
   }
 
@@ -90,9 +93,9 @@ export class EndpointManager {
     const outcome = await postSigned(endpoint.url, body, headers, { timeoutMs: this.options.config.timeoutMs, readBody: true });
     if (!outcome.ok) throw verificationFailed(outcome.error);
     if (echoedChallenge(outcome.body) !== challenge) throw verificationFailed('challenge_mismatch');
-    const from = await this.options.head();
-    const verified = await this.options.store.transition(id, caller.organisationId, ['pending_verification'], 'active', from);
+    const verified = await this.options.store.transition(id, caller.organisationId, ['pending_verification'], 'active');
     if (!verified) throw await this.refusal(caller, id, 'verified');
+    await this.options.backfill(verified.id, verified.fromSequence);
     return verified;
   }
 

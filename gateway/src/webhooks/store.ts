@@ -28,8 +28,8 @@ export interface Endpoint {
   filter: WebhookFilter;
   selection: string;
   status: EndpointStatus;
-  /** Events after this sequence are delivered; null until verified. */
-  fromSequence: bigint | null;
+  /** Events after this sequence (the newest at registration) are delivered, once verified. */
+  fromSequence: bigint;
   createdAt: Date;
   verifiedAt: Date | null;
   updatedAt: Date;
@@ -82,7 +82,7 @@ interface EndpointRow extends Record<string, unknown> {
   filter_to_statuses: string[] | null;
   selection: string;
   status: EndpointStatus;
-  from_sequence: string | number | bigint | null;
+  from_sequence: string | number | bigint;
   created_at: Date;
   verified_at: Date | null;
   updated_at: Date;
@@ -100,7 +100,7 @@ const toEndpoint = (row: EndpointRow): Endpoint => ({
   filter: { patientId: row.filter_patient_id, trajectoryId: row.filter_trajectory_id, providerId: row.filter_provider_id, toStatus: row.filter_to_statuses ?? [] },
   selection: row.selection,
   status: row.status,
-  fromSequence: row.from_sequence === null ? null : BigInt(row.from_sequence),
+  fromSequence: BigInt(row.from_sequence),
   createdAt: new Date(row.created_at),
   verifiedAt: row.verified_at && new Date(row.verified_at),
   updatedAt: new Date(row.updated_at),
@@ -134,21 +134,21 @@ export class WebhookStore {
 
   // ---- endpoints -------------------------------------------------------------------------------
 
-  /** Registers an endpoint (pending verification) with its first secret. */
-  async createEndpoint(input: { owner: Principal & { purpose: string }; url: string; description: string | null; filter: WebhookFilter; selection: string; secret: string }): Promise<Endpoint> {
+  /** Registers an endpoint (pending verification) with its first secret; it receives the events after `fromSequence`. */
+  async createEndpoint(input: { owner: Principal & { purpose: string }; url: string; description: string | null; filter: WebhookFilter; selection: string; secret: string; fromSequence: bigint }): Promise<Endpoint> {
     const { owner } = input;
     const [row] = await this.db.query<EndpointRow>(
       `WITH "endpoint" AS (
          INSERT INTO "webhook_endpoint" ("id", "organisation_id", "owner_subject", "owner_role", "owner_purpose", "owner_scopes", "url", "description",
-           "filter_patient_id", "filter_trajectory_id", "filter_provider_id", "filter_to_statuses", "selection", "status")
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending_verification')
+           "filter_patient_id", "filter_trajectory_id", "filter_provider_id", "filter_to_statuses", "selection", "status", "from_sequence")
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'pending_verification', $16::bigint)
          RETURNING ${ENDPOINT_COLUMNS}
        ), "secret" AS (
          INSERT INTO "webhook_secret" ("id", "endpoint_id", "secret") SELECT $14, "id", $15 FROM "endpoint"
        )
        SELECT * FROM "endpoint"`,
       [randomUUID(), owner.organisationId, owner.subject, owner.role, owner.purpose, [...owner.scopes], input.url, input.description,
-        input.filter.patientId, input.filter.trajectoryId, input.filter.providerId, nullIfEmpty(input.filter.toStatus), input.selection, randomUUID(), input.secret],
+        input.filter.patientId, input.filter.trajectoryId, input.filter.providerId, nullIfEmpty(input.filter.toStatus), input.selection, randomUUID(), input.secret, input.fromSequence.toString()],
     );
     return toEndpoint(row!);
   }
@@ -190,14 +190,14 @@ export class WebhookStore {
    * Moves an endpoint from one status to another when it is in `from`; returns it, or undefined
    * when it is not the organisation's or not in `from` (the caller tells which).
    */
-  async transition(id: string, organisationId: string, from: readonly EndpointStatus[], to: EndpointStatus, fromSequence?: bigint): Promise<Endpoint | undefined> {
+  async transition(id: string, organisationId: string, from: readonly EndpointStatus[], to: EndpointStatus): Promise<Endpoint | undefined> {
     if (!isUuid(id)) return undefined;
     const [row] = await this.db.query<EndpointRow>(
-      `UPDATE "webhook_endpoint" SET "status" = $3, "updated_at" = now()
-         ${fromSequence === undefined ? '' : `, "from_sequence" = $5, "verified_at" = now()`}
+      `UPDATE "webhook_endpoint" SET "status" = $3, "updated_at" = now(),
+         "verified_at" = CASE WHEN "status" = 'pending_verification' THEN now() ELSE "verified_at" END
        WHERE "id" = $1 AND "organisation_id" = $2 AND "status" = ANY($4::text[])
        RETURNING ${ENDPOINT_COLUMNS}`,
-      fromSequence === undefined ? [id, organisationId, to, [...from]] : [id, organisationId, to, [...from], fromSequence.toString()],
+      [id, organisationId, to, [...from]],
     );
     return row && toEndpoint(row);
   }
@@ -246,10 +246,11 @@ export class WebhookStore {
   /**
    * One delivery per (matching endpoint, event), and the position moved past the events, in one
    * statement. Idempotent: an instance that enqueues events another already did adds nothing
-   * (unique endpoint and sequence). Verified endpoints only (active or paused: a paused
-   * endpoint's events wait for it), and only events after it was verified.
+   * (unique endpoint and sequence). Every endpoint, in any status, gets the events after its
+   * registration: claims wait for it to be active (verified, not paused). With `endpointId`,
+   * for that endpoint only (the backfill at verification), and the position stays.
    */
-  async enqueue(events: readonly EnqueueableEvent[], through: bigint): Promise<number> {
+  async enqueue(events: readonly EnqueueableEvent[], through: bigint | null, endpointId?: string): Promise<number> {
     const rows = await this.db.query<{ enqueued: string | number }>(
       `WITH "event" AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS e("sequence" BIGINT, "patient_id" TEXT, "trajectory_id" TEXT, "provider_id" TEXT, "to_status" TEXT)
@@ -257,7 +258,7 @@ export class WebhookStore {
          INSERT INTO "webhook_delivery" ("id", "endpoint_id", "sequence", "patient_id")
          SELECT gen_random_uuid(), w."id", e."sequence", e."patient_id"
          FROM "event" e JOIN "webhook_endpoint" w
-           ON w."status" IN ('active', 'paused') AND e."sequence" > w."from_sequence"
+           ON e."sequence" > w."from_sequence" AND ($3::uuid IS NULL OR w."id" = $3::uuid)
           AND (w."filter_patient_id" IS NULL OR e."patient_id" = w."filter_patient_id")
           AND (w."filter_trajectory_id" IS NULL OR e."trajectory_id" = w."filter_trajectory_id")
           AND (w."filter_provider_id" IS NULL OR e."provider_id" = w."filter_provider_id")
@@ -266,11 +267,11 @@ export class WebhookStore {
          ON CONFLICT ("endpoint_id", "sequence") DO NOTHING
          RETURNING 1
        ), "moved" AS (
-         INSERT INTO "webhook_feed_position" ("sequence") VALUES ($2::bigint)
+         INSERT INTO "webhook_feed_position" ("sequence") SELECT $2::bigint WHERE $2::bigint IS NOT NULL
          ON CONFLICT ("id") DO UPDATE SET "sequence" = GREATEST("webhook_feed_position"."sequence", EXCLUDED."sequence")
        )
        SELECT count(*) AS "enqueued" FROM "inserted"`,
-      [JSON.stringify(events.map((e) => ({ sequence: e.sequence.toString(), patient_id: e.patientId, trajectory_id: e.trajectoryId, provider_id: e.providerId, to_status: e.toStatus }))), through.toString()],
+      [JSON.stringify(events.map((e) => ({ sequence: e.sequence.toString(), patient_id: e.patientId, trajectory_id: e.trajectoryId, provider_id: e.providerId, to_status: e.toStatus }))), through?.toString() ?? null, endpointId ?? null],
     );
     return Number(rows[0]?.enqueued ?? 0);
   }
@@ -383,6 +384,19 @@ export class WebhookStore {
        WHERE d."status" = 'pending'`,
     );
     return row?.at ? new Date(row.at) : undefined;
+  }
+
+  /**
+   * Forgets finished deliveries (delivered or skipped) older than `days`: the feed never offers
+   * events that old again, so their unique key is no longer needed. Dead ones stay with their
+   * dead letter until the endpoint is deleted.
+   */
+  async forgetFinished(days: number): Promise<number> {
+    const rows = await this.db.query(
+      `DELETE FROM "webhook_delivery" WHERE "status" IN ('delivered', 'skipped') AND "finished_at" < now() - make_interval(days => $1::int) RETURNING 1`,
+      [days],
+    );
+    return rows.length;
   }
 
   // ---- dead letters ----------------------------------------------------------------------------

@@ -31,6 +31,10 @@ export class Webhooks {
       apiSchema: () => this.events?.apiSchema(),
       prepare: (selection) => this.running().prepare({ document: selection }),
       head: () => this.running().feed.head(),
+      backfill: async (endpointId, fromSequence) => {
+        this.running();
+        await this.dispatcher!.backfill(endpointId, fromSequence);
+      },
       wake: () => this.dispatcher?.wake(),
     });
     this.schema = createWebhookSchema(manager, store);

@@ -20,8 +20,8 @@ CREATE TABLE "webhook_endpoint" (
     -- The GraphQL subscription document on placementChanged that shapes the payload.
     "selection" TEXT NOT NULL,
     "status" TEXT NOT NULL,
-    -- Events after this sequence are delivered (set when the endpoint is verified).
-    "from_sequence" BIGINT,
+    -- Events after this sequence (the newest at registration) are delivered, once verified.
+    "from_sequence" BIGINT NOT NULL,
     "created_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
     "verified_at" TIMESTAMPTZ,
     "updated_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
