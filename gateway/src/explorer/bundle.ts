@@ -7,7 +7,7 @@
  *
  * `npm run generate` (run by `npm install`) builds it; the gateway builds it on start when missing.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
@@ -71,8 +71,7 @@ export function readExplorerManifest(dir: string = EXPLORER_BUNDLE_DIR, inputHas
 export async function buildExplorerBundle(dir: string = EXPLORER_BUNDLE_DIR): Promise<ExplorerManifest> {
   const { build } = await import('esbuild');
   const inputHash = explorerInputHash();
-  const staging = `${dir}.${process.pid}.${Date.now()}.tmp`;
-  rmSync(staging, { recursive: true, force: true });
+  const staging = `${dir}.${randomUUID()}.tmp`;
   mkdirSync(staging, { recursive: true });
   try {
     const common = {
@@ -122,14 +121,23 @@ export async function buildExplorerBundle(dir: string = EXPLORER_BUNDLE_DIR): Pr
       workers: { editor: worker('editor'), json: worker('json'), graphql: worker('graphql') },
     };
     writeFileSync(join(staging, MANIFEST), JSON.stringify(manifest, null, 2));
-    const old = `${dir}.old.${process.pid}.${Date.now()}`;
+    const old = `${dir}.${randomUUID()}.old`;
     try {
       renameSync(dir, old);
     } catch {
       // no previous bundle
     }
-    renameSync(staging, dir);
-    rmSync(old, { recursive: true, force: true });
+    try {
+      renameSync(staging, dir);
+    } catch (error) {
+      // Another process (a second gateway, `npm run generate`) swapped in its build first: same inputs, same files.
+      const theirs = readExplorerManifest(dir, inputHash);
+      if (!theirs) throw error;
+      rmSync(staging, { recursive: true, force: true });
+      return theirs;
+    } finally {
+      rmSync(old, { recursive: true, force: true });
+    }
     return manifest;
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
