@@ -342,13 +342,18 @@ describe('placement subscriptions at the gateway', () => {
     const other = fixtures[nextFixture++]!;
 
     const subscriber = wsSubscribe(second.url, token, { after: before });
+    const sse = sseSubscribe(second.url, token, { after: before });
     await oneChange(fixture, 0);
     await oneChange(fixture, 1);
-    await waitFor(() => subscriber.changes().length === 2, 'two changes before the restart');
+    await waitFor(() => subscriber.changes().length === 2 && sse.changes().length === 2, 'two changes before the restart');
     // Changes keep happening (through the first gateway) while the second one restarts.
     const closing = second.close();
     await waitFor(() => subscriber.closeCode !== null, 'the restart close');
     expect(subscriber.closeCode).toBe(1012);
+    // An SSE stream cannot carry a close code: its last event says why it ends.
+    await waitFor(() => sse.completed, 'the end of the SSE stream');
+    expect(codes(sse.results.at(-1))).toEqual(['SHUTTING_DOWN']);
+    expect(sse.changes().map((c) => c.sequence)).toEqual(subscriber.changes().map((c) => c.sequence));
     received.push(...subscriber.changes());
     await oneChange(fixture, 2);
     await oneChange(other, 0);

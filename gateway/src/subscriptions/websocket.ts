@@ -35,7 +35,7 @@ export interface WebSocketOptions {
 interface Connection {
   id: string;
   subscriber: Subscriber;
-  expiry: NodeJS.Timeout;
+  expiry: NodeJS.Timeout | null;
 }
 
 export function attachWebSocketSubscriptions(options: WebSocketOptions): { close(): Promise<void> } {
@@ -62,13 +62,20 @@ export function attachWebSocketSubscriptions(options: WebSocketOptions): { close
           socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: send a valid bearer token as connectionParams.authorization');
           return false;
         }
-        const expiry = setTimeout(() => socket.close(CLOSE_UNAUTHORIZED, 'Token expired: reconnect with a new token and resubscribe with your last cursor'), Math.min(subscriber.expiresAt - Date.now(), 2_147_483_647));
-        connections.set(ctx, { id: randomUUID(), subscriber, expiry });
+        const connection: Connection = { id: randomUUID(), subscriber, expiry: null };
+        const watchExpiry = () => {
+          const left = subscriber.expiresAt - Date.now();
+          if (left <= 0) socket.close(CLOSE_UNAUTHORIZED, 'Token expired: reconnect with a new token and resubscribe with your last cursor');
+          // setTimeout overflows above ~24.8 days; a later expiry is checked again then.
+          else connection.expiry = setTimeout(watchExpiry, Math.min(left, 2_147_483_647));
+        };
+        watchExpiry();
+        connections.set(ctx, connection);
         return true;
       },
       onClose: (ctx: Context) => {
         const connection = connections.get(ctx);
-        if (connection) clearTimeout(connection.expiry);
+        if (connection?.expiry) clearTimeout(connection.expiry);
       },
       onSubscribe: async (ctx, id, payload) => {
         const connection = connections.get(ctx)!;
