@@ -7,7 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_PATIENT_ID } from '../gateway/src/explorer/sample-users.js';
-import { startFederation, type Federation, type GraphQLResponse } from './support/federation.js';
+import { loadGatewayConfig } from '@ketengraph/gateway';
+import { startFederation, TEST_ISSUER, type Federation, type GraphQLResponse } from './support/federation.js';
+import { principal } from './support/scenario.js';
 
 const ARTIFACTS = new URL('./artifacts/', import.meta.url);
 const CHROMIUM = '/usr/bin/chromium';
@@ -130,5 +132,35 @@ describe('explorer in headless Chromium', () => {
     expect(attempted.some((url) => /\/explorer\/assets\/graphql\.worker-/.test(url))).toBe(true);
     expect(blocked).toEqual([]);
     expect(attempted.filter((url) => !url.startsWith('data:') && !url.startsWith('blob:') && !isLocal(url))).toEqual([]);
+  });
+
+  it('in production (enabled explicitly) mints nothing: the user pastes a token from the identity provider', async () => {
+    const external = { ...loadGatewayConfig({}).callerTokens, issuer: TEST_ISSUER, keys: { source: 'jwks' as const, jwks: federation.keys.issuer.jwks } };
+    const production = await federation.startGateway({ production: true, callerTokens: external, explorer: { enabled: true } });
+    const productionPage = await context.newPage();
+    const requested: string[] = [];
+    productionPage.on('request', (request) => requested.push(new URL(request.url()).pathname));
+    try {
+      await productionPage.goto(`${new URL(production.url).origin}/explorer`);
+      await productionPage.locator('.graphiql-container').waitFor();
+      expect(await productionPage.locator('select[name="role"]').count()).toBe(0);
+      const token = await federation.callerToken(principal('inspectie', 'igj'));
+      await productionPage.locator('input[name="token"]').fill(token);
+      await productionPage.locator('.explorer-bar[data-token-state="ready"]').waitFor();
+      await productionPage.getByRole('button', { name: 'Show Voorbeelden (examples)' }).click();
+      await productionPage.locator('[data-example="FreeCapacity"]').click();
+      const response = productionPage.waitForResponse((candidate) => (candidate.request().postData() ?? '').includes('"operationName":"FreeCapacity"'));
+      await productionPage.locator('.graphiql-execute-button').click();
+      const received = await response;
+      expect(await received.request().headerValue('authorization')).toBe(`Bearer ${token}`);
+      const body = (await received.json()) as GraphQLResponse<{ freeCapacity: { freePlaces: number }[] }>;
+      expect(body.errors).toBeUndefined();
+      expect(body.data!.freeCapacity.length).toBeGreaterThan(0);
+      expect(requested).not.toContain('/explorer/dev-token');
+      expect(blocked).toEqual([]);
+    } finally {
+      await productionPage.close();
+      await production.close();
+    }
   });
 });
