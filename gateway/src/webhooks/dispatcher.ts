@@ -10,6 +10,7 @@
  *   anything else is retried with backoff until the last attempt, then dead-lettered.
  */
 import { randomUUID } from 'node:crypto';
+import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
 import { CursorExpiredError, type GatewayEvents, type PlacementChangeEvent, type PreparedSelection } from '../events/index.js';
 import type { WebhookConfig } from './config.js';
 import { webhookMetrics } from './metrics.js';
@@ -26,12 +27,13 @@ const CLAIM_BATCH = 8;
 const KEEP_FINISHED_DAYS = 7;
 const FORGET_EVERY_MS = 3_600_000;
 
+const log = serviceLogger('gateway').child({ component: 'webhooks' });
+
 export interface DispatcherOptions {
   store: WebhookStore;
   /** The event feed, and resolution of a payload as a principal (authorised, completed, audited like a query). */
   events: Pick<GatewayEvents, 'feed' | 'prepare' | 'resolve'>;
   config: Pick<WebhookConfig, 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'timeoutMs' | 'pollMs'>;
-  log?: (entry: Record<string, unknown>) => void;
 }
 
 export class WebhookDispatcher {
@@ -210,10 +212,18 @@ export class WebhookDispatcher {
     const { store, config, events } = this.options;
     const attempts = delivery.attempts + 1;
     try {
-      const [event] = await events.feed.read(delivery.sequence - 1n, 1).catch((error: unknown) => {
-        if (error instanceof CursorExpiredError) return [];
-        throw error;
-      });
+      let found: PlacementChangeEvent[];
+      try {
+        found = await events.feed.read(delivery.sequence - 1n, 1);
+      } catch (error) {
+        if (!(error instanceof CursorExpiredError)) {
+          // plaatsing unreachable: nothing was attempted, so no attempt is counted; try again after a backoff.
+          this.report('warn', 'webhook event could not be read; delivery postponed', error, { endpointId: delivery.endpoint.id });
+          return await store.retryLater(delivery.id, this.instanceId, delivery.attempts, retryDelayMs(config, attempts), 'feed_unavailable');
+        }
+        found = [];
+      }
+      const [event] = found;
       if (!event || event.sequence !== delivery.sequence) return await this.fail(delivery, attempts, 'event_expired', true);
       let prepared: PreparedSelection;
       try {
@@ -281,9 +291,8 @@ export class WebhookDispatcher {
     return prepared;
   }
 
+  /** Ids, sequences and codes only: a receiver's answer or a driver's message could carry personal data. */
   private report(level: 'warn' | 'error', msg: string, error?: unknown, details: Record<string, unknown> = {}): void {
-    // Error names and codes only: messages from drivers or receivers could carry data.
-    const entry = { level, service: 'gateway', msg, ...details, ...(error ? { error: (error as { code?: string; name?: string }).code ?? (error as { name?: string }).name } : {}) };
-    (this.options.log ?? ((e) => console.error(JSON.stringify(e))))(entry);
+    log[level]({ ...details, ...(error === undefined ? {} : errorDetails(error)) }, msg);
   }
 }

@@ -4,7 +4,7 @@
  * endpoint is registered as the caller's own principal, which must carry a purpose of use.
  */
 import { randomBytes } from 'node:crypto';
-import { badInput, domainError, notFound, type Principal } from '@ketengraph/service-kit';
+import { badInput, domainError, errorDetails, notFound, serviceLogger, type Principal } from '@ketengraph/service-kit';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { WebhookConfig } from './config.js';
 import { postSigned } from './receiver.js';
@@ -13,6 +13,8 @@ import { generateSecret, signedHeaders } from './signing.js';
 import type { DeadLetter, Endpoint, EndpointStatus, WebhookFilter, WebhookStore } from './store.js';
 
 export const VERIFICATION_EVENT = 'webhook.verification';
+
+const log = serviceLogger('gateway').child({ component: 'webhooks' });
 
 /** The handshake failed; `reason` is a code (http_404, timeout, challenge_mismatch, …), never the receiver's answer. */
 export function verificationFailed(reason: string): GraphQLError {
@@ -72,7 +74,10 @@ export class EndpointManager {
       throw badInput(`The selection cannot be resolved per event: ${error instanceof GraphQLError ? error.message : 'invalid'}`, 'selection');
     }
     const secret = generateSecret();
-    const fromSequence = await this.options.head();
+    const fromSequence = await this.options.head().catch((error: unknown) => {
+      if (error instanceof GraphQLError) throw error;
+      throw domainError('DEPENDENCY_UNAVAILABLE', 'The placement event log (plaatsing) could not be read, so the endpoint cannot be registered now; try again shortly.');
+    });
     const endpoint = await this.options.store.createEndpoint({ owner: { ...caller, purpose }, url, description, filter, selection: input.selection, secret, fromSequence });
     return { endpoint, secret };
   }
@@ -95,7 +100,8 @@ export class EndpointManager {
     if (echoedChallenge(outcome.body) !== challenge) throw verificationFailed('challenge_mismatch');
     const verified = await this.options.store.transition(id, caller.organisationId, ['pending_verification'], 'active');
     if (!verified) throw await this.refusal(caller, id, 'verified');
-    await this.options.backfill(verified.id, verified.fromSequence);
+    // A safety net for a rare race (see backfill); the regular enqueuers cover the endpoint either way, so its failure is logged, not the caller's.
+    await this.options.backfill(verified.id, verified.fromSequence).catch((error: unknown) => log.warn({ endpointId: verified.id, ...errorDetails(error) }, 'webhook backfill at verification failed'));
     return verified;
   }
 
