@@ -313,6 +313,14 @@ describe('placement subscriptions at the gateway', () => {
     sse.stop();
   });
 
+  it('refuses a subscription sent as a plain HTTP request, naming the transports', async () => {
+    const response = await fetch(federation.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.callerToken()}` }, body: JSON.stringify({ query: SUBSCRIPTION }) });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as Result;
+    expect(body.errors![0]!.extensions!.code).toBe('BAD_REQUEST');
+    expect(body.errors![0]!.message).toMatch(/WebSocket.*Server-Sent Events/);
+  });
+
   it('refuses a connection without a valid token and ends subscriptions when the token expires', async () => {
     const anonymous = wsSubscribe(federation.gateway.url, 'not-a-token', {});
     await waitFor(() => anonymous.closeCode !== null, 'the close');

@@ -7,7 +7,7 @@ import { authorizationPlugin } from './authorization/plugin.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
 import { createGatewayEvents, type GatewayEvents } from './events/index.js';
-import { setUpSubscriptions, type GatewaySubscriptions } from './subscriptions/index.js';
+import { setUpSubscriptions, subscriptionsOverHttpPlugin, type GatewaySubscriptions } from './subscriptions/index.js';
 import { createFederation, readSupergraph, subgraphEndpoints } from './federation/gateway.js';
 import { createExplorer } from './explorer/index.js';
 import { setUpHardening } from './hardening/index.js';
@@ -44,6 +44,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     plugins: [
       ...hardening.pluginsBefore,
       ApolloServerPluginLandingPageDisabled(),
+      subscriptionsOverHttpPlugin(),
       authorizationPlugin({ policy: loadAccessPolicy(), policies: () => policies, mode: config.authorizationMode, audit }),
       ...hardening.pluginsAfter,
     ],

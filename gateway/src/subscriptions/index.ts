@@ -13,6 +13,7 @@ import { attachWebSocketSubscriptions } from './websocket.js';
 
 export { CLOSE_SERVICE_RESTART, CLOSE_UNAUTHORIZED } from './websocket.js';
 export { SUBSCRIPTION_ERRORS } from './placement-changes.js';
+export { subscriptionsOverHttpPlugin } from './http-plugin.js';
 
 export interface GatewaySubscriptions {
   /** Answers SSE requests on the GraphQL path (for the HTTP layer's `routes` hook); false for anything else. */
