@@ -82,6 +82,9 @@ describe('explorer in headless Chromium', () => {
     await page.locator('.graphiql-container').waitFor();
     await page.locator('.explorer-bar[data-token-state="ready"]').waitFor();
 
+    // Documentation, history and the query builder are there, next to the examples.
+    for (const plugin of ['Documentation Explorer', 'History', 'GraphiQL Explorer']) await page.getByRole('button', { name: `Show ${plugin}` }).waitFor();
+
     await switchRole('zorgaanbieder-met-patienten');
     await page.getByRole('button', { name: 'Show Voorbeelden (examples)' }).click();
     await page.locator('[data-example="PatientTrajectory"]').click();
@@ -127,6 +130,10 @@ describe('explorer in headless Chromium', () => {
     await expect.poll(() => editorText('.result-window'), { timeout: 20_000 }).toContain(admitted.id);
     expect(await editorText('.result-window')).toContain('"toStatus": "ENDED"');
     await page.screenshot({ path: new URL('explorer-subscription.png', ARTIFACTS).pathname });
+
+    // What ran is in the history.
+    await page.getByRole('button', { name: 'Show History' }).click();
+    await expect.poll(() => page.locator('.graphiql-history').innerText()).toContain('PatientTrajectory');
 
     // The editor's language services ran in their workers, served by the gateway.
     expect(attempted.some((url) => /\/explorer\/assets\/graphql\.worker-/.test(url))).toBe(true);

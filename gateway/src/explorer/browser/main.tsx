@@ -5,9 +5,9 @@
  */
 import { explorerPlugin } from '@graphiql/plugin-explorer';
 import '@graphiql/plugin-explorer/style.css';
-import { DocsIcon, useGraphiQL, useGraphiQLActions, type GraphiQLPlugin } from '@graphiql/react';
+import { StarIcon, useGraphiQL, useGraphiQLActions, type GraphiQLPlugin } from '@graphiql/react';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
-import { GraphiQL } from 'graphiql';
+import { GraphiQL, HISTORY_PLUGIN } from 'graphiql';
 import 'graphiql/style.css';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { createClient } from 'graphql-ws';
@@ -91,8 +91,9 @@ function ExampleList({ examples }: { examples: ExplorerExample[] }) {
   );
 }
 
-const examplesPlugin: GraphiQLPlugin = { title: 'Voorbeelden (examples)', icon: DocsIcon, content: () => <ExampleList examples={config.examples} /> };
-const plugins = [explorerPlugin(), examplesPlugin];
+const examplesPlugin: GraphiQLPlugin = { title: 'Voorbeelden (examples)', icon: StarIcon, content: () => <ExampleList examples={config.examples} /> };
+// The documentation explorer is GraphiQL's reference plugin; history and the query builder are added here.
+const plugins = [HISTORY_PLUGIN, explorerPlugin(), examplesPlugin];
 const defaultTabs = config.examples.map(({ query, variables }) => ({ query, variables }));
 
 function Explorer() {
