@@ -54,7 +54,8 @@ interface Asset {
 
 export function createExplorer(options: ExplorerOptions): Explorer {
   const bundleDir = options.bundleDir ?? EXPLORER_BUNDLE_DIR;
-  let schema: GraphQLSchema | undefined;
+  // Read once, then filtered again whenever the gateway loads a new supergraph.
+  let examples = examplesFor(undefined);
   let manifest: ExplorerManifest | null = null;
   const assets = new Map<string, Asset>();
   const ready = (async () => {
@@ -86,7 +87,7 @@ export function createExplorer(options: ExplorerOptions): Explorer {
       endpoint: options.endpoint,
       devTokenPath: options.devTokens ? DEV_TOKEN_PATH : null,
       sampleUsers: options.devTokens ? SAMPLE_USERS.map(({ id, label, description }) => ({ id, label, description })) : [],
-      examples: examplesFor(schema),
+      examples,
       workers: {
         editor: `${ASSETS_PATH}/${bundle.workers.editor}`,
         json: `${ASSETS_PATH}/${bundle.workers.json}`,
@@ -140,8 +141,8 @@ export function createExplorer(options: ExplorerOptions): Explorer {
 
   return {
     ready,
-    setSchema: (next) => {
-      schema = next;
+    setSchema: (schema) => {
+      examples = examplesFor(schema);
     },
     route: async (request, response) => {
       const url = new URL(request.url ?? '/', 'http://localhost');
