@@ -33,7 +33,8 @@ export function maskedErrorsPlugin(): ApolloServerPlugin<GatewayContext> {
           for (const error of errors) {
             const code = error.extensions?.code;
             if (typeof code === 'string' && code !== INTERNAL) continue;
-            log.error({ requestId: contextValue.requestId, operationName, path: error.path, ...errorDetails(error.originalError ?? error) }, 'internal error');
+            // From a subgraph the original is its JSON error (already logged there); from the gateway, the thrown error.
+            log.error({ requestId: contextValue.requestId, operationName, path: error.path, subgraph: error.extensions?.serviceName, ...errorDetails(error.originalError ?? error) }, 'internal error');
           }
         },
         async willSendResponse({ response, contextValue }) {

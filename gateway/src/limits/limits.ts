@@ -47,8 +47,27 @@ export function requestLimits(limits: LimitsConfig, options: { fieldSuggestions:
   }).protect();
   return {
     validationRules: armor.validationRules,
-    plugins: [...(armor.plugins as ApolloServerPlugin<GatewayContext>[]), listSizePlugin(limits.listSize), tokenLimitCounter()],
+    plugins: [operationChosenPlugin(), ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]), listSizePlugin(limits.listSize), tokenLimitCounter()],
     parseOptions: { maxTokens: limits.tokens },
+  };
+}
+
+/**
+ * A document with several operations and no (or an unknown) operationName names nothing to run.
+ * Apollo Server leaves that to the executor, and @apollo/gateway's answers it with HTTP 500; it
+ * is the client's mistake, so it is refused here as one (400), without echoing the name.
+ */
+function operationChosenPlugin(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, request }) {
+          if (operation) return;
+          const message = request.operationName ? 'No operation in the document has the given operationName.' : 'The document holds several operations; choose one with operationName.';
+          throw new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
+        },
+      };
+    },
   };
 }
 

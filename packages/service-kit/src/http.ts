@@ -123,9 +123,15 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
       } catch {
         return sendJson(response, 400, { errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
       }
+      if (containsNul(body) || escapesNul(body)) {
+        return sendJson(response, 400, { errors: [{ message: 'Text may not contain NUL characters.', extensions: { code: 'BAD_USER_INPUT' } }] });
+      }
       if (Array.isArray(body) && body.length > (options.maxBatchSize ?? 1)) {
         return sendJson(response, 400, { errors: [{ message: `A batch may hold at most ${options.maxBatchSize ?? 1} operations; send the others separately.`, extensions: { code: 'BATCH_TOO_LARGE' } }] });
       }
+    }
+    if (request.method === 'GET' && url.search && [...url.searchParams.values()].some((value) => value.includes('\u0000') || NUL_ESCAPE.test(value))) {
+      return sendJson(response, 400, { errors: [{ message: 'Text may not contain NUL characters.', extensions: { code: 'BAD_USER_INPUT' } }] });
     }
     let search = url.search;
     if (options.prepareRequest) {
@@ -198,6 +204,25 @@ function sendUnauthenticated(response: ServerResponse, error: AuthenticationErro
   const challenge = error.reason === 'missing-token' ? 'Bearer realm="ketengraph"' : 'Bearer realm="ketengraph", error="invalid_token"';
   response.setHeader('www-authenticate', challenge);
   sendJson(response, 401, { errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] });
+}
+
+/**
+ * True when a string anywhere in the body holds a NUL character. No text in this domain contains
+ * one, and PostgreSQL cannot store it: refused up front rather than failing in the database as
+ * an internal error.
+ */
+function containsNul(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 64 || typeof value !== 'object' || value === null) return false;
+  for (const item of Array.isArray(value) ? value : Object.values(value)) if (containsNul(item, depth + 1)) return true;
+  return false;
+}
+
+/** A GraphQL escape for NUL inside a string literal of a document: `\u0000` or `\u{0}`. */
+const NUL_ESCAPE = /\\u(?:0000|\{0+\})/i;
+
+function escapesNul(body: unknown): boolean {
+  return (Array.isArray(body) ? body : [body]).some((operation) => typeof (operation as { query?: unknown } | null)?.query === 'string' && NUL_ESCAPE.test((operation as { query: string }).query));
 }
 
 function sendHttpError(response: ServerResponse, error: HttpError): void {

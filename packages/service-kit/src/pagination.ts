@@ -22,7 +22,7 @@ export function encodeCursor(key: string): string {
 
 export function decodeCursor(cursor: string): string {
   const key = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!key || encodeCursor(key) !== cursor) throw badInput('The cursor is not one this API handed out.', 'after');
+  if (!key || key.includes('\u0000') || encodeCursor(key) !== cursor) throw badInput('The cursor is not one this API handed out.', 'after');
   return key;
 }
 
