@@ -2,13 +2,14 @@
  * The explorer's browser bundle: GraphiQL 5, React and the Monaco editor with its web workers,
  * bundled by esbuild into `gateway/generated/explorer/` (generated, never committed). Asset names
  * carry a content hash, so the gateway can let browsers cache them for good. The manifest records
- * a hash of the inputs (browser sources and the versions of the bundled packages): a bundle built
- * from other inputs is rebuilt instead of served.
+ * a hash of the inputs (browser sources, this build script and the versions of the bundled
+ * packages): a bundle built from other inputs is rebuilt instead of served.
  *
  * `npm run generate` (run by `npm install`) builds it; the gateway builds it on start when missing.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,7 +48,8 @@ function packageVersion(name: string): string {
 /** Hash of everything the bundle is made of. */
 export function explorerInputHash(): string {
   const hash = createHash('sha256');
-  for (const file of [...readdirSync(BROWSER_DIR).map((name) => join(BROWSER_DIR, name)), join(here, 'page-config.ts')].sort()) {
+  // The browser sources, the shape they share with the gateway, and how they are built.
+  for (const file of [...readdirSync(BROWSER_DIR).map((name) => join(BROWSER_DIR, name)), join(here, 'page-config.ts'), fileURLToPath(import.meta.url)].sort()) {
     hash.update(relative(here, file)).update('\0').update(readFileSync(file)).update('\0');
   }
   for (const name of BUNDLED_PACKAGES) hash.update(`${name}@${packageVersion(name)}\0`);
@@ -120,6 +122,10 @@ export async function buildExplorerBundle(dir: string = EXPLORER_BUNDLE_DIR): Pr
       stylesheet: output((path) => basename(path).startsWith('explorer-') && path.endsWith('.css')),
       workers: { editor: worker('editor'), json: worker('json'), graphql: worker('graphql') },
     };
+    // Compressed once here, so the gateway never compresses megabytes on its event loop.
+    for (const name of readdirSync(staging).filter((file) => /\.(js|css)$/.test(file))) {
+      writeFileSync(join(staging, `${name}.gz`), gzipSync(readFileSync(join(staging, name)), { level: 9 }));
+    }
     writeFileSync(join(staging, MANIFEST), JSON.stringify(manifest, null, 2));
     const old = `${dir}.${randomUUID()}.old`;
     try {

@@ -11,7 +11,6 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { sendJson } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
 import type { DevTokenMinter } from '../auth/dev-issuer.js';
@@ -76,8 +75,13 @@ export function createExplorer(options: ExplorerOptions): Explorer {
     } catch {
       return undefined;
     }
-    const compressible = contentType.startsWith('text/');
-    const entry = { body, gzipped: compressible ? gzipSync(body) : null, contentType };
+    let gzipped: Buffer | null = null;
+    try {
+      gzipped = readFileSync(join(bundleDir, `${name}.gz`)); // written by the build for scripts and stylesheets
+    } catch {
+      // served uncompressed
+    }
+    const entry = { body, gzipped, contentType };
     assets.set(name, entry);
     return entry;
   }
