@@ -422,4 +422,31 @@ describe.skipIf(!postgresUrl)('placement subscriptions across gateway instances 
     sse.stop();
     for (const subscriber of [ws, sse]) expect(subscriber.changes().map((c) => [c.placement!.id, c.toStatus])).toEqual([[id, 'INTAKE'], [id, 'ACCEPTED']]);
   });
+
+  it('makes sequence numbers visible in commit order, so a reader never skips an event', async () => {
+    // plaatsing's own event writer, in two concurrent transactions: A takes a sequence number and stays open, B starts after it.
+    const { recordEvent } = await import('../subgraphs/plaatsing/src/placements.js');
+    const plaatsing = federation.subgraphs.plaatsing.prisma as any;
+    const placement = await plaatsing.placement.findFirst({ orderBy: { id: 'desc' } });
+    const actor = { userId: 'test-user', organisationId: 'dji-forzo', role: 'plaatser' };
+    const { feed } = other.events;
+    const before = await feed.head();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const a = plaatsing.$transaction(async (tx: any) => {
+      await recordEvent(tx, placement, placement.status, 'first', actor);
+      await held;
+    }, { timeout: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const b = plaatsing.$transaction((tx: any) => recordEvent(tx, placement, placement.status, 'second', actor), { timeout: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Without ordering, B's later sequence would be readable now, and a reader past it would never see A's.
+    expect(await feed.read(before, 10)).toEqual([]);
+    release();
+    await Promise.all([a, b]);
+    const events = await feed.read(before, 10);
+    expect(events).toHaveLength(2);
+    const rows = await plaatsing.placementEvent.findMany({ where: { sequence: { in: events.map((e) => e.sequence) } }, orderBy: { sequence: 'asc' } });
+    expect(rows.map((row: { reason: string }) => row.reason)).toEqual(['first', 'second']);
+  });
 });
