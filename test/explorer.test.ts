@@ -141,9 +141,11 @@ describe('explorer in headless Chromium', () => {
     expect(attempted.filter((url) => !url.startsWith('data:') && !url.startsWith('blob:') && !isLocal(url))).toEqual([]);
   });
 
-  it('in production (enabled explicitly) mints nothing: the user pastes a token from the identity provider', async () => {
+  it('in production (enabled explicitly) mints nothing: the user pastes a token from the identity provider and runs the trusted examples', async () => {
     const external = { ...loadGatewayConfig({}).callerTokens, issuer: TEST_ISSUER, keys: { source: 'jwks' as const, jwks: federation.keys.issuer.jwks } };
-    const production = await federation.startGateway({ production: true, callerTokens: external, explorer: { enabled: true } });
+    // Production's exposure: no introspection, only trusted documents (the examples are among them).
+    const exposure = loadGatewayConfig({ NODE_ENV: 'production' }).exposure;
+    const production = await federation.startGateway({ production: true, callerTokens: external, explorer: { enabled: true }, exposure });
     const productionPage = await context.newPage();
     const requested: string[] = [];
     productionPage.on('request', (request) => requested.push(new URL(request.url()).pathname));

@@ -1,12 +1,12 @@
 /**
- * The explorer's example operations, read from `.graphql` files: the shared operations in
- * `test/operations/` (also used by the tests and the benchmark, typed by graphql-codegen) and the
- * explorer's own in `examples/`. The page offers those the served graph can run;
+ * The explorer's example operations, read from the shared `.graphql` operation files in
+ * `test/operations/` (also used by the tests and the benchmark, typed by graphql-codegen, and
+ * allow-listed as trusted documents). The page offers those the served graph can run;
  * test/explorer-examples.test.ts validates every one against the composed supergraph.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, print, separateOperations, validate, type GraphQLSchema } from 'graphql';
+import { Kind, parse, print, separateOperations, validate, type GraphQLSchema } from 'graphql';
 import { repositoryRoot } from '@ketengraph/service-kit';
 import type { ExplorerExample } from './page-config.js';
 import { EXAMPLE_PATIENT_ID } from './sample-users.js';
@@ -20,7 +20,6 @@ export interface ExampleSource {
 }
 
 const SHARED = join(repositoryRoot, 'test', 'operations');
-const OWN = join(repositoryRoot, 'gateway', 'src', 'explorer', 'examples');
 
 export const EXAMPLE_SOURCES: readonly ExampleSource[] = [
   {
@@ -38,13 +37,13 @@ export const EXAMPLE_SOURCES: readonly ExampleSource[] = [
   {
     name: 'PlacementChanged',
     title: 'Plaatsingswijzigingen volgen (placement subscription)',
-    file: join(OWN, 'PlacementChanged.graphql'),
+    file: join(SHARED, 'PlacementChanged.graphql'),
     variables: { filter: { toStatus: ['ADMITTED', 'ENDED'] } },
   },
   {
     name: 'RegisterWebhook',
     title: 'Webhook registreren (register a webhook)',
-    file: join(OWN, 'RegisterWebhook.graphql'),
+    file: join(SHARED, 'RegisterWebhook.graphql'),
     variables: {
       input: {
         url: 'http://localhost:4300/webhooks/placements',
@@ -56,12 +55,18 @@ export const EXAMPLE_SOURCES: readonly ExampleSource[] = [
   },
 ];
 
-/** One example: its named operation with the fragments it uses (a file may hold several operations). */
+/**
+ * One example: its named operation with the fragments it uses (a file may hold several
+ * operations), printed as the trusted documents are — operation first, fragments by name — so
+ * the text the explorer sends is on the allow-list production enforces.
+ */
 export function readExample(source: ExampleSource): ExplorerExample {
-  const operations = separateOperations(parse(readFileSync(source.file, 'utf8')));
-  const document = operations[source.name];
+  const document = separateOperations(parse(readFileSync(source.file, 'utf8')))[source.name];
   if (!document) throw new Error(`${source.file} has no operation ${source.name}.`);
-  return { name: source.name, title: source.title, query: print(document), variables: JSON.stringify(source.variables, null, 2) };
+  const operation = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+  const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION).sort((a, b) => a.name.value.localeCompare(b.name.value));
+  const query = print({ kind: Kind.DOCUMENT, definitions: [...operation, ...fragments] });
+  return { name: source.name, title: source.title, query, variables: JSON.stringify(source.variables, null, 2) };
 }
 
 /** The examples valid against the served API schema (an example for a field the graph lacks is left out). */
