@@ -39,7 +39,7 @@ function chain(request: Federation['request']) {
     return result.data!;
   }
   // A random block of the 99… range per federation, so new patients never collide with seeded ones.
-  let bsnCounter = Math.floor(Math.random() * 700_000);
+  let bsnCounter = Math.floor(Math.random() * 900_000);
   return {
     ok,
     /** Two providers offering KLINISCH at level 4 with free places. */
@@ -51,7 +51,8 @@ function chain(request: Federation['request']) {
     },
     /** A new patient with a trajectory and indication, and a placement request at `providerId` (the REQUESTED event). */
     async placement(providerId: string): Promise<{ patientId: string; placementId: string }> {
-      const bsn = validBsn(++bsnCounter);
+      let bsn: string | undefined;
+      while (!bsn) bsn = validBsn(++bsnCounter);
       const { registerPatient: patient } = await ok<{ registerPatient: { id: string } }>('mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }', {
         input: { bsn, givenName: 'Test', familyName: 'Webhook', birthDate: '1988-03-04' },
       });
@@ -73,13 +74,11 @@ function chain(request: Federation['request']) {
   };
 }
 
-/** BSNs from the 99… range that pass the 11-check, distinct per call. */
-function validBsn(n: number): string {
-  for (let candidate = 990_000_000 + n * 12; ; candidate++) {
-    const digits = String(candidate).split('').map(Number);
-    const sum = digits.slice(0, 8).reduce((s, d, i) => s + d * (9 - i), 0) - digits[8]!;
-    if (sum % 11 === 0) return String(candidate);
-  }
+/** A BSN from the 99… range that passes the 11-check, distinct for distinct `n` (its first eight digits are 99000000 + n). */
+function validBsn(n: number): string | undefined {
+  const prefix = String(99_000_000 + n);
+  const check = prefix.split('').reduce((sum, digit, i) => sum + Number(digit) * (9 - i), 0) % 11;
+  return check === 10 ? undefined : prefix + check;
 }
 
 function webhooksApi(request: Federation['request']) {
