@@ -4,7 +4,7 @@
  * example patient come from the deterministic seed (packages/seed-data, its default seed): patient
  * 0 is the example patient; the provider "with patients" has an active placement of seed patient
  * 1 and none of patient 0; the provider "without patients" has no open placement and none ended
- * within the handover period at the default seed size. test/explorer-sample-users.test.ts checks
+ * within the handover period at the default seed size. test/explorer-routes.test.ts checks
  * these facts against the seed and against a running federation.
  */
 import { loadAccessPolicy, type Principal } from '@ketengraph/service-kit';
