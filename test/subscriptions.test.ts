@@ -188,6 +188,9 @@ describe('placement subscriptions at the gateway', () => {
     }
     // The placement itself is now as the last change left it: each event is resolved when it is delivered.
     expect(changes.at(-1)!.placement!.status).toBe('WITHDRAWN');
+    const metrics = await (await fetch(new URL('/metrics', federation.gateway.url))).text();
+    expect(Number(/^ketengraph_subscription_events_total\{outcome="delivered"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(4);
+    expect(metrics).toMatch(/^ketengraph_subscriptions_open \d+/m);
   });
 
   it('writes an audit record for every delivered change', async () => {

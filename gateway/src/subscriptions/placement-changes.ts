@@ -13,6 +13,7 @@ import type { Principal } from '@ketengraph/service-kit';
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { CursorExpiredError, type GatewayEvents, type EventSelection, type PlacementChangeEvent, type PreparedSelection } from '../events/index.js';
 import { Channel } from './channel.js';
+import { subscriptionMetrics } from './metrics.js';
 
 /** Events read from the log per step of a replay. */
 const REPLAY_BATCH = 200;
@@ -86,14 +87,18 @@ export function createPlacementChangeSubscriptions(events: GatewayEvents): Place
         live.push(...batch);
         wake?.();
       },
-      () => channel.end(SUBSCRIPTION_ERRORS.interrupted()),
+      () => end(SUBSCRIPTION_ERRORS.interrupted()),
     );
     const channel = new Channel<FormattedExecutionResult>(CHANNEL_CAPACITY, () => {
       stopListening();
       if (expiry) clearTimeout(expiry);
-      open.delete(channel);
+      if (open.delete(channel)) subscriptionMetrics.open.dec();
       wake?.();
     });
+    const end = (error: GraphQLError) => {
+      if (!channel.ended) subscriptionMetrics.ended.inc({ code: String(error.extensions.code ?? 'INTERNAL_SERVER_ERROR') });
+      channel.end(error);
+    };
 
     let last: bigint;
     let first: PlacementChangeEvent[];
@@ -107,17 +112,19 @@ export function createPlacementChangeSubscriptions(events: GatewayEvents): Place
 
     const watchExpiry = () => {
       const left = request.expiresAt - Date.now();
-      if (left <= 0) channel.end(SUBSCRIPTION_ERRORS.tokenExpired());
+      if (left <= 0) end(SUBSCRIPTION_ERRORS.tokenExpired());
       else if (Number.isFinite(left)) expiry = setTimeout(watchExpiry, Math.min(left, MAX_TIMER_MS));
     };
-    watchExpiry();
     open.add(channel);
+    subscriptionMetrics.open.inc();
+    watchExpiry();
 
     async function deliver(event: PlacementChangeEvent): Promise<void> {
       await channel.room();
       if (channel.ended) return;
       const resolution = await events.resolve(prepared, event, { requestId: `${request.requestId}:${event.sequence}`, principal: request.principal });
       if (resolution.kind === 'failed') throw failureOf(resolution.errors);
+      subscriptionMetrics.events.inc({ outcome: resolution.kind === 'deliver' ? 'delivered' : 'skipped' });
       if (resolution.kind === 'deliver') channel.push(resolution.result);
       last = event.sequence;
     }
@@ -152,14 +159,17 @@ export function createPlacementChangeSubscriptions(events: GatewayEvents): Place
       }
     }
 
-    pump().catch((error: unknown) => channel.end(asGraphQLError(error)));
+    pump().catch((error: unknown) => end(asGraphQLError(error)));
     return { stream: channel };
   }
 
   return {
     open: start,
     async close() {
-      for (const channel of [...open]) channel.end(SUBSCRIPTION_ERRORS.shuttingDown());
+      for (const channel of [...open]) {
+        subscriptionMetrics.ended.inc({ code: 'SHUTTING_DOWN' });
+        channel.end(SUBSCRIPTION_ERRORS.shuttingDown());
+      }
     },
     get size() {
       return open.size;
