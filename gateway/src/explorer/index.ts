@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
-import { sendJson } from '@ketengraph/service-kit';
+import { errorDetails, sendJson, serviceLogger } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
 import type { DevTokenMinter } from '../auth/dev-issuer.js';
 import { buildExplorerBundle, EXPLORER_BUNDLE_DIR, readExplorerManifest, type ExplorerManifest } from './bundle.js';
@@ -37,6 +37,7 @@ export interface Explorer {
   ready: Promise<void>;
 }
 
+const log = serviceLogger('gateway').child({ component: 'explorer' });
 const DEV_TOKEN_SECONDS = 3600;
 const CONTENT_TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -61,7 +62,7 @@ export function createExplorer(options: ExplorerOptions): Explorer {
     manifest = readExplorerManifest(bundleDir) ?? (await buildExplorerBundle(bundleDir));
   })();
   // A failed build is reported on request (503), not as an unhandled rejection.
-  ready.catch((error: unknown) => console.error(JSON.stringify({ level: 'error', msg: 'explorer bundle build failed', error: (error as Error).message })));
+  ready.catch((error: unknown) => log.error(errorDetails(error), 'explorer bundle build failed'));
 
   function asset(name: string): Asset | undefined {
     const cached = assets.get(name);
