@@ -195,19 +195,22 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
     throw error;
   }
   const stopReporting = reportSqlStatements(module.name, () => db.statementCount());
+  let closing: Promise<void> | undefined;
   return {
     name: module.name,
     url: http.url,
     port: http.port,
     prisma,
     db,
-    close: async () => {
-      await http.close();
-      stopReporting();
-      await apollo.stop();
-      await prisma.$disconnect();
-      await db.close();
-    },
+    // Once: a second call (a supervisor and a test both stopping it) waits for the first.
+    close: () =>
+      (closing ??= (async () => {
+        await http.close();
+        stopReporting();
+        await apollo.stop();
+        await prisma.$disconnect();
+        await db.close();
+      })()),
   };
 }
 
