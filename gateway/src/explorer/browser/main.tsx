@@ -62,7 +62,7 @@ function useDevToken(userId: string | null): TokenState {
 function ExampleList({ examples }: { examples: ExplorerExample[] }) {
   const queryEditor = useGraphiQL((state) => state.queryEditor);
   const variableEditor = useGraphiQL((state) => state.variableEditor);
-  const { setOperationFacts } = useGraphiQLActions();
+  const { addTab, setOperationFacts } = useGraphiQLActions();
   return (
     <div className="explorer-examples">
       <div className="graphiql-doc-explorer-title">Voorbeelden (examples)</div>
@@ -74,6 +74,8 @@ function ExampleList({ examples }: { examples: ExplorerExample[] }) {
               className="graphiql-un-styled"
               data-example={example.name}
               onClick={() => {
+                // A tab of its own, so no work in the current tab is overwritten.
+                addTab();
                 queryEditor?.setValue(example.query);
                 variableEditor?.setValue(example.variables);
                 // Known at once, not after the editor re-reads the document: a subscription must go over graphql-ws.
