@@ -82,7 +82,7 @@ describe('a failing subgraph yields partial data', () => {
     expect(status, text).toBe(200);
     expect(body.data.patient.id).toBe(patientId);
     expect(body.data.patient.name).toBeTruthy();
-    expect(body.errors.every((e: any) => e.extensions.code === 'SUBGRAPH_UNAVAILABLE')).toBe(true);
+    expect(body.errors!.every((e: any) => e.extensions.code === 'SUBGRAPH_UNAVAILABLE')).toBe(true);
   });
 
   it('retries a query once after a 503 and delivers it whole', async () => {

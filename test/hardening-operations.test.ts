@@ -137,7 +137,7 @@ describe('graceful shutdown', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ketengraph-shutdown-'));
     const proxy = await startFaultyProxy(federation.subgraphs.kwaliteit.url);
     try {
-      const gateway = await federation.startGateway({ audit: { dataDir: join(dir, 'audit') }, subgraphUrls: { kwaliteit: proxy.url } });
+      const gateway = await federation.startGateway({ audit: { databaseUrl: undefined, dataDir: join(dir, 'audit') }, subgraphUrls: { kwaliteit: proxy.url } });
       proxy.fault = { delayMs: 700 }; // every request is still running when the shutdown starts
       const inFlight = Array.from({ length: 6 }, () => post<any>(federation, gateway.url, { query: operation('PatientTrajectory'), variables: { id: patient.id }, operationName: 'PatientTrajectory' }));
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -226,7 +226,7 @@ describe('supergraph hot reload', () => {
     const hits = proxy.hits;
     const after = await post<any>(federation, gateway.url, { query: '{ qualityPillars { number } qualityOverview(year: 2024) { __typename } }' });
     expect(after.body.data.qualityPillars).toBeNull();
-    expect(after.body.errors.map((e: any) => e.extensions.code)).toContain('UNAUTHORIZED_FIELD_OR_TYPE');
+    expect(after.body.errors!.map((e: any) => e.extensions.code)).toContain('UNAUTHORIZED_FIELD_OR_TYPE');
     expect(proxy.hits).toBeGreaterThan(hits);
   });
 });

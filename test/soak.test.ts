@@ -43,7 +43,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ketengraph-soak-'));
   federation = await startFederation({ seedPatients: 30 });
   gateway = await federation.startGateway({
-    audit: { dataDir: join(dir, 'audit') },
+    audit: { databaseUrl: undefined, dataDir: join(dir, 'audit') },
     rateLimit: { perSecond: 0, burst: 0, burstSeconds: 1 },
     resilience: { ...(await import('@ketengraph/gateway')).loadGatewayConfig({}).resilience, breakerHalfOpenMs: BREAKER_PAUSE_MS },
   });
