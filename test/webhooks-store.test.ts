@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../gateway/src/webhooks/schedule.js';
@@ -164,6 +167,30 @@ function storeTests(open: () => Promise<WebhookStore>) {
 
 describe('webhook store (embedded)', () => {
   storeTests(() => WebhookStore.open({ databaseUrl: undefined, dataDir: 'memory://' }));
+
+  it('creates the embedded database with the first endpoint, and opens an existing one at once', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'ketengraph-webhook-store-')), 'webhooks');
+    try {
+      const fresh = await WebhookStore.open({ databaseUrl: undefined, dataDir: dir });
+      expect(fresh.opened).toBe(false);
+      expect(existsSync(dir)).toBe(false);
+      expect(await fresh.ready()).toBe(true);
+      expect(await fresh.endpoints(owner.organisationId)).toMatchObject({ totalCount: 0, edges: [] });
+      expect(fresh.opened).toBe(false);
+      const created = await fresh.createEndpoint({ owner, url: 'http://127.0.0.1:1/x', description: null, filter, selection, secret: generateSecret(), fromSequence: 5n });
+      expect(fresh.opened).toBe(true);
+      await fresh.close();
+      const reopened = await WebhookStore.open({ databaseUrl: undefined, dataDir: dir });
+      try {
+        expect(reopened.opened).toBe(true);
+        expect(await reopened.endpoint(created.id, owner.organisationId)).toMatchObject({ id: created.id, fromSequence: 5n, status: 'pending_verification' });
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      rmSync(dirname(dir), { recursive: true, force: true });
+    }
+  });
 });
 
 describe.skipIf(!postgresUrl)('webhook store (PostgreSQL)', () => {

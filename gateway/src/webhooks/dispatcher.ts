@@ -88,7 +88,7 @@ export class WebhookDispatcher {
     this.timer = setTimeout(() => {
       if (this.enqueueFailed) this.enqueue();
       else this.deliver();
-      if (Date.now() - this.lastForget > FORGET_EVERY_MS) {
+      if (this.options.store.opened && Date.now() - this.lastForget > FORGET_EVERY_MS) {
         this.lastForget = Date.now();
         this.options.store.forgetFinished(KEEP_FINISHED_DAYS).catch((error: unknown) => this.report('warn', 'finished webhook deliveries could not be removed', error));
       }
@@ -124,6 +124,7 @@ export class WebhookDispatcher {
 
   private async enqueueFromFeed(): Promise<void> {
     const { store } = this.options;
+    if (!store.opened) return;
     const { feed } = this.options.events;
     let position = await store.position(() => feed.head());
     while (!this.closed) {
@@ -193,7 +194,7 @@ export class WebhookDispatcher {
 
   /** Claims what is due, up to CLAIM_BATCH in flight; each finished delivery may make a patient's next event due. */
   private async claimAndSend(): Promise<void> {
-    while (!this.closed) {
+    while (!this.closed && this.options.store.opened) {
       const room = CLAIM_BATCH - this.inFlight.size;
       if (room <= 0) return;
       const claimed = await this.options.store.claim(this.instanceId, room, this.leaseMs);

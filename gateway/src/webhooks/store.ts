@@ -5,6 +5,8 @@
  * holding a connection; several gateway instances share it through PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { badInput, connectionFromKeyset, decodeCursor, migrate, openSqlDatabase, pageSize, type Connection, type Principal, type SqlDatabase } from '@ketengraph/service-kit';
 import { WEBHOOK_MIGRATIONS_DIR, type WebhookConfig } from './config.js';
 
@@ -108,27 +110,85 @@ const toEndpoint = (row: EndpointRow): Endpoint => ({
 
 const nullIfEmpty = (list: string[]) => (list.length ? list : null);
 
-export class WebhookStore {
-  constructor(readonly db: SqlDatabase) {}
+/**
+ * The webhook database, opened (and migrated) on its first statement. Embedded, it is PGlite on a
+ * worker thread, so polling the schedule never takes the gateway's event loop.
+ */
+class DatabaseOnFirstUse implements SqlDatabase {
+  readonly kind: SqlDatabase['kind'];
+  private database: Promise<SqlDatabase> | undefined;
 
-  /** Opens (and migrates) the webhook database described by the configuration. */
-  static async open(config: Pick<WebhookConfig, 'databaseUrl' | 'dataDir'>): Promise<WebhookStore> {
-    // Embedded: PGlite on a worker thread, so polling the schedule never takes the gateway's event loop.
-    const db = await openSqlDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 4 });
-    try {
-      await migrate(db, WEBHOOK_MIGRATIONS_DIR);
-    } catch (error) {
-      await db.close();
+  constructor(private readonly config: Pick<WebhookConfig, 'databaseUrl' | 'dataDir'>) {
+    this.kind = config.databaseUrl ? 'postgres' : 'pglite';
+  }
+
+  get opened(): boolean {
+    return this.database !== undefined;
+  }
+
+  open(): Promise<SqlDatabase> {
+    this.database ??= (async () => {
+      const db = await openSqlDatabase({ url: this.config.databaseUrl, dataDir: this.config.dataDir, poolSize: 4 });
+      try {
+        await migrate(db, WEBHOOK_MIGRATIONS_DIR);
+      } catch (error) {
+        await db.close();
+        throw error;
+      }
+      return db;
+    })().catch((error: unknown) => {
+      this.database = undefined; // the next statement tries again
       throw error;
-    }
-    return new WebhookStore(db);
+    });
+    return this.database;
+  }
+
+  async query<Row extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]> {
+    return (await this.open()).query<Row>(sql, params);
+  }
+
+  async exec(script: string): Promise<void> {
+    await (await this.open()).exec(script);
+  }
+
+  async close(): Promise<void> {
+    const database = this.database;
+    this.database = undefined;
+    if (database) await (await database.catch(() => undefined))?.close();
+  }
+}
+
+export class WebhookStore {
+  private constructor(private readonly database: DatabaseOnFirstUse) {}
+
+  /** For tests and diagnosis: statements on the webhook database (opening it if needed). */
+  get db(): SqlDatabase {
+    return this.database;
+  }
+
+  /**
+   * The webhook store described by the configuration. PostgreSQL, and an embedded database that
+   * exists already (it may hold pending deliveries), are opened now; a new embedded one is created
+   * when the first endpoint is registered — PGlite costs the gateway process hundreds of MiB,
+   * which a gateway whose partners use no webhooks should not carry.
+   */
+  static async open(config: Pick<WebhookConfig, 'databaseUrl' | 'dataDir'>): Promise<WebhookStore> {
+    const database = new DatabaseOnFirstUse(config);
+    if (config.databaseUrl || existsSync(join(config.dataDir, 'PG_VERSION'))) await database.open();
+    return new WebhookStore(database);
+  }
+
+  /** Whether the database is open: until then there is no endpoint, so nothing to enqueue or deliver. */
+  get opened(): boolean {
+    return this.database.opened;
   }
 
   close(): Promise<void> {
-    return this.db.close();
+    return this.database.close();
   }
 
   async ready(): Promise<boolean> {
+    if (!this.opened) return true;
     return this.db.query('SELECT 1').then(() => true, () => false);
   }
 
@@ -155,7 +215,7 @@ export class WebhookStore {
 
   /** The endpoint if it belongs to the organisation; another organisation's endpoint does not exist for the caller. */
   async endpoint(id: string, organisationId: string): Promise<Endpoint | undefined> {
-    if (!isUuid(id)) return undefined;
+    if (!isUuid(id) || !this.opened) return undefined;
     const [row] = await this.db.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM "webhook_endpoint" WHERE "id" = $1 AND "organisation_id" = $2`, [id, organisationId]);
     return row && toEndpoint(row);
   }
@@ -163,6 +223,7 @@ export class WebhookStore {
   /** The organisation's endpoints, oldest first, as a Relay connection. */
   async endpoints(organisationId: string, first?: number | null, after?: string | null): Promise<Connection<Endpoint>> {
     const size = pageSize({ first: first ?? null });
+    if (!this.opened) return connectionFromKeyset([], size, () => '', 0, Boolean(after));
     const params: unknown[] = [organisationId];
     let keyset = '';
     if (after) {
@@ -374,16 +435,6 @@ export class WebhookStore {
   async release(ids: readonly string[], owner: string): Promise<void> {
     if (ids.length === 0) return;
     await this.db.query(`UPDATE "webhook_delivery" SET "lease_owner" = NULL, "lease_until" = NULL WHERE "id" = ANY($1::uuid[]) AND "lease_owner" = $2`, [[...ids], owner]);
-  }
-
-  /** When the next pending delivery of an active endpoint is due (to sleep until then). */
-  async nextDue(): Promise<Date | undefined> {
-    const [row] = await this.db.query<{ at: Date | null }>(
-      `SELECT min(GREATEST(d."next_attempt_at", coalesce(d."lease_until", d."next_attempt_at"))) AS "at"
-       FROM "webhook_delivery" d JOIN "webhook_endpoint" w ON w."id" = d."endpoint_id" AND w."status" = 'active'
-       WHERE d."status" = 'pending'`,
-    );
-    return row?.at ? new Date(row.at) : undefined;
   }
 
   /**
