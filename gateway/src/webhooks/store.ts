@@ -169,7 +169,7 @@ export class WebhookStore {
   /**
    * The webhook store described by the configuration. PostgreSQL, and an embedded database that
    * exists already (it may hold pending deliveries), are opened now; a new embedded one is created
-   * when the first endpoint is registered — PGlite costs the gateway process hundreds of MiB,
+   * when the first endpoint is registered — PGlite takes hundreds of MiB of the gateway process,
    * which a gateway whose partners use no webhooks should not carry.
    */
   static async open(config: Pick<WebhookConfig, 'databaseUrl' | 'dataDir'>): Promise<WebhookStore> {
