@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFederation, type Federation } from './support/federation.js';
-import { operation } from './support/operations.js';
+import { PatientTrajectoryDocument } from './generated/operations.js';
+import { execute } from './support/operations.js';
 
 /**
  * A new patient's path through the chain, every step a mutation through the gateway, each
@@ -80,12 +81,12 @@ describe('a trajectory from registration to admission, through the gateway', () 
       input: { trajectoryId: trajectory.id, patientId: patient.id, toProviderId: providerId, handedOverOn: today, items: ['SETTING', 'POPULATION', 'RESPONSIVITY'] },
     });
 
-    const result = await federation.request<{ patient: any }>(operation('PatientTrajectory'), { id: patient.id }, { operationName: 'PatientTrajectory' });
+    const result = await execute(federation, PatientTrajectoryDocument, { id: patient.id });
     expect(result.errors).toBeUndefined();
-    const t = result.data!.patient.trajectories.edges[0].node;
+    const t = result.data!.patient!.trajectories!.edges[0]!.node;
     expect(t.currentSecurityLevel).toBe(5);
-    expect(t.placements.edges[0].node).toMatchObject({ status: 'ADMITTED', securityLevel: 4, provider: { id: providerId } });
+    expect(t.placements!.edges[0]!.node).toMatchObject({ status: 'ADMITTED', securityLevel: 4, provider: { id: providerId } });
     expect(t.handoverQuality).toEqual({ handoverCount: 1, averageCompleteness: 0.25, mostOftenMissing: expect.any(Array) });
-    expect(result.data!.patient.forensicCv.riskAssessments.edges[0].node).toMatchObject({ instrument: 'HCR_20V3', outcomeLevel: 'HOOG' });
+    expect(result.data!.patient!.forensicCv!.riskAssessments!.edges[0]!.node).toMatchObject({ instrument: 'HCR_20V3', outcomeLevel: 'HOOG' });
   });
 });

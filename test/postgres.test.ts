@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFederation, type Federation } from './support/federation.js';
-import { operation } from './support/operations.js';
+import { PatientsTrajectoriesDocument, PatientTrajectoryDocument } from './generated/operations.js';
+import { execute } from './support/operations.js';
 import { createDatabases, postgresUrl } from './support/postgres.js';
 
 /**
@@ -23,15 +24,15 @@ describe.skipIf(!postgresUrl)('the federation on PostgreSQL', () => {
   it('migrates, seeds and answers the whole-trajectory query', async () => {
     const ids = await federation.request<{ patients: { totalCount: number; edges: { node: { id: string } }[] } }>('{ patients(first: 5) { totalCount edges { node { id } } } }');
     expect(ids.data!.patients.totalCount).toBe(30);
-    const result = await federation.request<{ patient: { id: string; trajectories: { totalCount: number } } }>(operation('PatientTrajectory'), { id: ids.data!.patients.edges[0]!.node.id }, { operationName: 'PatientTrajectory' });
+    const result = await execute(federation, PatientTrajectoryDocument, { id: ids.data!.patients.edges[0]!.node.id });
     expect(result.errors).toBeUndefined();
-    expect(result.data!.patient.trajectories.totalCount).toBeGreaterThan(0);
+    expect(result.data!.patient!.trajectories!.totalCount).toBeGreaterThan(0);
   });
 
   it('keeps SQL statements per request independent of the page size', async () => {
     const count = async (first: number) => {
       const before = federation.statementCount();
-      const result = await federation.request(operation('PatientTrajectory'), { first }, { operationName: 'PatientsTrajectories' });
+      const result = await execute(federation, PatientsTrajectoriesDocument, { first });
       expect(result.errors).toBeUndefined();
       return federation.statementCount() - before;
     };
