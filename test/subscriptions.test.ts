@@ -248,6 +248,18 @@ describe('placement subscriptions at the gateway', () => {
       // A provider reads its own patient's medical data (zorgverlening); nothing is withheld here.
       expect(subscriber.changes()[0]!.placement!.patient!.forensicCv.diagnoses).not.toBeNull();
     }
+    // One access record per delivered change and subscriber; none for the other patient, of whom nothing was delivered.
+    const officer = principal('privacy_officer', 'ketengraph-privacy');
+    const trail = async (patientId: string) => {
+      const result = await federation.request<{ auditTrail: { edges: { node: { userId: string; operationName: string | null } }[] } }>(
+        'query($id: ID!, $from: DateTime!, $to: DateTime!) { auditTrail(patientId: $id, from: $from, to: $to, first: 100) { edges { node { userId operationName } } } }',
+        { id: patientId, from: new Date(Date.now() - 600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() },
+        { principal: officer },
+      );
+      return result.data!.auditTrail.edges.filter((e) => e.node.userId === provider.subject && e.node.operationName === 'PlacementFeed');
+    };
+    expect(await trail(own.patientId)).toHaveLength(8);
+    expect(await trail(other.patientId)).toHaveLength(0);
   });
 
   it('replays every change after a cursor, then continues live: no gaps, no duplicates, in order', async () => {

@@ -56,7 +56,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await audit.close();
     throw error;
   }
-  const events = createGatewayEvents({ config: config.events, apollo, apiSchema: () => gateway.schema!, plaatsingUrl: endpoints.find((e) => e.name === 'plaatsing')!.url, tokens: auth.subgraphTokens });
+  const plaatsingUrl = endpoints.find((e) => e.name === 'plaatsing')!.url;
+  const relationships = { policy: loadAccessPolicy(), policies: () => policies, sources: { 'own-patients': plaatsingUrl, 'own-supervisees': endpoints.find((e) => e.name === 'indicatiestelling')!.url } };
+  const events = createGatewayEvents({ config: config.events, apollo, apiSchema: () => gateway.schema!, plaatsingUrl, tokens: auth.subgraphTokens, relationships });
   const subscriptions = setUpSubscriptions({ events, authenticate: auth.authenticate, apiSchema: () => gateway.schema!, maxBodyBytes: config.maxBodyBytes });
   webhooks.start({ ...events, apiSchema: () => gateway.schema });
   let http: HttpService;

@@ -7,12 +7,14 @@ import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
 import type { GatewayContext } from '../context.js';
 import type { EventsConfig } from './config.js';
+import { createRelationshipCheck, type RelationshipCheckOptions } from './relationship.js';
 import { createEventFeed, type EventFeed, type PlacementChangeEvent } from './feed.js';
 import { prepareSelection, probeSelection, resolveEvent, type EventResolution, type EventSelection, type PreparedSelection } from './resolve.js';
 
 export * from './feed.js';
 export * from './resolve.js';
 export * from './config.js';
+export * from './relationship.js';
 
 export interface GatewayEvents {
   feed: EventFeed;
@@ -33,14 +35,17 @@ export interface GatewayEventsOptions {
   /** plaatsing's GraphQL endpoint, which holds the event log. */
   plaatsingUrl: string;
   tokens: SubgraphTokens;
+  /** For skipping, before resolving, the changes a provider or probation officer has no relationship with. */
+  relationships: Omit<RelationshipCheckOptions, 'tokens'>;
 }
 
 export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvents {
   const feed = createEventFeed({ url: options.plaatsingUrl, tokens: options.tokens, pollIntervalMs: options.config.pollIntervalMs });
+  const relationship = createRelationshipCheck({ ...options.relationships, tokens: options.tokens });
   return {
     feed,
     prepare: (selection) => prepareSelection(options.apiSchema(), selection),
-    resolve: (prepared, event, context) => resolveEvent(options.apollo, prepared, event, context),
+    resolve: (prepared, event, context) => resolveEvent(options.apollo, prepared, event, context, relationship),
     probe: (prepared, context) => probeSelection(options.apollo, prepared, context),
     close: () => feed.close(),
   };

@@ -26,6 +26,7 @@ import {
 } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import type { PlacementChangeEvent } from './feed.js';
+import type { RelationshipCheck } from './relationship.js';
 
 export const SUBSCRIPTION_FIELD = 'placementChanged';
 export const QUERY_FIELD = 'placementChange';
@@ -168,8 +169,18 @@ const UNAUTHORIZED = 'UNAUTHORIZED_FIELD_OR_TYPE';
  * Resolves one event for one principal through the gateway's pipeline (authorization, federation,
  * completion, audit). `context.requestId` names the delivery in the access log.
  */
-export async function resolveEvent(apollo: ApolloServer<GatewayContext>, prepared: PreparedSelection, event: PlacementChangeEvent, context: GatewayContext): Promise<EventResolution> {
+export async function resolveEvent(apollo: ApolloServer<GatewayContext>, prepared: PreparedSelection, event: PlacementChangeEvent, context: GatewayContext, relationship?: RelationshipCheck): Promise<EventResolution> {
   if (!matchesFilter(event, prepared.filter)) return { kind: 'skip' };
+  if (relationship) {
+    let related: boolean | null;
+    try {
+      related = await relationship(context.principal, event.patientId);
+    } catch (error) {
+      const code = error instanceof GraphQLError && typeof error.extensions.code === 'string' ? error.extensions.code : 'DEPENDENCY_UNAVAILABLE';
+      return { kind: 'failed', errors: [{ message: 'The relationship with the patient could not be checked; try again later.', extensions: { code } }] };
+    }
+    if (related === false) return { kind: 'skip' };
+  }
   const response = await apollo.executeOperation(
     { query: prepared.query, operationName: prepared.operationName ?? undefined, variables: { ...prepared.variables, [CURSOR_VARIABLE]: event.cursor } },
     { contextValue: context },
