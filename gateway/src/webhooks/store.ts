@@ -496,16 +496,27 @@ export class WebhookStore {
     return existing ? 'already' : undefined;
   }
 
-  /** Counts per delivery status of one endpoint (for the endpoint's overview). */
-  async deliveryCounts(endpointId: string): Promise<Record<'pending' | 'delivered' | 'skipped' | 'dead', number>> {
-    const rows = await this.db.query<{ status: string; count: string | number }>(
-      `SELECT "status", count(*) AS "count" FROM "webhook_delivery" WHERE "endpoint_id" = $1 GROUP BY "status"`,
-      [endpointId],
+  /** Deliveries per endpoint and status for many endpoints, in one statement (batched per request by the subgraph). */
+  async deliveryCounts(endpointIds: readonly string[]): Promise<DeliveryCount[]> {
+    const rows = await this.db.query<{ endpoint_id: string; status: keyof DeliveryCounts; count: string | number }>(
+      `SELECT "endpoint_id", "status", count(*) AS "count" FROM "webhook_delivery" WHERE "endpoint_id" = ANY($1::uuid[]) GROUP BY "endpoint_id", "status"`,
+      [[...endpointIds]],
     );
-    const counts = { pending: 0, delivered: 0, skipped: 0, dead: 0 };
-    for (const row of rows) counts[row.status as keyof typeof counts] = Number(row.count);
-    return counts;
+    return rows.map((row) => ({ endpointId: row.endpoint_id, status: row.status, count: Number(row.count) }));
   }
+}
+
+export interface DeliveryCount {
+  endpointId: string;
+  status: keyof DeliveryCounts;
+  count: number;
+}
+
+export interface DeliveryCounts {
+  pending: number;
+  delivered: number;
+  skipped: number;
+  dead: number;
 }
 
 interface DeadLetterRow extends Record<string, unknown> {

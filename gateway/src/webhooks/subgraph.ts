@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { DateTimeScalar } from '@ketengraph/service-kit';
+import { DateTimeScalar, groupLoader } from '@ketengraph/service-kit';
 import { parse, type GraphQLSchema } from 'graphql';
 import type { GatewayContext } from '../context.js';
 import type { EndpointManager, RegisterInput } from './endpoints.js';
-import type { DeadLetter, Endpoint, WebhookStore } from './store.js';
+import type { DeadLetter, DeliveryCount, DeliveryCounts, Endpoint, WebhookStore } from './store.js';
 
 export const WEBHOOK_SCHEMA_FILE = new URL('./schema.graphql', import.meta.url);
 
@@ -14,7 +14,17 @@ interface PageArgs {
   after?: string | null;
 }
 
-const resolvers = (manager: EndpointManager, store: WebhookStore): GraphQLResolverMap<GatewayContext> => ({
+const resolvers = (manager: EndpointManager, store: WebhookStore): GraphQLResolverMap<GatewayContext> => {
+  // One statement for the delivery counts of all endpoints in a response (the context is per request).
+  const countLoaders = new WeakMap<GatewayContext, ReturnType<typeof groupLoader<DeliveryCount>>>();
+  const counts = async (context: GatewayContext, endpointId: string): Promise<DeliveryCounts> => {
+    let loader = countLoaders.get(context);
+    if (!loader) countLoaders.set(context, (loader = groupLoader((ids) => store.deliveryCounts(ids), (row) => row.endpointId)));
+    const totals: DeliveryCounts = { pending: 0, delivered: 0, skipped: 0, dead: 0 };
+    for (const row of await loader.load(endpointId)) totals[row.status] = row.count;
+    return totals;
+  };
+  return {
   DateTime: DateTimeScalar,
   Query: {
     webhookEndpoints: (_parent, args: PageArgs, { principal }) => store.endpoints(principal.organisationId, args.first, args.after),
@@ -33,12 +43,13 @@ const resolvers = (manager: EndpointManager, store: WebhookStore): GraphQLResolv
   WebhookEndpoint: {
     status: (endpoint: Endpoint) => endpoint.status.toUpperCase(),
     registeredBy: (endpoint: Endpoint) => endpoint.owner,
-    deliveries: (endpoint: Endpoint) => store.deliveryCounts(endpoint.id),
+    deliveries: (endpoint: Endpoint, _args: unknown, context: GatewayContext) => counts(context, endpoint.id),
   },
   WebhookDeadLetter: {
     sequence: (letter: DeadLetter) => letter.sequence.toString(),
   },
-});
+  };
+};
 
 /**
  * The `webhooks` subgraph: partners manage their endpoints through the graph. The gateway runs
