@@ -355,6 +355,21 @@ describe('placement subscriptions at the gateway', () => {
     sse.stop();
   });
 
+  it('counts a new subscription against the organisation\'s rate limit', async () => {
+    const limited = await federation.startGateway({ port: 0, rateLimit: { perSecond: 1, burst: 0, burstSeconds: 10 } });
+    try {
+      const token = await federation.callerToken();
+      const first = wsSubscribe(limited.url, token, {});
+      await waitFor(() => limited.subscriptions.size === 1, 'the first subscription');
+      const second = sseSubscribe(limited.url, token, {});
+      await waitFor(() => second.completed, 'the refusal');
+      expect(codes(second.results[0])).toEqual(['RATE_LIMITED']);
+      first.stop();
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('survives a gateway restart: the client resubscribes with its last cursor and gets every change exactly once, in order', async () => {
     let second: RunningGateway = await federation.startGateway({ port: 0 });
     const port = second.port;

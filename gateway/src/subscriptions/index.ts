@@ -35,11 +35,13 @@ export interface SubscriptionOptions {
   apiSchema: () => GraphQLSchema;
   path?: string;
   maxBodyBytes: number;
+  /** The gateway's admission of a request (rate limit per organisation), applied to each new subscription. */
+  admit?: (principal: Principal) => Promise<void>;
 }
 
 export function setUpSubscriptions(options: SubscriptionOptions): GatewaySubscriptions {
   const path = options.path ?? '/graphql';
-  const subscriptions = createPlacementChangeSubscriptions(options.events);
+  const subscriptions = createPlacementChangeSubscriptions(options.events, options.admit);
   const route = createSseRoute({ path, maxBodyBytes: options.maxBodyBytes, authenticate: options.authenticate, subscriptions });
   let websocket: { close(): Promise<void> } | null = null;
   return {

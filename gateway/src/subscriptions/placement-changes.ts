@@ -9,7 +9,7 @@
  * again with `after` set to the last cursor you received" except CURSOR_EXPIRED (resynchronise)
  * and UNAUTHENTICATED (get a new token first).
  */
-import type { Principal } from '@ketengraph/service-kit';
+import { HttpError, type Principal } from '@ketengraph/service-kit';
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { CursorExpiredError, type GatewayEvents, type EventSelection, type PlacementChangeEvent, type PreparedSelection } from '../events/index.js';
 import { Channel } from './channel.js';
@@ -64,11 +64,21 @@ function failureOf(errors: readonly GraphQLFormattedError[]): GraphQLError {
   return new GraphQLError(`${first?.message ?? 'The change could not be resolved.'} Subscribe again with \`after\` set to the last cursor you received.`, { extensions: { code } });
 }
 
-export function createPlacementChangeSubscriptions(events: GatewayEvents): PlacementChangeSubscriptions {
+/**
+ * `admit` is the gateway's admission of a request (the rate limit per organisation): a new
+ * subscription counts as one request; what it delivers afterwards does not.
+ */
+export function createPlacementChangeSubscriptions(events: GatewayEvents, admit: (principal: Principal) => Promise<void> = async () => undefined): PlacementChangeSubscriptions {
   const open = new Set<Channel<FormattedExecutionResult>>();
 
   async function start(request: SubscribeRequest): Promise<OpenedSubscription> {
     if (request.expiresAt <= Date.now()) return { errors: [SUBSCRIPTION_ERRORS.tokenExpired().toJSON()] };
+    try {
+      await admit(request.principal);
+    } catch (error) {
+      if (error instanceof HttpError) return { errors: [{ message: error.message, extensions: { code: error.code } }] };
+      throw error;
+    }
     let prepared: PreparedSelection;
     try {
       prepared = events.prepare(request.selection);
