@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { RunningGateway } from '@ketengraph/gateway';
 import { encodeEventCursor } from '@ketengraph/service-kit';
 import { createClient as createSseClient } from 'graphql-sse';
@@ -355,18 +356,27 @@ describe('placement subscriptions at the gateway', () => {
     sse.stop();
   });
 
-  it('counts a new subscription against the organisation\'s rate limit', async () => {
-    const limited = await federation.startGateway({ port: 0, rateLimit: { perSecond: 1, burst: 0, burstSeconds: 10 } });
+  it('admits a new subscription like a request: rate limit per organisation, trusted documents when enforced', async () => {
+    const strict = await federation.startGateway({
+      port: 0,
+      rateLimit: { perSecond: 1, burst: 0, burstSeconds: 10 },
+      exposure: { introspection: false, fieldSuggestions: false, trustedDocuments: true, automaticPersistedQueries: false },
+    });
+    const as = (organisationId: string) => federation.callerToken({ ...TEST_PRINCIPAL, organisationId });
     try {
-      const token = await federation.callerToken();
-      const first = wsSubscribe(limited.url, token, {});
-      await waitFor(() => limited.subscriptions.size === 1, 'the first subscription');
-      const second = sseSubscribe(limited.url, token, {});
-      await waitFor(() => second.completed, 'the refusal');
+      const registered = (JSON.parse(readFileSync(new URL('../gateway/src/trusted-documents/generated/manifest.json', import.meta.url), 'utf8')) as { operations: { name: string; body: string }[] }).operations.find((o) => o.name === 'PlacementChanged')!.body;
+      const first = wsSubscribe(strict.url, await as('org-a'), {}, registered);
+      await waitFor(() => strict.subscriptions.size === 1, 'the registered subscription');
+      const second = sseSubscribe(strict.url, await as('org-a'), {}, registered);
+      await waitFor(() => second.completed, 'the rate limit');
       expect(codes(second.results[0])).toEqual(['RATE_LIMITED']);
+      const unregistered = wsSubscribe(strict.url, await as('org-b'), {});
+      await waitFor(() => unregistered.failure !== null, 'the refusal of an unregistered document');
+      expect((unregistered.failure as { extensions?: { code?: string } }[])[0]!.extensions?.code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
       first.stop();
+      unregistered.stop();
     } finally {
-      await limited.close();
+      await strict.close();
     }
   });
 

@@ -7,7 +7,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Principal } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
 import type { GatewayEvents } from '../events/index.js';
-import { createPlacementChangeSubscriptions } from './placement-changes.js';
+import { createPlacementChangeSubscriptions, type Admission } from './placement-changes.js';
 import { createSseRoute } from './sse.js';
 import { attachWebSocketSubscriptions } from './websocket.js';
 
@@ -35,13 +35,13 @@ export interface SubscriptionOptions {
   apiSchema: () => GraphQLSchema;
   path?: string;
   maxBodyBytes: number;
-  /** The gateway's admission of a request (rate limit per organisation), applied to each new subscription. */
-  admit?: (principal: Principal) => Promise<void>;
+  /** The gateway's admission of requests (rate limit, trusted documents), applied to each new subscription. */
+  admission?: Admission;
 }
 
 export function setUpSubscriptions(options: SubscriptionOptions): GatewaySubscriptions {
   const path = options.path ?? '/graphql';
-  const subscriptions = createPlacementChangeSubscriptions(options.events, options.admit);
+  const subscriptions = createPlacementChangeSubscriptions(options.events, options.admission);
   const route = createSseRoute({ path, maxBodyBytes: options.maxBodyBytes, authenticate: options.authenticate, subscriptions });
   let websocket: { close(): Promise<void> } | null = null;
   return {

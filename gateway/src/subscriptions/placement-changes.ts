@@ -31,6 +31,16 @@ export interface SubscribeRequest {
   expiresAt: number;
   /** Names the subscription in the access log: each delivery is audited as request `<requestId>:<sequence>`. */
   requestId: string;
+  /** The request's `extensions` (a trusted document's id travels there). */
+  extensions?: Record<string, unknown> | null | undefined;
+}
+
+/** What the gateway applies to every request before it runs, applied to each new subscription too. */
+export interface Admission {
+  /** The rate limit per organisation: a new subscription counts as one request; what it delivers afterwards does not. */
+  admit?: (principal: Principal) => Promise<void>;
+  /** Trusted documents: resolves a registered operation's id, and refuses unregistered documents when enforced. */
+  prepareRequest?: (request: { method: string; body: unknown; search: string }) => { body: unknown; search: string };
 }
 
 export type OpenedSubscription = { errors: readonly GraphQLFormattedError[] } | { stream: Channel<FormattedExecutionResult> };
@@ -64,25 +74,22 @@ function failureOf(errors: readonly GraphQLFormattedError[]): GraphQLError {
   return new GraphQLError(`${first?.message ?? 'The change could not be resolved.'} Subscribe again with \`after\` set to the last cursor you received.`, { extensions: { code } });
 }
 
-/**
- * `admit` is the gateway's admission of a request (the rate limit per organisation): a new
- * subscription counts as one request; what it delivers afterwards does not.
- */
-export function createPlacementChangeSubscriptions(events: GatewayEvents, admit: (principal: Principal) => Promise<void> = async () => undefined): PlacementChangeSubscriptions {
+export function createPlacementChangeSubscriptions(events: GatewayEvents, admission: Admission = {}): PlacementChangeSubscriptions {
   const open = new Set<Channel<FormattedExecutionResult>>();
 
   async function start(request: SubscribeRequest): Promise<OpenedSubscription> {
     if (request.expiresAt <= Date.now()) return { errors: [SUBSCRIPTION_ERRORS.tokenExpired().toJSON()] };
-    try {
-      await admit(request.principal);
-    } catch (error) {
-      if (error instanceof HttpError) return { errors: [{ message: error.message, extensions: { code: error.code } }] };
-      throw error;
-    }
     let prepared: PreparedSelection;
     try {
-      prepared = events.prepare(request.selection);
+      await admission.admit?.(request.principal);
+      let { selection } = request;
+      if (admission.prepareRequest) {
+        const { body } = admission.prepareRequest({ method: 'POST', body: { query: selection.document, operationName: selection.operationName, variables: selection.variables, extensions: request.extensions ?? undefined }, search: '' });
+        selection = { ...selection, document: (body as { query: string }).query };
+      }
+      prepared = events.prepare(selection);
     } catch (error) {
+      if (error instanceof HttpError) return { errors: [{ message: error.message, extensions: { code: error.code } }] };
       return { errors: [asGraphQLError(error).toJSON()] };
     }
     const refusal = await events.probe(prepared, { requestId: `${request.requestId}:check`, principal: request.principal });

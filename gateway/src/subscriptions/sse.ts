@@ -60,6 +60,7 @@ export function createSseRoute(options: SseOptions): (request: IncomingMessage, 
         principal: subscriber.principal,
         expiresAt: subscriber.expiresAt,
         requestId: id,
+        extensions: params.extensions,
       });
       if ('errors' in opened) return { data: null, errors: opened.errors } as never;
       return errorsAsLastResult(opened.stream) as never;

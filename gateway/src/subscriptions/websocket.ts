@@ -85,6 +85,7 @@ export function attachWebSocketSubscriptions(options: WebSocketOptions): { close
           // The connection is closed with 4401 when the token expires.
           expiresAt: Infinity,
           requestId: `${connection.id}:${id}`,
+          extensions: payload.extensions,
         });
         if ('errors' in opened) return opened.errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions ?? {} }));
         return { schema: options.apiSchema(), document: parse(payload.query), operationName: payload.operationName, variableValues: payload.variables, contextValue: opened };
