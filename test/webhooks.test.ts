@@ -252,6 +252,28 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
     await api.mutate(provider(providerP), 'deleteWebhookEndpoint', registered.id, '');
   });
 
+  it('delivers withheld fields as null with UNAUTHORIZED_FIELD_OR_TYPE, and audits each delivery as the owner', async () => {
+    const patient = await steps.placement(providerP);
+    const selection = 'subscription { placementChanged { toStatus patient { id forensicCv { diagnoses { totalCount } } } } }';
+    const registered = await activeEndpoint(DJI, '/withheld', { filter: { patientId: patient.patientId }, selection });
+    await steps.step(patient.placementId, 'startIntake');
+    const [delivery] = await until(() => receiver.events('/withheld').length === 1 && receiver.events('/withheld'), 10_000, 'the delivery');
+    const payload = delivery!.payload!.data as { data: { placementChanged: { toStatus: string; patient: { id: string; forensicCv: { diagnoses: unknown } } } }; errors?: { path: string[]; extensions: { code: string } }[] };
+    // A placement officer (plaatser) may not see medical data: the field is null, with the error a query would carry.
+    expect(payload.data.placementChanged).toEqual({ toStatus: 'INTAKE', patient: { id: patient.patientId, forensicCv: { diagnoses: null } } });
+    expect(payload.errors).toContainEqual(expect.objectContaining({ path: ['placementChanged', 'patient', 'forensicCv', 'diagnoses'], extensions: expect.objectContaining({ code: 'UNAUTHORIZED_FIELD_OR_TYPE' }) }));
+    const officer: Principal = { subject: 'fg-1', organisationId: 'ketengraph-fg', role: 'privacy_officer', scopes: [], purpose: 'logbeheer' };
+    const trail = await steps.ok<{ auditTrail: { edges: { node: { requestId: string; userId: string; organisationId: string; outcome: string; fieldsWithheld: string[] } }[] } }>(
+      'query($id: ID!, $from: DateTime!, $to: DateTime!) { auditTrail(patientId: $id, from: $from, to: $to, first: 100) { edges { node { requestId userId organisationId outcome fieldsWithheld } } } }',
+      { id: patient.patientId, from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() },
+      officer,
+    );
+    const record = trail.auditTrail.edges.map((e) => e.node).find((r) => r.requestId === `webhook-${delivery!.id}-1`);
+    expect(record).toMatchObject({ userId: DJI.subject, organisationId: DJI.organisationId, outcome: 'PARTIALLY_GRANTED' });
+    expect(record!.fieldsWithheld).toContain('ForensicCv.diagnoses');
+    await api.mutate(DJI, 'deleteWebhookEndpoint', registered.id, '');
+  });
+
   it('retries 500s, timeouts and resets with growing delays; the last failure is a dead letter that can be redelivered', async () => {
     const flaky = await steps.placement(providerP);
     // 500, then a receiver that hangs past the timeout, then a reset connection, then success.
