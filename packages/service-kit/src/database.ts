@@ -5,6 +5,7 @@ import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQueryable, Transacti
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { openPGliteOnWorker } from './pglite-worker.js';
+import { serviceLogger } from './logging.js';
 
 /**
  * One subgraph's database: embedded PGlite (a directory on disk) by default, PostgreSQL when a
@@ -54,7 +55,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // An idle pooled connection that the server drops (restart, failover) emits 'error'; unhandled,
     // that would end the process. The pool replaces the connection on the next query.
     pool.on('error', (error: Error & { code?: string }) => {
-      console.error(JSON.stringify({ level: 'warn', msg: 'idle database connection lost', code: error.code }));
+      serviceLogger('database').warn({ code: error.code }, 'idle database connection lost');
     });
     return {
       kind: 'postgres',
