@@ -166,9 +166,6 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
     // underneath it and re-raise the signal, which left shutdown waiting for the forced exit.
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(module.name),
-    // runSubgraphProcess owns SIGTERM/SIGINT: Apollo's own handler would stop the server under the
-    // requests in flight and re-raise the signal before the HTTP layer finished them.
-    stopOnTerminationSignals: false,
     // Federated tracing (ftv1) is for Apollo Studio; ketengraph traces with OpenTelemetry instead.
     plugins: [ApolloServerPluginInlineTraceDisabled(), operationMetricsPlugin(module.name)],
   });
