@@ -105,6 +105,16 @@ describe('a failing subgraph yields partial data', () => {
     proxy.fault = 'pass';
   });
 
+  it('masks a subgraph error that carries no code as INTERNAL_SERVER_ERROR with the request id; the rest is delivered', async () => {
+    proxy.fault = 'codeless-error';
+    const { body, text, headers } = await post<any>(federation, gateway.url, { query: ROOT_QUERY });
+    const requestId = headers.get('x-request-id');
+    expect(body.data.providers.edges).toHaveLength(2);
+    expect(body.errors).toEqual([{ message: `Internal server error (request ${requestId}).`, path: ['qualityPillars'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }]);
+    expect(text).not.toContain('Jansen');
+    proxy.fault = 'pass';
+  });
+
   it('counts subgraph failures by reason in /metrics', async () => {
     proxy.fault = 'html';
     const before = await metricValue(gateway.url, 'ketengraph_subgraph_requests_total', { subgraph: 'kwaliteit', outcome: 'malformed' });

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type Fault = 'pass' | 'hang' | 'status-500' | 'reset' | 'html' | 'bad-shape' | 'oversized' | { failTimes: number; status: number } | { delayMs: number };
+export type Fault = 'pass' | 'hang' | 'status-500' | 'reset' | 'html' | 'bad-shape' | 'oversized' | 'codeless-error' | { failTimes: number; status: number } | { delayMs: number };
 
 export interface FaultyProxy {
   url: string;
@@ -57,6 +57,10 @@ export async function startFaultyProxy(target: string, options: { oversizedBytes
       return;
     } else if (fault === 'bad-shape') {
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [INTERNAL_DETAIL] }));
+      return;
+    } else if (fault === 'codeless-error') {
+      // A GraphQL answer with an error the subgraph did not mean to send (no code): a bug's message.
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { qualityPillars: null }, errors: [{ message: INTERNAL_DETAIL, path: ['qualityPillars'] }] }));
       return;
     } else if (fault === 'oversized') {
       const size = options.oversizedBytes ?? 5_000_000;

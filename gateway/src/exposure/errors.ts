@@ -20,7 +20,8 @@ export function formatGatewayError(formatted: GraphQLFormattedError, error: unkn
     return { message: formatted.message.replace(/^Syntax Error: /, ''), extensions: { code: 'TOO_MANY_TOKENS' } };
   }
   const code = formatted.extensions?.code;
-  if (typeof code === 'string' && code !== INTERNAL) return formatted;
+  // DOWNSTREAM_SERVICE_ERROR is what @apollo/gateway calls a subgraph error that came without a code: unplanned, so masked too.
+  if (typeof code === 'string' && code !== INTERNAL && code !== 'DOWNSTREAM_SERVICE_ERROR') return formatted;
   return { message: 'Internal server error.', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: INTERNAL } };
 }
 
@@ -32,7 +33,7 @@ export function maskedErrorsPlugin(): ApolloServerPlugin<GatewayContext> {
         async didEncounterErrors({ errors, contextValue, operationName }) {
           for (const error of errors) {
             const code = error.extensions?.code;
-            if (typeof code === 'string' && code !== INTERNAL) continue;
+            if (typeof code === 'string' && code !== INTERNAL && code !== 'DOWNSTREAM_SERVICE_ERROR') continue;
             // From a subgraph the original is its JSON error (already logged there); from the gateway, the thrown error.
             log.error({ requestId: contextValue.requestId, operationName, path: error.path, subgraph: error.extensions?.serviceName, ...errorDetails(error.originalError ?? error) }, 'internal error');
           }
