@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { loadGatewayConfig, type RunningGateway } from '@ketengraph/gateway';
 import type { Principal } from '@ketengraph/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeleteWebhookEndpointDocument, WebhookDeadLettersDocument, WebhookEndpointsDocument } from './generated/operations.js';
+import { readFileSync } from 'node:fs';
+import { print } from 'graphql';
+import { DeleteWebhookEndpointDocument, RegisterWebhookDocument, WebhookDeadLettersDocument, WebhookEndpointsDocument } from './generated/operations.js';
 import { startFederation, type Federation, type GraphQLResponse } from './support/federation.js';
 import { execute } from './support/operations.js';
 import { createDatabases, postgresUrl } from './support/postgres.js';
@@ -216,6 +218,32 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
     expect((await api.verify(DJI, down.id)).errors?.[0]?.extensions).toMatchObject({ code: 'WEBHOOK_VERIFICATION_FAILED', reason: 'http_500' });
     expect((await api.endpoint(DJI, wrong.id)).data!.webhookEndpoint!.status).toBe('PENDING_VERIFICATION');
     for (const id of [wrong.id, down.id]) await api.mutate(DJI, 'deleteWebhookEndpoint', id, '');
+  });
+
+  it('applies trusted documents to selections where they are enforced: a registered one by id, nothing else', async () => {
+    const defaults = loadGatewayConfig({});
+    const gateway = await federation.startGateway({ exposure: { ...defaults.exposure, trustedDocuments: true } });
+    try {
+      const register = async (selection: string) => {
+        const response = await fetch(gateway.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.callerToken(DJI)}` },
+          body: JSON.stringify({ query: print(RegisterWebhookDocument), variables: { input: { url: receiver.url('/trusted'), selection } } }),
+        });
+        return (await response.json()) as GraphQLResponse<{ registerWebhookEndpoint: { endpoint: { id: string; selection: string } } }>;
+      };
+      const refused = await register(SELECTION);
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'PERSISTED_QUERY_NOT_IN_LIST', field: 'selection' });
+      const manifest = JSON.parse(readFileSync(new URL('../gateway/src/trusted-documents/generated/manifest.json', import.meta.url), 'utf8')) as { operations: { id: string; name: string; body: string }[] };
+      const registered = manifest.operations.find((o) => o.name === 'PlacementChangeWebhook')!;
+      const accepted = await register(`sha256:${registered.id}`);
+      expect(accepted.errors).toBeUndefined();
+      expect(accepted.data!.registerWebhookEndpoint.endpoint.selection).toBe(registered.body);
+      expect(codeOf(await register(`sha256:${'0'.repeat(64)}`))).toBe('PERSISTED_QUERY_NOT_FOUND');
+      await api.mutate(DJI, 'deleteWebhookEndpoint', accepted.data!.registerWebhookEndpoint.endpoint.id, '');
+    } finally {
+      await gateway.close();
+    }
   });
 
   it("keeps endpoints inside the organisation: another organisation cannot see or touch them", async () => {

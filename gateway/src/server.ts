@@ -60,7 +60,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const relationships = { policy: loadAccessPolicy(), policies: () => policies, sources: { 'own-patients': plaatsingUrl, 'own-supervisees': endpoints.find((e) => e.name === 'indicatiestelling')!.url } };
   const events = createGatewayEvents({ config: config.events, apollo, apiSchema: () => gateway.schema!, plaatsingUrl, tokens: auth.subgraphTokens, relationships });
   const subscriptions = setUpSubscriptions({ events, authenticate: auth.authenticate, apiSchema: () => gateway.schema!, maxBodyBytes: config.maxBodyBytes, admission: { admit: hardening.admit, prepareRequest: hardening.http.prepareRequest } });
-  webhooks.start({ ...events, apiSchema: () => gateway.schema });
+  webhooks.start({ ...events, apiSchema: () => gateway.schema, prepareRequest: hardening.http.prepareRequest });
   let http: HttpService;
   try {
     http = await startHttpService<GatewayContext>({

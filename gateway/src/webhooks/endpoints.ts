@@ -4,7 +4,7 @@
  * endpoint is registered as the caller's own principal, which must carry a purpose of use.
  */
 import { randomBytes } from 'node:crypto';
-import { badInput, domainError, errorDetails, notFound, serviceLogger, type Principal } from '@ketengraph/service-kit';
+import { badInput, domainError, errorDetails, HttpError, notFound, serviceLogger, type Principal } from '@ketengraph/service-kit';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { WebhookConfig } from './config.js';
 import { postSigned } from './receiver.js';
@@ -38,6 +38,12 @@ export interface EndpointManagerOptions {
   apiSchema(): GraphQLSchema | undefined;
   /** The events module's own check that a selection can be resolved per event (throws a GraphQLError). */
   prepare(selection: string): unknown;
+  /**
+   * The gateway's trusted documents applied to the selection, as to any operation: a registered
+   * document's id (`sha256:…`) becomes its text; an unregistered document is refused (HttpError)
+   * when they are enforced.
+   */
+  admit(selection: string): string;
   /** The newest event's sequence: an endpoint receives the events after the newest at its registration. */
   head(): Promise<bigint>;
   /** Enqueues the endpoint's events that enqueuers racing its registration may have passed (see WebhookDispatcher.backfill). */
@@ -67,9 +73,17 @@ export class EndpointManager {
     const description = input.description ?? null;
     if (description !== null && description.length > 200) throw badInput('The description is longer than 200 characters.', 'description');
     const filter = checkFilter(schema, input.filter);
-    checkSelection(schema, input.selection);
+    let selection: string;
     try {
-      this.options.prepare(input.selection);
+      selection = this.options.admit(input.selection);
+    } catch (error) {
+      // The same code a request with that document gets (PERSISTED_QUERY_NOT_IN_LIST, PERSISTED_QUERY_NOT_FOUND).
+      if (error instanceof HttpError) throw new GraphQLError(`The selection is refused: ${error.message}`, { extensions: { code: error.code, field: 'selection' } });
+      throw error;
+    }
+    checkSelection(schema, selection);
+    try {
+      this.options.prepare(selection);
     } catch (error) {
       throw badInput(`The selection cannot be resolved per event: ${error instanceof GraphQLError ? error.message : 'invalid'}`, 'selection');
     }
@@ -78,7 +92,7 @@ export class EndpointManager {
       if (error instanceof GraphQLError) throw error;
       throw domainError('DEPENDENCY_UNAVAILABLE', 'The placement event log (plaatsing) could not be read, so the endpoint cannot be registered now; try again shortly.');
     });
-    const endpoint = await this.options.store.createEndpoint({ owner: { ...caller, purpose }, url, description, filter, selection: input.selection, secret, fromSequence });
+    const endpoint = await this.options.store.createEndpoint({ owner: { ...caller, purpose }, url, description, filter, selection, secret, fromSequence });
     return { endpoint, secret };
   }
 

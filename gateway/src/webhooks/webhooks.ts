@@ -7,8 +7,12 @@ import { EndpointManager } from './endpoints.js';
 import { WebhookStore } from './store.js';
 import { createWebhookSchema } from './subgraph.js';
 
-/** What webhooks need of the gateway's events, and the API schema selections are checked against. */
-export type WebhookEvents = Pick<GatewayEvents, 'feed' | 'prepare' | 'resolve'> & { apiSchema(): GraphQLSchema | undefined };
+/** What webhooks need of the gateway: its events, the API schema selections are checked against, and its trusted documents. */
+export type WebhookEvents = Pick<GatewayEvents, 'feed' | 'prepare' | 'resolve'> & {
+  apiSchema(): GraphQLSchema | undefined;
+  /** Trusted documents, as for every request: resolves a registered operation's id, refuses an unregistered document when enforced. */
+  prepareRequest?: (request: { method: string; body: unknown; search: string }) => { body: unknown; search: string };
+};
 
 /**
  * The gateway's webhooks: the `webhooks` subgraph (registration), and once the event feed runs,
@@ -30,6 +34,13 @@ export class Webhooks {
       config,
       apiSchema: () => this.events?.apiSchema(),
       prepare: (selection) => this.running().prepare({ document: selection }),
+      admit: (selection) => {
+        const prepareRequest = this.running().prepareRequest;
+        if (!prepareRequest) return selection;
+        const isId = /^sha256:[0-9a-f]{64}$/i.test(selection.trim());
+        const { body } = prepareRequest({ method: 'POST', body: isId ? { documentId: selection.trim() } : { query: selection }, search: '' });
+        return (body as { query: string }).query;
+      },
       head: () => this.running().feed.head(),
       backfill: async (endpointId, fromSequence) => {
         this.running();
