@@ -10,6 +10,8 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }],
   },
   test: {
+    // Request lines (info) of thousands of test requests would bury the results; tests that read logs capture them at info.
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
     include: ['packages/*/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'gateway/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,

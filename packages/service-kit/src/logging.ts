@@ -36,17 +36,32 @@ const root: Logger = pino(
   forwarding,
 );
 
+/** One logger per service, kept so a test can change the level of all (pino children keep the level they were created with). */
+const children = new Map<string, Logger>();
+
 /** The logger of one service (`gateway`, `plaatsing`, ...). */
 export function serviceLogger(service: string): Logger {
-  return root.child({ service });
+  let child = children.get(service);
+  if (!child) children.set(service, (child = root.child({ service })));
+  return child;
 }
 
-/** Sends every log line to `destination` from now on (tests capture the output); returns a function restoring the previous one. */
-export function redirectLogs(destination: DestinationStream): () => void {
-  const previous = forwarding.target;
+function setLevel(level: string): void {
+  root.level = level;
+  for (const child of children.values()) child.level = level;
+}
+
+/**
+ * Sends every log line to `destination` from now on, at `level` (tests capture the output);
+ * returns a function restoring the previous destination and level.
+ */
+export function redirectLogs(destination: DestinationStream, level: pino.Level = 'info'): () => void {
+  const previous = { target: forwarding.target, level: root.level };
   forwarding.target = destination;
+  setLevel(level);
   return () => {
-    forwarding.target = previous;
+    forwarding.target = previous.target;
+    setLevel(previous.level);
   };
 }
 
