@@ -5,19 +5,21 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { repositoryRoot } from '@ketengraph/service-kit';
 import { describe, expect, it } from 'vitest';
 import { envNameOf } from '../gateway/src/config.js';
 import { SUBGRAPHS } from '../schema/subgraphs.js';
 
-// Code that runs as (or starts) ketengraph's processes; tests and generated code excluded.
-const SOURCE_ROOTS = ['gateway/src', 'packages/service-kit/src', 'packages/seed-data/src', ...SUBGRAPHS.map(({ name }) => `subgraphs/${name}/src`), 'scripts'];
+// Everything that reads the environment: the processes, the scripts, the tests and the benchmark (generated code excluded).
+const SOURCE_ROOTS = ['gateway/src', 'packages/service-kit/src', 'packages/seed-data/src', ...SUBGRAPHS.map(({ name }) => `subgraphs/${name}/src`), 'scripts', 'test'];
+const THIS_FILE = fileURLToPath(import.meta.url);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name === 'generated' || name === 'node_modules' ? [] : sourceFiles(path);
-    return /\.(ts|tsx|mjs)$/.test(name) && !/\.test\.ts$/.test(name) ? [path] : [];
+    if (statSync(path).isDirectory()) return ['generated', 'node_modules', 'artifacts'].includes(name) ? [] : sourceFiles(path);
+    return /\.(ts|tsx|mjs)$/.test(name) && path !== THIS_FILE ? [path] : [];
   });
 }
 
