@@ -8,7 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { GatewayConfig, RunningGateway } from '@ketengraph/gateway';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { loadGatewayConfig, type GatewayConfig, type RunningGateway } from '@ketengraph/gateway';
 import { openDatabase, redirectLogs } from '@ketengraph/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../gateway/src/audit/log.js';
@@ -130,6 +132,31 @@ describe('logs, traces and metrics', () => {
     }
     expect(text).not.toContain(patient.bsn);
   });
+});
+
+it('exports traces over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set (a collector stands in)', async () => {
+  const received: { path: string; type: string; bytes: number }[] = [];
+  const collector = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      received.push({ path: request.url ?? '', type: request.headers['content-type'] ?? '', bytes: Buffer.concat(chunks).length });
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+  try {
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    expect(loadGatewayConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).tracing).toEqual({ otlpEndpoint: endpoint });
+    const exporting = await federation.startGateway({ tracing: { otlpEndpoint: endpoint } });
+    await post(federation, exporting.url, { query: '{ qualityPillars { number } }' });
+    await exporting.close(); // flushes the batch
+    expect(received.length).toBeGreaterThan(0);
+    expect(received[0]).toMatchObject({ path: '/v1/traces' });
+    expect(received[0]!.bytes).toBeGreaterThan(0);
+  } finally {
+    collector.close();
+  }
 });
 
 describe('graceful shutdown', () => {
