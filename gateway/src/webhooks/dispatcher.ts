@@ -59,13 +59,25 @@ export class WebhookDispatcher {
   }
 
   start(): void {
-    this.unsubscribe = this.options.events.feed.onEvents(() => this.enqueue());
+    this.follow();
     this.enqueue();
     this.tick();
   }
 
-  /** Looks for due deliveries now (after a resume or redelivery). */
+  /**
+   * Follows the event feed once the webhook database exists. Before the first registration
+   * there is nothing to enqueue for, and following would keep the gateway polling plaatsing for
+   * nobody; the feed position stored with the first enqueue (and the backfill at verification)
+   * make sure no event after a registration is missed.
+   */
+  private follow(): void {
+    if (this.unsubscribe || this.closed || !this.options.store.opened) return;
+    this.unsubscribe = this.options.events.feed.onEvents(() => this.enqueue());
+  }
+
+  /** Looks for due deliveries now (after a registration, resume or redelivery). */
   wake(): void {
+    this.follow();
     this.deliver();
   }
 
@@ -86,6 +98,7 @@ export class WebhookDispatcher {
     if (this.closed) return;
     // Retries fall due while nothing else happens; the schedule lives in the database, so polling it is what finds them.
     this.timer = setTimeout(() => {
+      this.follow();
       if (this.enqueueFailed) this.enqueue();
       else this.deliver();
       if (this.options.store.opened && Date.now() - this.lastForget > FORGET_EVERY_MS) {
@@ -157,6 +170,7 @@ export class WebhookDispatcher {
    * (idempotent, like every enqueue).
    */
   async backfill(endpointId: string, fromSequence: bigint): Promise<void> {
+    this.follow();
     const { store } = this.options;
     const { feed } = this.options.events;
     const through = await store.position(() => feed.head());
