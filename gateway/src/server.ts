@@ -40,6 +40,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
+    // The process's own shutdown (main.ts) owns SIGTERM/SIGINT; Apollo's handler would stop the server
+    // underneath it and re-raise the signal, which left shutdown waiting for the forced exit.
+    stopOnTerminationSignals: false,
     ...hardening.apollo,
     plugins: [
       ...hardening.pluginsBefore,
