@@ -89,21 +89,38 @@ function listSizePlugin(max: number): ApolloServerPlugin<GatewayContext> {
   };
 }
 
+/** Where a document asks for list sizes: literal values, and variables with their defaults. */
+interface ListArguments {
+  literal: number;
+  variables: Map<string, number | undefined>;
+}
+
+/** Per parsed document (Apollo reuses the parsed document of a repeated query), so the walk happens once per document. */
+const listArgumentsOf = new WeakMap<DocumentNode, ListArguments>();
+
 function largestListSize(document: DocumentNode, variables: Record<string, unknown>): number {
-  const defaults = new Map<string, unknown>();
-  let largest = 0;
-  visit(document, {
-    VariableDefinition(node) {
-      if (node.defaultValue?.kind === Kind.INT) defaults.set(node.variable.name.value, Number(node.defaultValue.value));
-    },
-  });
-  visit(document, {
-    Argument(node) {
-      if (node.name.value !== 'first' && node.name.value !== 'last') return;
-      const value = node.value.kind === Kind.INT ? Number(node.value.value) : node.value.kind === Kind.VARIABLE ? (variables[node.value.name.value] ?? defaults.get(node.value.name.value)) : undefined;
-      if (typeof value === 'number' && Number.isFinite(value)) largest = Math.max(largest, value);
-    },
-  });
+  let found = listArgumentsOf.get(document);
+  if (!found) {
+    const defaults = new Map<string, number>();
+    const result: ListArguments = { literal: 0, variables: new Map() };
+    visit(document, {
+      VariableDefinition(node) {
+        if (node.defaultValue?.kind === Kind.INT) defaults.set(node.variable.name.value, Number(node.defaultValue.value));
+      },
+      Argument(node) {
+        if (node.name.value !== 'first' && node.name.value !== 'last') return;
+        if (node.value.kind === Kind.INT) result.literal = Math.max(result.literal, Number(node.value.value));
+        if (node.value.kind === Kind.VARIABLE) result.variables.set(node.value.name.value, undefined);
+      },
+    });
+    for (const name of result.variables.keys()) result.variables.set(name, defaults.get(name));
+    listArgumentsOf.set(document, (found = result));
+  }
+  let largest = found.literal;
+  for (const [name, fallback] of found.variables) {
+    const value = variables[name] ?? fallback;
+    if (typeof value === 'number' && Number.isFinite(value)) largest = Math.max(largest, value);
+  }
   return largest;
 }
 

@@ -18,7 +18,8 @@ export function boundedFetch(options: { timeoutMs: number; maxResponseBytes: num
         await response.body?.cancel().catch(() => undefined);
         throw new SubgraphFault('oversized');
       }
-      const body = await readBounded(response, options.maxResponseBytes);
+      // A declared length (Apollo Server's answers) was checked above and is enforced by fetch; only a streamed body is counted.
+      const body = response.headers.has('content-length') ? new Uint8Array(await response.arrayBuffer()) : await readBounded(response, options.maxResponseBytes);
       return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
       throw faultOf(error);
