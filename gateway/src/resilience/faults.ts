@@ -1,5 +1,5 @@
 /** Why a call to a subgraph failed, as counted in metrics and logged; never sent to clients beyond "unavailable". */
-export type FaultReason = 'timeout' | 'connection' | 'http-status' | 'malformed' | 'oversized' | 'circuit-open';
+export type FaultReason = 'timeout' | 'connection' | 'http-status' | 'malformed' | 'oversized' | 'circuit-open' | 'internal';
 
 /** A subgraph call that failed in transport or shape (not a GraphQL error the subgraph answered with). */
 export class SubgraphFault extends Error {
@@ -19,12 +19,13 @@ export class SubgraphFault extends Error {
   }
 }
 
-/** Maps whatever fetch threw (undici's TypeError with a cause, an AbortSignal timeout) to a fault. */
+/** Maps what a call threw (undici's TypeError with a cause, an AbortSignal timeout, a broken body) to a fault. */
 export function faultOf(error: unknown): SubgraphFault {
   if (error instanceof SubgraphFault) return error;
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return new SubgraphFault('timeout');
   if (error instanceof TypeError) return new SubgraphFault('connection');
   // A JSON body cut off or not JSON at all surfaces as a SyntaxError from response.json().
   if (error instanceof SyntaxError) return new SubgraphFault('malformed');
-  return new SubgraphFault('connection');
+  // Anything else failed in the gateway itself (e.g. signing the subgraph token): not the subgraph's fault, not retried.
+  return new SubgraphFault('internal');
 }
