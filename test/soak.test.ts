@@ -4,8 +4,10 @@
  * (SOAK_SECONDS, default 40; SOAK_CONCURRENCY, default 6); loopback only. Asserts: zero 5xx;
  * errors only SUBGRAPH_UNAVAILABLE for kwaliteit and only while it is down (plus the breaker's
  * pause); full answers again afterwards; heap growth after garbage collection within
- * SOAK_MAX_HEAP_GROWTH_MIB (default 64); and no audit record lost: the access log holds exactly
- * one record per patient delivered, and its hash chain verifies.
+ * SOAK_MAX_HEAP_GROWTH_MIB (default 64); no audit record lost: every patient delivered has its
+ * record (each event delivered to the subscriber too), no record without an answered request or
+ * delivery, and the hash chain verifies; and no event lost:
+ * placement changes made through the gateway during the soak all reach a subscriber (SSE).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,8 @@ import { runInNewContext } from 'node:vm';
 import type { RunningGateway } from '@ketengraph/gateway';
 import { kwaliteit } from '@ketengraph/kwaliteit';
 import { openDatabase, startSubgraph } from '@ketengraph/service-kit';
+import { randomUUID } from 'node:crypto';
+import { createClient as createSseClient } from 'graphql-sse';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyAuditChain } from '../gateway/src/audit/log.js';
 import { startFederation, type Federation } from './support/federation.js';
@@ -38,6 +42,9 @@ let gateway: RunningGateway;
 let dir: string;
 let token: string;
 let patientIds: string[];
+/** Placements in REQUESTED, each taken through four steps (four events) during the soak. */
+const fixtures: string[] = [];
+const STEPS = ['startIntake(placementId: $id)', 'acceptPlacement(placementId: $id)', 'decidePlacement(placementId: $id)', 'withdrawPlacement(placementId: $id, reason: "Soak")'];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ketengraph-soak-'));
@@ -50,6 +57,16 @@ beforeAll(async () => {
   token = await federation.callerToken();
   const patients = await federation.request<any>('{ patients(first: 30) { edges { node { id } } } }');
   patientIds = patients.data.patients.edges.map((e: any) => e.node.id);
+  const plaatsing = federation.subgraphs.plaatsing.prisma as any;
+  const placements = await plaatsing.placement.findMany({ distinct: ['patientId'], orderBy: { id: 'asc' }, take: 8 });
+  const providers = await plaatsing.provider.findMany({ include: { capacity: true }, orderBy: { id: 'asc' }, take: 8 });
+  for (const [index, placement] of placements.entries()) {
+    const provider = providers[index % providers.length];
+    const offer = provider.capacity[0];
+    const id = randomUUID();
+    await plaatsing.placement.create({ data: { id, patientId: placement.patientId, trajectoryId: placement.trajectoryId, providerId: provider.id, careType: offer.careType, securityLevel: offer.securityLevel, status: 'REQUESTED' } });
+    fixtures.push(id);
+  }
 });
 
 afterAll(async () => {
@@ -61,6 +78,7 @@ afterAll(async () => {
 interface Outcome {
   at: number;
   requestId: string;
+  mutation: boolean;
   status: number;
   codes: string[];
   subgraphs: string[];
@@ -76,12 +94,42 @@ const MIX = [
   () => ({ body: { query: '{ freeCapacity { careType securityLevel freePlaces } }' }, patients: () => 0 }),
 ];
 
-it(`${SECONDS} s at concurrency ${CONCURRENCY} while kwaliteit restarts: no 5xx, only its expected partial errors, bounded memory, no audit record lost`, async () => {
+it(`${SECONDS} s at concurrency ${CONCURRENCY} while kwaliteit restarts: no 5xx, only its expected partial errors, bounded memory, no audit record or event lost`, async () => {
   const outcomes: Outcome[] = [];
   const started = Date.now();
   const deadline = started + SECONDS * 1000;
   let baseline = 0;
   let down = { from: Infinity, to: Infinity };
+
+  // A subscriber for the whole soak; its selection reaches kwaliteit, so it sees the restart too.
+  const changes: { placement: string; toStatus: string }[] = [];
+  const subscriptionErrors: { code?: string; subgraph?: string }[] = [];
+  const sse = createSseClient({ url: gateway.url, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
+  const unsubscribe = sse.subscribe<any>(
+    { query: 'subscription { placementChanged { toStatus placement { id trajectory { handoverQuality { handoverCount } } } } }' },
+    {
+      next: (result) => {
+        if (result.data?.placementChanged) changes.push({ placement: result.data.placementChanged.placement?.id, toStatus: result.data.placementChanged.toStatus });
+        for (const error of (result.errors ?? []) as unknown as { extensions?: { code?: string; subgraph?: string } }[]) subscriptionErrors.push({ code: error.extensions?.code, subgraph: error.extensions?.subgraph });
+      },
+      error: (error) => subscriptionErrors.push({ code: `stream ended: ${String(error)}` }),
+      complete: () => undefined,
+    },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1000)); // subscribed before the first change
+
+  /** Spreads the fixtures' placement changes over the soak: one mutation every so often, through the gateway. */
+  async function changer() {
+    const total = fixtures.length * STEPS.length;
+    const pause = (SECONDS * 1000 * 0.8) / total;
+    for (let n = 0; n < total && Date.now() < deadline; n++) {
+      const query = `mutation($id: ID!) { ${STEPS[n % STEPS.length]} { status } }`;
+      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables: { id: fixtures[Math.floor(n / STEPS.length)] } }) });
+      const json = (await response.json().catch(() => ({}))) as { errors?: { extensions?: { code?: string; subgraph?: string } }[] };
+      outcomes.push({ at: Date.now(), requestId: response.headers.get('x-request-id') ?? '', mutation: true, status: response.status, codes: (json.errors ?? []).map((e) => e.extensions?.code ?? 'none'), subgraphs: (json.errors ?? []).map((e) => e.extensions?.subgraph ?? ''), patients: 0, complete: !json.errors });
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
 
   async function worker(id: number) {
     for (let i = id; Date.now() < deadline; i += CONCURRENCY) {
@@ -91,6 +139,7 @@ it(`${SECONDS} s at concurrency ${CONCURRENCY} while kwaliteit restarts: no 5xx,
       outcomes.push({
         at: Date.now(),
         requestId: response.headers.get('x-request-id') ?? '',
+        mutation: false,
         status: response.status,
         codes: (json.errors ?? []).map((e) => e.extensions?.code ?? 'none'),
         subgraphs: (json.errors ?? []).map((e) => e.extensions?.subgraph ?? ''),
@@ -118,7 +167,12 @@ it(`${SECONDS} s at concurrency ${CONCURRENCY} while kwaliteit restarts: no 5xx,
     down = { from: down.from, to: Date.now() };
   }
 
-  await Promise.all([...Array.from({ length: CONCURRENCY }, (_, id) => worker(id)), restartKwaliteit()]);
+  await Promise.all([...Array.from({ length: CONCURRENCY }, (_, id) => worker(id)), restartKwaliteit(), changer()]);
+  const madeChanges = outcomes.filter((o) => o.mutation && o.complete).length;
+  const deadlineForEvents = Date.now() + 15_000;
+  while (changes.length < madeChanges && Date.now() < deadlineForEvents) await new Promise((resolve) => setTimeout(resolve, 100));
+  unsubscribe();
+  sse.dispose();
   const growthMib = (heapAfterGc() - baseline) / 2 ** 20;
   await gateway.close(); // flushes the access log
 
@@ -128,7 +182,7 @@ it(`${SECONDS} s at concurrency ${CONCURRENCY} while kwaliteit restarts: no 5xx,
   const outsideWindow = outcomes.filter((o) => !o.complete && (o.at < window.from || o.at > window.to));
   const partial = outcomes.filter((o) => !o.complete);
   const afterRecovery = outcomes.filter((o) => o.at > window.to);
-  const summary = { requests: outcomes.length, perSecond: Math.round(outcomes.length / SECONDS), partial: partial.length, downMs: down.to - down.from, heapGrowthMib: Math.round(growthMib * 10) / 10 };
+  const summary = { requests: outcomes.length, perSecond: Math.round(outcomes.length / SECONDS), partial: partial.length, downMs: down.to - down.from, heapGrowthMib: Math.round(growthMib * 10) / 10, events: changes.length };
   console.log(`soak: ${JSON.stringify(summary)}`);
 
   expect(outcomes.length).toBeGreaterThan(SECONDS * 5);
@@ -140,6 +194,12 @@ it(`${SECONDS} s at concurrency ${CONCURRENCY} while kwaliteit restarts: no 5xx,
   expect(afterRecovery.every((o) => o.complete)).toBe(true);
   expect(growthMib).toBeLessThan(MAX_HEAP_GROWTH_MIB);
 
+  // Every placement change made during the soak reached the subscriber, in order per placement.
+  expect(madeChanges).toBe(fixtures.length * STEPS.length);
+  expect(changes.length).toBe(madeChanges);
+  for (const fixture of fixtures) expect(changes.filter((c) => c.placement === fixture).map((c) => c.toStatus)).toEqual(['INTAKE', 'ACCEPTED', 'DECIDED', 'WITHDRAWN']);
+  expect(subscriptionErrors.filter((e) => e.code !== 'SUBGRAPH_UNAVAILABLE' || e.subgraph !== 'kwaliteit')).toEqual([]);
+
   const expectedRecords = outcomes.filter((o) => o.status === 200).reduce((sum, o) => sum + o.patients, 0);
   const db = await openDatabase({ dataDir: join(dir, 'audit'), poolSize: 1 });
   try {
@@ -149,8 +209,11 @@ it(`${SECONDS} s at concurrency ${CONCURRENCY} while kwaliteit restarts: no 5xx,
     const delivered = outcomes.filter((o) => o.status === 200 && o.patients > 0);
     for (const o of delivered) expect(stored.get(o.requestId) ?? 0, o.requestId).toBeGreaterThanOrEqual(o.patients);
     const answered = new Set(outcomes.map((o) => o.requestId));
-    expect([...stored.keys()].filter((id) => !answered.has(id))).toEqual([]);
-    expect(stored.size).toBe(delivered.length);
+    // The subscriber's deliveries are audited under `<subscription request id>:<event sequence>`, one per event.
+    const deliveries = [...stored.keys()].filter((id) => /:\d+$/.test(id));
+    expect(deliveries.length).toBe(changes.length);
+    expect([...stored.keys()].filter((id) => !answered.has(id) && !deliveries.includes(id))).toEqual([]);
+    expect(stored.size).toBeGreaterThanOrEqual(delivered.length); // changes are audited too
     const verified = await verifyAuditChain(db);
     expect(verified).toMatchObject({ ok: true });
     expect(verified.count).toBeGreaterThanOrEqual(expectedRecords);
