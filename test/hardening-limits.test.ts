@@ -157,6 +157,17 @@ describe('production defaults (NODE_ENV=production)', () => {
     }
   });
 
+  it('development answers an unknown hash with PERSISTED_QUERY_NOT_FOUND, then runs the document sent along with it without registering it', async () => {
+    const query = '{ qualityPillars { number } }';
+    const hash = createHash('sha256').update(query).digest('hex');
+    const byHash = await post(federation, gateway.url, { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } });
+    expect(byHash.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    const withQuery = await post<any>(federation, gateway.url, { query, extensions: { persistedQuery: { version: 1, sha256Hash: hash } } });
+    expect(withQuery.body.data.qualityPillars.length).toBeGreaterThan(0);
+    const again = await post(federation, gateway.url, { extensions: { persistedQuery: { version: 1, sha256Hash: hash } } });
+    expect(again.body.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+  });
+
   it('development keeps introspection, suggestions and free-form documents', async () => {
     const introspection = await federation.request<any>('{ __schema { queryType { name } } }');
     expect(introspection.data.__schema.queryType.name).toBe('Query');

@@ -44,12 +44,15 @@ export function trustedDocumentResolver(documents: Map<string, string>, options:
     if (hash !== undefined) {
       const document = typeof hash === 'string' ? documents.get(hash.toLowerCase()) : undefined;
       if (document === undefined) {
-        if (options.automaticPersistedQueries && !options.enforce && documentId === undefined) return operation;
+        if (!options.enforce && documentId === undefined) {
+          // Apollo Server registers it (APQ on); otherwise a document sent along runs as any free-form one, unregistered.
+          if (options.automaticPersistedQueries) return operation;
+          if (typeof rest.query === 'string') return { ...rest, extensions: withoutPersistedQuery(rest.extensions) };
+        }
         throw refusal('PERSISTED_QUERY_NOT_FOUND', 'No registered operation has this id; use an id from the trusted documents manifest.');
       }
       if (typeof rest.query === 'string' && rest.query !== document) throw refusal('PERSISTED_QUERY_NOT_FOUND', 'The query does not match the registered operation with this id.');
-      const { persistedQuery: _, ...extensions } = rest.extensions ?? {};
-      return { ...rest, query: document, extensions };
+      return { ...rest, query: document, extensions: withoutPersistedQuery(rest.extensions) };
     }
     if (options.enforce && !(typeof rest.query === 'string' && documents.has(sha256(rest.query)))) {
       throw refusal('PERSISTED_QUERY_NOT_IN_LIST', 'Only registered operations are accepted here; send the id of a trusted document (documentId or extensions.persistedQuery.sha256Hash).');
@@ -71,6 +74,11 @@ export function trustedDocumentResolver(documents: Map<string, string>, options:
     if (resolved.extensions) params.set('extensions', JSON.stringify(resolved.extensions));
     return { body, search: `?${params}` };
   };
+}
+
+function withoutPersistedQuery(extensions: OperationBody['extensions']): Record<string, unknown> {
+  const { persistedQuery: _, ...rest } = extensions ?? {};
+  return rest;
 }
 
 function refusal(code: string, message: string): HttpError {
