@@ -68,6 +68,8 @@ export interface GatewayConfig {
   events: EventsConfig;
   /** SUPERGRAPH_POLL_MS: how often SUPERGRAPH_FILE is checked for a new supergraph (default 1000; 0 never). */
   supergraphPollMs: number;
+  /** SHUTDOWN_GRACE_MS: how long a shutdown lets requests in flight finish before cutting them (default 15000). */
+  shutdownGraceMs: number;
   /** SUBGRAPH_TIMEOUT_MS, SUBGRAPH_RETRIES, SUBGRAPH_BREAKER_*: subgraph timeouts, retries and circuit breakers. */
   resilience: ResilienceConfig;
   /** MAX_DEPTH, MAX_ALIASES, MAX_TOKENS, MAX_DIRECTIVES, MAX_COST, MAX_LIST_SIZE, MAX_BATCH_SIZE. */
@@ -111,6 +113,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     explorer: loadExplorerConfig(env),
     events: loadEventsConfig(env),
     supergraphPollMs: positiveInteger(env, 'SUPERGRAPH_POLL_MS', 1000, 0),
+    shutdownGraceMs: positiveInteger(env, 'SHUTDOWN_GRACE_MS', 15_000, 0),
     resilience: loadResilienceConfig(env),
     limits: loadLimitsConfig(env),
     exposure: loadExposureConfig(env),

@@ -3,15 +3,17 @@ import { loadGatewayConfig } from './config.js';
 import { startGateway } from './server.js';
 
 const log = serviceLogger('gateway');
-const gateway = await startGateway(loadGatewayConfig());
+const config = loadGatewayConfig();
+const gateway = await startGateway(config);
 log.info({ url: gateway.url }, 'listening');
 let closing = false;
 const shutdown = (signal: NodeJS.Signals) => {
   if (closing) return;
   closing = true;
   log.info({ signal }, 'shutting down: no new connections, finishing requests in flight, flushing the access log');
-  // A shutdown that cannot finish must not hang (the HTTP layer cuts stuck connections after 5 s).
-  setTimeout(() => process.exit(1), 20_000).unref();
+  // A shutdown that cannot finish must not hang: the HTTP layer cuts requests still running after
+  // SHUTDOWN_GRACE_MS, and the rest (subscriptions, access log, traces) gets 10 s more.
+  setTimeout(() => process.exit(1), config.shutdownGraceMs + 10_000).unref();
   gateway.close().then(
     () => {
       log.info('stopped');

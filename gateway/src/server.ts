@@ -72,6 +72,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       port: config.port,
       host: config.host,
       maxBodyBytes: config.maxBodyBytes,
+      shutdownGraceMs: config.shutdownGraceMs,
       context: async (request, requestId) => {
         const principal = await auth.authenticate(request);
         await hardening.admit(principal);

@@ -49,6 +49,8 @@ export interface HttpServiceOptions<Context extends BaseContext> {
   prepareRequest?: (request: { method: string; body: unknown; search: string }) => { body: unknown; search: string };
   /** Most operations in one array body (HTTP batching); more get 400 BATCH_TOO_LARGE. */
   maxBatchSize?: number;
+  /** How long close() lets requests in flight finish before cutting their connections (default 5000 ms). */
+  shutdownGraceMs?: number;
   /** Extra routes (method + path), answered before GraphQL. Return false to fall through. */
   routes?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean> | boolean;
 }
@@ -176,7 +178,7 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
         server.close(() => resolve());
         server.closeIdleConnections();
         const idle = setInterval(() => server.closeIdleConnections(), 250);
-        const cut = setTimeout(() => server.closeAllConnections(), 5000);
+        const cut = setTimeout(() => server.closeAllConnections(), options.shutdownGraceMs ?? 5000);
         server.once('close', () => {
           clearInterval(idle);
           clearTimeout(cut);
