@@ -273,7 +273,7 @@ describe('recordScalingDecision', () => {
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
     const result = await gql(SCALE, { input: { trajectoryId, careType, securityLevel, reason: 'Afschalen' } });
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'REINDICATION_REQUIRED', phase: 1, minSecurityLevel: 4, maxSecurityLevel: 5 });
-    expect(result.data).toBeNull();
+    expect(result.data).toEqual({ recordScalingDecision: null });
     expect(await sg.prisma.scalingDecision.count({ where: { trajectoryId } })).toBe(0);
     expect(await sg.prisma.trajectory.findUnique({ where: { id: trajectoryId }, select: { currentCareType: true, currentSecurityLevel: true, currentPhase: true } }))
       .toEqual({ currentCareType: 'KLINISCH', currentSecurityLevel: 4, currentPhase: 1 });

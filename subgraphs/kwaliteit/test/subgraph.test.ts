@@ -121,7 +121,7 @@ describe('submitQualityReport', () => {
     const before = await qualityRowCounts();
     const result = await gql(SUBMIT, { input: reportInput('provider-refused', 2024, change) });
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
-    expect(result.data).toBeNull();
+    expect(result.data).toEqual({ submitQualityReport: null });
     expect(await qualityRowCounts()).toEqual(before);
     expect(await sg.prisma.qualityReport.count({ where: { providerId: 'provider-refused' } })).toBe(0);
   });
