@@ -17,7 +17,7 @@ type OperationFetch = Extract<ProcessOptions, { incomingRequestContext: unknown 
 type GatewayGraphQLResponse = Awaited<ReturnType<RemoteGraphQLDataSource<GatewayContext>['process']>>;
 
 /**
- * How the gateway calls a subgraph: over Node's fetch (keep-alive pooled, bounded in time and
+ * How the gateway calls a subgraph: over undici (keep-alive pooled, bounded in time and
  * size), carrying the request id and the W3C trace context, so subgraph logs and spans line up
  * with the gateway's, and the gateway's short-lived token for the caller, without which a
  * subgraph answers 401. Through the subgraph's guard (breaker, retries for queries), a failed
