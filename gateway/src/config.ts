@@ -2,7 +2,7 @@
  * The gateway's configuration: one typed object read from the environment once. The README's
  * configuration table lists the same variables with the same defaults.
  */
-import { GATEWAY_KEYS_DIR, type KeySource, type SigningKey } from '@ketengraph/service-kit';
+import { GATEWAY_KEYS_DIR, loadTracingConfig, type TracingConfig, type KeySource, type SigningKey } from '@ketengraph/service-kit';
 import { SUBGRAPHS, SUPERGRAPH_FILE } from '../../schema/subgraphs.js';
 import { loadAuditConfig, type AuditConfig } from './audit/config.js';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_DIR } from './auth/dev-issuer.js';
@@ -10,7 +10,6 @@ import type { AuthorizationMode } from './authorization/plugin.js';
 import { loadExplorerConfig, type ExplorerConfig } from './explorer/config.js';
 import { loadExposureConfig, type ExposureConfig } from './exposure/config.js';
 import { loadLimitsConfig, type LimitsConfig } from './limits/config.js';
-import { loadTracingConfig, type TracingConfig } from './observability/tracing.js';
 import { loadRateLimitConfig, type RateLimitConfig } from './rate-limit/limiter.js';
 import { loadResilienceConfig, positiveInteger, type ResilienceConfig } from './resilience/config.js';
 import { loadEventsConfig, type EventsConfig } from './events/config.js';

@@ -8,8 +8,10 @@
  * reading "after the last sequence seen" never skips an event. The poller runs only while
  * someone listens: an idle gateway sends plaatsing nothing.
  */
-import { decodeEventCursor, encodeEventCursor, type Principal } from '@ketengraph/service-kit';
+import { decodeEventCursor, encodeEventCursor, errorDetails, serviceLogger, type Principal } from '@ketengraph/service-kit';
 import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
+
+const log = serviceLogger('gateway');
 
 export interface PlacementChangeEvent {
   sequence: bigint;
@@ -176,7 +178,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       try {
         listener.events(events);
       } catch (error) {
-        console.error(JSON.stringify({ level: 'error', msg: 'event listener failed', error: error instanceof Error ? error.name : 'unknown' }));
+        log.error(errorDetails(error), 'event listener failed');
       }
     }
   }
@@ -192,7 +194,7 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       if (!(error instanceof CursorExpiredError)) throw error;
       // The poller itself fell behind the retention (plaatsing unreachable for that long): the
       // events in between cannot be delivered live, so every listener is told, then it starts over.
-      console.error(JSON.stringify({ level: 'error', msg: 'event poller position expired; listeners interrupted' }));
+      log.error('event poller position expired; listeners interrupted');
       position = await fetchHead();
       for (const listener of [...listeners]) listener.interrupted?.(error);
       return false;
@@ -212,13 +214,13 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       polling = pollOnce()
         .then(
           (more) => {
-            if (failing) console.warn(JSON.stringify({ level: 'info', msg: 'event feed reachable again' }));
+            if (failing) log.info('event feed reachable again');
             failing = false;
             return more ? 0 : options.pollIntervalMs;
           },
           (error: unknown) => {
             // Logged once per outage, without event data; the poller keeps trying at its interval.
-            if (!failing && !closed) console.warn(JSON.stringify({ level: 'warn', msg: 'event feed unavailable', error: error instanceof Error ? error.message : 'unknown' }));
+            if (!failing && !closed) log.warn(errorDetails(error), 'event feed unavailable');
             failing = true;
             return options.pollIntervalMs;
           },

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
-import { errorDetails, sendJson, serviceLogger } from '@ketengraph/service-kit';
+import { errorDetails, readBody, sendJson, serviceLogger } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
 import type { DevTokenMinter } from '../auth/dev-issuer.js';
 import { buildExplorerBundle, EXPLORER_BUNDLE_DIR, readExplorerManifest, type ExplorerManifest } from './bundle.js';
@@ -134,7 +134,9 @@ export function createExplorer(options: ExplorerOptions): Explorer {
     response.setHeader('cache-control', 'no-store');
     let userId: unknown;
     try {
-      userId = (JSON.parse(await readSmallBody(request)) as { user?: unknown }).user;
+      const body = await readBody(request, 4096);
+      if (body === 'too-large') throw new Error('body too large');
+      userId = (JSON.parse(body) as { user?: unknown }).user;
     } catch {
       return sendJson(response, 400, { error: 'Send JSON {"user": "<sample user id>"}.' });
     }
@@ -218,23 +220,4 @@ export function createExplorer(options: ExplorerOptions): Explorer {
 function prefersHtml(request: IncomingMessage): boolean {
   const accept = String(request.headers.accept ?? '');
   return accept.includes('text/html') && !accept.includes('application/graphql-response+json') && !accept.includes('application/json');
-}
-
-function readSmallBody(request: IncomingMessage, limit = 4096): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        request.removeAllListeners('data');
-        request.resume();
-        reject(new Error('body too large'));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }

@@ -4,12 +4,11 @@
  * observability/. Each concern lives in its folder; this only wires them.
  */
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
-import { operationMetricsPlugin, type Principal } from '@ketengraph/service-kit';
+import { operationMetricsPlugin, startTracing, type Principal } from '@ketengraph/service-kit';
 import type { GatewayConfig } from '../config.js';
 import type { GatewayContext } from '../context.js';
 import { formatGatewayError, maskedErrorsPlugin } from '../exposure/errors.js';
 import { requestLimits } from '../limits/limits.js';
-import { startTracing } from '../observability/tracing.js';
 import { organisationRateLimiter } from '../rate-limit/limiter.js';
 import { SubgraphGuards } from '../resilience/guard.js';
 import { loadTrustedDocuments, MANIFEST_FILE, trustedDocumentResolver } from '../trusted-documents/documents.js';

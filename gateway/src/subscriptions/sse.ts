@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AuthenticationError, sendJson, type Principal } from '@ketengraph/service-kit';
+import { AuthenticationError, readBody, sendJson, type Principal } from '@ketengraph/service-kit';
 import { GraphQLError, type FormattedExecutionResult } from 'graphql';
 import { createHandler } from 'graphql-sse';
 import { subscriberOf, type Subscriber } from './credentials.js';
@@ -84,7 +84,7 @@ export function createSseRoute(options: SseOptions): (request: IncomingMessage, 
       return true;
     }
     const body = request.method === 'POST' ? await readBody(request, options.maxBodyBytes) : '';
-    if (body === null) {
+    if (body === 'too-large') {
       sendJson(response, 413, { errors: [{ message: `Request body exceeds ${options.maxBodyBytes} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
       return true;
     }
@@ -118,23 +118,4 @@ export function createSseRoute(options: SseOptions): (request: IncomingMessage, 
     response.end();
     return true;
   };
-}
-
-function readBody(request: IncomingMessage, limit: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        request.removeAllListeners('data');
-        request.resume();
-        resolve(null);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }

@@ -232,7 +232,8 @@ function sendHttpError(response: ServerResponse, error: HttpError): void {
   sendJson(response, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] });
 }
 
-function readBody(request: IncomingMessage, limit: number): Promise<string | 'too-large'> {
+/** Reads a request body as text, up to `limit` bytes; beyond that the rest is drained and 'too-large' returned. */
+export function readBody(request: IncomingMessage, limit: number): Promise<string | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -19,3 +19,4 @@ export * from './scalars.js';
 export * from './paths.js';
 export * from './subgraph.js';
 export * from './tracing.js';
+export * from './tracing-export.js';

@@ -20,6 +20,7 @@ import { GATEWAY_KEYS_DIR, JWKS_FILE, type KeySource } from './keys.js';
 import { migrate } from './migrator.js';
 import { repositoryRoot } from './paths.js';
 import { loadAccessPolicy, type Principal } from './principal.js';
+import { loadTracingConfig, startTracing } from './tracing-export.js';
 
 /** Everything a subgraph process is configured with; see the README's configuration table. */
 export interface SubgraphConfig {
@@ -236,6 +237,8 @@ function maskUnexpectedErrors(subgraph: string) {
 export async function runSubgraphProcess<Prisma extends { $disconnect(): Promise<void> }, Context extends SubgraphRequestContext<Prisma>>(
   module: SubgraphModule<Prisma, Context>,
 ): Promise<void> {
+  // Registered before the server starts, so its spans (continuing the gateway's traceparent) are exported.
+  const stopTracing = startTracing(loadTracingConfig(process.env));
   const running = await startSubgraph(module);
   const log = serviceLogger(module.name);
   log.info({ url: running.url }, 'listening');
@@ -246,7 +249,7 @@ export async function runSubgraphProcess<Prisma extends { $disconnect(): Promise
     // A shutdown that cannot finish (a stuck connection, a database that does not answer) must not keep the process alive.
     setTimeout(() => process.exit(1), 20_000).unref();
     log.info({ signal }, 'shutting down');
-    running.close().then(
+    running.close().then(stopTracing).then(
       () => process.exit(0),
       (error: unknown) => {
         log.error(errorDetails(error), 'shutdown failed');

@@ -15,9 +15,10 @@ export function loadTracingConfig(env: NodeJS.ProcessEnv): TracingConfig {
 }
 
 /**
- * OpenTelemetry for the gateway process: a tracer provider with the W3C trace-context propagator
- * (NodeTracerProvider's default), so the HTTP layer's server spans, @apollo/gateway's own plan and
- * fetch spans and the `traceparent` sent to subgraphs form one trace. Off (nothing registered)
+ * OpenTelemetry for one process (the gateway, or a subgraph run as its own process): a tracer
+ * provider with the W3C trace-context propagator (NodeTracerProvider's default), so the HTTP
+ * layer's server spans (continueTrace), @apollo/gateway's own plan and fetch spans and the
+ * `traceparent` sent to subgraphs form one trace across processes. Off (nothing registered)
  * without an exporter. Returns what flushes and unregisters it at shutdown.
  */
 export function startTracing(config: TracingConfig): () => Promise<void> {
