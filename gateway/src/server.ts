@@ -79,15 +79,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         return { requestId, principal };
       },
       routes: async (request, response) => (await subscriptions.route(request, response)) || (await explorer?.route(request, response)) || auth.route(request, response),
-      readiness: async () => {
-        const checks: Record<string, boolean> = { supergraph: true, auditLog: await audit.ready(), webhooks: await webhooks.ready() };
-        await Promise.all(
-          endpoints.map(async ({ name, url }) => {
-            checks[name] = await hardening.subgraphReady(name, url);
-          }),
-        );
-        return checks;
-      },
+      readiness: async () => ({ supergraph: true, auditLog: await audit.ready(), webhooks: await webhooks.ready() }),
+      // A subgraph that is down is shown, not made the gateway's readiness: it still serves the rest as partial data.
+      dependencies: async () =>
+        Object.fromEntries(await Promise.all(endpoints.map(async ({ name, url }) => [name, await hardening.subgraphReady(name, url)] as const))),
     });
   } catch (error) {
     await webhooks.close();

@@ -43,6 +43,12 @@ export interface HttpServiceOptions<Context extends BaseContext> {
   /** Reasons the service cannot serve yet; empty when ready. */
   readiness: () => Promise<Record<string, boolean>>;
   /**
+   * Services this one calls, reported on `/ready` under `dependencies` without deciding it: a
+   * process that still answers (the gateway with partial data) stays in a load balancer's
+   * rotation when one of them is down, instead of every instance leaving it at once.
+   */
+  dependencies?: () => Promise<Record<string, boolean>>;
+  /**
    * Rewrites or refuses a parsed request before Apollo sees it (trusted documents); throw an
    * HttpError to refuse. `search` is the query string of a GET request.
    */
@@ -91,9 +97,12 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname === '/health') return sendJson(response, 200, { status: 'ok' });
     if (url.pathname === '/ready') {
-      const checks = await options.readiness().catch(() => ({ readiness: false }));
+      const [checks, dependencies] = await Promise.all([
+        options.readiness().catch(() => ({ readiness: false })),
+        options.dependencies?.().catch(() => ({})),
+      ]);
       const ready = Object.values(checks).every(Boolean);
-      return sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
+      return sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks, ...(dependencies ? { dependencies } : {}) });
     }
     if (url.pathname === '/metrics') {
       const text = await metricsText();
