@@ -108,10 +108,17 @@ export function loadSubgraphConfig(name: string, defaultPort: number, env: NodeJ
     seed: integer('SEED', DEFAULT_SEED),
     gatewayKeys: gatewayKeySource(env),
     relationshipSources: {
-      'own-patients': env.PLAATSING_URL || 'http://127.0.0.1:4002/graphql',
-      'own-supervisees': env.INDICATIESTELLING_URL || 'http://127.0.0.1:4001/graphql',
+      'own-patients': peerSubgraphUrl('plaatsing', env),
+      'own-supervisees': peerSubgraphUrl('indicatiestelling', env),
     },
   };
+}
+
+const PEER_DEFAULTS = { indicatiestelling: 'http://127.0.0.1:4001/graphql', plaatsing: 'http://127.0.0.1:4002/graphql' } as const;
+
+/** Where a subgraph reaches a peer it asks directly (relationships, the indication check): <NAME>_URL or the default port. */
+export function peerSubgraphUrl(name: keyof typeof PEER_DEFAULTS, env: NodeJS.ProcessEnv = process.env): string {
+  return env[`${name.toUpperCase()}_URL`] || PEER_DEFAULTS[name];
 }
 
 function gatewayKeySource(env: NodeJS.ProcessEnv): KeySource {

@@ -1,3 +1,5 @@
+import { peerSubgraphUrl } from '@ketengraph/service-kit';
+
 /** plaatsing's own settings beyond the kit's (see the README's configuration table). */
 export interface PlaatsingConfig {
   /** INDICATIESTELLING_URL: GraphQL endpoint of indicatiestelling, asked whether a placement fits the indication. */
@@ -19,7 +21,7 @@ export function loadPlaatsingConfig(env: NodeJS.ProcessEnv = process.env): Plaat
   const retention = Number(env.EVENT_RETENTION_DAYS || DEFAULT_EVENT_RETENTION_DAYS);
   if (!Number.isInteger(retention) || retention <= 0) throw new Error('EVENT_RETENTION_DAYS must be a positive integer.');
   return {
-    indicatiestellingUrl: env.INDICATIESTELLING_URL || 'http://127.0.0.1:4001/graphql',
+    indicatiestellingUrl: peerSubgraphUrl('indicatiestelling', env),
     indicatiestellingTimeoutMs: timeout,
     eventRetentionDays: retention,
   };
