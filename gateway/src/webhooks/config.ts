@@ -21,6 +21,12 @@ export interface WebhookConfig {
   secretOverlapHours: number;
   /** WEBHOOK_ALLOW_HTTP: accept http:// receiver URLs (default: yes, except with NODE_ENV=production). */
   allowHttp: boolean;
+  /**
+   * WEBHOOK_ALLOW_PRIVATE_ADDRESSES: let receivers be on loopback, private or link-local addresses
+   * (default: yes, except with NODE_ENV=production, where a registration must not make the
+   * gateway call into its own network or a cloud metadata service).
+   */
+  allowPrivateAddresses: boolean;
 }
 
 export function loadWebhookConfig(env: NodeJS.ProcessEnv = process.env): WebhookConfig {
@@ -33,15 +39,17 @@ export function loadWebhookConfig(env: NodeJS.ProcessEnv = process.env): Webhook
     timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
     pollMs: integer(env, 'WEBHOOK_POLL_MS', 1000, 10, 60_000),
     secretOverlapHours: integer(env, 'WEBHOOK_SECRET_OVERLAP_HOURS', 24, 0, 720),
-    allowHttp: allowHttp(env),
+    allowHttp: developmentFlag(env, 'WEBHOOK_ALLOW_HTTP'),
+    allowPrivateAddresses: developmentFlag(env, 'WEBHOOK_ALLOW_PRIVATE_ADDRESSES'),
   };
 }
 
-function allowHttp(env: NodeJS.ProcessEnv): boolean {
-  const value = env.WEBHOOK_ALLOW_HTTP;
+/** A permission that is on in development and off in production unless set. */
+function developmentFlag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = env[name];
   if (value === undefined || value === '') return env.NODE_ENV !== 'production';
   if (value === 'true' || value === 'false') return value === 'true';
-  throw new Error('WEBHOOK_ALLOW_HTTP must be true or false.');
+  throw new Error(`${name} must be true or false.`);
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

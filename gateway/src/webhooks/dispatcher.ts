@@ -14,7 +14,7 @@ import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
 import { CursorExpiredError, type GatewayEvents, type PlacementChangeEvent, type PreparedSelection } from '../events/index.js';
 import type { WebhookConfig } from './config.js';
 import { webhookMetrics } from './metrics.js';
-import { postSigned } from './receiver.js';
+import { postSigned, receiverDispatcher } from './receiver.js';
 import { exhausted, retryDelayMs } from './schedule.js';
 import { signedHeaders } from './signing.js';
 import { messageId, type ClaimedDelivery, type WebhookStore } from './store.js';
@@ -33,7 +33,7 @@ export interface DispatcherOptions {
   store: WebhookStore;
   /** The event feed, and resolution of a payload as a principal (authorised, completed, audited like a query). */
   events: Pick<GatewayEvents, 'feed' | 'prepare' | 'resolve'>;
-  config: Pick<WebhookConfig, 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'timeoutMs' | 'pollMs'>;
+  config: Pick<WebhookConfig, 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs' | 'timeoutMs' | 'pollMs' | 'allowPrivateAddresses'>;
 }
 
 export class WebhookDispatcher {
@@ -271,7 +271,7 @@ export class WebhookDispatcher {
         data: { sequence: event.sequence.toString(), cursor: event.cursor, ...resolution.result },
       });
       const headers = signedHeaders(messageId(delivery.id), body, delivery.secrets);
-      const outcome = await postSigned(delivery.endpoint.url, body, headers, { timeoutMs: config.timeoutMs, signal: this.closing.signal });
+      const outcome = await postSigned(delivery.endpoint.url, body, headers, { timeoutMs: config.timeoutMs, signal: this.closing.signal, dispatcher: receiverDispatcher(config.allowPrivateAddresses) });
       if (outcome.ok) {
         await store.finish(delivery.id, this.instanceId, 'delivered', attempts);
         webhookMetrics.deliveries.inc({ outcome: 'delivered' });

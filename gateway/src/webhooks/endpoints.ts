@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { badInput, domainError, errorDetails, HttpError, notFound, serviceLogger, type Principal } from '@ketengraph/service-kit';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { WebhookConfig } from './config.js';
-import { postSigned } from './receiver.js';
+import { postSigned, receiverDispatcher } from './receiver.js';
 import { checkFilter, checkSelection, checkUrl } from './selection.js';
 import { generateSecret, signedHeaders } from './signing.js';
 import type { DeadLetter, Endpoint, EndpointStatus, WebhookFilter, WebhookStore } from './store.js';
@@ -33,7 +33,7 @@ export interface RegisterInput {
 
 export interface EndpointManagerOptions {
   store: WebhookStore;
-  config: Pick<WebhookConfig, 'allowHttp' | 'timeoutMs' | 'secretOverlapHours'>;
+  config: Pick<WebhookConfig, 'allowHttp' | 'allowPrivateAddresses' | 'timeoutMs' | 'secretOverlapHours'>;
   /** The gateway's API schema (selections and filters are checked against it). */
   apiSchema(): GraphQLSchema | undefined;
   /** The events module's own check that a selection can be resolved per event (throws a GraphQLError). */
@@ -69,7 +69,7 @@ export class EndpointManager {
       throw new GraphQLError('A webhook delivers patient data as you, so it needs a purpose of use; ask your identity provider for a token with a purpose.', { extensions: { code: 'PURPOSE_REQUIRED' } });
     }
     const schema = this.schema();
-    const url = checkUrl(input.url, this.options.config.allowHttp);
+    const url = checkUrl(input.url, this.options.config.allowHttp, this.options.config.allowPrivateAddresses);
     const description = input.description ?? null;
     if (description !== null && description.length > 200) throw badInput('The description is longer than 200 characters.', 'description');
     const filter = checkFilter(schema, input.filter);
@@ -109,7 +109,7 @@ export class EndpointManager {
     const challenge = randomBytes(24).toString('base64url');
     const body = JSON.stringify({ type: VERIFICATION_EVENT, timestamp: new Date().toISOString(), data: { challenge } });
     const headers = signedHeaders(`msg_verify_${randomBytes(12).toString('hex')}`, body, await this.options.store.secrets(endpoint.id));
-    const outcome = await postSigned(endpoint.url, body, headers, { timeoutMs: this.options.config.timeoutMs, readBody: true });
+    const outcome = await postSigned(endpoint.url, body, headers, { timeoutMs: this.options.config.timeoutMs, readBody: true, dispatcher: receiverDispatcher(this.options.config.allowPrivateAddresses) });
     if (!outcome.ok) throw verificationFailed(outcome.error);
     if (echoedChallenge(outcome.body) !== challenge) throw verificationFailed('challenge_mismatch');
     const verified = await this.options.store.transition(id, caller.organisationId, ['pending_verification'], 'active');

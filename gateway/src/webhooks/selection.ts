@@ -6,6 +6,7 @@
 import { badInput } from '@ketengraph/service-kit';
 import { GraphQLError, isEnumType, isInputObjectType, Kind, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { WebhookFilter } from './store.js';
+import { isNonPublicAddress } from './receiver.js';
 
 export const EVENT_FIELD = 'placementChanged';
 const MAX_SELECTION_LENGTH = 10_000;
@@ -64,8 +65,8 @@ function statusValues(schema: GraphQLSchema): string[] {
   return isEnumType(type) ? type.getValues().map((v) => v.name) : [];
 }
 
-/** The receiver URL: absolute, https (or http where allowed), without credentials. */
-export function checkUrl(value: string, allowHttp: boolean): string {
+/** The receiver URL: absolute, https (or http where allowed), without credentials, on a public address unless allowed. */
+export function checkUrl(value: string, allowHttp: boolean, allowPrivateAddresses = true): string {
   const fail = (message: string): never => {
     throw badInput(`The url ${message}`, 'url');
   };
@@ -79,5 +80,8 @@ export function checkUrl(value: string, allowHttp: boolean): string {
   if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) fail(allowHttp ? 'must use https or http.' : 'must use https.');
   if (url.username || url.password) fail('must not contain credentials; receivers verify the signature instead.');
   if (url.hash) fail('must not contain a fragment.');
+  // A literal address is refused here; a name is checked when a delivery connects (receiver.ts).
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!allowPrivateAddresses && (host === 'localhost' || isNonPublicAddress(host))) fail('must point to a public address; receivers are reached over the internet.');
   return url.href;
 }
