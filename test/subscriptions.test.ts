@@ -69,6 +69,15 @@ function subscriberState(): Subscriber {
   return state;
 }
 
+/** Where either client delivers: results, the terminal error, completion. */
+function sinkFor(state: Subscriber) {
+  return {
+    next: (result: unknown) => void state.results.push(result as Result),
+    error: (error: unknown) => void (state.failure = error),
+    complete: () => void (state.completed = true),
+  };
+}
+
 function wsSubscribe(gatewayUrl: string, token: string, variables: Record<string, unknown> = {}, query = SUBSCRIPTION): Subscriber {
   const state = subscriberState();
   const client = createWsClient({
@@ -86,11 +95,7 @@ function wsSubscribe(gatewayUrl: string, token: string, variables: Record<string
       },
     },
   });
-  const unsubscribe = client.subscribe<Result['data']>({ query, variables }, {
-    next: (result) => void state.results.push(result as Result),
-    error: (error) => void (state.failure = error),
-    complete: () => void (state.completed = true),
-  });
+  const unsubscribe = client.subscribe<Result['data']>({ query, variables }, sinkFor(state));
   state.stop = () => {
     unsubscribe();
     void client.dispose();
@@ -101,11 +106,7 @@ function wsSubscribe(gatewayUrl: string, token: string, variables: Record<string
 function sseSubscribe(gatewayUrl: string, token: string, variables: Record<string, unknown> = {}, query = SUBSCRIPTION): Subscriber {
   const state = subscriberState();
   const client = createSseClient({ url: gatewayUrl, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
-  const unsubscribe = client.subscribe<Result['data']>({ query, variables }, {
-    next: (result) => void state.results.push(result as Result),
-    error: (error) => void (state.failure = error),
-    complete: () => void (state.completed = true),
-  });
+  const unsubscribe = client.subscribe<Result['data']>({ query, variables }, sinkFor(state));
   state.stop = () => {
     unsubscribe();
     client.dispose();

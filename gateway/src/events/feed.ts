@@ -92,16 +92,8 @@ const FEED_QUERY = `query PlacementEventFeed($after: String!, $limit: Int!) {
 }`;
 const HEAD_QUERY = 'query PlacementEventHead { placementEventHead }';
 
-interface FeedRow {
-  sequence: string;
-  placementId: string;
-  patientId: string;
-  trajectoryId: string;
-  providerId: string;
-  fromStatus: string | null;
-  toStatus: string;
-  occurredAt: string;
-}
+/** An event as plaatsing's feed sends it: the sequence and time as strings, no cursor yet. */
+type FeedRow = Omit<PlacementChangeEvent, 'sequence' | 'cursor' | 'occurredAt'> & { sequence: string; occurredAt: string };
 
 interface Listener {
   events: (events: PlacementChangeEvent[]) => void;
