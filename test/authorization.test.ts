@@ -114,6 +114,148 @@ describe('field-level authorization through the gateway', () => {
     expect(longAgo.data!.provider.placements.totalCount).toBe(edges.length);
   });
 
+  describe('relationship filters hold on every page and cursor', () => {
+    type Page = { patients: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { cursor: string; node: { id: string } }[] } };
+    const pageQuery = 'query($first: Int, $after: String) { patients(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }';
+    /** Every page of `patients` as this caller, by following endCursor; fails on any error. */
+    async function walk(caller: ReturnType<typeof principal>, first: number): Promise<{ ids: string[]; totalCount: number }> {
+      const ids: string[] = [];
+      let after: string | null = null;
+      let totalCount = -1;
+      for (let pages = 0; pages < 200; pages++) {
+        const response: GraphQLResponse<Page> = await federation.request<Page>(pageQuery, { first, after }, { principal: caller });
+        expect(response.errors).toBeUndefined();
+        const connection = response.data!.patients;
+        totalCount = connection.totalCount;
+        ids.push(...connection.edges.map((e) => e.node.id));
+        if (!connection.pageInfo.hasNextPage) break;
+        after = connection.pageInfo.endCursor;
+      }
+      return { ids, totalCount };
+    }
+    const related = async (role: 'zorgaanbieder' | 'reclassering', organisationId: string): Promise<Set<string>> => {
+      // Fixture truth from the databases, independent of the code under test's queries.
+      if (role === 'reclassering') {
+        const rows = await (federation.subgraphs.indicatiestelling.prisma as any).trajectory.findMany({ where: { probationOrganisation: organisationId, status: 'ACTIVE' }, select: { patientId: true } });
+        return new Set(rows.map((r: { patientId: string }) => r.patientId));
+      }
+      const since = new Date(Date.now() - 90 * 86_400_000);
+      const rows = await (federation.subgraphs.plaatsing.prisma as any).placement.findMany({
+        where: { providerId: organisationId, OR: [{ status: { in: ['REQUESTED', 'INTAKE', 'ACCEPTED', 'DECIDED', 'ADMITTED'] } }, { status: { in: ['ENDED', 'TRANSFERRED'] }, endedAt: { gte: since } }] },
+        select: { patientId: true },
+      });
+      return new Set(rows.map((r: { patientId: string }) => r.patientId));
+    };
+
+    it.each([
+      ['zorgaanbieder', 'active'],
+      ['zorgaanbieder', 'endedRecently'],
+      ['zorgaanbieder', 'none'],
+      ['reclassering', 'assigned'],
+      ['reclassering', 'other'],
+    ] as const)('%s (%s): page by page, only related patients, and totalCount is what it may see', async (role, which) => {
+      const organisationId = role === 'zorgaanbieder' ? scenario.providers[which as keyof AccessScenario['providers']] : scenario.probation[which as keyof AccessScenario['probation']];
+      const caller = principal(role, organisationId);
+      const expected = await related(role, organisationId);
+      const walked = await walk(caller, 1);
+      expect(new Set(walked.ids)).toEqual(expected);
+      expect(walked.ids.length).toBe(expected.size);
+      expect(walked.totalCount).toBe(expected.size);
+    });
+
+    it("refuses another caller's cursor and a forged one as BAD_USER_INPUT", async () => {
+      const all = await federation.request<Page>(pageQuery, { first: 3 }, { principal: plaatser });
+      const plaatserCursor = all.data!.patients.edges[0]!.cursor;
+      const provider = principal('zorgaanbieder', scenario.providers.active);
+      const own = await federation.request<Page>(pageQuery, { first: 1 }, { principal: provider });
+      const providerCursor = own.data!.patients.edges[0]!.cursor;
+      const unrelated = all.data!.patients.edges.map((e) => e.node.id).find((id) => id !== scenario.patientId)!;
+      const refusedWith = async (caller: ReturnType<typeof principal>, after: string) => {
+        const response = await federation.request(pageQuery, { first: 5, after }, { principal: caller });
+        expect(JSON.stringify(response.data ?? null)).not.toContain(unrelated);
+        return codes(response);
+      };
+      // Another caller's cursor: another role, another organisation of the same role, another purpose.
+      expect(await refusedWith(provider, plaatserCursor)).toEqual(['BAD_USER_INPUT']);
+      expect(await refusedWith(principal('zorgaanbieder', scenario.providers.endedRecently), providerCursor)).toEqual(['BAD_USER_INPUT']);
+      expect(await refusedWith(principal('reclassering', scenario.probation.assigned), providerCursor)).toEqual(['BAD_USER_INPUT']);
+      expect(await refusedWith(plaatser, providerCursor)).toEqual(['BAD_USER_INPUT']);
+      // Forged: the plain encoding of an id, another id under a real tag, garbage.
+      const tag = providerCursor.slice(providerCursor.lastIndexOf('.'));
+      expect(await refusedWith(provider, Buffer.from(unrelated).toString('base64url'))).toEqual(['BAD_USER_INPUT']);
+      expect(await refusedWith(provider, `${Buffer.from(unrelated).toString('base64url')}${tag}`)).toEqual(['BAD_USER_INPUT']);
+      expect(await refusedWith(provider, 'AAAA.BBBB')).toEqual(['BAD_USER_INPUT']);
+      // A cursor from another page of one's own list is fine.
+      const next = await federation.request<Page>(pageQuery, { first: 1, after: providerCursor }, { principal: provider });
+      expect(next.errors).toBeUndefined();
+    });
+
+    it("probation sees its supervisees' placements in a provider's placement list, page by page, and nothing else", async () => {
+      const query = 'query($id: ID!, $after: String) { provider(id: $id) { placements(first: 1, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id patient { id } } } } } }';
+      type Result = { provider: { placements: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: { id: string; patient: { id: string } } }[] } } };
+      for (const [organisationId, expectPatient] of [[scenario.probation.assigned, true], [scenario.probation.other, false]] as const) {
+        const caller = principal('reclassering', organisationId);
+        const supervisees = await related('reclassering', organisationId);
+        const patients: string[] = [];
+        let after: string | null = null;
+        let totalCount = 0;
+        for (let pages = 0; pages < 100; pages++) {
+          const response: GraphQLResponse<Result> = await federation.request<Result>(query, { id: scenario.providers.active, after }, { principal: caller });
+          expect(response.errors).toBeUndefined();
+          const connection = response.data!.provider.placements;
+          totalCount = connection.totalCount;
+          patients.push(...connection.edges.map((e) => e.node.patient.id));
+          if (!connection.pageInfo.hasNextPage) break;
+          after = connection.pageInfo.endCursor;
+        }
+        expect(patients.every((id) => supervisees.has(id))).toBe(true);
+        expect(patients.includes(scenario.patientId)).toBe(expectPatient);
+        expect(totalCount).toBe(patients.length);
+      }
+    });
+
+    it("pages a provider's own placement list only through its own patients", async () => {
+      const providerId = scenario.providers.active;
+      const caller = principal('zorgaanbieder', providerId);
+      const query = 'query($id: ID!, $after: String) { provider(id: $id) { placements(first: 1, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { cursor node { patient { id } } } } } }';
+      type Result = { provider: { placements: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { cursor: string; node: { patient: { id: string } } }[] } } };
+      const own = await related('zorgaanbieder', providerId);
+      const seen: string[] = [];
+      let after: string | null = null;
+      let totalCount = 0;
+      for (let pages = 0; pages < 100; pages++) {
+        const response: GraphQLResponse<Result> = await federation.request<Result>(query, { id: providerId, after }, { principal: caller });
+        expect(response.errors).toBeUndefined();
+        totalCount = response.data!.provider.placements.totalCount;
+        seen.push(...response.data!.provider.placements.edges.map((e) => e.node.patient.id));
+        if (!response.data!.provider.placements.pageInfo.hasNextPage) break;
+        after = response.data!.provider.placements.pageInfo.endCursor;
+      }
+      expect(seen.length).toBe(totalCount);
+      expect(seen.every((id) => own.has(id))).toBe(true);
+      // The plaatser's cursor on the same list means nothing to the provider.
+      const plaatserPage = await federation.request<Result>(query, { id: providerId, after: null }, { principal: plaatser });
+      const foreign = await federation.request(query, { id: providerId, after: plaatserPage.data!.provider.placements.pageInfo.endCursor }, { principal: caller });
+      expect(codes(foreign)).toEqual(['BAD_USER_INPUT']);
+    });
+  });
+
+  it('withholds the fields of a trajectory without placements or handovers from an unrelated provider, instead of answering empty', async () => {
+    const indicatiestelling = federation.subgraphs.indicatiestelling.prisma as any;
+    const trajectoryId = randomUUID();
+    await indicatiestelling.trajectory.create({
+      data: { id: trajectoryId, patientId: scenario.patientId, legalTitle: 'TBS_DWANGVERPLEGING', titleStartsOn: new Date('2025-01-01'), currentCareType: 'KLINISCH', currentSecurityLevel: 3 },
+    });
+    const query = 'query($id: ID!) { trajectory(id: $id) { id placements { totalCount } handovers { totalCount } handoverQuality { handoverCount averageCompleteness } } }';
+    const stranger = await federation.request<{ trajectory: Record<string, unknown> }>(query, { id: trajectoryId }, { principal: principal('zorgaanbieder', scenario.providers.none) });
+    expect(stranger.data!.trajectory).toEqual({ id: trajectoryId, placements: null, handovers: null, handoverQuality: null });
+    expect(unauthorizedPaths(stranger)).toEqual(['trajectory.handoverQuality', 'trajectory.handovers', 'trajectory.placements']);
+    // The patient's own provider: the same trajectory answers empty, because empty is the truth there.
+    const own = await federation.request<{ trajectory: Record<string, unknown> }>(query, { id: trajectoryId }, { principal: principal('zorgaanbieder', scenario.providers.active) });
+    expect(own.errors).toBeUndefined();
+    expect(own.data!.trajectory).toEqual({ id: trajectoryId, placements: { totalCount: 0 }, handovers: { totalCount: 0 }, handoverQuality: { handoverCount: 0, averageCompleteness: null } });
+  });
+
   it('subgraphs apply the rules themselves: a gateway token for inspectie gets no BSN even asked directly', async () => {
     const token = await federation.gatewayToken(principal('inspectie', 'igj'));
     const response = await fetch(federation.subgraphs.indicatiestelling.url, {

@@ -6,6 +6,7 @@ import {
   migrate,
   openSqlDatabase,
   pageSize,
+  plainCursors,
   type Connection,
   type SqlDatabase,
 } from '@ketengraph/service-kit';
@@ -176,7 +177,7 @@ export class AuditLog {
       this.db.query<StoredRow>(`SELECT * FROM "audit_record" WHERE ${where}${keyset} ORDER BY "occurred_at", "sequence" LIMIT ${size + 1}`, params),
       this.db.query<{ count: number | string }>(`SELECT count(*) AS "count" FROM "audit_record" WHERE ${where}`, params.slice(0, 3)),
     ]);
-    return connectionFromKeyset(rows.map(fromRow), size, trailCursorKey, Number(count?.count ?? 0), Boolean(after));
+    return connectionFromKeyset(rows.map(fromRow), size, trailCursorKey, Number(count?.count ?? 0), Boolean(after), plainCursors);
   }
 
   /** Walks the whole chain in pages of `pageSize` records; reports the first broken record. */

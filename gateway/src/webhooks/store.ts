@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { badInput, connectionFromKeyset, decodeCursor, migrate, openSqlDatabase, pageSize, type Connection, type Principal, type SqlDatabase } from '@ketengraph/service-kit';
+import { badInput, connectionFromKeyset, decodeCursor, migrate, openSqlDatabase, pageSize, plainCursors, type Connection, type Principal, type SqlDatabase } from '@ketengraph/service-kit';
 import { WEBHOOK_MIGRATIONS_DIR, type WebhookConfig } from './config.js';
 
 export type EndpointStatus = 'pending_verification' | 'active' | 'paused';
@@ -223,7 +223,7 @@ export class WebhookStore {
   /** The organisation's endpoints, oldest first, as a Relay connection. */
   async endpoints(organisationId: string, first?: number | null, after?: string | null): Promise<Connection<Endpoint>> {
     const size = pageSize({ first: first ?? null });
-    if (!this.opened) return connectionFromKeyset([], size, () => '', 0, Boolean(after));
+    if (!this.opened) return connectionFromKeyset([], size, () => '', 0, Boolean(after), plainCursors);
     const params: unknown[] = [organisationId];
     let keyset = '';
     if (after) {
@@ -235,7 +235,7 @@ export class WebhookStore {
       this.db.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM "webhook_endpoint" WHERE "organisation_id" = $1${keyset} ORDER BY "created_at", "id" LIMIT ${size + 1}`, params),
       this.db.query<{ count: string | number }>(`SELECT count(*) AS "count" FROM "webhook_endpoint" WHERE "organisation_id" = $1`, [organisationId]),
     ]);
-    return connectionFromKeyset(rows.map(toEndpoint), size, (e) => `${e.createdAt.toISOString()}|${e.id}`, Number(count?.count ?? 0), Boolean(after));
+    return connectionFromKeyset(rows.map(toEndpoint), size, (e) => `${e.createdAt.toISOString()}|${e.id}`, Number(count?.count ?? 0), Boolean(after), plainCursors);
   }
 
   /** Valid secrets of an endpoint, newest first. */
@@ -466,7 +466,7 @@ export class WebhookStore {
       this.db.query<DeadLetterRow>(`SELECT l.* FROM "webhook_dead_letter" l WHERE ${owned}${keyset} ORDER BY l."dead_at", l."id" LIMIT ${size + 1}`, params),
       this.db.query<{ count: string | number }>(`SELECT count(*) AS "count" FROM "webhook_dead_letter" l WHERE ${owned}`, params.slice(0, 2)),
     ]);
-    return connectionFromKeyset(rows.map(toDeadLetter), size, (l) => `${l.deadAt.toISOString()}|${l.id}`, Number(count?.count ?? 0), Boolean(after));
+    return connectionFromKeyset(rows.map(toDeadLetter), size, (l) => `${l.deadAt.toISOString()}|${l.id}`, Number(count?.count ?? 0), Boolean(after), plainCursors);
   }
 
   /**

@@ -33,9 +33,20 @@ export interface RequestAccess {
   relatedPatientIds(kind: RelationshipKind): Promise<string[]>;
   /** The decision for a coordinate of this subgraph (resolvers that filter lists ask it). */
   decideField(parentType: string, field: string): { decision: Decision; kind: RelationshipKind | null } | null;
+  /** The patient a trajectory belongs to, from its owner (indicatiestelling); null when it does not know it. Batched per request. */
+  trajectoryPatient(trajectoryId: string): Promise<string | null>;
 }
 
-export function createRequestAccess(policy: AccessPolicy, policies: SchemaPolicies, principal: Principal, lookups: Record<RelationshipKind, RelationshipLookup>): RequestAccess {
+/** Answers which patient each of the given trajectories belongs to (ids it does not know are left out). */
+export type TrajectoryOwnerLookup = (trajectoryIds: readonly string[]) => Promise<Map<string, string>>;
+
+export function createRequestAccess(
+  policy: AccessPolicy,
+  policies: SchemaPolicies,
+  principal: Principal,
+  lookups: Record<RelationshipKind, RelationshipLookup>,
+  trajectoryOwners: TrajectoryOwnerLookup,
+): RequestAccess {
   const grants = grantsFor(policy, principal);
   const loaders = new Map<RelationshipKind, DataLoader<string, boolean>>();
   const loader = (kind: RelationshipKind) => {
@@ -49,8 +60,13 @@ export function createRequestAccess(policy: AccessPolicy, policies: SchemaPolici
     }
     return found;
   };
+  const owners = new DataLoader<string, string | null>(async (ids) => {
+    const found = await trajectoryOwners(ids);
+    return ids.map((id) => found.get(id) ?? null);
+  });
   return {
     principal,
+    trajectoryPatient: (trajectoryId) => owners.load(trajectoryId),
     decide: grants.decide,
     relationship: grants.relationship,
     hasScopes: grants.hasScopes,
@@ -64,10 +80,14 @@ export function createRequestAccess(policy: AccessPolicy, policies: SchemaPolici
 }
 
 /**
- * Which patient a parent object belongs to. `undefined`: not tied to one patient at this level
- * (a root list that filters itself, a provider whose placements are checked one by one).
+ * Which patient a parent object belongs to; null when it cannot be told (the field is withheld).
+ * `undefined`: not tied to one patient at this level — only for types whose guarded fields filter
+ * themselves in SQL (a root search, a provider's placement list); see `filtersItself`.
  */
 export type PatientOf<Context> = (parent: any, context: Context) => string | null | undefined | Promise<string | null | undefined>;
+
+/** For a type whose relationship-guarded fields apply the relationship in their own SQL. */
+export const filtersItself = (): undefined => undefined;
 
 /** Wraps the resolvers of every field that carries a `@policy` in this subgraph's SDL. */
 export function guardSchema<Context extends { access: RequestAccess }>(schema: GraphQLSchema, policies: SchemaPolicies, patientOf: Record<string, PatientOf<Context>>): void {
@@ -92,13 +112,40 @@ export function guardSchema<Context extends { access: RequestAccess }>(schema: G
         }
         if (decision !== 'relationship') throw unauthorized(coordinate);
         const kind = access.relationship(requirement)!;
-        const patientId = await patientOf[type.name]?.(parent, context);
+        // A type without a rule for finding its patient is withheld: fail closed, never unchecked.
+        const of = patientOf[type.name];
+        if (!of) throw unauthorized(coordinate);
+        const patientId = await of(parent, context);
         if (patientId === undefined) return resolve(parent, args, context, info);
         if (patientId !== null && (await access.isRelated(kind, patientId))) return resolve(parent, args, context, info);
         throw unauthorized(coordinate);
       };
     }
   }
+}
+
+/**
+ * Asks indicatiestelling, which owns trajectories, whose they are (`_entities`, one call per batch),
+ * with the request's gateway token. No answer is an error: the guard then withholds the field.
+ */
+export function remoteTrajectoryOwners(url: string, gatewayToken: () => string, timeoutMs = 3000): TrajectoryOwnerLookup {
+  return async (trajectoryIds) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gatewayToken()}` },
+      body: JSON.stringify({
+        query: 'query TrajectoryOwners($representations: [_Any!]!) { _entities(representations: $representations) { ... on Trajectory { id patient { id } } } }',
+        variables: { representations: trajectoryIds.map((id) => ({ __typename: 'Trajectory', id })) },
+      }),
+      signal: AbortSignal.timeout(timeoutMs),
+    }).catch(() => null);
+    const body = response?.ok ? ((await response.json()) as { data?: { _entities?: ({ id?: string; patient?: { id?: string } } | null)[] } }) : null;
+    const entities = body?.data?._entities;
+    if (!Array.isArray(entities)) throw new GraphQLError('The patient of this trajectory could not be checked; try again later.', { extensions: { code: 'DEPENDENCY_UNAVAILABLE' } });
+    const owners = new Map<string, string>();
+    for (const entity of entities) if (entity?.id && entity.patient?.id) owners.set(entity.id, entity.patient.id);
+    return owners;
+  };
 }
 
 /** The (inaccessible) query field on which the holding subgraph answers each relationship. */

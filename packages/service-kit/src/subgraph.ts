@@ -8,7 +8,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { DEFAULT_SEED } from '@ketengraph/seed-data';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
-import { createRequestAccess, guardSchema, RELATIONSHIP_FIELDS, remoteRelationshipLookup, type PatientOf, type RelationshipLookup, type RequestAccess } from './access.js';
+import { createRequestAccess, guardSchema, RELATIONSHIP_FIELDS, remoteRelationshipLookup, remoteTrajectoryOwners, type PatientOf, type RelationshipLookup, type RequestAccess, type TrajectoryOwnerLookup } from './access.js';
 import { actorOf, type Actor } from './actor.js';
 import { readSchemaPolicies, type RelationshipKind } from './grants.js';
 import { openDatabase, type Database } from './database.js';
@@ -18,6 +18,7 @@ import { errorDetails, serviceLogger } from './logging.js';
 import { operationMetricsPlugin, reportSqlStatements } from './metrics.js';
 import { GATEWAY_KEYS_DIR, JWKS_FILE, type KeySource } from './keys.js';
 import { migrate } from './migrator.js';
+import { boundCursors, loadCursorSecret, type CursorCodec } from './pagination.js';
 import { repositoryRoot } from './paths.js';
 import { loadAccessPolicy, type Principal } from './principal.js';
 import { loadTracingConfig, startTracing } from './tracing-export.js';
@@ -52,6 +53,8 @@ export interface SubgraphRequestContext<Prisma> {
   gatewayToken: string;
   /** The caller's access decisions and relationship checks. */
   access: RequestAccess;
+  /** Cursors bound to this caller (role, organisation, purpose): another caller's are BAD_USER_INPUT. */
+  cursors: CursorCodec;
 }
 
 /** How a subgraph takes part in the access rules (see access.ts). */
@@ -60,6 +63,8 @@ export interface SubgraphAccess<Prisma, Context> {
   patientOf: Record<string, PatientOf<Context>>;
   /** The relationships whose data this subgraph holds, answered from its own tables (and served to the others as `relatedPatients`). */
   relationships?: Partial<Record<RelationshipKind, (prisma: Prisma, organisationId: string, patientIds: readonly string[] | null) => Promise<string[]>>>;
+  /** Only the subgraph that owns trajectories: whose each is. The others ask it (`RequestAccess.trajectoryPatient`). */
+  trajectoryOwners?: (prisma: Prisma, trajectoryIds: readonly string[]) => Promise<Map<string, string>>;
 }
 
 export interface SeedOptions {
@@ -147,6 +152,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
   const config = { ...loadSubgraphConfig(module.name, module.defaultPort), ...overrides };
   const authenticate = gatewayTokenAuthenticator(config.gatewayKeys, loadAccessPolicy());
   const { db, prisma } = await openSubgraphDatabase(module, config);
+  const cursorSecret = await loadCursorSecret(db);
   if (config.seedPatients > 0 && (await module.isEmpty(prisma))) {
     await module.seed(prisma, { seed: config.seed, patients: config.seedPatients });
   }
@@ -192,8 +198,12 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
           const local = held[kind];
           lookups[kind] = local ? (organisationId, ids) => local(prisma, organisationId, ids) : remoteRelationshipLookup(kind, config.relationshipSources[kind], () => token);
         }
-        const access = createRequestAccess(policy, policies, principal, lookups);
-        return module.createContext({ prisma, requestId, principal, actor: actorOf(principal), gatewayToken: token, access });
+        const owners: TrajectoryOwnerLookup = module.access.trajectoryOwners
+          ? (ids) => module.access.trajectoryOwners!(prisma, ids)
+          : remoteTrajectoryOwners(config.relationshipSources['own-supervisees'], () => token);
+        const access = createRequestAccess(policy, policies, principal, lookups, owners);
+        const cursors = boundCursors(cursorSecret, JSON.stringify([principal.role, principal.organisationId, principal.purpose]));
+        return module.createContext({ prisma, requestId, principal, actor: actorOf(principal), gatewayToken: token, access, cursors });
       },
       readiness: async () => ({ database: await db.query('SELECT 1').then(() => true, () => false) }),
     });

@@ -58,8 +58,8 @@ const entryFields = {
 };
 
 function kindConnection(kind: CvEntryKind) {
-  return async (cv: { patientId: string }, args: PageArgs, { loaders }: Context) =>
-    connectionFromList(currentOf(await loaders.entriesByPatient.load(cv.patientId)).filter((row) => row.kind === kind), args, byId);
+  return async (cv: { patientId: string }, args: PageArgs, { loaders, cursors }: Context) =>
+    connectionFromList(currentOf(await loaders.entriesByPatient.load(cv.patientId)).filter((row) => row.kind === kind), args, byId, cursors);
 }
 
 
@@ -109,11 +109,11 @@ export const resolvers: Resolvers = {
 
   ForensicCv: {
     patientId: (cv) => cv.patientId,
-    entries: async (cv, args, { loaders }) => {
+    entries: async (cv, args, { loaders, cursors }) => {
       const all = await loaders.entriesByPatient.load(cv.patientId);
       const rows = args.includeSuperseded ? all : currentOf(all);
       const kinds = args.kinds?.length ? new Set(args.kinds) : null;
-      return connectionFromList(kinds ? rows.filter((row) => kinds.has(row.kind)) : rows, args, byId);
+      return connectionFromList(kinds ? rows.filter((row) => kinds.has(row.kind)) : rows, args, byId, cursors);
     },
     offences: kindConnection('OFFENCE'),
     diagnoses: kindConnection('DIAGNOSIS'),

@@ -5,13 +5,14 @@ import {
   connectionFromList,
   DateScalar,
   DateTimeScalar,
-  decodeCursor,
   domainError,
   isUniqueViolation,
   notFound,
   pageSize,
   requireActor,
+  type RequestAccess,
 } from '@ketengraph/service-kit';
+import type { Prisma } from './generated/prisma/client.js';
 import {
   assertBsn,
   assertDateNotInFuture,
@@ -23,9 +24,24 @@ import {
   fitsPhase,
 } from './domain/rules.js';
 import type { Resolvers } from './generated/resolvers.js';
+import { supervisedBy } from './access.js';
 import { loadPhases } from './loaders.js';
 
 const byId = (row: { id: string }) => row.id;
+
+/**
+ * The patients a root search may return, as a condition of its SQL: all of them, or under a
+ * relationship grant the caller's own patients (asked of plaatsing) or supervisees (this
+ * subgraph's own trajectories, joined in the statement).
+ */
+async function visiblePatients(access: RequestAccess, field: 'patients' | 'patientByBsn'): Promise<Prisma.PatientWhereInput> {
+  const rule = access.decideField('Query', field);
+  if (rule?.decision !== 'relationship') return {};
+  if (rule.kind === 'own-supervisees') {
+    return { trajectories: { some: supervisedBy(access.principal.organisationId) } };
+  }
+  return { id: { in: await access.relatedPatientIds(rule.kind!) } };
+}
 
 export const resolvers: Resolvers = {
   Date: DateScalar,
@@ -35,23 +51,19 @@ export const resolvers: Resolvers = {
     patient: (_, { id }, { loaders }) => loaders.patient.load(id),
     patientByBsn: async (_, { bsn }, { prisma, access }) => {
       assertBsn(bsn);
-      const patient = await prisma.patient.findUnique({ where: { bsn } });
-      // Under a relationship grant, a search must not reveal patients outside the relationship.
-      const rule = access.decideField('Query', 'patientByBsn');
-      if (patient && rule?.decision === 'relationship' && !(await access.isRelated(rule.kind!, patient.id))) return null;
-      return patient;
+      // Under a relationship grant the search runs inside the relationship: a patient outside it is not found.
+      return prisma.patient.findFirst({ where: { AND: [{ bsn }, await visiblePatients(access, 'patientByBsn')] } });
     },
-    patients: async (_, args, { prisma, access }) => {
+    patients: async (_, args, { prisma, access, cursors }) => {
       const size = pageSize(args);
-      const after = args.after ? decodeCursor(args.after) : null;
-      // Under a relationship grant the list holds only the caller's own patients or supervisees.
-      const rule = access.decideField('Query', 'patients');
-      const visible = rule?.decision === 'relationship' ? { id: { in: await access.relatedPatientIds(rule.kind!) } } : {};
+      const after = args.after ? cursors.decode(args.after) : null;
+      // The relationship is part of the statement for every page, so no cursor reaches past it.
+      const visible = await visiblePatients(access, 'patients');
       const [rows, totalCount] = await Promise.all([
-        prisma.patient.findMany({ where: { ...visible, ...(after ? { id: { gt: after } } : {}) }, orderBy: { id: 'asc' }, take: size + 1 }),
+        prisma.patient.findMany({ where: after ? { AND: [visible, { id: { gt: after } }] } : visible, orderBy: { id: 'asc' }, take: size + 1 }),
         prisma.patient.count({ where: visible }),
       ]);
-      return connectionFromKeyset(rows, size, byId, totalCount, after !== null);
+      return connectionFromKeyset(rows, size, byId, totalCount, after !== null, cursors);
     },
     trajectory: (_, { id }, { loaders }) => loaders.trajectory.load(id),
   },
@@ -64,7 +76,7 @@ export const resolvers: Resolvers = {
       family: patient.familyName,
       full: [patient.givenName, patient.familyNamePrefix, patient.familyName].filter(Boolean).join(' '),
     }),
-    trajectories: async (patient, args, { loaders }) => connectionFromList(await loaders.trajectoriesByPatient.load(patient.id), args, byId),
+    trajectories: async (patient, args, { loaders, cursors }) => connectionFromList(await loaders.trajectoriesByPatient.load(patient.id), args, byId, cursors),
   },
 
   Trajectory: {
@@ -76,9 +88,9 @@ export const resolvers: Resolvers = {
       return phases?.find((phase) => phase.ordinal === trajectory.currentPhase) ?? null;
     },
     trajectoryIndication: async (trajectory, _, { loaders }) => (await loaders.trajectoryIndicationByTrajectory.load(trajectory.id))[0] ?? null,
-    indications: async (trajectory, args, { loaders }) => connectionFromList(await loaders.indicationsByTrajectory.load(trajectory.id), args, byId),
-    scalingDecisions: async (trajectory, args, { loaders }) =>
-      connectionFromList(await loaders.scalingDecisionsByTrajectory.load(trajectory.id), args, byId),
+    indications: async (trajectory, args, { loaders, cursors }) => connectionFromList(await loaders.indicationsByTrajectory.load(trajectory.id), args, byId, cursors),
+    scalingDecisions: async (trajectory, args, { loaders, cursors }) =>
+      connectionFromList(await loaders.scalingDecisionsByTrajectory.load(trajectory.id), args, byId, cursors),
   },
 
   TrajectoryIndication: {

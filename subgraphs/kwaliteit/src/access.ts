@@ -5,8 +5,9 @@ import type { PrismaClient } from './generated/prisma/client.js';
 /** Handovers belong to a patient; relationships are asked of the subgraphs that hold them. */
 export const access: SubgraphAccess<PrismaClient, Context> = {
   patientOf: {
-    // A trajectory is known here only through its handovers; without any there is nothing to show.
-    Trajectory: async (trajectory: { id: string }, context: Context) => (await context.loaders.handoversByTrajectory.load(trajectory.id))[0]?.patientId,
+    // From its handovers, or (none yet) from indicatiestelling, which owns it; unknown there: withheld (null).
+    Trajectory: async (trajectory: { id: string }, context: Context) =>
+      (await context.loaders.handoversByTrajectory.load(trajectory.id))[0]?.patientId ?? context.access.trajectoryPatient(trajectory.id),
     Handover: (handover: { patientId: string }) => handover.patientId,
   },
 };

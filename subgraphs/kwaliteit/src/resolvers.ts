@@ -5,7 +5,6 @@ import {
   connectionFromKeyset,
   connectionFromList,
   DateScalar,
-  decodeCursor,
   domainError,
   pageSize,
   requireActor,
@@ -25,14 +24,14 @@ export const resolvers: Resolvers = {
   Query: {
     qualityPillars: () => [...QUALITY_PILLARS],
     qualityReport: (_, { id }, { loaders }) => loaders.qualityReport.load(id),
-    qualityReports: async (_, args, { prisma }) => {
+    qualityReports: async (_, args, { prisma, cursors }) => {
       const size = pageSize(args);
-      const after = args.after ? decodeCursor(args.after) : null;
+      const after = args.after ? cursors.decode(args.after) : null;
       const [rows, totalCount] = await Promise.all([
         prisma.qualityReport.findMany({ where: { year: args.year, ...(after ? { id: { gt: after } } : {}) }, orderBy: { id: 'asc' }, take: size + 1 }),
         prisma.qualityReport.count({ where: { year: args.year } }),
       ]);
-      return connectionFromKeyset(rows, size, byId, totalCount, after !== null);
+      return connectionFromKeyset(rows, size, byId, totalCount, after !== null, cursors);
     },
     qualityOverview: async (_, { year }, { prisma }) => {
       // Counted and grouped in the database, in one snapshot; no report rows are loaded.
@@ -53,7 +52,7 @@ export const resolvers: Resolvers = {
 
   Provider: {
     __resolveReference: (reference) => ({ id: reference.id }),
-    qualityReports: async (provider, args, { loaders }) => connectionFromList(await loaders.qualityReportsByProvider.load(provider.id), args, byId),
+    qualityReports: async (provider, args, { loaders, cursors }) => connectionFromList(await loaders.qualityReportsByProvider.load(provider.id), args, byId, cursors),
     latestQualityReport: async (provider, _, { loaders }) => (await loaders.qualityReportsByProvider.load(provider.id))[0] ?? null,
   },
 
@@ -71,7 +70,7 @@ export const resolvers: Resolvers = {
 
   Trajectory: {
     __resolveReference: (reference) => ({ id: reference.id }),
-    handovers: async (trajectory, args, { loaders }) => connectionFromList(await loaders.handoversByTrajectory.load(trajectory.id), args, byId),
+    handovers: async (trajectory, args, { loaders, cursors }) => connectionFromList(await loaders.handoversByTrajectory.load(trajectory.id), args, byId, cursors),
     handoverQuality: async (trajectory, _, { loaders }) =>
       summariseHandovers((await loaders.handoversByTrajectory.load(trajectory.id)).map((handover) => handover.items)),
   },

@@ -1,4 +1,4 @@
-import { loadAccessPolicy, type SubgraphAccess } from '@ketengraph/service-kit';
+import { filtersItself, loadAccessPolicy, type SubgraphAccess } from '@ketengraph/service-kit';
 import type { Context } from './context.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 
@@ -11,9 +11,12 @@ const ENDED = ['ENDED', 'TRANSFERRED'] as const;
  */
 export const access: SubgraphAccess<PrismaClient, Context> = {
   patientOf: {
+    // A provider's placement list is filtered to the caller's patients in its SQL (resolvers.ts).
+    Provider: filtersItself,
     Patient: (patient: { id: string }) => patient.id,
-    // A trajectory is known here only through its placements; without any there is nothing to show.
-    Trajectory: async (trajectory: { id: string }, context: Context) => (await context.loaders.placementsByTrajectory.load(trajectory.id))[0]?.patientId,
+    // From its placements, or (none yet) from indicatiestelling, which owns it; unknown there: withheld (null).
+    Trajectory: async (trajectory: { id: string }, context: Context) =>
+      (await context.loaders.placementsByTrajectory.load(trajectory.id))[0]?.patientId ?? context.access.trajectoryPatient(trajectory.id),
     Placement: (placement: { patientId: string }) => placement.patientId,
     PlacementChange: (change: { patientId: string }) => change.patientId,
   },

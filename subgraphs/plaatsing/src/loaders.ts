@@ -1,4 +1,4 @@
-import { byIdLoader, connectionFromKeyset, groupLoader, type Connection } from '@ketengraph/service-kit';
+import { byIdLoader, groupLoader } from '@ketengraph/service-kit';
 import DataLoader from 'dataloader';
 import type { Placement, PlacementStatus, PrismaClient } from './generated/prisma/client.js';
 
@@ -42,12 +42,18 @@ export function createLoaders(prisma: PrismaClient) {
 
 export type Loaders = ReturnType<typeof createLoaders>;
 
+/** One page of a provider's placements: `size + 1` rows past the cursor (keyset) and the count of the whole filtered list. */
+export interface ProviderPlacementsPage {
+  rows: Placement[];
+  totalCount: number;
+}
+
 /**
  * A provider's placements can run into the hundreds, so they are paged in SQL (keyset by id, per
  * provider) rather than loaded whole. Keys asking the same page of different providers share one
  * statement, which carries the per-provider count too.
  */
-function providerPlacementsLoader(prisma: PrismaClient): DataLoader<ProviderPlacementsKey, Connection<Placement>, string> {
+function providerPlacementsLoader(prisma: PrismaClient): DataLoader<ProviderPlacementsKey, ProviderPlacementsPage, string> {
   return new DataLoader(
     async (keys) => {
       const groups = new Map<string, ProviderPlacementsKey[]>();
@@ -55,7 +61,7 @@ function providerPlacementsLoader(prisma: PrismaClient): DataLoader<ProviderPlac
         const page = JSON.stringify([key.status, key.size, key.after, key.patientIds]);
         groups.set(page, [...(groups.get(page) ?? []), key]);
       }
-      const results = new Map<string, Connection<Placement>>();
+      const results = new Map<string, ProviderPlacementsPage>();
       await Promise.all(
         [...groups.values()].map(async (group) => {
           const { status, size, after, patientIds } = group[0]!;
@@ -64,14 +70,14 @@ function providerPlacementsLoader(prisma: PrismaClient): DataLoader<ProviderPlac
             where: { id: { in: group.map((key) => key.providerId) } },
             select: {
               id: true,
-              placements: { where: { ...visible, ...(after ? { id: { gt: after } } : {}) }, orderBy: { id: 'asc' }, take: size + 1 },
+              placements: { where: after ? { AND: [visible, { id: { gt: after } }] } : visible, orderBy: { id: 'asc' }, take: size + 1 },
               _count: { select: { placements: { where: visible } } },
             },
           });
           const byProvider = new Map(rows.map((row) => [row.id, row]));
           for (const key of group) {
             const row = byProvider.get(key.providerId);
-            results.set(cacheKey(key), connectionFromKeyset(row?.placements ?? [], size, (p) => p.id, row?._count.placements ?? 0, after !== null));
+            results.set(cacheKey(key), { rows: row?.placements ?? [], totalCount: row?._count.placements ?? 0 });
           }
         }),
       );

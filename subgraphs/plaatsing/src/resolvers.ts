@@ -5,7 +5,6 @@ import {
   connectionFromList,
   DateScalar,
   DateTimeScalar,
-  decodeCursor,
   decodeEventCursor,
   encodeEventCursor,
   notFound,
@@ -28,15 +27,15 @@ export const resolvers: Resolvers = {
 
   Query: {
     provider: (_, { id }, { loaders }) => loaders.provider.load(id),
-    providers: async (_, { filter, ...args }, { prisma }) => {
+    providers: async (_, { filter, ...args }, { prisma, cursors }) => {
       const size = pageSize(args);
-      const after = args.after ? decodeCursor(args.after) : null;
+      const after = args.after ? cursors.decode(args.after) : null;
       const where = providerWhere(filter ?? {}, prisma.providerCapacity.fields.totalPlaces);
       const [rows, totalCount] = await Promise.all([
         prisma.provider.findMany({ where: after ? { AND: [where, { id: { gt: after } }] } : where, orderBy: { id: 'asc' }, take: size + 1 }),
         prisma.provider.count({ where }),
       ]);
-      return connectionFromKeyset(rows, size, byId, totalCount, after !== null);
+      return connectionFromKeyset(rows, size, byId, totalCount, after !== null, cursors);
     },
     placement: (_, { id }, { loaders }) => loaders.placement.load(id),
     placementChange: async (_, { cursor }, { prisma, access }) => {
@@ -85,16 +84,20 @@ export const resolvers: Resolvers = {
   Provider: {
     __resolveReference: (reference, { loaders }) => loaders.provider.load(reference.id),
     capacity: (provider, _, { loaders }) => loaders.capacityByProvider.load(provider.id),
-    placements: async (provider, args, { loaders, access, principal }) => {
-      // Under a relationship grant a provider sees its own placement list, no other provider's, and in
-      // it only the patients it may see now (a placement that ended before the handover period is left out).
+    placements: async (provider, args, { loaders, access, principal, cursors }) => {
+      // Under a relationship grant the list holds only the patients the caller may see now, in SQL on
+      // every page: a provider its own placement list (a placement that ended before the handover
+      // period is left out), no other provider's; probation its supervisees' placements at any provider.
       const rule = access.decideField('Provider', 'placements');
       let patientIds: string[] | null = null;
       if (rule?.decision === 'relationship') {
-        if (provider.id !== principal.organisationId) throw unauthorized('Provider.placements');
+        if (rule.kind === 'own-patients' && provider.id !== principal.organisationId) throw unauthorized('Provider.placements');
         patientIds = await access.relatedPatientIds(rule.kind!);
       }
-      return loaders.providerPlacements.load({ providerId: provider.id, status: args.status ?? null, size: pageSize(args), after: args.after ? decodeCursor(args.after) : null, patientIds });
+      const size = pageSize(args);
+      const after = args.after ? cursors.decode(args.after) : null;
+      const page = await loaders.providerPlacements.load({ providerId: provider.id, status: args.status ?? null, size, after, patientIds });
+      return connectionFromKeyset(page.rows, size, byId, page.totalCount, after !== null, cursors);
     },
   },
 
@@ -104,12 +107,12 @@ export const resolvers: Resolvers = {
 
   Patient: {
     __resolveReference: (reference) => ({ id: reference.id }),
-    placements: async (patient, args, { loaders }) => connectionFromList(await loaders.placementsByPatient.load(patient.id), args, byId),
+    placements: async (patient, args, { loaders, cursors }) => connectionFromList(await loaders.placementsByPatient.load(patient.id), args, byId, cursors),
   },
 
   Trajectory: {
     __resolveReference: (reference) => ({ id: reference.id }),
-    placements: async (trajectory, args, { loaders }) => connectionFromList(await loaders.placementsByTrajectory.load(trajectory.id), args, byId),
+    placements: async (trajectory, args, { loaders, cursors }) => connectionFromList(await loaders.placementsByTrajectory.load(trajectory.id), args, byId, cursors),
   },
 
   Placement: {
