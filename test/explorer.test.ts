@@ -26,6 +26,7 @@ describe('explorer in headless Chromium', () => {
   const isLocal = (url: string) => ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
 
   beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
     federation = await startFederation();
     origin = new URL(federation.gateway.url).origin;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
@@ -77,16 +78,57 @@ describe('explorer in headless Chromium', () => {
 
   const claims = (authorization: string) => JSON.parse(Buffer.from(authorization.replace(/^Bearer /, '').split('.')[1]!, 'base64url').toString('utf8')) as { role: string; org: string };
 
-  it('a provider sees the trajectory with identity withheld; the placement officer sees the same field granted and follows placement changes', async () => {
+  it('opens on the trajectory example ready to run, with documentation, autocomplete and query builder from the schema', async () => {
     await page.goto(`${origin}/explorer`);
     await page.locator('.graphiql-container').waitFor();
     await page.locator('.explorer-bar[data-token-state="ready"]').waitFor();
 
+    // The opening tab runs as it loads: its variables are there (the first sample user is the placement officer).
+    await expect.poll(() => editorText('.graphiql-query-editor')).toContain('query PatientTrajectory');
+    await expect.poll(() => editorText('.graphiql-editor-tool .graphiql-editor:not(.hidden)')).toContain(EXAMPLE_PATIENT_ID);
+    const opening = await run('PatientTrajectory');
+    expect(opening.body.errors).toBeUndefined();
+    expect(opening.body.data?.patient?.id).toBe(EXAMPLE_PATIENT_ID);
+
+    // Documentation: the schema was introspected through the gateway, its types are listed.
+    await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+    await page.locator('.graphiql-doc-explorer').getByText('All Schema Types').waitFor();
+    const docs = await page.locator('.graphiql-doc-explorer').innerText();
+    for (const type of ['Query', 'Mutation', 'Subscription', 'Patient', 'Placement', 'Provider', 'ForensicCv']) expect(docs).toContain(type);
+    await page.locator('.graphiql-doc-explorer').getByText('Patient', { exact: true }).first().click();
+    await expect.poll(() => page.locator('.graphiql-doc-explorer').innerText()).toContain('trajectories');
+
+    // The query builder offers the root fields.
+    await page.getByRole('button', { name: 'Show GraphiQL Explorer' }).click();
+    await expect.poll(() => page.locator('.graphiql-explorer-root').innerText()).toContain('patientByBsn');
+
+    // Autocomplete in a tab of its own: the editor suggests fields of the schema.
+    const tabCount = await page.locator('.graphiql-tab').count();
+    await page.getByRole('button', { name: 'New tab' }).click();
+    await expect.poll(() => page.locator('.graphiql-tab').count()).toBe(tabCount + 1);
+    await page.locator('.graphiql-query-editor .monaco-editor').click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.type('{ patientBy');
+    await page.keyboard.press('Control+Space');
+    await expect.poll(() => page.locator('.graphiql-query-editor .suggest-widget .monaco-list-row').allInnerTexts()).toContainEqual(expect.stringContaining('patientByBsn'));
+    await page.keyboard.press('Escape');
+    await page.screenshot({ path: new URL('explorer-autocomplete.png', ARTIFACTS).pathname });
+
+    // An example opens in its tab: clicking it again (or the opening one) opens no duplicate.
+    await page.getByRole('button', { name: 'Show Voorbeelden (examples)' }).click();
+    await page.locator('[data-example="FreeCapacity"]').click();
+    await page.locator('[data-example="FreeCapacity"]').click();
+    await page.locator('[data-example="PatientTrajectory"]').click();
+    expect(await page.locator('.graphiql-tab').count()).toBe(tabCount + 1);
+  });
+
+  it('a provider sees the trajectory with identity withheld; the placement officer sees the same field granted and follows placement changes', async () => {
     // Documentation, history and the query builder are there, next to the examples.
     for (const plugin of ['Documentation Explorer', 'History', 'GraphiQL Explorer']) await page.getByRole('button', { name: `Show ${plugin}` }).waitFor();
 
     await switchRole('zorgaanbieder-met-patienten');
-    await page.getByRole('button', { name: 'Show Voorbeelden (examples)' }).click();
+    if (!(await page.locator('[data-example="PatientTrajectory"]').isVisible())) await page.getByRole('button', { name: 'Show Voorbeelden (examples)' }).click();
     await page.locator('[data-example="PatientTrajectory"]').click();
     await expect.poll(() => editorText('.graphiql-query-editor')).toContain('query PatientTrajectory');
 
@@ -99,7 +141,6 @@ describe('explorer in headless Chromium', () => {
     expect(withheld?.extensions?.code).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
     // ... and the explorer shows it.
     await expect.poll(() => editorText('.result-window')).toContain('UNAUTHORIZED_FIELD_OR_TYPE');
-    mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: new URL('explorer-provider.png', ARTIFACTS).pathname, fullPage: false });
 
     await switchRole('plaatser');

@@ -110,7 +110,8 @@ export function rewriteOperation(
       const name = selection.name.value;
       const responseKey = selection.alias?.value ?? name;
       if (name.startsWith('__')) {
-        kept.push(selection);
+        // Introspection carries no policy, but its fragments (GraphiQL's `...FullType`) must be inlined too: the rewritten document has no fragment definitions.
+        kept.push(selection.selectionSet ? { ...selection, selectionSet: inlineFragments(selection.selectionSet) } : selection);
         continue;
       }
       const definition = isObjectType(parentType) || isInterfaceType(parentType) ? parentType.getFields()[name] : undefined;
@@ -165,6 +166,18 @@ export function rewriteOperation(
     const selections = visit(fragment.selectionSet, conditionType, plan, narrower, [...conditions, ...(fragment.directives ?? [])], countsOnly);
     if (selections.length === 0) return [];
     return [{ kind: Kind.INLINE_FRAGMENT, ...(fragment.typeCondition ? { typeCondition: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: conditionType.name } } } : {}), directives: fragment.directives ?? [], selectionSet: { kind: Kind.SELECTION_SET, selections } }];
+  }
+
+  /** The selection set with every fragment spread replaced by an inline fragment of the same content. */
+  function inlineFragments(selectionSet: SelectionSetNode): SelectionSetNode {
+    const selections = selectionSet.selections.flatMap((selection): SelectionNode[] => {
+      if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        const fragment = fragments.get(selection.name.value);
+        return fragment ? [{ kind: Kind.INLINE_FRAGMENT, typeCondition: fragment.typeCondition, directives: selection.directives ?? [], selectionSet: inlineFragments(fragment.selectionSet) }] : [];
+      }
+      return selection.selectionSet ? [{ ...selection, selectionSet: inlineFragments(selection.selectionSet) }] : [selection];
+    });
+    return { kind: Kind.SELECTION_SET, selections };
   }
 
   const plan: SelectionPlan = { typeName: rootType.name, removals: [], fields: new Map() };

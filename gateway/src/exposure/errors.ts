@@ -25,22 +25,37 @@ export function formatGatewayError(formatted: GraphQLFormattedError, error: unkn
   return { message: 'Internal server error.', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: INTERNAL } };
 }
 
-/** Logs what was masked (class, code, stack; never the message) and gives every internal error the request id to quote to support. */
+const unplanned = (code: unknown) => typeof code !== 'string' || code === INTERNAL || code === 'DOWNSTREAM_SERVICE_ERROR';
+
+/**
+ * The one way an operation ends in a 5xx: logged as an error with its cause (class, code, stack;
+ * never the message, which may quote data) and answered as INTERNAL_SERVER_ERROR with the request
+ * id to quote to support. That covers errors without a code and every error Apollo answers with
+ * 500 (the executor or the query planner threw, whatever code it gave).
+ */
 export function maskedErrorsPlugin(): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
         async didEncounterErrors({ errors, contextValue, operationName }) {
           for (const error of errors) {
-            const code = error.extensions?.code;
-            if (typeof code === 'string' && code !== INTERNAL && code !== 'DOWNSTREAM_SERVICE_ERROR') continue;
+            if (!unplanned(error.extensions?.code)) continue;
             // From a subgraph the original is its JSON error (already logged there); from the gateway, the thrown error.
             log.error({ requestId: contextValue.requestId, operationName, path: error.path, subgraph: error.extensions?.serviceName, ...errorDetails(error.originalError ?? error) }, 'internal error');
           }
         },
-        async willSendResponse({ response, contextValue }) {
+        async willSendResponse({ response, contextValue, errors, operationName }) {
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
+          const status = response.http.status ?? 200;
+          if (status >= 500) {
+            // Apollo's answer when execution threw: the errors were not planned, whatever code they carry.
+            for (const error of errors ?? []) {
+              if (unplanned(error.extensions?.code)) continue; // logged above
+              log.error({ requestId: contextValue.requestId, operationName, status, code: error.extensions?.code, ...errorDetails(error.originalError ?? error) }, 'internal error');
+            }
+            result.errors = (result.errors ?? [{ message: '' }]).map(({ path }) => ({ message: '', ...(path ? { path } : {}), extensions: { code: INTERNAL } }));
+          }
           if (!result.errors?.some((e) => e.extensions?.code === INTERNAL)) return;
           const { requestId } = contextValue;
           result.errors = result.errors.map((e) =>

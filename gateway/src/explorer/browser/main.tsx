@@ -59,10 +59,22 @@ function useDevToken(userId: string | null): TokenState {
   return state;
 }
 
+/** The document's operations, for GraphiQL to know at once whether a subscription (graphql-ws) is to run. */
+function operationFacts(query: string, operationName: string) {
+  try {
+    const documentAST = parse(query);
+    const operations = documentAST.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
+    return operations.some((operation) => operation.name?.value === operationName) ? { documentAST, operationName, operations } : null;
+  } catch {
+    return null; // edited into something unparsable: GraphiQL reads it from the editor
+  }
+}
+
 function ExampleList({ examples }: { examples: ExplorerExample[] }) {
   const queryEditor = useGraphiQL((state) => state.queryEditor);
   const variableEditor = useGraphiQL((state) => state.variableEditor);
-  const { addTab, setOperationFacts } = useGraphiQLActions();
+  const tabs = useGraphiQL((state) => state.tabs);
+  const { addTab, changeTab, setOperationFacts } = useGraphiQLActions();
   return (
     <div className="explorer-examples">
       <div className="graphiql-doc-explorer-title">Voorbeelden (examples)</div>
@@ -74,14 +86,18 @@ function ExampleList({ examples }: { examples: ExplorerExample[] }) {
               className="graphiql-un-styled"
               data-example={example.name}
               onClick={() => {
-                // A tab of its own, so no work in the current tab is overwritten.
-                addTab();
-                queryEditor?.setValue(example.query);
-                variableEditor?.setValue(example.variables);
-                // Known at once, not after the editor re-reads the document: a subscription must go over graphql-ws.
-                const documentAST = parse(example.query);
-                const operations = documentAST.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
-                setOperationFacts({ documentAST, operationName: example.name, operations });
+                // The example's tab when it is open (with the user's edits), otherwise a tab of its own:
+                // no work in another tab is overwritten, and clicking twice does not open it twice.
+                const open = tabs.findIndex((tab) => tab.operationName === example.name);
+                if (open >= 0) {
+                  changeTab(open);
+                } else {
+                  addTab();
+                  queryEditor?.setValue(example.query);
+                  variableEditor?.setValue(example.variables);
+                }
+                const facts = operationFacts(open >= 0 ? (tabs[open]!.query ?? '') : example.query, example.name);
+                if (facts) setOperationFacts(facts);
               }}
             >
               {example.title}
@@ -97,13 +113,27 @@ const examplesPlugin: GraphiQLPlugin = { title: 'Voorbeelden (examples)', icon: 
 // The documentation explorer is GraphiQL's reference plugin; history and the query builder are added here.
 const plugins = [HISTORY_PLUGIN, explorerPlugin(), examplesPlugin];
 const defaultTabs = config.examples.map(({ query, variables }) => ({ query, variables }));
+// GraphiQL fills the variables editor of the opening tab from storage only, not from the default
+// tabs: on a first visit (nothing stored) the opening example's variables must be given, or Run
+// fails on its required variables until one switches tabs.
+const firstVisit = localStorage.getItem('graphiql:tabState') === null;
+const openingVariables = firstVisit ? defaultTabs[0]?.variables : undefined;
 
 function Explorer() {
   const minting = config.devTokenPath !== null;
   const [userId, setUserId] = useState<string | null>(minting ? (config.sampleUsers[0]?.id ?? null) : null);
   const [pastedToken, setPastedToken] = useState('');
   const devToken = useDevToken(minting ? userId : null);
-  const token = minting ? (devToken.state === 'ready' ? devToken.token : null) : pastedToken.trim() || null;
+  // A sample user's token is kept while the next one loads: GraphiQL introspects again whenever the
+  // fetcher changes, and a token-less introspection (401) answered after a later one leaves its
+  // Docs pane on "Error fetching schema" for good (GraphiQL 5 records the error of a stale request).
+  const [mintedToken, setMintedToken] = useState<string | null>(null);
+  useEffect(() => {
+    if (devToken.state === 'ready') setMintedToken(devToken.token);
+  }, [devToken]);
+  const token = minting ? mintedToken : pastedToken.trim() || null;
+  // Nor is GraphiQL started before the first token: it introspects when it starts.
+  const waitingForFirstToken = minting && mintedToken === null && devToken.state !== 'error';
   const { fetcher, dispose } = useMemo(() => createFetcher(token), [token]);
   useEffect(() => dispose, [dispose]);
   const user = config.sampleUsers.find((candidate) => candidate.id === userId);
@@ -135,7 +165,7 @@ function Explorer() {
           </label>
         )}
       </header>
-      <GraphiQL fetcher={fetcher} plugins={plugins} defaultTabs={defaultTabs} defaultEditorToolsVisibility="variables" />
+      {waitingForFirstToken ? null : <GraphiQL fetcher={fetcher} plugins={plugins} defaultTabs={defaultTabs} initialVariables={openingVariables} defaultEditorToolsVisibility="variables" />}
     </div>
   );
 }
