@@ -322,6 +322,45 @@ describe('field-level authorization through the gateway', () => {
     expect(JSON.stringify(record)).not.toMatch(/\d{9}/);
   });
 
+  describe('the access log holds every attempt, per patient', () => {
+    type TrailNode = { operationName: string | null; action: string; outcome: string; fieldsDelivered: string[]; fieldsWithheld: string[]; organisationId: string };
+    const trailOf = async (patientId: string, operationName: string): Promise<TrailNode[]> => {
+      const trail = await federation.request<{ auditTrail: { edges: { node: TrailNode }[] } }>(
+        'query($id: ID!) { auditTrail(patientId: $id, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z", first: 100) { edges { node { operationName action outcome fieldsDelivered fieldsWithheld organisationId } } } }',
+        { id: patientId },
+        { principal: principal('privacy_officer', 'ketengraph-fg') },
+      );
+      expect(trail.errors).toBeUndefined();
+      return trail.data!.auditTrail.edges.map((e) => e.node).filter((n) => n.operationName === operationName);
+    };
+
+    it('records a read refused entirely (placement(id) of another provider\'s patient) for the patient asked for, without telling the caller whose it is', async () => {
+      const placement = await (federation.subgraphs.plaatsing.prisma as any).placement.findFirst({ where: { patientId: scenario.patientId, providerId: scenario.providers.active } });
+      const operation = `Refused${randomUUID().slice(0, 8)}`;
+      const response = await federation.request<{ placement: unknown }>(`query ${operation}($id: ID!) { placement(id: $id) { status careType provider { id } } }`, { id: placement.id }, { principal: principal('zorgaanbieder', scenario.providers.none) });
+      expect(response.data?.placement ?? null).toBeNull();
+      expect(codes(response).every((code) => code === UNAUTHORIZED)).toBe(true);
+      expect(JSON.stringify(response)).not.toContain(scenario.patientId);
+      expect(JSON.stringify(response)).not.toContain('kg__');
+      const records = await trailOf(scenario.patientId, operation);
+      expect(records).toHaveLength(1);
+      expect(records[0]).toMatchObject({ action: 'READ', outcome: 'DENIED', fieldsDelivered: [], organisationId: scenario.providers.none });
+      expect(records[0]!.fieldsWithheld).toEqual(expect.arrayContaining(['Placement.status']));
+    });
+
+    it('records one search record per patient of a list, even when only ids were asked for', async () => {
+      const operation = `Ids${randomUUID().slice(0, 8)}`;
+      const response = await federation.request<{ patients: { edges: { node: { id: string } }[] } }>(`query ${operation} { patients(first: 100) { edges { node { id } } } }`, {}, { principal: principal('zorgaanbieder', scenario.providers.active) });
+      const ids = response.data!.patients.edges.map((e) => e.node.id);
+      expect(ids).toContain(scenario.patientId);
+      for (const id of ids.slice(0, 3)) {
+        const records = await trailOf(id, operation);
+        expect(records, id).toHaveLength(1);
+        expect(records[0]).toMatchObject({ action: 'SEARCH', outcome: 'GRANTED', fieldsDelivered: ['Query.patients'] });
+      }
+    });
+  });
+
   it('audits a refused relationship read as withheld for that patient', async () => {
     const operation = `Stranger${randomUUID().slice(0, 8)}`;
     const response = await federation.request(`query ${operation}($id: ID!) { patient(id: $id) { bsn } }`, { id: scenario.patientId }, { principal: principal('zorgaanbieder', scenario.providers.none) });
@@ -351,6 +390,18 @@ describe('reject mode', () => {
     expect(unauthorizedPaths(refused)).toEqual(['patient.forensicCv.diagnoses']);
     const allowed = await federation.request<{ patient: { bsn: string } }>('query($id: ID!) { patient(id: $id) { bsn } }', { id: scenario.patientId }, { principal: plaatser });
     expect(allowed.data!.patient.bsn).toMatch(/^\d{9}$/);
+  });
+
+  it('records an operation refused before execution for the patient it named', async () => {
+    const operation = `Rejected${randomUUID().slice(0, 8)}`;
+    const refused = await federation.request(`query ${operation}($id: ID!) { patient(id: $id) { bsn forensicCv { diagnoses { totalCount } } } }`, { id: scenario.patientId }, { principal: principal('plaatser', 'dji-forzo') });
+    expect(refused.data).toBeNull();
+    const trail = await federation.request<{ auditTrail: { edges: { node: { operationName: string; outcome: string; fieldsWithheld: string[] } }[] } }>(
+      'query($id: ID!) { auditTrail(patientId: $id, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z", first: 100) { edges { node { operationName outcome fieldsWithheld } } } }',
+      { id: scenario.patientId },
+      { principal: principal('privacy_officer', 'ketengraph-fg') },
+    );
+    expect(trail.data!.auditTrail.edges.map((e) => e.node).filter((n) => n.operationName === operation)).toEqual([{ operationName: operation, outcome: 'DENIED', fieldsWithheld: ['ForensicCv.diagnoses'] }]);
   });
 });
 

@@ -30,9 +30,34 @@ function toPath(node: PathNode): Path {
   return path.reverse();
 }
 
-/** Subgraph errors minus those about the gateway's own hidden selections. */
+/** Subgraph errors minus those about the gateway's own hidden selections, and minus the hidden extensions (the refused patient). */
 export function visibleErrors(errors: readonly GraphQLFormattedError[]): GraphQLFormattedError[] {
-  return errors.filter((error) => !error.path?.some((segment) => typeof segment === 'string' && segment.startsWith(HIDDEN_PREFIX)));
+  return errors
+    .filter((error) => !error.path?.some((segment) => typeof segment === 'string' && segment.startsWith(HIDDEN_PREFIX)))
+    .map((error) => {
+      if (!error.extensions || !Object.keys(error.extensions).some((key) => key.startsWith(HIDDEN_PREFIX))) return error;
+      return { ...error, extensions: Object.fromEntries(Object.entries(error.extensions).filter(([key]) => !key.startsWith(HIDDEN_PREFIX))) };
+    });
+}
+
+/** The patient a subgraph named when it refused a field for the relationship (see the kit's `unauthorized`). */
+function refusedPatient(error: GraphQLFormattedError): string | null {
+  const value = error.extensions?.[`${HIDDEN_PREFIX}patient`];
+  return typeof value === 'string' ? value : null;
+}
+
+/** The selected field at a response path (list indexes skipped), for refusals below a parent that came back null. */
+function selectedAt(plan: SelectionPlan, path: readonly (string | number)[]): { coordinate: string; categories: string[] } | null {
+  let current: SelectionPlan | null = plan;
+  let found: { coordinate: string; categories: string[] } | null = null;
+  for (const segment of path) {
+    if (typeof segment === 'number') continue;
+    const selected: { coordinate: string; categories: string[]; plan: SelectionPlan | null } | undefined = current?.fields.get(segment);
+    if (!selected) return null;
+    found = selected;
+    current = selected.plan;
+  }
+  return found;
 }
 
 export function unauthorizedError(path: Path, coordinate: string): GraphQLFormattedError {
@@ -67,11 +92,15 @@ export function completeResponse(
     return found;
   };
 
-  function walk(value: Record<string, Json>, plan: SelectionPlan, path: PathNode, patient: string | null): void {
+  /** `via`: the field this object was reached through; a patient reached is accessed through it (one record per patient of a list). */
+  function walk(value: Record<string, Json>, plan: SelectionPlan, path: PathNode, patient: string | null, via: { coordinate: string; categories: string[] } | null): void {
     const reference = value[PATIENT_KEY];
     if (reference !== undefined) {
       const id = typeof reference === 'string' ? reference : reference && typeof reference === 'object' && !Array.isArray(reference) ? reference.id : null;
-      if (typeof id === 'string') patient = id;
+      if (typeof id === 'string' && id !== patient) {
+        patient = id;
+        if (via?.categories.length) entry(patient).delivered.set(via.coordinate, via.categories);
+      }
       // Undefined rather than deleted: JSON leaves it out, and the object keeps its fast shape.
       value[PATIENT_KEY] = undefined;
     }
@@ -95,22 +124,26 @@ export function completeResponse(
       if (Array.isArray(child)) {
         for (let index = 0; index < child.length; index++) {
           const item = child[index];
-          if (item && typeof item === 'object' && !Array.isArray(item)) walk(item, selected.plan, { parent: here, key: index }, patient);
+          if (item && typeof item === 'object' && !Array.isArray(item)) walk(item, selected.plan, { parent: here, key: index }, patient, selected.categories.length ? selected : via);
         }
       } else {
-        walk(child, selected.plan, here, patient);
+        walk(child, selected.plan, here, patient, selected.categories.length ? selected : via);
       }
     }
   }
 
-  if (data) walk(data, plan, null, null);
+  if (data) walk(data, plan, null, null, null);
 
-  // Refusals by subgraphs (relationship rules) are withheld fields too.
+  // Refusals by subgraphs (relationship rules) are withheld fields too — also below a parent that
+  // came back null (a read refused entirely), recorded for the patient the subgraph refused.
   for (const error of subgraphErrors) {
     if (error.extensions?.code !== UNAUTHORIZED || !error.path) continue;
-    const found = guarded.get(JSON.stringify(error.path));
+    const found = guarded.get(JSON.stringify(error.path)) ?? (() => {
+      const selected = selectedAt(plan, error.path);
+      return selected?.categories.length ? { ...selected, patient: null } : undefined;
+    })();
     if (!found) continue;
-    const record = entry(found.patient);
+    const record = entry(refusedPatient(error) ?? found.patient);
     record.delivered.delete(found.coordinate);
     record.withheld.set(found.coordinate, found.categories);
   }

@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import type { AccessPolicy } from '@ketengraph/service-kit';
-import { GraphQLError, print, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, Kind, print, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import type { AuditAction, AuditLog, AuditRecordInput } from '../audit/index.js';
 import type { GatewayContext } from '../context.js';
 import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
@@ -35,6 +35,19 @@ interface CachedRewrite extends Rewrite {
 
 const CREATE_PREFIXES = ['register', 'record', 'request', 'issue', 'submit', 'open'];
 const SEARCH_FIELDS = new Set(['patients', 'patientByBsn']);
+const PATIENT_ROOT_FIELD = 'patient';
+
+/** Patient ids an operation names at its root (`patient(id:)`), literal or variable. */
+function askedPatients(operation: OperationDefinitionNode | undefined, variables: Record<string, unknown>): string[] {
+  const ids = new Set<string>();
+  for (const selection of operation?.selectionSet.selections ?? []) {
+    if (selection.kind !== Kind.FIELD || selection.name.value !== PATIENT_ROOT_FIELD) continue;
+    const value = selection.arguments?.find((a) => a.name.value === 'id')?.value;
+    const id = value?.kind === Kind.STRING ? value.value : value?.kind === Kind.VARIABLE ? variables[value.name.value] : undefined;
+    if (typeof id === 'string') ids.add(id);
+  }
+  return [...ids];
+}
 
 export function authorizationPlugin(options: AuthorizationOptions): ApolloServerPlugin<GatewayContext> {
   const cache = new Map<string, CachedRewrite | null>();
@@ -143,7 +156,9 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
               plan.fields.forEach((f) => f.plan && collect(f.plan));
             };
             collect(rewrite.plan);
-            completion = { errors: [], access: new Map([[null, { delivered: new Map(), withheld }]]) };
+            // Nothing was executed, so the patients are those the operation named (`patient(id:)`), when it did.
+            const asked = askedPatients(context.operation, context.request.variables ?? {});
+            completion = { errors: [], access: new Map((asked.length ? asked : [null]).map((patient) => [patient, { delivered: new Map(), withheld }])) };
           } else {
             completion = completeResponse(result.data as never, rewrite.plan, context.request.variables ?? {}, result.errors ?? []);
             if (completion.errors.length) authorizationDenials.inc({ reason: 'field-withheld' }, completion.errors.length);

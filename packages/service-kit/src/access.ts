@@ -14,9 +14,17 @@ import { grantsFor, type Decision, type PolicyRequirement, type RelationshipKind
 import type { AccessPolicy, Principal } from './principal.js';
 
 export const UNAUTHORIZED_CODE = 'UNAUTHORIZED_FIELD_OR_TYPE';
+/**
+ * Extension naming the patient a relationship refusal was about, for the gateway's access log
+ * (a read refused entirely is still recorded per patient). Subgraphs answer only the gateway,
+ * which removes it before any response leaves (`kg__` is its prefix for what clients never see).
+ */
+export const REFUSED_PATIENT_EXTENSION = 'kg__patient';
 
-export function unauthorized(coordinate: string): GraphQLError {
-  return new GraphQLError(`Not authorized for ${coordinate}: withheld for this caller (role, purpose, scope or relationship).`, { extensions: { code: UNAUTHORIZED_CODE } });
+export function unauthorized(coordinate: string, patientId?: string | null): GraphQLError {
+  return new GraphQLError(`Not authorized for ${coordinate}: withheld for this caller (role, purpose, scope or relationship).`, {
+    extensions: { code: UNAUTHORIZED_CODE, ...(patientId ? { [REFUSED_PATIENT_EXTENSION]: patientId } : {}) },
+  });
 }
 
 /** Answers which of the given patients (or, with null, all patients) an organisation has a relationship with. */
@@ -118,7 +126,7 @@ export function guardSchema<Context extends { access: RequestAccess }>(schema: G
         const patientId = await of(parent, context);
         if (patientId === undefined) return resolve(parent, args, context, info);
         if (patientId !== null && (await access.isRelated(kind, patientId))) return resolve(parent, args, context, info);
-        throw unauthorized(coordinate);
+        throw unauthorized(coordinate, patientId);
       };
     }
   }

@@ -43,7 +43,7 @@ export const resolvers: Resolvers = {
       if (!event) return null;
       // Under a relationship grant the whole change is withheld for another provider's patient, not just its fields.
       const rule = access.decideField('PlacementChange', 'cursor');
-      if (rule?.decision === 'relationship' && !(await access.isRelated(rule.kind!, event.patientId))) throw unauthorized('Query.placementChange');
+      if (rule?.decision === 'relationship' && !(await access.isRelated(rule.kind!, event.patientId))) throw unauthorized('Query.placementChange', event.patientId);
       return event;
     },
     placementEventFeed: (_, { after, limit }, { prisma, principal, eventRetentionDays }) => {
