@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -55,6 +55,8 @@ export interface SubgraphRequestContext<Prisma> {
   access: RequestAccess;
   /** Cursors bound to this caller (role, organisation, purpose): another caller's are BAD_USER_INPUT. */
   cursors: CursorCodec;
+  /** GraphQL URLs of the peers this subgraph may ask directly (with the forwarded gateway token). */
+  peers: { plaatsing: string; indicatiestelling: string };
 }
 
 /** How a subgraph takes part in the access rules (see access.ts). */
@@ -85,6 +87,8 @@ export interface SubgraphModule<Prisma extends { $disconnect(): Promise<void> },
   /** True when the database holds no domain data yet (first start). */
   isEmpty(prisma: Prisma): Promise<boolean>;
   seed(prisma: Prisma, options: SeedOptions): Promise<void>;
+  /** Apollo Server plugins of this subgraph, e.g. to add coded partial errors to a response. */
+  plugins?: ApolloServerPlugin<Context>[];
 }
 
 export interface RunningSubgraph<Prisma> {
@@ -181,7 +185,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(module.name),
     // Federated tracing (ftv1) is for Apollo Studio; ketengraph traces with OpenTelemetry instead.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), operationMetricsPlugin(module.name)],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), operationMetricsPlugin(module.name), ...(module.plugins ?? [])],
   });
   await apollo.start();
   let http: HttpService;
@@ -203,7 +207,8 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
           : remoteTrajectoryOwners(config.relationshipSources['own-supervisees'], () => token);
         const access = createRequestAccess(policy, policies, principal, lookups, owners);
         const cursors = boundCursors(cursorSecret, JSON.stringify([principal.role, principal.organisationId, principal.purpose]));
-        return module.createContext({ prisma, requestId, principal, actor: actorOf(principal), gatewayToken: token, access, cursors });
+        const peers = { plaatsing: config.relationshipSources['own-patients'], indicatiestelling: config.relationshipSources['own-supervisees'] };
+        return module.createContext({ prisma, requestId, principal, actor: actorOf(principal), gatewayToken: token, access, cursors, peers });
       },
       readiness: async () => ({ database: await db.query('SELECT 1').then(() => true, () => false) }),
     });

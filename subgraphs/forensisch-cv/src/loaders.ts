@@ -7,6 +7,10 @@ export interface PatientRef {
   id: string;
 }
 
+export interface ProviderRef {
+  id: string;
+}
+
 export interface ForensicCvRef {
   patientId: string;
 }

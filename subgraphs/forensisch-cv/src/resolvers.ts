@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { connectionFromList, DateScalar, DateTimeScalar, domainError, isUniqueViolation, notFound, requireActor, type Actor, type PageArgs } from '@ketengraph/service-kit';
+import { connectionFromList, DateScalar, DateTimeScalar, domainError, isUniqueViolation, notFound, requireActor, unauthorized, type Actor, type PageArgs } from '@ketengraph/service-kit';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from './context.js';
 import {
   CvDetailsError,
@@ -20,6 +21,9 @@ import {
 import type { CvEntry } from './generated/prisma/client.js';
 import type { Resolvers } from './generated/resolvers.js';
 import { currentOf } from './loaders.js';
+import { connectEpd, disconnectEpd, epdConnectionOf } from './epd/connections.js';
+import { importSummaries } from './epd/store.js';
+import { CV_ENTRY_KINDS } from './domain/entries.js';
 
 const byId = (row: { id: string }) => row.id;
 
@@ -30,6 +34,7 @@ const TYPENAMES = {
   INCIDENT: 'IncidentEntry',
   LEAVE: 'LeaveEntry',
   TREATMENT: 'TreatmentEntry',
+  EARLY_WARNING_SIGN: 'EarlyWarningSignEntry',
 } as const satisfies Record<CvEntryKind, string>;
 
 const parsed = new WeakMap<CvEntry, unknown>();
@@ -55,11 +60,26 @@ const entryFields = {
   supersedes: async (row: CvEntry, _: unknown, { loaders }: Context) =>
     row.supersedesId ? ((await loaders.versionsByEntry.load(row.entryId)).find((version) => version.id === row.supersedesId) ?? null) : null,
   versions: (row: CvEntry, _: unknown, { loaders }: Context) => loaders.versionsByEntry.load(row.entryId),
+  // The row itself carries its provenance; CvEntrySource resolves from it.
+  source: (row: CvEntry) => (row.sourceProviderId ? row : null),
 };
 
+const pathOf = (info: GraphQLResolveInfo) => {
+  const path: (string | number)[] = [];
+  for (let at: GraphQLResolveInfo['path'] | undefined = info.path; at; at = at.prev) path.unshift(at.key);
+  return path;
+};
+
+/** What providers' EPDs hold of these kinds is brought up to date (within the read deadline) before the CV is read. */
+function refreshed(cv: { patientId: string }, kinds: Iterable<CvEntryKind>, context: Context, info: GraphQLResolveInfo): Promise<void> {
+  return context.epd.refresh(cv.patientId, kinds, { type: info.parentType.name, field: info.fieldName }, pathOf(info));
+}
+
 function kindConnection(kind: CvEntryKind) {
-  return async (cv: { patientId: string }, args: PageArgs, { loaders, cursors }: Context) =>
-    connectionFromList(currentOf(await loaders.entriesByPatient.load(cv.patientId)).filter((row) => row.kind === kind), args, byId, cursors);
+  return async (cv: { patientId: string }, args: PageArgs, context: Context, info: GraphQLResolveInfo) => {
+    await refreshed(cv, [kind], context, info);
+    return connectionFromList(currentOf(await context.loaders.entriesByPatient.load(cv.patientId)).filter((row) => row.kind === kind), args, byId, context.cursors);
+  };
 }
 
 
@@ -109,11 +129,12 @@ export const resolvers: Resolvers = {
 
   ForensicCv: {
     patientId: (cv) => cv.patientId,
-    entries: async (cv, args, { loaders, cursors }) => {
-      const all = await loaders.entriesByPatient.load(cv.patientId);
+    entries: async (cv, args, context, info) => {
+      await refreshed(cv, args.kinds?.length ? args.kinds : CV_ENTRY_KINDS, context, info);
+      const all = await context.loaders.entriesByPatient.load(cv.patientId);
       const rows = args.includeSuperseded ? all : currentOf(all);
       const kinds = args.kinds?.length ? new Set(args.kinds) : null;
-      return connectionFromList(kinds ? rows.filter((row) => kinds.has(row.kind)) : rows, args, byId, cursors);
+      return connectionFromList(kinds ? rows.filter((row) => kinds.has(row.kind)) : rows, args, byId, context.cursors);
     },
     offences: kindConnection('OFFENCE'),
     diagnoses: kindConnection('DIAGNOSIS'),
@@ -121,14 +142,52 @@ export const resolvers: Resolvers = {
     incidents: kindConnection('INCIDENT'),
     leaves: kindConnection('LEAVE'),
     treatments: kindConnection('TREATMENT'),
-    lastUpdatedAt: async (cv, _, { loaders }) => {
-      const rows = await loaders.entriesByPatient.load(cv.patientId);
+    earlyWarningSigns: kindConnection('EARLY_WARNING_SIGN'),
+    epdImports: async (cv, _, context, info) => {
+      await refreshed(cv, CV_ENTRY_KINDS, context, info);
+      return importSummaries(context.prisma, cv.patientId);
+    },
+    lastUpdatedAt: async (cv, _, context, info) => {
+      await refreshed(cv, CV_ENTRY_KINDS, context, info);
+      const rows = await context.loaders.entriesByPatient.load(cv.patientId);
       return rows.length ? new Date(Math.max(...rows.map((row) => row.recordedAt.getTime()))) : null;
     },
   },
 
   CvEntry: {
     __resolveType: (row) => TYPENAMES[row.kind],
+  },
+
+  CvEntrySource: {
+    provider: (row) => ({ id: row.sourceProviderId! }),
+    resourceType: (row) => row.sourceResourceType!,
+    resourceId: (row) => row.sourceResourceId!,
+    versionId: (row) => row.sourceVersionId,
+    lastUpdated: (row) => row.sourceLastUpdated,
+  },
+
+  EpdImport: {
+    provider: (summary) => ({ id: summary.providerId }),
+  },
+
+  Provider: {
+    __resolveReference: (reference) => ({ id: reference.id }),
+    // Only the provider itself sees how its EPD is connected.
+    epdConnection: (provider, _, { principal, epdSync }) => {
+      if (principal.role !== 'zorgaanbieder' || principal.organisationId !== provider.id) throw unauthorized('Provider.epdConnection');
+      return epdConnectionOf(epdSync, provider.id);
+    },
+  },
+
+  EarlyWarningSignEntry: {
+    ...entryFields,
+    signal: (row) => details(row, 'EARLY_WARNING_SIGN').signal,
+    signalCode: (row) => details(row, 'EARLY_WARNING_SIGN').signalCode,
+    active: (row) => details(row, 'EARLY_WARNING_SIGN').active,
+    endsOn: (row) => {
+      const endsOn = details(row, 'EARLY_WARNING_SIGN').endsOn;
+      return endsOn ? fromDateString(endsOn) : null;
+    },
   },
 
   OffenceEntry: {
@@ -181,6 +240,14 @@ export const resolvers: Resolvers = {
 
   // The actor is required before the input is looked at, so an anonymous call learns nothing.
   Mutation: {
+    connectEpd: (_, { input }, { prisma, actor, principal, epdSync }) => {
+      requireActor(actor);
+      return connectEpd(prisma, epdSync, principal, input);
+    },
+    disconnectEpd: (_, { providerId }, { prisma, actor, principal, epdSync }) => {
+      requireActor(actor);
+      return disconnectEpd(prisma, epdSync, principal, providerId);
+    },
     recordOffence: (_, { input }, { prisma, actor }) => {
       const author = requireActor(actor);
       const today = new Date();

@@ -5,6 +5,12 @@ import type { PrismaClient } from './generated/prisma/client.js';
 const OPEN = ['REQUESTED', 'INTAKE', 'ACCEPTED', 'DECIDED', 'ADMITTED'] as const;
 const ENDED = ['ENDED', 'TRANSFERRED'] as const;
 
+/** The placements that make a patient a provider's own: open, or ended within the handover period. */
+export function carePlacementWhere() {
+  const handoverStart = new Date(Date.now() - loadAccessPolicy().handoverPeriodDays * 86_400_000);
+  return { OR: [{ status: { in: [...OPEN] } }, { status: { in: [...ENDED] }, endedAt: { gte: handoverStart } }] };
+}
+
 /**
  * plaatsing holds "own patients": the provider organisation has an open placement request, an
  * active placement, or one that ended within the policy's handover period.
@@ -22,12 +28,11 @@ export const access: SubgraphAccess<PrismaClient, Context> = {
   },
   relationships: {
     'own-patients': async (prisma, organisationId, patientIds) => {
-      const handoverStart = new Date(Date.now() - loadAccessPolicy().handoverPeriodDays * 86_400_000);
       const rows = await prisma.placement.findMany({
         where: {
           providerId: organisationId,
           ...(patientIds ? { patientId: { in: [...patientIds] } } : {}),
-          OR: [{ status: { in: [...OPEN] } }, { status: { in: [...ENDED] }, endedAt: { gte: handoverStart } }],
+          ...carePlacementWhere(),
         },
         select: { patientId: true },
         distinct: ['patientId'],

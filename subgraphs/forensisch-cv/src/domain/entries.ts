@@ -6,7 +6,7 @@
 import { badInput, domainError } from '@ketengraph/service-kit';
 import { RISK_INSTRUMENTS, RISK_LEVELS } from '@ketengraph/seed-data';
 
-export const CV_ENTRY_KINDS = ['OFFENCE', 'DIAGNOSIS', 'RISK_ASSESSMENT', 'INCIDENT', 'LEAVE', 'TREATMENT'] as const;
+export const CV_ENTRY_KINDS = ['OFFENCE', 'DIAGNOSIS', 'RISK_ASSESSMENT', 'INCIDENT', 'LEAVE', 'TREATMENT', 'EARLY_WARNING_SIGN'] as const;
 export type CvEntryKind = (typeof CV_ENTRY_KINDS)[number];
 export const INCIDENT_SEVERITIES = ['LICHT', 'MATIG', 'ERNSTIG'] as const;
 export const LEAVE_TYPES = ['BEGELEID', 'ONBEGELEID', 'TRANSMURAAL', 'PROEFVERLOF'] as const;
@@ -30,6 +30,8 @@ export type RiskAssessmentDetails = { instrument: RiskInstrument; outcomeLevel: 
 export type IncidentDetails = { incidentType: string; severity: IncidentSeverity; description: string };
 export type LeaveDetails = { leaveType: LeaveType; endsOn: string; outcome: string };
 export type TreatmentDetails = { treatmentType: string; endsOn: string | null; summary: string };
+/** Only imported from EPDs (FHIR Flag) so far; no mutation records one. */
+export type EarlyWarningSignDetails = { signal: string; signalCode: string | null; active: boolean; endsOn: string | null };
 
 export interface DetailsByKind {
   OFFENCE: OffenceDetails;
@@ -38,6 +40,7 @@ export interface DetailsByKind {
   INCIDENT: IncidentDetails;
   LEAVE: LeaveDetails;
   TREATMENT: TreatmentDetails;
+  EARLY_WARNING_SIGN: EarlyWarningSignDetails;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -173,6 +176,8 @@ type Shape = Record<string, (value: unknown) => boolean>;
 const isString = (value: unknown) => typeof value === 'string';
 const isDate = (value: unknown) => typeof value === 'string' && DATE_STRING.test(value);
 const isDateOrNull = (value: unknown) => value === null || isDate(value);
+const isStringOrNull = (value: unknown) => value === null || isString(value);
+const isBoolean = (value: unknown) => typeof value === 'boolean';
 const isStringArray = (value: unknown) => Array.isArray(value) && value.every(isString);
 const isOneOf = (allowed: readonly string[]) => (value: unknown) => typeof value === 'string' && allowed.includes(value);
 
@@ -183,6 +188,7 @@ const SHAPES: Record<CvEntryKind, Shape> = {
   INCIDENT: { incidentType: isString, severity: isOneOf(INCIDENT_SEVERITIES), description: isString },
   LEAVE: { leaveType: isOneOf(LEAVE_TYPES), endsOn: isDate, outcome: isString },
   TREATMENT: { treatmentType: isString, endsOn: isDateOrNull, summary: isString },
+  EARLY_WARNING_SIGN: { signal: isString, signalCode: isStringOrNull, active: isBoolean, endsOn: isDateOrNull },
 };
 
 export function parseDetails<K extends CvEntryKind>(kind: K, value: unknown): DetailsByKind[K] {
