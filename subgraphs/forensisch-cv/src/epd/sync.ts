@@ -42,7 +42,7 @@ export function loadEpdSettings(env: NodeJS.ProcessEnv = process.env): EpdSettin
     if (!Number.isInteger(value) || value < min) throw new Error(`${key} must be an integer of at least ${min}.`);
     return value;
   };
-  const flag = (key: string, fallback: boolean): boolean => {
+  const flag = (env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean => {
     const raw = env[key];
     if (raw === undefined || raw === '') return fallback;
     if (raw !== 'true' && raw !== 'false') throw new Error(`${key} must be true or false.`);
@@ -58,8 +58,8 @@ export function loadEpdSettings(env: NodeJS.ProcessEnv = process.env): EpdSettin
     pageSize: integer('EPD_PAGE_SIZE', 50, 1),
     maxPages: integer('EPD_MAX_PAGES', 20, 1),
     maxResponseBytes: integer('EPD_MAX_RESPONSE_BYTES', 5_000_000, 1000),
-    allowHttp: flag('EPD_ALLOW_HTTP', !production),
-    allowPrivateAddresses: flag('EPD_ALLOW_PRIVATE_ADDRESSES', !production),
+    allowHttp: flag(env, 'EPD_ALLOW_HTTP', !production),
+    allowPrivateAddresses: flag(env, 'EPD_ALLOW_PRIVATE_ADDRESSES', !production),
   };
 }
 
