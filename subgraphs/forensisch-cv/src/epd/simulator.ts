@@ -167,16 +167,21 @@ const json = (body: Json) => new Response(JSON.stringify(body), { headers: { 'co
 // ---------------------------------------------------------------------------------------------
 // The development system's EPDs: deterministic records for the patients of a few seeded providers.
 
-/** GGz Centraal FPC Utrecht 4 (the explorer's "provider with patients") and the two providers with the most current patients. */
+/**
+ * GGz Centraal FPC Utrecht 4 (the explorer's "provider with patients", seed patient 1), the current
+ * providers of seed patient 0 (the explorer's example patient), then those with the most current patients.
+ */
 export function simulatedEpdProviders(seed: number, patients: number, count = 3): string[] {
   const providers = generateProviders(seed);
   const current = new Map<string, number>();
+  let example: string[] = [];
   for (const patient of generatePatients(seed, patients, providers)) {
+    if (patient.index === 0) example = currentProviders(patient);
     for (const providerId of currentProviders(patient)) current.set(providerId, (current.get(providerId) ?? 0) + 1);
   }
   const named = providers.find((provider) => provider.name === 'GGz Centraal FPC Utrecht 4')?.id;
   const busiest = [...current].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([id]) => id);
-  return [...new Set([...(named ? [named] : []), ...busiest])].slice(0, count);
+  return [...new Set([...(named ? [named] : []), ...example, ...busiest])].slice(0, count);
 }
 
 function currentProviders(patient: SeedPatient): string[] {
@@ -251,6 +256,10 @@ export async function startSimulatedEpdServer(options: { port: number; host?: st
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', `http://${req.headers.host ?? host}`);
+      if (url.pathname === '/ready' || url.pathname === '/health') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+        return;
+      }
       const providerId = /^\/fhir\/([^/]+)\//.exec(url.pathname)?.[1];
       const epd = providerId ? epds.get(providerId) : undefined;
       const headers = new Headers(Object.entries(req.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value] as [string, string]] : [])));
