@@ -1,15 +1,18 @@
 /**
  * `npm run audit:verify`: walks the gateway's audit log (AUDIT_DATABASE_URL, or the embedded
- * database in AUDIT_DATA_DIR / .data/gateway-audit) and checks its hash chain, page by page.
- * Prints OK with the record count and the chain head, or the first broken record; exit code 1
- * when the chain is broken or there is no audit log. With the embedded database, stop the
- * gateway first (an embedded database has one owner).
+ * database in AUDIT_DATA_DIR / .data/gateway-audit) and checks its hash chain, every record's seal
+ * (AUDIT_SEAL_KEY_FILE) and the signed checkpoints (AUDIT_CHECKPOINT_FILE), page by page. Prints OK
+ * with the record count, the chain head and how much of it the last checkpoint anchors, or names
+ * what is missing or altered; exit code 1 then, or when there is no audit log. With the embedded
+ * database, stop the gateway first (an embedded database has one owner).
  */
 import { openDatabase } from '@ketengraph/service-kit';
-import { loadAuditConfig } from '../gateway/src/audit/config.js';
+import { readCheckpoints } from '../gateway/src/audit/anchor.js';
+import { loadAuditConfig, resolveAnchor } from '../gateway/src/audit/config.js';
 import { verifyAuditChain } from '../gateway/src/audit/log.js';
 
 const config = loadAuditConfig();
+const anchor = resolveAnchor(config.anchor!);
 const where = config.databaseUrl ? 'AUDIT_DATABASE_URL' : config.dataDir;
 const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
 let exitCode = 0;
@@ -19,11 +22,17 @@ try {
     console.error(`No audit log found at ${where}.`);
     exitCode = 1;
   } else {
-    const result = await verifyAuditChain(db);
+    const checkpoints = anchor.checkpointFile ? await readCheckpoints(anchor.checkpointFile) : [];
+    const result = await verifyAuditChain(db, { anchor: { key: anchor.key, checkpoints } });
     if (result.ok) {
-      console.log(`OK: ${result.count} audit records, chain intact (head ${result.head.hash}).`);
+      const anchored = result.anchored!;
+      const tail = anchored.unanchored > 0 ? `; the last ${anchored.unanchored} records are sealed but not yet anchored by a checkpoint (a deletion of them would not show)` : '';
+      console.log(
+        `OK: ${result.count} audit records, chain and seals intact (head ${result.head.hash}); ${checkpoints.length} checkpoints${anchored.time ? `, the last at record ${anchored.sequence} (${anchored.time})` : ''}${tail}.`,
+      );
     } else {
-      console.error(`BROKEN at record ${result.sequence} (event ${result.eventId}): ${result.reason}. ${result.count} records before it verify.`);
+      const record = result.eventId ? `record ${result.sequence} (event ${result.eventId})` : `record ${result.sequence}`;
+      console.error(`BROKEN at ${record}: ${result.reason}${result.detail ? ` — ${result.detail}` : ''}. ${result.count} records before it verify.`);
       exitCode = 1;
     }
   }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +8,10 @@ import { repositoryRoot } from '@ketengraph/service-kit';
 import { graphql } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabases, postgresUrl } from '../../test/support/postgres.js';
-import { AuditInputError, AuditLog, createAuditSchema, GENESIS_HASH, verifyAuditChain, type AuditRecordInput } from '../src/audit/index.js';
+import { readCheckpoints } from '../src/audit/anchor.js';
+import { chainHash } from '../src/audit/chain.js';
+import { resolveAnchor } from '../src/audit/config.js';
+import { AuditInputError, AuditLog, createAuditSchema, GENESIS_HASH, loadAuditConfig, verifyAuditChain, type AuditRecordInput } from '../src/audit/index.js';
 
 let clock = Date.UTC(2026, 10, 22, 9, 0, 0);
 function record(overrides: Partial<AuditRecordInput> = {}): AuditRecordInput {
@@ -247,28 +250,133 @@ describe('audit subgraph and npm run audit:verify', () => {
     }
   });
 
-  it('the script prints OK for an intact log and names the first broken record, exit code 1', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ketengraph-audit-'));
+  it('the script prints OK for an intact log and names the first broken record and a deleted tail, exit code 1', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ketengraph-audit-'));
+    const dataDir = join(root, 'audit');
+    const keyFile = join(root, 'seal-key');
+    const checkpointFile = join(root, 'checkpoints.jsonl');
+    writeFileSync(keyFile, randomBytes(32).toString('base64url'));
+    const env = { ...process.env, AUDIT_DATABASE_URL: '', AUDIT_DATA_DIR: dataDir, AUDIT_SEAL_KEY_FILE: keyFile, AUDIT_CHECKPOINT_FILE: checkpointFile };
     const run = promisify(execFile);
     const verify = () =>
-      run(join(repositoryRoot, 'node_modules/.bin/tsx'), ['scripts/audit-verify.ts'], { cwd: repositoryRoot, env: { ...process.env, AUDIT_DATABASE_URL: '', AUDIT_DATA_DIR: dataDir } }).then(
+      run(join(repositoryRoot, 'node_modules/.bin/tsx'), ['scripts/audit-verify.ts'], { cwd: repositoryRoot, env }).then(
         ({ stdout }) => ({ code: 0, output: stdout }),
         (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, output: error.stdout + error.stderr }),
       );
+    const open = () => AuditLog.open(loadAuditConfig(env));
     try {
       const records = [record(), record(), record()];
-      let log = await AuditLog.open({ databaseUrl: undefined, dataDir });
+      let log = await open();
       await log.append(records);
+      await log.close(); // a clean shutdown signs a checkpoint of everything written
+      expect(await verify()).toMatchObject({ code: 0, output: expect.stringMatching(/^OK: 3 audit records, chain and seals intact .*1 checkpoints, the last at record 3/) });
+      log = await open();
+      await tamper(log, `DELETE FROM "audit_record" WHERE "sequence" = 3`);
       await log.close();
-      expect(await verify()).toMatchObject({ code: 0, output: expect.stringMatching(/^OK: 3 audit records/) });
-      log = await AuditLog.open({ databaseUrl: undefined, dataDir });
+      const tail = await verify();
+      expect(tail.code).toBe(1);
+      expect(tail.output).toContain('BROKEN at record 3: deleted tail — records 3 to 3 are missing');
+      log = await open();
       await tamper(log, `UPDATE "audit_record" SET "fields_delivered" = '{}' WHERE "sequence" = 2`);
       await log.close();
       const broken = await verify();
       expect(broken.code).toBe(1);
       expect(broken.output).toContain(`BROKEN at record 2 (event ${records[1]!.eventId}): hash mismatch`);
     } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the access log anchored against whoever holds its database', () => {
+  const root = mkdtempSync(join(tmpdir(), 'ketengraph-anchor-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  let counter = 0;
+  /** A sealed log with five records and a checkpoint over them, and a way to run the verifier as audit:verify does. */
+  async function anchoredLog() {
+    const keyFile = join(root, `key-${counter}`);
+    writeFileSync(keyFile, randomBytes(32).toString('base64'));
+    const anchor = { keyFile, production: true, checkpointFile: join(root, `checkpoints-${counter++}.jsonl`), checkpointIntervalMs: 3_600_000 };
+    const key = resolveAnchor(anchor).key;
+    const log = await AuditLog.open({ databaseUrl: undefined, dataDir: 'memory://', anchor });
+    cleanups.push(() => log.close().catch(() => undefined));
+    const records = Array.from({ length: 5 }, () => record());
+    await log.append(records);
+    expect(await log.checkpoint()).toMatchObject({ sequence: 5, count: 5 });
+    const verify = async () => log.verify({ pageSize: 2, anchor: { key, checkpoints: await readCheckpoints(anchor.checkpointFile) } });
+    return { log, anchor, records, verify };
+  }
+  /** Rows as the chain hashes them. */
+  async function rows(log: AuditLog): Promise<(AuditRecordInput & { sequence: number; previousHash: string; hash: string })[]> {
+    const stored = await log.db.query<Record<string, any>>(`SELECT * FROM "audit_record" ORDER BY "sequence"`);
+    return stored.map((r) => ({
+      sequence: Number(r.sequence), eventId: r.event_id, occurredAt: new Date(r.occurred_at), action: r.action, patientId: r.patient_id, userId: r.user_id,
+      organisationId: r.organisation_id, role: r.role, purpose: r.purpose, fieldsDelivered: r.fields_delivered, categoriesDelivered: r.categories_delivered,
+      fieldsWithheld: r.fields_withheld, categoriesWithheld: r.categories_withheld, outcome: r.outcome, requestId: r.request_id, operationName: r.operation_name,
+      previousHash: r.previous_hash, hash: r.hash,
+    }));
+  }
+
+  it('verifies an untouched log and says how much of it a checkpoint anchors', async () => {
+    const { log, verify } = await anchoredLog();
+    await log.append([record()]);
+    expect(await verify()).toMatchObject({ ok: true, count: 6, anchored: { sequence: 5, unanchored: 1 } });
+    expect(await log.checkpoint()).toMatchObject({ sequence: 6 });
+    expect(await log.checkpoint()).toBeNull(); // nothing new
+    expect(await verify()).toMatchObject({ ok: true, count: 6, anchored: { sequence: 6, unanchored: 0 } });
+  });
+
+  it('names a record appended with a correctly computed hash (no valid seal), and signs no checkpoint over it', async () => {
+    const { log, verify } = await anchoredLog();
+    const head = (await rows(log)).at(-1)!;
+    const forged = record({ patientId: 'patient-forged' });
+    const hash = chainHash(head.hash, 6, forged);
+    const insert = (seal: string | null) =>
+      tamper(log, `INSERT INTO "audit_record" ("sequence", "event_id", "occurred_at", "action", "patient_id", "user_id", "organisation_id", "role", "purpose",
+        "fields_delivered", "categories_delivered", "fields_withheld", "categories_withheld", "outcome", "request_id", "operation_name", "previous_hash", "hash", "seal")
+        VALUES (6, '${forged.eventId}', '${forged.occurredAt.toISOString()}', 'read', 'patient-forged', 'user-1', 'dji-forzo', 'plaatser', 'plaatsing',
+        '{Patient.bsn,Patient.name}', '{identity}', '{Trajectory.diagnoses}', '{medical}', 'partially_granted', '${forged.requestId}', 'PatientTrajectory', '${head.hash}', '${hash}', ${seal ? `'${seal}'` : 'NULL'})`);
+    await insert(null);
+    // The chain itself holds: only the seal tells.
+    expect(await verifyAuditChain(log.db)).toMatchObject({ ok: true, count: 6 });
+    expect(await verify()).toEqual({ ok: false, count: 5, sequence: 6, eventId: forged.eventId, reason: 'seal missing' });
+    expect(await log.checkpoint()).toBeNull();
+    await tamper(log, `DELETE FROM "audit_record" WHERE "sequence" = 6`);
+    await insert('ab'.repeat(32));
+    expect(await verify()).toEqual({ ok: false, count: 5, sequence: 6, eventId: forged.eventId, reason: 'seal mismatch' });
+  });
+
+  it('names a deleted tail against the last checkpoint', async () => {
+    const { log, verify } = await anchoredLog();
+    await tamper(log, `DELETE FROM "audit_record" WHERE "sequence" >= 4`);
+    expect(await verifyAuditChain(log.db)).toMatchObject({ ok: true, count: 3 });
+    expect(await verify()).toMatchObject({ ok: false, count: 3, sequence: 4, eventId: null, reason: 'deleted tail', detail: expect.stringContaining('records 4 to 5 are missing') });
+  });
+
+  it('names the first record of an edit whose chain was recomputed after it', async () => {
+    const { log, records, verify } = await anchoredLog();
+    const stored = await rows(log);
+    let previous = stored[1]!.hash;
+    for (const row of stored.slice(2)) {
+      const edited = row.sequence === 3 ? { ...row, purpose: 'beleid' } : row;
+      const hash = chainHash(previous, row.sequence, edited);
+      await tamper(log, `UPDATE "audit_record" SET "purpose" = '${edited.purpose}', "previous_hash" = '${previous}', "hash" = '${hash}' WHERE "sequence" = ${row.sequence}`);
+      previous = hash;
+    }
+    expect(await verifyAuditChain(log.db)).toMatchObject({ ok: true, count: 5 });
+    expect(await verify()).toEqual({ ok: false, count: 2, sequence: 3, eventId: records[2]!.eventId, reason: 'seal mismatch' });
+  });
+
+  it('still names naive tampering (edit, delete in the middle), and a forged or altered checkpoint', async () => {
+    const edited = await anchoredLog();
+    await tamper(edited.log, `UPDATE "audit_record" SET "purpose" = 'beleid' WHERE "sequence" = 2`);
+    expect(await edited.verify()).toMatchObject({ ok: false, sequence: 2, reason: 'hash mismatch' });
+    const deleted = await anchoredLog();
+    await tamper(deleted.log, `DELETE FROM "audit_record" WHERE "sequence" = 2`);
+    expect(await deleted.verify()).toMatchObject({ ok: false, sequence: 3, reason: 'gap in sequence' });
+    const forged = await anchoredLog();
+    const lines = readFileSync(forged.anchor.checkpointFile, 'utf8').trim().split('\n');
+    writeFileSync(forged.anchor.checkpointFile, `${lines[0]!.replace('"sequence":5', '"sequence":9').replace('"count":5', '"count":9')}\n`);
+    expect(await forged.verify()).toMatchObject({ ok: false, reason: 'checkpoint invalid', detail: expect.stringContaining('checkpoint 1') });
   });
 });

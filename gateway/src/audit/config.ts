@@ -1,5 +1,15 @@
 import { join } from 'node:path';
 import { repositoryRoot } from '@ketengraph/service-kit';
+import { loadSealKey, type AuditAnchor } from './anchor.js';
+
+/** Where the seal key is read from (when the log opens, so a missing production key stops the start, not the config). */
+export interface AnchorConfig {
+  /** AUDIT_SEAL_KEY_FILE; unset: a generated development key (refused in production). */
+  keyFile: string | undefined;
+  production: boolean;
+  checkpointFile: string | null;
+  checkpointIntervalMs: number;
+}
 
 /** Where the gateway's audit log lives; see the README's configuration table. */
 export interface AuditConfig {
@@ -7,13 +17,36 @@ export interface AuditConfig {
   databaseUrl: string | undefined;
   /** AUDIT_DATA_DIR: directory of the embedded PGlite database (default `.data/gateway-audit`). */
   dataDir: string;
+  /** Seal key and checkpoints (anchor.ts); absent only where a test builds a log without them. */
+  anchor?: AnchorConfig;
 }
 
+export const DEVELOPMENT_SEAL_KEY_FILE = join(repositoryRoot, '.data', 'audit-seal-key');
+
 export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConfig {
+  const dataDir = env.AUDIT_DATA_DIR || join(repositoryRoot, '.data', 'gateway-audit');
+  const interval = env.AUDIT_CHECKPOINT_INTERVAL_MS === undefined || env.AUDIT_CHECKPOINT_INTERVAL_MS === '' ? 60_000 : Number(env.AUDIT_CHECKPOINT_INTERVAL_MS);
+  if (!Number.isInteger(interval) || interval < 1000) throw new Error('AUDIT_CHECKPOINT_INTERVAL_MS must be an integer of at least 1000.');
+  // Beside the embedded database's folder (not in it), or in .data for PostgreSQL; an in-memory log
+  // has no place of its own, so its checkpoints go to the log line and the metric only.
+  const defaultCheckpoints = env.AUDIT_DATABASE_URL
+    ? join(repositoryRoot, '.data', 'gateway-audit-checkpoints.jsonl')
+    : dataDir.startsWith('memory://') ? null : `${dataDir.replace(/[\\/]+$/, '')}-checkpoints.jsonl`;
   return {
     databaseUrl: env.AUDIT_DATABASE_URL || undefined,
-    dataDir: env.AUDIT_DATA_DIR || join(repositoryRoot, '.data', 'gateway-audit'),
+    dataDir,
+    anchor: {
+      keyFile: env.AUDIT_SEAL_KEY_FILE || undefined,
+      production: env.NODE_ENV === 'production',
+      checkpointFile: env.AUDIT_CHECKPOINT_FILE || defaultCheckpoints,
+      checkpointIntervalMs: interval,
+    },
   };
+}
+
+/** Reads the seal key the configuration names. */
+export function resolveAnchor(config: AnchorConfig): AuditAnchor {
+  return { key: loadSealKey(config.keyFile, DEVELOPMENT_SEAL_KEY_FILE, config.production), checkpointFile: config.checkpointFile, checkpointIntervalMs: config.checkpointIntervalMs };
 }
 
 /** The folder of the audit log's migrations (Prisma's layout, applied by the kit's migrator). */

@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import {
   badInput,
+  errorDetails,
+  serviceLogger,
   connectionFromKeyset,
   decodeCursor,
   migrate,
@@ -21,16 +23,31 @@ import {
   type ChainBreak,
   type ChainHead,
 } from './chain.js';
-import { AUDIT_MIGRATIONS_DIR, type AuditConfig } from './config.js';
+import { appendCheckpoint, checkpointValid, macMatches, readCheckpoints, sealOf, signCheckpoint, type AuditAnchor, type Checkpoint } from './anchor.js';
+import { AUDIT_MIGRATIONS_DIR, resolveAnchor, type AuditConfig } from './config.js';
+import { auditCheckpoints, auditCheckpointSequence } from '../observability/metrics.js';
 
 /** An audit record the log refuses to write (malformed input); nothing of the batch is written. */
 export class AuditInputError extends Error {
   override name = 'AuditInputError';
 }
 
+/**
+ * What verification can find wrong: a broken chain (naive tampering), a record without a valid seal
+ * (appended or rewritten without the key), a record that differs from a checkpoint, records missing
+ * against a checkpoint (a deleted tail), a checkpoint that is not one the key signed.
+ */
+export type VerifyProblem = ChainBreak | 'seal missing' | 'seal mismatch' | 'checkpoint mismatch' | 'deleted tail' | 'checkpoint invalid';
+
 export type VerifyResult =
-  | { ok: true; count: number; head: ChainHead }
-  | { ok: false; count: number; sequence: number; eventId: string; reason: ChainBreak };
+  | { ok: true; count: number; head: ChainHead; anchored?: { sequence: number; time: string | null; unanchored: number } }
+  | { ok: false; count: number; sequence: number; eventId: string | null; reason: VerifyProblem; detail?: string };
+
+/** Checking seals and checkpoints besides the chain: the key and the checkpoints (lines of the file, null where unreadable). */
+export interface VerifyAnchor {
+  key: Buffer;
+  checkpoints: readonly (Checkpoint | null)[];
+}
 
 interface Pending {
   records: AuditRecordInput[];
@@ -40,7 +57,7 @@ interface Pending {
 
 const COLUMNS = `"sequence", "event_id", "occurred_at", "action", "patient_id", "user_id", "organisation_id", "role", "purpose",
   "fields_delivered", "categories_delivered", "fields_withheld", "categories_withheld", "outcome", "request_id", "operation_name",
-  "previous_hash", "hash"`;
+  "previous_hash", "hash", "seal"`;
 
 // One statement per batch: the rows travel as one JSON parameter, so any number of records is one round trip.
 const INSERT = `INSERT INTO "audit_record" (${COLUMNS})
@@ -48,7 +65,7 @@ SELECT ${COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS r(
   "sequence" BIGINT, "event_id" UUID, "occurred_at" TIMESTAMPTZ, "action" TEXT, "patient_id" TEXT, "user_id" TEXT,
   "organisation_id" TEXT, "role" TEXT, "purpose" TEXT, "fields_delivered" TEXT[], "categories_delivered" TEXT[],
   "fields_withheld" TEXT[], "categories_withheld" TEXT[], "outcome" TEXT, "request_id" TEXT, "operation_name" TEXT,
-  "previous_hash" TEXT, "hash" TEXT)
+  "previous_hash" TEXT, "hash" TEXT, "seal" TEXT)
 ORDER BY "sequence"`;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -73,11 +90,22 @@ export class AuditLog {
   private writing = false;
   private draining: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The last head a checkpoint was signed for (verified up to there); read from the checkpoint file at first use. */
+  private anchoredHead: ChainHead | undefined;
+  private writtenSinceCheckpoint = true;
+  private checkpointing: Promise<Checkpoint | null> = Promise.resolve(null);
+  private checkpointTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly db: SqlDatabase) {}
+  constructor(readonly db: SqlDatabase, private readonly anchor?: AuditAnchor) {
+    if (anchor) {
+      this.checkpointTimer = setInterval(() => void this.checkpoint().catch(() => undefined), anchor.checkpointIntervalMs);
+      this.checkpointTimer.unref();
+    }
+  }
 
   /** Opens (and migrates) the audit database described by the configuration. */
   static async open(config: AuditConfig): Promise<AuditLog> {
+    const anchor = config.anchor && resolveAnchor(config.anchor);
     const db = await openSqlDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 4 });
     try {
       await migrate(db, AUDIT_MIGRATIONS_DIR);
@@ -85,7 +113,48 @@ export class AuditLog {
       await db.close();
       throw error;
     }
-    return new AuditLog(db);
+    return new AuditLog(db, anchor);
+  }
+
+  /**
+   * Signs a checkpoint of the current head, after checking that every record since the previous
+   * one extends the chain and carries a valid seal (an altered log is reported, never signed over).
+   * Appends it to the checkpoint file, logs it and sets the metric. Null when there is nothing new
+   * or no anchor; runs one at a time.
+   */
+  checkpoint(): Promise<Checkpoint | null> {
+    const anchor = this.anchor;
+    if (!anchor) return Promise.resolve(null);
+    const run = async (): Promise<Checkpoint | null> => {
+      if (!this.writtenSinceCheckpoint && this.anchoredHead) return null;
+      this.writtenSinceCheckpoint = false;
+      if (!this.anchoredHead) {
+        const last = anchor.checkpointFile ? (await readCheckpoints(anchor.checkpointFile)).filter((c): c is Checkpoint => c !== null && checkpointValid(anchor.key, c)).at(-1) : undefined;
+        this.anchoredHead = last ? { sequence: last.sequence, hash: last.hash } : EMPTY_HEAD;
+      }
+      const checked = await verifyFrom(this.db, this.anchoredHead, anchor.key, 1000);
+      if (!checked.ok) {
+        auditCheckpoints.inc({ outcome: 'refused' });
+        log.error({ sequence: checked.sequence, reason: checked.reason }, 'access log altered since the last checkpoint; no checkpoint signed');
+        return null;
+      }
+      const [row] = await this.db.query<{ count: number | string }>(`SELECT count(*) AS "count" FROM "audit_record"`);
+      const checkpoint = signCheckpoint(anchor.key, { sequence: checked.head.sequence, hash: checked.head.hash, count: Number(row?.count ?? 0), time: new Date().toISOString() });
+      if (anchor.checkpointFile) await appendCheckpoint(anchor.checkpointFile, checkpoint);
+      this.anchoredHead = checked.head;
+      auditCheckpoints.inc({ outcome: 'signed' });
+      auditCheckpointSequence.set(checkpoint.sequence);
+      // The external copy: a log collector keeps every checkpoint line, out of reach of the database's owner.
+      log.info({ auditCheckpoint: checkpoint }, 'audit checkpoint');
+      return checkpoint;
+    };
+    const next = this.checkpointing.then(run, run);
+    this.checkpointing = next.catch((error: unknown) => {
+      auditCheckpoints.inc({ outcome: 'failed' });
+      log.error(errorDetails(error), 'audit checkpoint failed');
+      return null;
+    });
+    return next;
   }
 
   /**
@@ -137,8 +206,10 @@ export class AuditLog {
     for (let attempt = 1; ; attempt++) {
       this.head ??= await this.readHead();
       const chained = extendChain(this.head, records);
+      const key = this.anchor?.key;
       try {
-        await this.db.query(INSERT, [JSON.stringify(chained.map(toRow))]);
+        await this.db.query(INSERT, [JSON.stringify(chained.map((record) => ({ ...toRow(record), seal: key ? sealOf(key, record.hash) : null })))]);
+        this.writtenSinceCheckpoint = true;
         const last = chained[chained.length - 1]!;
         this.head = { sequence: last.sequence, hash: last.hash };
         return;
@@ -181,7 +252,7 @@ export class AuditLog {
   }
 
   /** Walks the whole chain in pages of `pageSize` records; reports the first broken record. */
-  async verify(options: { pageSize?: number } = {}): Promise<VerifyResult> {
+  async verify(options: { pageSize?: number; anchor?: VerifyAnchor } = {}): Promise<VerifyResult> {
     return verifyAuditChain(this.db, options);
   }
 
@@ -196,26 +267,69 @@ export class AuditLog {
     if (this.closed) return;
     this.closed = true;
     await this.draining;
+    clearInterval(this.checkpointTimer);
+    // A clean shutdown anchors everything written: only a crash leaves records after the last checkpoint.
+    await this.checkpoint().catch(() => undefined);
     await this.db.close();
   }
 }
 
-export async function verifyAuditChain(db: SqlDatabase, options: { pageSize?: number } = {}): Promise<VerifyResult> {
-  const limit = options.pageSize ?? 1000;
-  let head = EMPTY_HEAD;
+/**
+ * Walks the whole chain; with an anchor also every record's seal and the checkpoints: a checkpoint
+ * not signed by the key, a record that differs from a checkpoint, records missing below the last
+ * checkpoint (a deleted tail). Reports the first problem.
+ */
+export async function verifyAuditChain(db: SqlDatabase, options: { pageSize?: number; anchor?: VerifyAnchor } = {}): Promise<VerifyResult> {
+  const anchor = options.anchor;
+  const checkpoints: Checkpoint[] = [];
+  for (const [index, checkpoint] of (anchor?.checkpoints ?? []).entries()) {
+    if (!checkpoint || !checkpointValid(anchor!.key, checkpoint)) {
+      return { ok: false, count: 0, sequence: checkpoint?.sequence ?? 0, eventId: null, reason: 'checkpoint invalid', detail: `checkpoint ${index + 1} is not one the seal key signed (altered or forged)` };
+    }
+    checkpoints.push(checkpoint);
+  }
+  const result = await verifyFrom(db, EMPTY_HEAD, anchor?.key, options.pageSize ?? 1000, checkpoints);
+  if (!result.ok || !anchor) return result;
+  const last = checkpoints.reduce<Checkpoint | null>((latest, c) => (!latest || c.sequence > latest.sequence ? c : latest), null);
+  if (last && last.sequence > result.head.sequence) {
+    return {
+      ok: false, count: result.count, sequence: result.head.sequence + 1, eventId: null, reason: 'deleted tail',
+      detail: `records ${result.head.sequence + 1} to ${last.sequence} are missing: the checkpoint of ${last.time} counted ${last.count} records up to ${last.sequence}`,
+    };
+  }
+  return { ...result, anchored: { sequence: last?.sequence ?? 0, time: last?.time ?? null, unanchored: result.head.sequence - (last?.sequence ?? 0) } };
+}
+
+/** Checks the records after `from`: chain links, and with a key their seals and the checkpoints that fall on them. */
+async function verifyFrom(db: SqlDatabase, from: ChainHead, key: Buffer | undefined, limit: number, checkpoints: readonly Checkpoint[] = []): Promise<VerifyResult & { ok: boolean }> {
+  const bySequence = new Map<number, Checkpoint[]>();
+  for (const c of checkpoints) bySequence.set(c.sequence, [...(bySequence.get(c.sequence) ?? []), c]);
+  let head = from;
   let count = 0;
   for (;;) {
     const rows = await db.query<StoredRow>(`SELECT * FROM "audit_record" WHERE "sequence" > $1 ORDER BY "sequence" LIMIT ${limit}`, [head.sequence]);
     if (rows.length === 0) return { ok: true, count, head };
     const records = rows.map(fromRow);
     const result = checkChain(head, records);
+    const checkedUpTo = result.ok ? records.length : records.indexOf(result.record);
+    for (let i = 0; i < checkedUpTo && key; i++) {
+      const record = records[i]!;
+      const seal = rows[i]!.seal;
+      if (seal === null || seal === undefined) return { ok: false, count: count + i, sequence: record.sequence, eventId: record.eventId, reason: 'seal missing' };
+      if (!macMatches(sealOf(key, record.hash), seal)) return { ok: false, count: count + i, sequence: record.sequence, eventId: record.eventId, reason: 'seal mismatch' };
+      for (const c of bySequence.get(record.sequence) ?? []) {
+        if (c.hash !== record.hash) return { ok: false, count: count + i, sequence: record.sequence, eventId: record.eventId, reason: 'checkpoint mismatch', detail: `the checkpoint of ${c.time} signed another hash for this record` };
+      }
+    }
     if (!result.ok) {
-      return { ok: false, count: count + records.indexOf(result.record), sequence: result.record.sequence, eventId: result.record.eventId, reason: result.reason };
+      return { ok: false, count: count + checkedUpTo, sequence: result.record.sequence, eventId: result.record.eventId, reason: result.reason };
     }
     count += records.length;
     head = result.head;
   }
 }
+
+const log = serviceLogger('gateway');
 
 /** Another writer extended the chain first (same sequence taken, or our head no longer the predecessor). */
 function headMoved(error: unknown): boolean {
@@ -274,6 +388,7 @@ interface StoredRow extends Record<string, unknown> {
   operation_name: string | null;
   previous_hash: string;
   hash: string;
+  seal?: string | null;
 }
 
 function toRow(record: AuditRecord): Record<string, unknown> {

@@ -19,5 +19,7 @@ export const trustedDocumentRejections = counter('ketengraph_trusted_document_re
 
 export const auditWrites = counter('ketengraph_audit_writes_total', 'Requests whose access-log records were written (ok) or could not be (failed).', ['outcome']);
 export const auditRecords = counter('ketengraph_audit_records_total', 'Access-log records written.', []);
+export const auditCheckpoints = counter('ketengraph_audit_checkpoints_total', 'Access-log checkpoints: signed, refused (the log was altered since the last one) or failed.', ['outcome']);
+export const auditCheckpointSequence = gauge('ketengraph_audit_checkpoint_sequence', 'Sequence of the last access-log record a signed checkpoint anchors (hash and signature are in the log line).', []);
 
 export const supergraphReloads = counter('ketengraph_supergraph_reloads_total', 'Supergraph changes seen on disk: applied, or refused (the previous one keeps serving).', ['outcome']);
