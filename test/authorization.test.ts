@@ -59,10 +59,23 @@ describe('field-level authorization through the gateway', () => {
     expect(unauthorizedPaths(response)).toEqual(['auditTrail']);
   });
 
-  it('requires a purpose of use for patient data', async () => {
-    const response = await federation.request('query($id: ID!) { patient(id: $id) { bsn } }', { id: scenario.patientId }, { principal: principal('plaatser', 'dji-forzo', null) });
+  it('requires a purpose of use for patient data: 403, never a server error, and the attempt is in the access log', async () => {
+    const operation = `NoPurpose${randomUUID().slice(0, 8)}`;
+    const answer = await fetch(federation.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.callerToken(principal('plaatser', 'dji-forzo', null))}` },
+      body: JSON.stringify({ query: `query ${operation}($id: ID!) { patient(id: $id) { bsn } }`, variables: { id: scenario.patientId } }),
+    });
+    expect(answer.status).toBe(403);
+    const response = (await answer.json()) as GraphQLResponse;
     expect(response.data ?? null).toBeNull();
     expect(codes(response)).toEqual(['PURPOSE_REQUIRED']);
+    const trail = await federation.request<{ auditTrail: { edges: { node: { operationName: string; outcome: string; purpose: string | null; fieldsWithheld: string[] } }[] } }>(
+      'query($id: ID!) { auditTrail(patientId: $id, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z", first: 100) { edges { node { operationName outcome purpose fieldsWithheld } } } }',
+      { id: scenario.patientId },
+      { principal: principal('privacy_officer', 'ketengraph-fg') },
+    );
+    expect(trail.data!.auditTrail.edges.map((e) => e.node).filter((n) => n.operationName === operation)).toEqual([{ operationName: operation, outcome: 'DENIED', purpose: null, fieldsWithheld: ['Patient.bsn'] }]);
     // Aggregates need none.
     const aggregate = await federation.request('{ freeCapacity { freePlaces } }', {}, { principal: principal('plaatser', 'dji-forzo', null) });
     expect(aggregate.errors).toBeUndefined();

@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
 import type { AccessPolicy } from '@ketengraph/service-kit';
-import { GraphQLError, Kind, print, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
+import { Kind, print, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import type { AuditAction, AuditLog, AuditRecordInput } from '../audit/index.js';
 import type { GatewayContext } from '../context.js';
 import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
@@ -124,14 +124,18 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
     async requestDidStart() {
       let rewrite: CachedRewrite | null = null;
       let refusal: GraphQLFormattedError[] | null = null;
+      /** A refusal's HTTP status: a missing purpose is the caller's to fix (403), never a server error. */
+      let refusalStatus: number | undefined;
       return {
         async didResolveOperation(context) {
           rewrite = rewriteFor(context);
           if (!rewrite) return;
           if (rewrite.touchesPatientData && context.contextValue.principal.purpose === null) {
-            rewrite = null;
+            // Refused whole, and recorded like any refusal (the attempt is in the access log).
             authorizationDenials.inc({ reason: 'purpose-required' });
-            throw new GraphQLError('Patient data is only given for a purpose of use; ask your identity provider for a token with a purpose.', { extensions: { code: 'PURPOSE_REQUIRED' } });
+            refusal = [{ message: 'Patient data is only given for a purpose of use; ask your identity provider for a token with a purpose.', extensions: { code: 'PURPOSE_REQUIRED' } }];
+            refusalStatus = 403;
+            return;
           }
           if (rewrite.nothingLeft || (options.mode === 'reject' && rewrite.removedCount > 0)) {
             refusal = staticRemovals(rewrite.plan);
@@ -143,7 +147,7 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
         },
         async responseForOperation() {
           if (!refusal) return null;
-          return { http: { status: undefined, headers: new Map() } as never, body: { kind: 'single', singleResult: { data: null, errors: refusal } } };
+          return { http: { status: refusalStatus, headers: new Map() } as never, body: { kind: 'single', singleResult: { data: null, errors: refusal } } };
         },
         async willSendResponse(context) {
           if (!rewrite || context.response.body.kind !== 'single') return;
