@@ -9,8 +9,9 @@
  *   curl localhost:4000/graphql -H "authorization: Bearer $(npm run -s token -- --role plaatser --org dji --purpose plaatsing)" …
  */
 import { parseArgs } from 'node:util';
-import { DEV_ISSUER_DIR, devPrincipal, mintDevToken } from '@ketengraph/gateway';
-import { loadAccessPolicy } from '@ketengraph/service-kit';
+// The development issuer's module alone (and the kit's token part): loading the whole gateway would take seconds.
+import { DEV_ISSUER_DIR, devPrincipal, mintDevToken } from '../gateway/src/auth/dev-issuer.js';
+import { loadAccessPolicy } from '@ketengraph/service-kit/tokens';
 
 const { values } = parseArgs({
   options: {

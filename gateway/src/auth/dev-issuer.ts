@@ -4,7 +4,7 @@
  * `npm run token` signs with. Never in production: anyone with the repository could mint tokens.
  */
 import { join } from 'node:path';
-import { ensureKeyPair, importSigningKey, loadAccessPolicy, repositoryRoot, signPrincipalToken, type AccessPolicy, type Principal, type SigningKey } from '@ketengraph/service-kit';
+import { ensureKeyPair, importSigningKey, loadAccessPolicy, repositoryRoot, signPrincipalToken, type AccessPolicy, type Principal, type SigningKey } from '@ketengraph/service-kit/tokens';
 
 export const DEV_ISSUER = 'urn:ketengraph:dev-issuer';
 export const DEV_AUDIENCE = 'ketengraph';
