@@ -14,7 +14,9 @@ export default defineConfig({
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
     include: ['packages/*/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'gateway/test/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
-    hookTimeout: 180_000,
+    // A ceiling, not a wait: a federation's beforeAll returns as soon as it is up. It took over 180 s on a
+    // busy 2-core machine, so the ceiling is where only a hung start reaches it.
+    hookTimeout: 600_000,
     // Federation tests start real subgraph processes and databases; two cores do not gain from more.
     maxWorkers: 2,
   },

@@ -71,7 +71,8 @@ export async function startFederation(options: FederationOptions = {}): Promise<
   const ind = await startSubgraph(indicatiestelling, on('indicatiestelling'));
   const started: RunningSubgraph<unknown>[] = [ind as RunningSubgraph<unknown>];
   try {
-    const pl = await startSubgraph(createPlaatsing({ indicatiestellingUrl: ind.url, indicatiestellingTimeoutMs: 3000 }), on('plaatsing'));
+    // A deadline for a live peer, not a test of it: on a busy CI machine an indication check can take seconds.
+    const pl = await startSubgraph(createPlaatsing({ indicatiestellingUrl: ind.url, indicatiestellingTimeoutMs: 15_000 }), on('plaatsing'));
     started.push(pl as RunningSubgraph<unknown>);
     const cv = await startSubgraph(forensischCv, on('forensisch-cv'));
     started.push(cv as RunningSubgraph<unknown>);

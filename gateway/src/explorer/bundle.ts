@@ -8,7 +8,7 @@
  * `npm run generate` (run by `npm install`) builds it; the gateway builds it on start when missing.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
@@ -45,8 +45,12 @@ function packageVersion(name: string): string {
   }
 }
 
+/** A compiled deployment (`npm run build`) ships the bundle built with it, without the browser sources: served as it is. */
+const PREBUILT = 'prebuilt';
+
 /** Hash of everything the bundle is made of. */
 export function explorerInputHash(): string {
+  if (!existsSync(BROWSER_DIR)) return PREBUILT;
   const hash = createHash('sha256');
   // The browser sources, the shape they share with the gateway, and how they are built.
   for (const file of [...readdirSync(BROWSER_DIR).map((name) => join(BROWSER_DIR, name)), join(here, 'page-config.ts'), fileURLToPath(import.meta.url)].sort()) {
@@ -60,7 +64,7 @@ export function explorerInputHash(): string {
 export function readExplorerManifest(dir: string = EXPLORER_BUNDLE_DIR, inputHash = explorerInputHash()): ExplorerManifest | null {
   try {
     const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as ExplorerManifest;
-    return manifest.inputHash === inputHash ? manifest : null;
+    return manifest.inputHash === inputHash || inputHash === PREBUILT ? manifest : null;
   } catch {
     return null;
   }

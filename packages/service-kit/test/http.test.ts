@@ -43,7 +43,7 @@ const probe: SubgraphModule<NoPrisma, SubgraphRequestContext<NoPrisma>> = {
 let sg: RunningSubgraph<NoPrisma>;
 let base: string;
 const gateway = await createTestGateway();
-const authorization = await gateway.authorization({ userId: 'user-1', organisationId: 'dji', role: 'plaatser' });
+const caller = { userId: 'user-1', organisationId: 'dji', role: 'plaatser' };
 
 beforeAll(async () => {
   sg = await startSubgraph(probe, { port: 0, dataDir: 'memory://', seedPatients: 0, gatewayKeys: gateway.gatewayKeys });
@@ -55,8 +55,9 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
-  fetch(sg.url, { method: 'POST', headers: { 'content-type': 'application/json', ...authorization, ...headers }, body });
+const post = async (body: string | Buffer, headers: Record<string, string> = {}) =>
+  // A fresh token per request: one minted before the subgraph's start could expire on a slow machine.
+  fetch(sg.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(await gateway.authorization(caller)), ...headers }, body });
 
 describe('http service', () => {
   it('answers a GraphQL POST and echoes the request id', async () => {
