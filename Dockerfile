@@ -33,6 +33,8 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/scripts/healthcheck.mjs ./healthcheck.mjs
+# State the gateway keeps outside its databases (the access log's checkpoints): mount a volume here.
+RUN mkdir -p /var/lib/ketengraph && chown node:node /var/lib/ketengraph
 USER node
 EXPOSE 4000
 # Alive (/health) and able to serve (/ready) on the service's own PORT.

@@ -55,14 +55,12 @@ describe.skipIf(!postgresUrl)('the production build on PostgreSQL', () => {
     await promisify(execFile)(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root });
     const databases = await createDatabases([...SUBGRAPHS, 'audit', 'webhooks'] as const);
     drop = databases.drop;
-    // The identity provider's public key and the gateway's own key pair, as files (secrets in a deployment).
+    // The identity provider's public key, and the deployment's own keys as an operator makes them (`npm run keys`).
     keysDir = mkdtempSync(join(tmpdir(), 'ketengraph-production-'));
+    await promisify(execFile)(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'keys.ts'), keysDir], { cwd: root });
     const issuerJwk = await generatePrivateJwk();
     issuer = await importSigningKey(issuerJwk);
-    const gatewayJwk = await generatePrivateJwk();
     writeFileSync(join(keysDir, 'issuer-jwks.json'), JSON.stringify(publicJwks(issuerJwk)));
-    writeFileSync(join(keysDir, 'gateway-signing-key.json'), JSON.stringify(gatewayJwk), { mode: 0o600 });
-    writeFileSync(join(keysDir, 'gateway-jwks.json'), JSON.stringify(publicJwks(gatewayJwk)));
 
     const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await freePort()] as const))) as Record<(typeof SUBGRAPHS)[number], number>;
     const urls = Object.fromEntries(SUBGRAPHS.map((name) => [`${envName(name)}_URL`, `http://127.0.0.1:${ports[name]}/graphql`]));
@@ -79,6 +77,8 @@ describe.skipIf(!postgresUrl)('the production build on PostgreSQL', () => {
       AUTH_AUDIENCE: TEST_AUDIENCE,
       AUTH_JWKS_FILE: join(keysDir, 'issuer-jwks.json'),
       GATEWAY_SIGNING_KEY_FILE: join(keysDir, 'gateway-signing-key.json'),
+      AUDIT_SEAL_KEY_FILE: join(keysDir, 'audit-seal-key'),
+      AUDIT_CHECKPOINT_FILE: join(keysDir, 'audit-checkpoints.jsonl'),
       AUDIT_DATABASE_URL: databases.urls.audit,
       WEBHOOK_DATABASE_URL: databases.urls.webhooks,
     });
