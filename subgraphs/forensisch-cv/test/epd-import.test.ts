@@ -8,7 +8,9 @@ import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { delay, http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { EpdError, FhirClient, type EpdSource } from '../src/epd/fhir-client.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EpdError, FhirClient, isNonPublicAddress, type EpdSource } from '../src/epd/fhir-client.js';
 import { SimulatedEpd, type FhirResource } from '../src/epd/simulator.js';
 import { generateSigningKey, publicJwk } from '../src/epd/sources.js';
 import { importSummaries } from '../src/epd/store.js';
@@ -175,6 +177,44 @@ describe('importing from a FHIR R4 EPD', () => {
     expect(await failing(http.get(`${BASE}/Patient`, () => HttpResponse.json({ resourceType: 'Patient', id: 'x' })))).toBe('malformed');
     expect(await failing(http.get(`${BASE}/Patient`, () => HttpResponse.json(operationOutcome('exception', 'database down'), { status: 500 })))).toBe('operation_outcome');
     expect(await failing(http.get(`${BASE}/Patient`, () => new HttpResponse(null, { status: 503 })))).toBe('http_status');
+  });
+
+  it('never follows a redirect', async () => {
+    expect(await failing(http.get(`${BASE}/Patient`, () => new HttpResponse(null, { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data' } })))).toBe('redirected');
+  });
+
+  it('in production, refuses to connect to an EPD whose name resolves to a non-public address', async () => {
+    expect(['127.0.0.1', '10.1.2.3', '169.254.169.254', '::1', '::ffff:192.168.1.1', 'fd00::1'].every(isNonPublicAddress)).toBe(true);
+    expect(['8.8.8.8', '2a00:1450::1'].some(isNonPublicAddress)).toBe(false);
+    let reached = 0;
+    const server = createServer((_, response) => {
+      reached++;
+      response.end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const local = `http://localhost:${(server.address() as AddressInfo).port}/fhir`;
+      const client = new FhirClient({ ...source, fhirBaseUrl: local, auth: { ...(source.auth as Extract<EpdSource['auth'], { kind: 'SMART_BACKEND_SERVICES' }>), tokenUrl: `${local}/token` } }, { ...settings, allowPrivateAddresses: false });
+      await expect(client.patientIds(BSN, AbortSignal.timeout(2000))).rejects.toMatchObject({ reason: 'non_public_address' });
+      expect(reached).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('runs at most EPD_CONCURRENCY imports at once per EPD', async () => {
+    let active = 0;
+    let most = 0;
+    msw.use(http.get(`${BASE}/Patient`, async () => {
+      active++;
+      most = Math.max(most, active);
+      await delay(40);
+      active--;
+      return HttpResponse.json(searchset([], { self: `${BASE}/Patient` }));
+    }));
+    const limited = new EpdSync(sg.prisma, { ...settings, concurrency: 2 });
+    await Promise.all(Array.from({ length: 6 }, (_, i) => limited.run(source, `other-${i}`, BSN, ['Flag'], null)));
+    expect(most).toBe(2);
   });
 
   it('never follows a next link outside the EPD: the access token is not sent elsewhere', async () => {

@@ -5,6 +5,8 @@
  * EpdError with a reason code; nothing an EPD answers is ever put into a message or a log line.
  */
 import { randomUUID } from 'node:crypto';
+import { lookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import { BlockList, isIP } from 'node:net';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { EpdResourceType } from './mapping.js';
@@ -27,7 +29,7 @@ export interface EpdSource {
   registeredAt: Date;
 }
 
-export type EpdFailure = 'timeout' | 'unreachable' | 'unauthorized' | 'token_refused' | 'http_status' | 'operation_outcome' | 'malformed' | 'too_large' | 'foreign_link' | 'too_many_pages';
+export type EpdFailure = 'timeout' | 'unreachable' | 'non_public_address' | 'redirected' | 'unauthorized' | 'token_refused' | 'http_status' | 'operation_outcome' | 'malformed' | 'too_large' | 'foreign_link' | 'too_many_pages';
 
 export class EpdError extends Error {
   override name = 'EpdError';
@@ -43,6 +45,31 @@ export interface FhirClientOptions {
   pageSize: number;
   maxPages: number;
   maxResponseBytes: number;
+  /** false (production): a name that resolves to a loopback, private or link-local address is refused when connecting. */
+  allowPrivateAddresses: boolean;
+}
+
+/** Loopback, private, link-local (cloud metadata), shared and unspecified ranges. */
+const NON_PUBLIC = new BlockList();
+for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
+
+export function isNonPublicAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 0) return false;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (mapped) return NON_PUBLIC.check(mapped, 'ipv4');
+  return NON_PUBLIC.check(address, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+/** Checked where the connection is made, after DNS: a name that (re-)resolves to an internal address is refused too. */
+function publicOnlyLookup(hostname: string, options: LookupOptions, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void {
+  lookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, []);
+    if (addresses.some((entry) => isNonPublicAddress(entry.address))) return callback(Object.assign(new Error('EPD address is not public'), { code: 'ERR_NON_PUBLIC_ADDRESS' }), []);
+    if (options.all) return callback(null, addresses);
+    callback(null, addresses[0]!.address, addresses[0]!.family);
+  });
 }
 
 /** Which search parameter names the patient, per resource type (FHIR R4 search parameters). */
@@ -66,11 +93,13 @@ export class FhirClient {
     private readonly options: FhirClientOptions,
   ) {
     this.base = new URL(`${source.fhirBaseUrl}/`);
-    if (source.auth.kind === 'MUTUAL_TLS') {
-      const dispatcher = new Agent({ connect: { cert: source.auth.cert, key: source.auth.key, ...(source.auth.ca ? { ca: source.auth.ca } : {}) } });
-      this.fetch = (url, init) => undiciFetch(url, { ...init, dispatcher }) as unknown as Promise<Response>;
+    // Redirects are not followed: an EPD cannot send ketengraph (or its token) elsewhere.
+    const tls = source.auth.kind === 'MUTUAL_TLS' ? { cert: source.auth.cert, key: source.auth.key, ...(source.auth.ca ? { ca: source.auth.ca } : {}) } : {};
+    if (source.auth.kind === 'MUTUAL_TLS' || !options.allowPrivateAddresses) {
+      const dispatcher = new Agent({ connect: { ...tls, ...(options.allowPrivateAddresses ? {} : { lookup: publicOnlyLookup }) } });
+      this.fetch = (url, init) => undiciFetch(url, { ...init, redirect: 'manual', dispatcher }) as unknown as Promise<Response>;
     } else {
-      this.fetch = (url, init) => globalThis.fetch(url, init);
+      this.fetch = (url, init) => globalThis.fetch(url, { ...init, redirect: 'manual' });
     }
   }
 
@@ -126,6 +155,10 @@ export class FhirClient {
     const headers: Record<string, string> = { accept: 'application/fhir+json' };
     if (this.source.auth.kind === 'SMART_BACKEND_SERVICES') headers.authorization = `Bearer ${await this.accessToken(signal)}`;
     const response = await this.send(url.href, { headers, signal });
+    if ((response.status >= 300 && response.status < 400) || response.type === 'opaqueredirect') {
+      discard(response);
+      throw new EpdError('redirected', `HTTP ${response.status}`);
+    }
     if (response.status === 401 && this.source.auth.kind === 'SMART_BACKEND_SERVICES' && !retried) {
       // The token may have been revoked or expired early: one fresh token, then give up.
       discard(response);
@@ -177,7 +210,8 @@ export class FhirClient {
       return await this.fetch(url, init);
     } catch (error) {
       if (init.signal.aborted) throw new EpdError('timeout');
-      throw new EpdError('unreachable', (error as { cause?: { code?: string } }).cause?.code);
+      const code = (error as { cause?: { code?: string } }).cause?.code;
+      throw new EpdError(code === 'ERR_NON_PUBLIC_ADDRESS' ? 'non_public_address' : 'unreachable', code);
     }
   }
 

@@ -32,6 +32,8 @@ export interface EpdSettings extends RegistrationRules {
   pageSize: number;
   maxPages: number;
   maxResponseBytes: number;
+  /** Imports running at once per EPD; more wait their turn (a page of 100 patients does not open 100 searches at once). */
+  concurrency: number;
 }
 
 export function loadEpdSettings(env: NodeJS.ProcessEnv = process.env): EpdSettings {
@@ -58,6 +60,7 @@ export function loadEpdSettings(env: NodeJS.ProcessEnv = process.env): EpdSettin
     pageSize: integer('EPD_PAGE_SIZE', 50, 1),
     maxPages: integer('EPD_MAX_PAGES', 20, 1),
     maxResponseBytes: integer('EPD_MAX_RESPONSE_BYTES', 5_000_000, 1000),
+    concurrency: integer('EPD_CONCURRENCY', 4, 1),
     allowHttp: flag(env, 'EPD_ALLOW_HTTP', !production),
     allowPrivateAddresses: flag(env, 'EPD_ALLOW_PRIVATE_ADDRESSES', !production),
   };
@@ -125,6 +128,7 @@ export class EpdSync {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly failures = new Map<string, { until: number; reason: EpdFailure }>();
   private registered: { at: number; sources: Promise<EpdSource[]> } | null = null;
+  private readonly slots = new Map<string, { active: number; waiting: (() => void)[] }>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -199,7 +203,28 @@ export class EpdSync {
     return running;
   }
 
+  /** Waits for one of the EPD's import slots; the returned function gives it back. */
+  private async slot(providerId: string): Promise<() => void> {
+    let slots = this.slots.get(providerId);
+    if (!slots) this.slots.set(providerId, (slots = { active: 0, waiting: [] }));
+    if (slots.active >= this.settings.concurrency) await new Promise<void>((resolve) => slots.waiting.push(resolve));
+    slots.active++;
+    return () => {
+      slots.active--;
+      slots.waiting.shift()?.();
+    };
+  }
+
   private async importFrom(source: EpdSource, patientId: string, bsn: string, resourceTypes: EpdResourceType[], since: Date | null): Promise<void> {
+    const release = await this.slot(source.providerId);
+    try {
+      await this.importNow(source, patientId, bsn, resourceTypes, since);
+    } finally {
+      release();
+    }
+  }
+
+  private async importNow(source: EpdSource, patientId: string, bsn: string, resourceTypes: EpdResourceType[], since: Date | null): Promise<void> {
     const started = Date.now();
     const signal = AbortSignal.timeout(this.settings.timeoutMs);
     const client = this.client(source);
@@ -354,6 +379,8 @@ const MESSAGES: Record<EpdProblem['reason'], string> = {
   malformed: 'answered with something that is not FHIR',
   too_large: 'answered with more than ketengraph accepts',
   foreign_link: 'sent a paging link outside its own base URL',
+  non_public_address: 'resolves to an address that is not public',
+  redirected: 'answered with a redirect, which ketengraph does not follow',
   too_many_pages: 'has more pages than ketengraph reads at once',
   relationship_unavailable: 'could not be determined (plaatsing did not answer)',
   bsn_unavailable: 'could not be asked: the patient\'s BSN was not available',
