@@ -164,6 +164,17 @@ describe('reading a CV with EPD entries', () => {
     expect([...epds.keys()].map(requestsTo)).toEqual(before);
   });
 
+  it('probation sees the EPD risk entries of its own supervisee only; another probation organisation asks no EPD', async () => {
+    const own = await federation.request<Cv>(RISK_ONLY, { id: scenario.patientId }, { principal: principal('reclassering', scenario.probation.assigned) });
+    expect(own.errors).toBeUndefined();
+    expect(providerOf(own.data!.patient!.forensicCv.riskAssessments.edges)).toContain(scenario.providers.active);
+    const before = [...epds.keys()].map(requestsTo);
+    const other = await federation.request<Cv>(RISK_ONLY, { id: scenario.patientId }, { principal: principal('reclassering', scenario.probation.other) });
+    expect(other.errors?.length).toBeGreaterThan(0);
+    expect(other.errors?.every((error) => error.extensions?.code === 'UNAUTHORIZED_FIELD_OR_TYPE')).toBe(true);
+    expect([...epds.keys()].map(requestsTo)).toEqual(before);
+  });
+
   it('reads of EPD entries are audited like any other', async () => {
     const operation = 'EpdCv';
     const trail = await federation.request<{ auditTrail: { edges: { node: Record<string, any> }[] } }>(

@@ -179,6 +179,20 @@ describe('importing from a FHIR R4 EPD', () => {
     expect(await failing(http.get(`${BASE}/Patient`, () => new HttpResponse(null, { status: 503 })))).toBe('http_status');
   });
 
+  it('reads again only what is older than EPD_FRESHNESS_SECONDS, since the oldest high-water mark', async () => {
+    const fresh = new EpdSync(sg.prisma, { ...settings, freshnessMs: 60_000 });
+    const states = await fresh.syncStates([PATIENT], ['provider-a']);
+    expect(fresh.stale(states, PATIENT, 'provider-a', ['RiskAssessment', 'Flag'])).toEqual({ stale: [], since: null });
+    const old = new Date(Date.now() - 120_000);
+    const aged = new Map([
+      [`${PATIENT}\u0000provider-a\u0000RiskAssessment`, { syncedAt: old, highWater: new Date('2026-03-01T08:00:00Z') }],
+      [`${PATIENT}\u0000provider-a\u0000Flag`, { syncedAt: old, highWater: new Date('2026-02-10T07:00:00Z') }],
+    ]);
+    expect(fresh.stale(aged, PATIENT, 'provider-a', ['RiskAssessment', 'Flag'])).toEqual({ stale: ['RiskAssessment', 'Flag'], since: new Date('2026-02-10T07:00:00Z') });
+    // A type never read reads everything.
+    expect(fresh.stale(aged, PATIENT, 'provider-a', ['RiskAssessment', 'Condition'])).toEqual({ stale: ['RiskAssessment', 'Condition'], since: null });
+  });
+
   it('never follows a redirect', async () => {
     expect(await failing(http.get(`${BASE}/Patient`, () => new HttpResponse(null, { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data' } })))).toBe('redirected');
   });

@@ -176,13 +176,23 @@ export class EpdSync {
     return new EpdRequest(this, access, peers);
   }
 
-  async stale(patientId: string, providerId: string, resourceTypes: EpdResourceType[]): Promise<{ stale: EpdResourceType[]; since: Date | null }> {
-    const states = await this.prisma.epdSyncState.findMany({ where: { patientId, providerId, resourceType: { in: resourceTypes } } });
-    const fresh = new Set(states.filter((state) => Date.now() - state.syncedAt.getTime() < this.settings.freshnessMs).map((state) => state.resourceType));
-    const stale = resourceTypes.filter((type) => !fresh.has(type));
-    const known = states.filter((state) => stale.includes(state.resourceType as EpdResourceType));
-    // Ask for what changed since the oldest high-water mark among them; an unknown type reads everything.
-    const since = known.length === stale.length && known.every((state) => state.highWater) ? new Date(Math.min(...known.map((state) => state.highWater!.getTime()))) : null;
+  /** The sync states of these patients at these providers, in one statement (a page of patients costs no more than one). */
+  async syncStates(patientIds: readonly string[], providerIds: readonly string[]): Promise<Map<string, { syncedAt: Date; highWater: Date | null }>> {
+    if (!patientIds.length || !providerIds.length) return new Map();
+    const rows = await this.prisma.epdSyncState.findMany({ where: { patientId: { in: [...patientIds] }, providerId: { in: [...providerIds] } } });
+    return new Map(rows.map((row) => [`${row.patientId}\u0000${row.providerId}\u0000${row.resourceType}`, row]));
+  }
+
+  /** Which of the resource types were not read recently, and since when to ask for the rest of them. */
+  stale(states: Map<string, { syncedAt: Date; highWater: Date | null }>, patientId: string, providerId: string, resourceTypes: EpdResourceType[]): { stale: EpdResourceType[]; since: Date | null } {
+    const stateOf = (type: EpdResourceType) => states.get(`${patientId}\u0000${providerId}\u0000${type}`);
+    const stale = resourceTypes.filter((type) => {
+      const state = stateOf(type);
+      return !state || Date.now() - state.syncedAt.getTime() >= this.settings.freshnessMs;
+    });
+    const known = stale.map(stateOf);
+    // Ask for what changed since the oldest high-water mark among them; a type never read reads everything.
+    const since = stale.length && known.every((state) => state?.highWater) ? new Date(Math.min(...known.map((state) => state!.highWater!.getTime()))) : null;
     return { stale, since };
   }
 
@@ -318,6 +328,8 @@ export class EpdRequest {
       return;
     }
     // Per patient, the EPDs of its own providers, and of those only the resource types not read recently.
+    const involved = [...new Set([...providersOf.values()].flat().filter((providerId) => sources.has(providerId)))];
+    const states = await this.sync.syncStates(wants.filter((want) => providersOf.has(want.patientId)).map((want) => want.patientId), involved);
     const jobs: { want: Want; source: EpdSource; stale: EpdResourceType[]; since: Date | null }[] = [];
     for (const want of wants) {
       if (!providersOf.has(want.patientId)) {
@@ -327,7 +339,7 @@ export class EpdRequest {
       for (const providerId of providersOf.get(want.patientId)!) {
         const source = sources.get(providerId);
         if (!source) continue;
-        const { stale, since } = await this.sync.stale(want.patientId, providerId, want.resourceTypes);
+        const { stale, since } = this.sync.stale(states, want.patientId, providerId, want.resourceTypes);
         if (!stale.length) continue;
         const failed = this.sync.recentFailure(providerId);
         if (failed) {
