@@ -44,6 +44,42 @@ describe('field-level authorization through the gateway', () => {
     expect(unauthorizedPaths(response)).toEqual(['patient.forensicCv.again', 'patient.forensicCv.diagnoses', 'patient.forensicCv.hidden']);
   });
 
+  it('judges CV entries by the kinds asked for, at the gateway (literal or variable) and in the subgraph', async () => {
+    const literal = (kinds: string) => `query($id: ID!) { patient(id: $id) { forensicCv { entries(kinds: ${kinds}) { totalCount edges { node { kind } } } } } }`;
+    type Result = { patient: { forensicCv: { entries: { totalCount: number; edges: { node: { kind: string } }[] } | null } } };
+    // A plaatser may read judicial and risk data, not medical.
+    const offences = await federation.request<Result>(literal('[OFFENCE]'), { id: scenario.patientId }, { principal: plaatser });
+    expect(offences.errors).toBeUndefined();
+    expect(offences.data!.patient.forensicCv.entries!.edges.every((e) => e.node.kind === 'OFFENCE')).toBe(true);
+    expect((await federation.request<Result>(literal('[OFFENCE, RISK_ASSESSMENT]'), { id: scenario.patientId }, { principal: plaatser })).errors).toBeUndefined();
+    const mixed = await federation.request<Result>(literal('[OFFENCE, DIAGNOSIS]'), { id: scenario.patientId }, { principal: plaatser });
+    expect(unauthorizedPaths(mixed)).toEqual(['patient.forensicCv.entries']);
+    const all = await federation.request<Result>('query($id: ID!) { patient(id: $id) { forensicCv { entries { totalCount } } } }', { id: scenario.patientId }, { principal: plaatser });
+    expect(unauthorizedPaths(all)).toEqual(['patient.forensicCv.entries']);
+    // The same document with other variables is judged again, not served from the rewrite cache.
+    const byVariable = 'query($id: ID!, $kinds: [CvEntryKind!]) { patient(id: $id) { forensicCv { entries(kinds: $kinds) { totalCount } } } }';
+    expect((await federation.request<Result>(byVariable, { id: scenario.patientId, kinds: ['OFFENCE'] }, { principal: plaatser })).errors).toBeUndefined();
+    expect(unauthorizedPaths(await federation.request<Result>(byVariable, { id: scenario.patientId, kinds: ['TREATMENT'] }, { principal: plaatser }))).toEqual(['patient.forensicCv.entries']);
+    expect(unauthorizedPaths(await federation.request<Result>(byVariable, { id: scenario.patientId, kinds: [] }, { principal: plaatser }))).toEqual(['patient.forensicCv.entries']);
+    expect((await federation.request<Result>(byVariable, { id: scenario.patientId, kinds: ['OFFENCE'] }, { principal: plaatser })).errors).toBeUndefined();
+    // Probation: offences of its supervisee, not of someone else's (the relationship still holds per patient).
+    const probation = principal('reclassering', scenario.probation.assigned);
+    expect((await federation.request<Result>(literal('[OFFENCE]'), { id: scenario.patientId }, { principal: probation })).errors).toBeUndefined();
+    expect(unauthorizedPaths(await federation.request<Result>(literal('[OFFENCE]'), { id: scenario.patientId }, { principal: principal('reclassering', scenario.probation.other) }))).toEqual(['patient.forensicCv.entries']);
+    // The subgraph judges the same way when asked directly with a gateway token.
+    const direct = async (kinds: string[]) => {
+      const response = await fetch(federation.subgraphs['forensisch-cv'].url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.gatewayToken(plaatser)}` },
+        body: JSON.stringify({ query: 'query($r: [_Any!]!, $kinds: [CvEntryKind!]) { _entities(representations: $r) { ... on Patient { forensicCv { entries(kinds: $kinds) { totalCount } } } } }', variables: { r: [{ __typename: 'Patient', id: scenario.patientId }], kinds } }),
+      });
+      return codes((await response.json()) as GraphQLResponse);
+    };
+    expect(await direct(['OFFENCE'])).toEqual([]);
+    expect(await direct(['DIAGNOSIS'])).toEqual([UNAUTHORIZED]);
+    expect(await direct([])).toEqual([UNAUTHORIZED]);
+  });
+
   it('never asks a subgraph for a withheld field', async () => {
     // forensisch-cv would answer diagnoses from its database; removed before planning, it sends no statement for them.
     const cv = federation.subgraphs['forensisch-cv'];

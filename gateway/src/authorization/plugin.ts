@@ -51,6 +51,8 @@ function askedPatients(operation: OperationDefinitionNode | undefined, variables
 
 export function authorizationPlugin(options: AuthorizationOptions): ApolloServerPlugin<GatewayContext> {
   const cache = new Map<string, CachedRewrite | null>();
+  /** Per operation and grants: the variables its rewrite depends on (usually none). */
+  const variableDependencies = new Map<string, string[]>();
   const cacheSize = options.cacheSize ?? 2000;
   const patientCategories = new Set(options.policy.patientCategories);
   // Decisions depend only on role, purpose and scopes, so principals share them.
@@ -67,11 +69,19 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
     if (policies !== cachedPolicies) {
       // A reloaded supergraph may carry other policies: rewrites made under the old ones are void.
       cache.clear();
+      variableDependencies.clear();
       cachedPolicies = policies;
     }
-    const key = `${context.queryHash}|${context.operationName ?? ''}|${grants.key}`;
-    if (cache.has(key)) return cache.get(key)!;
-    const rewrite = rewriteOperation(context.schema, context.document, context.operationName, policies, grants);
+    const base = `${context.queryHash}|${context.operationName ?? ''}|${grants.key}`;
+    // Fields judged by their arguments make a rewrite depend on those variables' values too.
+    const variables = context.request.variables ?? {};
+    const keyOf = (used: readonly string[]) => (used.length ? `${base}|${JSON.stringify(used.map((name) => variables[name] ?? null))}` : base);
+    const used = variableDependencies.get(base);
+    if (used && cache.has(keyOf(used))) return cache.get(keyOf(used))!;
+    const rewrite = rewriteOperation(context.schema, context.document, context.operationName, policies, grants, { policy: options.policy, variables });
+    if (variableDependencies.size >= cacheSize) variableDependencies.delete(variableDependencies.keys().next().value!);
+    variableDependencies.set(base, rewrite?.variablesUsed ?? []);
+    const key = keyOf(rewrite?.variablesUsed ?? []);
     const cached = rewrite && { ...rewrite, queryHash: createHash('sha256').update(print(rewrite.document)).digest('hex') };
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
     cache.set(key, cached);

@@ -19,8 +19,10 @@ import {
   type SelectionNode,
   type SelectionSetNode,
   type DirectiveNode,
+  valueFromASTUntyped,
+  visit as visitAst,
 } from 'graphql';
-import type { Decision, PolicyRequirement, PrincipalGrants, SchemaPolicies } from '@ketengraph/service-kit';
+import { argumentRequirement, type AccessPolicy, type Decision, type PolicyRequirement, type PrincipalGrants, type SchemaPolicies } from '@ketengraph/service-kit';
 
 /** Hidden selections the gateway adds; stripped from every response. */
 export const HIDDEN_PREFIX = 'kg__';
@@ -56,6 +58,8 @@ export interface Rewrite {
   touchesPatientData: boolean;
   /** Nothing the principal may see is left in the operation. */
   nothingLeft: boolean;
+  /** Variables the decisions depended on (arguments of fields judged by what is asked); cached rewrites are keyed by their values. */
+  variablesUsed: string[];
   operation: OperationDefinitionNode;
 }
 
@@ -83,6 +87,8 @@ export function rewriteOperation(
   operationName: string | null,
   policies: SchemaPolicies,
   grants: PrincipalGrants,
+  /** For fields judged by their arguments (the policy's `argumentCategories`): the policy and the request's variables. */
+  byArguments?: { policy: AccessPolicy; variables: Record<string, unknown> },
 ): Rewrite | null {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations.length === 1 ? operations[0] : undefined;
@@ -92,6 +98,21 @@ export function rewriteOperation(
   const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]));
   let removedCount = 0;
   let touchesPatientData = false;
+  const variablesUsed = new Set<string>();
+
+  /** The requirement of this field as asked: by its arguments when the policy says so, else as declared. */
+  function askedRequirement(parentType: string, selection: FieldNode, declared: PolicyRequirement | undefined): PolicyRequirement | undefined {
+    if (!declared || !byArguments) return declared;
+    const rules = byArguments.policy.argumentCategories[`${parentType}.${selection.name.value}`];
+    if (!rules) return declared;
+    const args: Record<string, unknown> = {};
+    for (const argument of selection.arguments ?? []) {
+      if (!(argument.name.value in rules)) continue;
+      visitAst(argument.value, { Variable: (node) => void variablesUsed.add(node.name.value) });
+      args[argument.name.value] = valueFromASTUntyped(argument.value, byArguments.variables);
+    }
+    return argumentRequirement(byArguments.policy, parentType, selection.name.value, args) ?? declared;
+  }
 
   function visit(selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, plan: SelectionPlan, onType: string | null, conditions: DirectiveNode[], countsOnly: boolean): SelectionNode[] {
     const kept: SelectionNode[] = [];
@@ -120,7 +141,7 @@ export function rewriteOperation(
         continue;
       }
       const returnType = getNamedType(definition.type);
-      const requirement: PolicyRequirement | undefined = policies.field(parentType.name, name, returnType.name);
+      const requirement = askedRequirement(parentType.name, selection, policies.field(parentType.name, name, returnType.name));
       const scopes = policies.scopes(parentType.name, name);
       let decision: Decision = scopes && !grants.hasScopes(scopes) ? 'withheld' : requirement ? grants.decide(requirement) : 'granted';
       if (requirement && grants.isPatientData(requirement)) touchesPatientData = true;
@@ -184,7 +205,7 @@ export function rewriteOperation(
   const selections = visit(operation.selectionSet, rootType, plan, null, [], false);
   const nothingLeft = selections.length === 0;
   const rewritten: OperationDefinitionNode = { ...operation, selectionSet: { kind: Kind.SELECTION_SET, selections: nothingLeft ? [field(FILLER_KEY, '__typename')] : selections } };
-  return { document: { kind: Kind.DOCUMENT, definitions: [rewritten] }, plan, removedCount, touchesPatientData, nothingLeft, operation: rewritten };
+  return { document: { kind: Kind.DOCUMENT, definitions: [rewritten] }, plan, removedCount, touchesPatientData, nothingLeft, operation: rewritten, variablesUsed: [...variablesUsed].sort() };
 }
 
 /** The same response key can be selected twice (fragments); the response merges them, so do the plans. */

@@ -10,7 +10,7 @@
  */
 import DataLoader from 'dataloader';
 import { defaultFieldResolver, getNamedType, GraphQLError, isObjectType, type GraphQLSchema } from 'graphql';
-import { grantsFor, type Decision, type PolicyRequirement, type RelationshipKind, type SchemaPolicies } from './grants.js';
+import { argumentRequirement, grantsFor, type Decision, type PolicyRequirement, type RelationshipKind, type SchemaPolicies } from './grants.js';
 import type { AccessPolicy, Principal } from './principal.js';
 
 export const UNAUTHORIZED_CODE = 'UNAUTHORIZED_FIELD_OR_TYPE';
@@ -97,21 +97,25 @@ export type PatientOf<Context> = (parent: any, context: Context) => string | nul
 /** For a type whose relationship-guarded fields apply the relationship in their own SQL. */
 export const filtersItself = (): undefined => undefined;
 
-/** Wraps the resolvers of every field that carries a `@policy` in this subgraph's SDL. */
-export function guardSchema<Context extends { access: RequestAccess }>(schema: GraphQLSchema, policies: SchemaPolicies, patientOf: Record<string, PatientOf<Context>>): void {
+/**
+ * Wraps the resolvers of every field that carries a `@policy` in this subgraph's SDL. A field with
+ * `argumentCategories` in the policy is judged by the arguments of each call (what is asked).
+ */
+export function guardSchema<Context extends { access: RequestAccess }>(schema: GraphQLSchema, policies: SchemaPolicies, patientOf: Record<string, PatientOf<Context>>, policy?: AccessPolicy): void {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
-      const requirement = policies.field(type.name, field.name, null);
+      const declared = policies.field(type.name, field.name, null);
       const scopes = policies.scopes(type.name, field.name);
-      if (!requirement && !scopes) continue;
+      if (!declared && !scopes) continue;
       const coordinate = `${type.name}.${field.name}`;
       const isConnection = getNamedType(field.type).name.endsWith('Connection');
       const resolve = field.resolve ?? defaultFieldResolver;
       field.resolve = async (parent, args, context: Context, info) => {
         const { access } = context;
         if (scopes && !access.hasScopes(scopes)) throw unauthorized(coordinate);
-        if (!requirement) return resolve(parent, args, context, info);
+        if (!declared) return resolve(parent, args, context, info);
+        const requirement = (policy && argumentRequirement(policy, type.name, field.name, args)) || declared;
         const decision = access.decide(requirement);
         if (decision === 'granted') return resolve(parent, args, context, info);
         if (decision === 'counts' && isConnection) {

@@ -54,6 +54,27 @@ export function readSchemaPolicies(sdl: string): SchemaPolicies {
 }
 
 /**
+ * The requirement of a field judged by its arguments (`argumentCategories` in the policy): the
+ * categories of the values asked for, or undefined to use the field's own (argument omitted or
+ * empty, or no such rule). A value the rule does not know keeps the field's own, the strictest.
+ */
+export function argumentRequirement(policy: AccessPolicy, parentType: string, field: string, args: Record<string, unknown>): PolicyRequirement | undefined {
+  const rules = policy.argumentCategories[`${parentType}.${field}`];
+  if (!rules) return undefined;
+  const categories = new Set<string>();
+  for (const [argument, byValue] of Object.entries(rules)) {
+    const given = args[argument];
+    if (given === undefined || given === null || (Array.isArray(given) && given.length === 0)) return undefined;
+    for (const value of Array.isArray(given) ? given : [given]) {
+      const category = typeof value === 'string' ? byValue[value] : undefined;
+      if (!category) return undefined;
+      categories.add(category);
+    }
+  }
+  return [[...categories].sort()];
+}
+
+/**
  * - granted: deliver;
  * - relationship: deliver only for patients the caller has the relationship with — checked by the
  *   subgraph that resolves the field, where the relationship data lives;

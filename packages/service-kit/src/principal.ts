@@ -49,6 +49,12 @@ export interface AccessPolicy {
    * categories it carries; all of them must be granted.
    */
   fields: Record<string, string[]>;
+  /**
+   * Fields whose result spans categories, judged by what is asked: `Type.field` → argument → value
+   * → category. With the argument given (non-empty), the field needs the categories of the values
+   * asked for; omitted or empty, the categories in `fields` (all of them).
+   */
+  argumentCategories: Record<string, Record<string, Record<string, string>>>;
 }
 
 export const ACCESS_POLICY_FILE = join(repositoryRoot, 'schema', 'access-policy.json');
@@ -95,6 +101,17 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
     if (!Array.isArray(list) || list.length === 0 || !list.every((c) => typeof c === 'string' && c in categories)) fail(`field ${coordinate} must name known categories.`);
     fields[coordinate] = list as string[];
   }
+  const argumentCategories: AccessPolicy['argumentCategories'] = {};
+  for (const [coordinate, byArgument] of Object.entries(raw.argumentCategories ?? {})) {
+    if (!(coordinate in fields) || !isRecord(byArgument)) fail(`argumentCategories names ${coordinate}, which fields does not.`);
+    argumentCategories[coordinate] = {};
+    for (const [argument, values] of Object.entries(byArgument as Record<string, unknown>)) {
+      argumentCategories[coordinate]![argument] = strings(values, `argumentCategories of ${coordinate}.${argument}`);
+      for (const category of Object.values(argumentCategories[coordinate]![argument]!)) {
+        if (!fields[coordinate]!.includes(category)) fail(`argumentCategories of ${coordinate} names ${category}, which is not among its categories.`);
+      }
+    }
+  }
   const scopes = strings(raw.scopes, 'scopes');
   const mutationScopes = strings(raw.mutationScopes, 'mutationScopes');
   for (const [subgraph, scope] of Object.entries(mutationScopes)) if (!(scope in scopes)) fail(`mutationScopes of ${subgraph} names unknown scope ${scope}.`);
@@ -119,6 +136,7 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
     mutationScopes,
     roleScopes: raw.roleScopes as Record<string, string[]>,
     fields,
+    argumentCategories,
   };
 }
 

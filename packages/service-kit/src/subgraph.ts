@@ -176,7 +176,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
     } as never;
   }
   const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as GraphQLResolverMap<unknown> });
-  guardSchema(schema, policies, module.access.patientOf);
+  guardSchema(schema, policies, module.access.patientOf, policy);
   const apollo = new ApolloServer<Context>({
     schema,
     includeStacktraceInErrorResponses: false,
