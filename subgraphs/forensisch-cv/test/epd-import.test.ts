@@ -31,7 +31,7 @@ const source: EpdSource = {
   origin: 'CONFIGURATION',
   registeredAt: new Date(),
 };
-const settings = { ...loadEpdSettings({}), pageSize: 2, timeoutMs: 1500, retryAfterMs: 0 };
+const settings = { ...loadEpdSettings({}), pageSize: 2, timeoutMs: 5000, retryAfterMs: 0 };
 
 const resources = (): FhirResource[] =>
   [
