@@ -6,10 +6,14 @@
  * error or data: never a 5xx, never a stack trace, never an internal error; no personal data in
  * any error or log line; and the gateway answers normally afterwards.
  */
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import type { RunningGateway } from '@ketengraph/gateway';
+import { Supergraph } from '@apollo/federation-internals';
+import { getNamedType, isEnumType, isInputObjectType, isListType, isNonNullType, type GraphQLInputType as InputType } from 'graphql';
+import { withoutSecurityPurpose, type RunningGateway } from '@ketengraph/gateway';
 import { redirectLogs } from '@ketengraph/service-kit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { SUPERGRAPH_FILE } from '../schema/subgraphs.js';
 import { startFederation, type Federation } from './support/federation.js';
 import { operation } from './support/operations.js';
 
@@ -188,3 +192,101 @@ it(`${CASES} generated hostile requests (seed ${SEED}): no 5xx, no stack trace, 
   expect(answer.data.patient.id).toBe(patients.data.patients.edges[0].node.id);
   expect((await fetch(new URL('/health', gateway.url))).status).toBe(200);
 }, 300_000);
+
+/** Values no argument of the type accepts, or that its rules refuse; per named input type (enums and input objects below). */
+const MALFORMED: Record<string, unknown[]> = {
+  Date: ['2024-02-30', '2023-02-29', '2024-13-01', '2024-1-1', '', 'tomorrow', 20240101, '0000-00-00', '99999-01-01'],
+  DateTime: ['2024-02-30T10:00:00Z', '2024-01-01T25:00:00Z', '2024-01-01', '2024-01-01T10:00:00', 'now', 0],
+  ID: ['', ' ', "' OR 1=1 --", 'x'.repeat(2000), '\u202e', '00000000-0000-0000-0000-000000000000', 12345, '../../etc/passwd', '-1'],
+  String: ['', ' ', 'x'.repeat(20_000), "'; DROP TABLE patient; --", '🙂'.repeat(200), 42, '%00'],
+  Int: [-1, 0, 2_147_483_648, 1.5, '1', -2_147_483_648],
+  Float: [-1, 1e308, 'NaN', -0.0001],
+  Boolean: ['true', 1],
+};
+
+it('every argument of every root field (from the served schema) with malformed values: never 5xx, SUBGRAPH_UNAVAILABLE or INTERNAL_SERVER_ERROR', async () => {
+  // The API schema the gateway serves, from the committed supergraph (introspection's depth exceeds MAX_DEPTH).
+  const schema = Supergraph.build(withoutSecurityPurpose(readFileSync(SUPERGRAPH_FILE, 'utf8'))).apiSchema().toGraphQLJSSchema();
+  // Real ids for the arguments that are not under attack, so a request gets past the lookups to the value that is.
+  const seeded = await federation.request<any>('{ patients(first: 1) { edges { node { id trajectories(first: 1) { edges { node { id } } } } } } providers(first: 1) { edges { node { id } } } }');
+  const patient = seeded.data.patients.edges[0].node;
+  const placements = await federation.request<any>(`query($p: ID!) { patient(id: $p) { placements(first: 1) { edges { node { id } } } } }`, { p: patient.id });
+  const ids: Record<string, string> = {
+    patient: patient.id,
+    trajectory: patient.trajectories.edges[0]?.node.id ?? 'x',
+    provider: seeded.data.providers.edges[0].node.id,
+    placement: placements.data?.patient?.placements?.edges[0]?.node.id ?? 'x',
+  };
+  const idFor = (name: string, field: string) => ids[Object.keys(ids).find((kind) => name.toLowerCase().startsWith(kind)) ?? Object.keys(ids).find((kind) => field.toLowerCase().includes(kind)) ?? 'patient']!;
+
+  /** A value the type accepts (required input fields filled), for the arguments not under attack. */
+  const valid = (type: InputType, name: string, field: string): unknown => {
+    if (isNonNullType(type)) return valid(type.ofType, name, field);
+    if (isListType(type)) return [valid(type.ofType, name, field)];
+    if (isEnumType(type)) return type.getValues()[0]!.name;
+    if (isInputObjectType(type)) {
+      return Object.fromEntries(Object.values(type.getFields()).filter((f) => isNonNullType(f.type)).map((f) => [f.name, valid(f.type, f.name, field)]));
+    }
+    switch (type.name) {
+      case 'ID': return idFor(name, field);
+      case 'Date': return '2024-01-15';
+      case 'DateTime': return '2024-01-15T10:00:00Z';
+      case 'Int': return name === 'first' ? 5 : name === 'year' ? 2024 : 1;
+      case 'Float': return 1;
+      case 'Boolean': return true;
+      default: return 'fuzz';
+    }
+  };
+  /** Each place a value goes (an argument, or a field of an input object, one level down) with the malformed values for it. */
+  const targets = (type: InputType, path: string[]): { path: string[]; values: unknown[] }[] => {
+    const named = getNamedType(type);
+    const bad = isEnumType(named) ? ['NOPE', 1, ''] : isInputObjectType(named) ? [] : MALFORMED[named.name] ?? ['fuzz', 1];
+    const own = [{ path, values: [...bad, ...(isListType(isNonNullType(type) ? type.ofType : type) ? [[], [null]] : []), null] }];
+    if (isInputObjectType(named) && path.length === 1) return [...own, ...Object.values(named.getFields()).flatMap((f) => targets(f.type, [...path, f.name]))];
+    return own;
+  };
+  const literal = (value: unknown, type: InputType): string => {
+    const named = getNamedType(type);
+    if (value === null) return 'null';
+    if (Array.isArray(value)) return `[${value.map((v) => literal(v, isListType(isNonNullType(type) ? type.ofType : type) ? (isNonNullType(type) ? type.ofType : type as any).ofType : type)).join(', ')}]`;
+    if (typeof value === 'object') return `{ ${Object.entries(value as object).map(([k, v]) => `${k}: ${literal(v, isInputObjectType(named) ? named.getFields()[k]?.type ?? named : named)}`).join(', ')} }`;
+    if (isEnumType(named) && typeof value === 'string' && /^[A-Z_]+$/.test(value)) return value;
+    return JSON.stringify(value);
+  };
+
+  const failures: string[] = [];
+  let sent = 0;
+  for (const rootType of [schema.getQueryType()!, schema.getMutationType()!]) {
+    const operationType = rootType === schema.getQueryType() ? 'query' : 'mutation';
+    for (const field of Object.values(rootType.getFields())) {
+      const leaf = getNamedType(field.type);
+      const selection = 'getFields' in leaf ? ' { __typename }' : '';
+      for (const argument of field.args) {
+        for (const target of targets(argument.type, [argument.name])) {
+          for (const [index, bad] of target.values.entries()) {
+            const args = Object.fromEntries(field.args.filter((a) => a === argument || isNonNullType(a.type)).map((a) => [a.name, valid(a.type, a.name, field.name)]));
+            if (target.path.length === 1) args[argument.name] = bad;
+            else args[argument.name] = { ...(args[argument.name] as object ?? valid(argument.type, argument.name, field.name) as object), [target.path[1]!]: bad };
+            // As variables always; as literals for the first values of each target too (another path through validation).
+            const asVariables = {
+              query: `${operationType} Fuzz(${field.args.filter((a) => a.name in args).map((a) => `$${a.name}: ${a.type.toString()}`).join(', ')}) { ${field.name}(${Object.keys(args).map((name) => `${name}: $${name}`).join(', ')})${selection} }`,
+              variables: args,
+            };
+            const bodies = [asVariables];
+            if (index < 3) bodies.push({ query: `${operationType} { ${field.name}(${field.args.filter((a) => a.name in args).map((a) => `${a.name}: ${literal(args[a.name], a.type)}`).join(', ')})${selection} }`, variables: {} });
+            for (const body of bodies) {
+              sent++;
+              const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+              const text = await response.text();
+              const where = `${operationType} ${field.name} ${target.path.join('.')}=${JSON.stringify(bad)?.slice(0, 40)} (${body.variables === args ? 'variables' : 'literal'})`;
+              if (response.status >= 500) failures.push(`${where}: HTTP ${response.status} ${text.slice(0, 200)}`);
+              else if (/SUBGRAPH_UNAVAILABLE|INTERNAL_SERVER_ERROR/.test(text)) failures.push(`${where}: ${text.slice(0, 300)}`);
+            }
+          }
+        }
+      }
+    }
+  }
+  expect(failures, `${failures.length} of ${sent}:\n${failures.join('\n')}`).toEqual([]);
+  expect(sent).toBeGreaterThan(300);
+}, 600_000);

@@ -3,9 +3,13 @@
  * HTML, a non-GraphQL shape, a flood). The gateway answers with the rest of the data, the
  * kwaliteit fields null and SUBGRAPH_UNAVAILABLE naming the subgraph and nothing internal;
  * retries repeat queries but never mutations; the circuit opens, /ready names the subgraph, and
- * the gateway recovers when the subgraph does.
+ * the gateway recovers when the subgraph does. A caller's bad input is the caller's error: it
+ * neither opens the breaker nor changes /ready, however often it is sent.
  */
 import type { RunningGateway } from '@ketengraph/gateway';
+import { kwaliteit } from '@ketengraph/kwaliteit';
+import { redirectLogs, startSubgraph, type Principal, type RunningSubgraph } from '@ketengraph/service-kit';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultyProxy, INTERNAL_DETAIL, type Fault, type FaultyProxy } from './support/faulty-proxy.js';
 import { startFederation, type Federation } from './support/federation.js';
@@ -107,11 +111,30 @@ describe('a failing subgraph yields partial data', () => {
 
   it('masks a subgraph error that carries no code as INTERNAL_SERVER_ERROR with the request id; the rest is delivered', async () => {
     proxy.fault = 'codeless-error';
-    const { body, text, headers } = await post<any>(federation, gateway.url, { query: ROOT_QUERY });
+    const lines: string[] = [];
+    const restore = redirectLogs(new Writable({ write: (chunk, _encoding, done) => (lines.push(...String(chunk).split('\n').filter(Boolean)), done()) }) as never);
+    const { body, text, headers } = await post<any>(federation, gateway.url, { query: ROOT_QUERY }).finally(restore);
     const requestId = headers.get('x-request-id');
+    // The log line the request id leads to says what happened: message (numbers redacted), code, subgraph, path.
+    const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.requestId === requestId && entry.msg === 'internal error');
+    expect(logged, lines.join('\n')).toMatchObject({ subgraph: 'kwaliteit', path: ['qualityPillars'], code: 'none', level: 'error' });
+    expect(logged.message).toContain('ECONNREFUSED');
+    expect(logged.message).not.toContain('5432');
     expect(body.data.providers.edges).toHaveLength(2);
     expect(body.errors).toEqual([{ message: `Internal server error (request ${requestId}).`, path: ['qualityPillars'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }]);
     expect(text).not.toContain('Jansen');
+    proxy.fault = 'pass';
+  });
+
+  it('a subgraph refusing the request (400 with GraphQL errors) has answered: its code passes through, nothing is retried', async () => {
+    proxy.fault = 'refused';
+    const before = proxy.hits;
+    const { status, body } = await post<any>(federation, gateway.url, { query: ROOT_QUERY });
+    expect(status).toBe(200);
+    expect(body.data.providers.edges).toHaveLength(2);
+    expect(body.data.qualityPillars).toBeNull();
+    expect(body.errors?.map((e: any) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+    expect(proxy.hits - before).toBe(1); // the same request would be refused again
     proxy.fault = 'pass';
   });
 
@@ -138,6 +161,16 @@ describe('circuit breaker', () => {
   afterAll(async () => {
     await guarded?.close();
     await breakerProxy?.close();
+  });
+
+  it('refusals are not failures: however many, the circuit stays closed and /ready counts the subgraph up', async () => {
+    breakerProxy.fault = 'refused';
+    for (let i = 0; i < 6; i++) {
+      const { body } = await post<any>(federation, guarded.url, { query: ROOT_QUERY });
+      expect(body.errors?.map((e: any) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+    }
+    expect(await metricValue(guarded.url, 'ketengraph_subgraph_circuit_state', { subgraph: 'kwaliteit' })).toBe(0);
+    expect(((await (await fetch(new URL('/ready', guarded.url))).json()) as any).dependencies.kwaliteit).toBe(true);
   });
 
   it('opens after consecutive failures: calls then fail at once without reaching the subgraph, and /ready names it', async () => {
@@ -167,5 +200,84 @@ describe('circuit breaker', () => {
     const ready = await fetch(new URL('/ready', guarded.url));
     expect(((await ready.json()) as any).dependencies.kwaliteit).toBe(true);
     expect(await metricValue(guarded.url, 'ketengraph_subgraph_circuit_state', { subgraph: 'kwaliteit' })).toBe(0);
+  });
+});
+
+describe('faults are the subgraph\'s, errors are the caller\'s', () => {
+  let limited: RunningGateway;
+  let spareKwaliteit: RunningSubgraph<unknown>;
+  const INSPECTIE: Principal = { subject: 'flooder', organisationId: 'igj', role: 'inspectie', scopes: [], purpose: 'kwaliteitstoezicht' };
+  const BAD_DATES = ['{ waitingTimes(from: "2024-02-30", to: "2024-03-01") { count } }', { query: 'query W($from: Date!) { waitingTimes(from: $from, to: "2024-03-01") { count } }', variables: { from: '2024-02-30' } }];
+  const GOOD = '{ waitingTimes(from: "2024-01-01", to: "2024-03-01") { count } providers(first: 1) { edges { node { id } } } qualityPillars { number } }';
+
+  beforeAll(async () => {
+    // A kwaliteit of its own, so the outage below can kill it without taking the other tests' subgraph.
+    spareKwaliteit = (await startSubgraph(kwaliteit, { port: 0, dataDir: 'memory://', seedPatients: 0, gatewayKeys: { source: 'jwks', jwks: federation.keys.gateway.jwks } })) as RunningSubgraph<unknown>;
+    limited = await federation.startGateway({
+      subgraphUrls: { kwaliteit: spareKwaliteit.url },
+      resilience: { timeoutMs: 2000, retries: 0, retryDelayMs: 10, breakerFailures: 3, breakerHalfOpenMs: 60_000, maxResponseBytes: 1_000_000 },
+      // Low enough that the flood below runs into it, per organisation.
+      rateLimit: { perSecond: 5, burst: 20, burstSeconds: 10 },
+    });
+  });
+  afterAll(async () => {
+    await limited?.close();
+    await spareKwaliteit?.close();
+  });
+
+  it('an impossible date is BAD_USER_INPUT at the argument, literal or variable, and never reaches the subgraph', async () => {
+    const before = await metricValue(limited.url, 'ketengraph_subgraph_requests_total', { subgraph: 'plaatsing' });
+    for (const body of BAD_DATES) {
+      const { status, body: answer, text } = await post<any>(federation, limited.url, typeof body === 'string' ? { query: body } : body, { principal: INSPECTIE });
+      const errors = answer.errors as any[];
+      expect(status, text).toBe(400);
+      expect(errors).toHaveLength(1);
+      expect(errors[0].extensions.code).toBe('BAD_USER_INPUT');
+      expect(errors[0].message).toContain('does not exist in the calendar');
+      expect(errors[0].locations ?? errors[0].extensions.field, text).toBeTruthy();
+      expect(text).not.toContain('2024-02-30'); // the value is not echoed (it may be a birth date)
+    }
+    const mutation = await post<any>(federation, limited.url, { query: 'mutation { admitPatient(placementId: "p-1", admittedOn: "2024-02-30") { id } }' });
+    expect(mutation.body.errors?.[0]?.extensions?.code, mutation.text).toBe('BAD_USER_INPUT');
+    expect(await metricValue(limited.url, 'ketengraph_subgraph_requests_total', { subgraph: 'plaatsing' })).toBe(before);
+  });
+
+  it('one caller flooding bad input is limited as that caller; the others succeed as before and /ready is unchanged', async () => {
+    const others = async (count: number) => {
+      let ok = 0;
+      for (let i = 0; i < count; i++) {
+        const { status, body } = await post<any>(federation, limited.url, { query: GOOD });
+        if (status === 200 && !body.errors && body.data.waitingTimes && body.data.qualityPillars) ok++;
+      }
+      return ok;
+    };
+    expect(await others(5)).toBe(5);
+    const readyBefore = await (await fetch(new URL('/ready', limited.url))).json();
+    // 60 bad requests at once from one organisation, while another keeps working.
+    const flood = Promise.all(Array.from({ length: 60 }, (_, i) => post<any>(federation, limited.url, typeof BAD_DATES[i % 2] === 'string' ? { query: BAD_DATES[0] } : BAD_DATES[1], { principal: INSPECTIE })));
+    const during = others(10);
+    const answers = await flood;
+    expect(await during).toBe(10);
+    const codes = answers.map((a) => a.body.errors?.[0]?.extensions?.code);
+    expect(codes.every((code) => code === 'BAD_USER_INPUT' || code === 'RATE_LIMITED'), JSON.stringify(codes)).toBe(true);
+    expect(codes).toContain('RATE_LIMITED'); // the flood is limited as that caller
+    expect(answers.every((a) => a.status === 400 || a.status === 429)).toBe(true);
+    expect(await others(5)).toBe(5);
+    expect(await (await fetch(new URL('/ready', limited.url))).json()).toEqual(readyBefore);
+    expect(await metricValue(limited.url, 'ketengraph_subgraph_circuit_state', { subgraph: 'plaatsing' })).toBe(0);
+  });
+
+  it('a real outage still opens the breaker: kwaliteit killed', async () => {
+    await spareKwaliteit.close();
+    for (let i = 0; i < 3; i++) {
+      const { body } = await post<any>(federation, limited.url, { query: '{ qualityPillars { number } }' });
+      expect(body.errors?.[0]?.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+    }
+    expect(await metricValue(limited.url, 'ketengraph_subgraph_circuit_state', { subgraph: 'kwaliteit' })).toBe(2);
+    const ready = (await (await fetch(new URL('/ready', limited.url))).json()) as any;
+    expect(ready.dependencies).toMatchObject({ kwaliteit: false, plaatsing: true });
+    const { body } = await post<any>(federation, limited.url, { query: GOOD });
+    expect(body.data.providers.edges).toHaveLength(1);
+    expect(body.errors?.map((e: any) => `${e.extensions.code} ${e.extensions.subgraph}`)).toEqual(['SUBGRAPH_UNAVAILABLE kwaliteit']);
   });
 });

@@ -9,6 +9,7 @@ import type { GatewayContext } from './context.js';
 import { createGatewayEvents, type GatewayEvents } from './events/index.js';
 import { setUpSubscriptions, subscriptionsOverHttpPlugin, type GatewaySubscriptions } from './subscriptions/index.js';
 import { createFederation, readSupergraph, subgraphEndpoints } from './federation/gateway.js';
+import { parseInputScalars } from './federation/input-scalars.js';
 import { createExplorer } from './explorer/index.js';
 import { setUpHardening } from './hardening/index.js';
 import { Webhooks } from './webhooks/index.js';
@@ -31,6 +32,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const audit = await AuditLog.open(config.audit);
   const webhooks = await Webhooks.open(config.webhooks);
   const gateway = createFederation(supergraphSdl, config, auth.subgraphTokens, { audit: createAuditSchema(audit), webhooks: webhooks.schema }, hardening.guards);
+  // Date and DateTime are parsed by the gateway as by the subgraphs, in every supergraph it loads.
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => parseInputScalars(apiSchema));
   const explorer = config.explorer.enabled ? createExplorer({ endpoint: '/graphql', devTokens: auth.devTokens }) : null;
   if (explorer) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => explorer.setSchema(apiSchema));
   const endpoints = subgraphEndpoints(config);

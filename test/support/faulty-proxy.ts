@@ -1,12 +1,13 @@
 /**
  * A real HTTP server in front of a real subgraph that misbehaves on demand, the way a subgraph
  * fails in production: it hangs, answers 5xx with internal detail, resets the connection, answers
- * HTML or a non-GraphQL JSON shape, floods, or fails a given number of times before recovering.
+ * HTML or a non-GraphQL JSON shape, floods, or fails a given number of times before recovering;
+ * or refuses the request as a subgraph refuses a caller's bad input (400 with a GraphQL error).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type Fault = 'pass' | 'hang' | 'status-500' | 'reset' | 'html' | 'bad-shape' | 'oversized' | 'codeless-error' | { failTimes: number; status: number } | { delayMs: number };
+export type Fault = 'pass' | 'refused' | 'hang' | 'status-500' | 'reset' | 'html' | 'bad-shape' | 'oversized' | 'codeless-error' | { failTimes: number; status: number } | { delayMs: number };
 
 export interface FaultyProxy {
   url: string;
@@ -44,6 +45,10 @@ export async function startFaultyProxy(target: string, options: { oversizedBytes
         response.writeHead(fault.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: INTERNAL_DETAIL }));
         return;
       }
+    } else if (fault === 'refused' && request.method === 'POST') {
+      // What Apollo Server answers for a value its validation or variable coercion refuses: the caller's error, not a fault.
+      response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'That Date does not exist in the calendar.', extensions: { code: 'BAD_USER_INPUT' } }] }));
+      return;
     } else if (fault === 'hang') {
       return; // never answers; the gateway's deadline must end the wait
     } else if (fault === 'status-500') {

@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
+import { errorDetails, redactMessage, serviceLogger } from '@ketengraph/service-kit';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from '../context.js';
+import { ScalarValueError } from '../federation/input-scalars.js';
 import { isTokenLimitError, LimitError } from '../limits/limits.js';
 
 const log = serviceLogger('gateway');
@@ -19,6 +20,10 @@ export function formatGatewayError(formatted: GraphQLFormattedError, error: unkn
   if (formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' && isTokenLimitError(original ?? (error as Error))) {
     return { message: formatted.message.replace(/^Syntax Error: /, ''), extensions: { code: 'TOO_MANY_TOKENS' } };
   }
+  // A literal the Date or DateTime scalar refuses (graphql-js reports it as a validation error quoting the value).
+  if (original instanceof ScalarValueError) {
+    return { message: original.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code: original.code } };
+  }
   const code = formatted.extensions?.code;
   // DOWNSTREAM_SERVICE_ERROR is what @apollo/gateway calls a subgraph error that came without a code: unplanned, so masked too.
   if (typeof code === 'string' && code !== INTERNAL && code !== 'DOWNSTREAM_SERVICE_ERROR') return formatted;
@@ -28,8 +33,8 @@ export function formatGatewayError(formatted: GraphQLFormattedError, error: unkn
 const unplanned = (code: unknown) => typeof code !== 'string' || code === INTERNAL || code === 'DOWNSTREAM_SERVICE_ERROR';
 
 /**
- * The one way an operation ends in a 5xx: logged as an error with its cause (class, code, stack;
- * never the message, which may quote data) and answered as INTERNAL_SERVER_ERROR with the request
+ * The one way an operation ends in a 5xx: logged as an error with its cause (message redacted,
+ * code, subgraph, path, class, stack) and answered as INTERNAL_SERVER_ERROR with the request
  * id to quote to support. That covers errors without a code and every error Apollo answers with
  * 500 (the executor or the query planner threw, whatever code it gave).
  */
@@ -39,9 +44,23 @@ export function maskedErrorsPlugin(): ApolloServerPlugin<GatewayContext> {
       return {
         async didEncounterErrors({ errors, contextValue, operationName }) {
           for (const error of errors) {
-            if (!unplanned(error.extensions?.code)) continue;
-            // From a subgraph the original is its JSON error (already logged there); from the gateway, the thrown error.
-            log.error({ requestId: contextValue.requestId, operationName, path: error.path, subgraph: error.extensions?.serviceName, ...errorDetails(error.originalError ?? error) }, 'internal error');
+            const code = error.extensions?.code;
+            if (!unplanned(code)) continue;
+            // From a subgraph the original is its JSON error; from the gateway, the thrown error. The
+            // message (redacted) and the code it came with are what the request id must lead to.
+            const details = errorDetails(error.originalError ?? error);
+            log.error(
+              {
+                requestId: contextValue.requestId,
+                operationName,
+                path: error.path,
+                subgraph: error.extensions?.serviceName ?? 'gateway',
+                ...details,
+                code: details.code ?? (typeof code === 'string' ? code : 'none'),
+                message: details.message ?? redactMessage(error.message),
+              },
+              'internal error',
+            );
           }
         },
         async willSendResponse({ response, contextValue, errors, operationName }) {

@@ -6,7 +6,7 @@ import type { GatewayContext } from '../context.js';
 import { subgraphLatency, subgraphRequests } from '../observability/metrics.js';
 import type { ResilienceConfig } from '../resilience/config.js';
 import { faultOf, SubgraphFault } from '../resilience/faults.js';
-import { boundedFetch } from '../resilience/fetch.js';
+import { boundedFetch, type SubgraphFetch } from '../resilience/fetch.js';
 import type { SubgraphGuard } from '../resilience/guard.js';
 
 const log = serviceLogger('gateway');
@@ -31,7 +31,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly guard: SubgraphGuard,
     resilience: ResilienceConfig,
   ) {
-    super({ url, fetcher: boundedFetch(resilience) as never });
+    super({ url, fetcher: answersRefusals(boundedFetch(resilience)) as never });
   }
 
   override async process(options: ProcessOptions): Promise<GatewayGraphQLResponse> {
@@ -85,6 +85,30 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (!dataOk || !errorsOk || (data == null && errors === undefined)) throw new SubgraphFault('malformed');
     return response;
   }
+}
+
+/**
+ * A subgraph that refuses the request it was sent (HTTP 4xx with a GraphQL body: a value the
+ * caller wrote that fails the subgraph's validation or variable coercion) has answered: its
+ * errors, with their codes, go to the caller like any other GraphQL error. Only then is it not a
+ * fault of the subgraph; a 4xx without GraphQL errors still is (see errorFromResponse).
+ */
+function answersRefusals(fetch: SubgraphFetch): SubgraphFetch {
+  return async (url, init) => {
+    const response = await fetch(url, init);
+    if (response.status < 400 || response.status >= 500 || response.status === 401 || response.status === 403) return response;
+    const type = response.headers.get('content-type') ?? '';
+    if (!type.startsWith('application/json') && !type.startsWith('application/graphql-response+json')) return response;
+    let body: unknown;
+    try {
+      body = JSON.parse(await response.text());
+    } catch {
+      return response;
+    }
+    const errors = (body as { errors?: unknown } | null)?.errors;
+    if (!Array.isArray(errors) || errors.length === 0) return response;
+    return { ...response, ok: true };
+  };
 }
 
 /** Queries may be repeated; a mutation never is (it could be applied twice). */

@@ -8,6 +8,7 @@ import { operationMetricsPlugin, startTracing, type Principal } from '@ketengrap
 import type { GatewayConfig } from '../config.js';
 import type { GatewayContext } from '../context.js';
 import { formatGatewayError, maskedErrorsPlugin } from '../exposure/errors.js';
+import { variableValuesPlugin } from '../federation/input-scalars.js';
 import { requestLimits } from '../limits/limits.js';
 import { organisationRateLimiter } from '../rate-limit/limiter.js';
 import { SubgraphGuards } from '../resilience/guard.js';
@@ -47,7 +48,7 @@ export function setUpHardening(config: GatewayConfig): Hardening {
       formatError: formatGatewayError,
       allowBatchedHttpRequests: config.limits.batchSize > 1,
     },
-    pluginsBefore: [...limits.plugins],
+    pluginsBefore: [...limits.plugins, variableValuesPlugin()],
     pluginsAfter: [maskedErrorsPlugin(), operationMetricsPlugin('gateway')],
     http: {
       service: 'gateway',

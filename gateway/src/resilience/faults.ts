@@ -12,6 +12,18 @@ export class SubgraphFault extends Error {
     super(`subgraph call failed: ${reason}${status ? ` ${status}` : ''}`);
   }
 
+  /**
+   * The subgraph's own fault: it could not be reached, missed its deadline, answered 5xx or
+   * something that is not a GraphQL response. Only these count towards its circuit breaker and
+   * its readiness; a 4xx answer (the request, built from the caller's input, was refused) and
+   * the gateway's own failures ('internal', 'circuit-open') do not, so no caller can switch a
+   * subgraph off for everyone by sending bad input.
+   */
+  get subgraphAtFault(): boolean {
+    if (this.reason === 'http-status') return this.status === undefined || this.status >= 500;
+    return this.reason === 'timeout' || this.reason === 'connection' || this.reason === 'malformed' || this.reason === 'oversized';
+  }
+
   /** Worth another attempt: the next one may find the subgraph back (a restart, a dropped connection). */
   get retryable(): boolean {
     if (this.reason === 'http-status') return this.status !== undefined && this.status >= 500;

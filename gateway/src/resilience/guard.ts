@@ -4,7 +4,6 @@ import {
   CircuitState,
   ConsecutiveBreaker,
   ExponentialBackoff,
-  handleType,
   handleWhen,
   IsolatedCircuitError,
   retry,
@@ -29,7 +28,8 @@ export class SubgraphGuard {
     readonly subgraph: string,
     config: ResilienceConfig,
   ) {
-    this.breaker = circuitBreaker(handleType(SubgraphFault), { halfOpenAfter: config.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(config.breakerFailures) });
+    // Only the subgraph's own faults count; a refused request passes through the breaker untouched.
+    this.breaker = circuitBreaker(handleWhen((error) => error instanceof SubgraphFault && error.subgraphAtFault), { halfOpenAfter: config.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(config.breakerFailures) });
     this.retry = retry(
       handleWhen((error) => error instanceof SubgraphFault && error.retryable),
       { maxAttempts: config.retries, backoff: new ExponentialBackoff({ initialDelay: config.retryDelayMs, maxDelay: config.retryDelayMs * 16 }) },

@@ -66,12 +66,36 @@ export function redirectLogs(destination: DestinationStream, level: pino.Level =
 }
 
 /**
- * What of an unexpected error goes into a log line: its class, code and stack frames. The
- * message is left out because messages of library and database errors can quote data values.
+ * What of an unexpected error goes into a log line: its class, code, message and stack frames,
+ * so a request id leads a maintainer to what went wrong. Messages of library and database
+ * errors can quote data values, so the message is redacted (see redactMessage). Errors that
+ * are not Error instances (a subgraph's JSON error, an object thrown across a thread) give
+ * what they have of the same.
  */
-export function errorDetails(error: unknown): { error: string; code?: string; stack?: string } {
-  if (!(error instanceof Error)) return { error: typeof error };
-  const code = (error as { code?: unknown }).code;
-  const frames = error.stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 12).join('\n');
-  return { error: error.name, ...(typeof code === 'string' ? { code } : {}), ...(frames ? { stack: frames } : {}) };
+export function errorDetails(error: unknown): { error: string; code?: string; message?: string; stack?: string } {
+  if (typeof error !== 'object' || error === null) return { error: typeof error, ...(typeof error === 'string' ? { message: redactMessage(error) } : {}) };
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const stack = error instanceof Error ? error.stack : undefined;
+  const frames = stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 12).join('\n');
+  return {
+    error: error instanceof Error ? error.name : 'object',
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(typeof message === 'string' && message ? { message: redactMessage(message) } : {}),
+    ...(frames ? { stack: frames } : {}),
+  };
+}
+
+/**
+ * An error message as it may be logged: quoted text is kept only when it is a lower-case SQL
+ * identifier (a constraint, column or table: what a maintainer needs), anything else quoted
+ * becomes …, as do runs of four or more digits (a BSN, a date) and e-mail addresses; at most
+ * 300 characters. What is left names the failure, not the data.
+ */
+export function redactMessage(message: string): string {
+  const quoted = /(["'`])([^"'`\n]*)\1/g;
+  return message
+    .replace(quoted, (whole, quote: string, inner: string) => (/^[a-z_][a-z0-9_.]*$/.test(inner) ? whole : `${quote}…${quote}`))
+    .replace(/[\w.+-]+@[\w-]+(\.[\w-]+)+/g, '…')
+    .replace(/\d{4,}/g, '…')
+    .slice(0, 300);
 }

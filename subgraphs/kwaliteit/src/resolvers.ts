@@ -12,7 +12,7 @@ import {
 } from '@ketengraph/service-kit';
 import { startOfUtcDay } from './domain/common.js';
 import { assertHandover, handoverCompleteness, summariseHandovers } from './domain/handover.js';
-import { assertQualityReport, isSubmittedOnTime, onTimeShare, pillarByNumber, reportDueOn, summarisePillars } from './domain/quality.js';
+import { assertQualityReport, assertQueryYear, isSubmittedOnTime, onTimeShare, pillarByNumber, reportDueOn, summarisePillars } from './domain/quality.js';
 import type { Resolvers } from './generated/resolvers.js';
 
 const byId = (row: { id: string }) => row.id;
@@ -34,6 +34,7 @@ export const resolvers: Resolvers = {
       return connectionFromKeyset(rows, size, byId, totalCount, after !== null, cursors);
     },
     qualityOverview: async (_, { year }, { prisma }) => {
+      assertQueryYear(year);
       // Counted and grouped in the database, in one snapshot; no report rows are loaded.
       const grouped = prisma.pillarScore.groupBy({ by: ['pillar', 'maturity'], where: { report: { year } }, _count: { _all: true } });
       const [reportCount, onTimeCount, groups] = await prisma.$transaction([

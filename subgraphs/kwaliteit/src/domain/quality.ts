@@ -19,6 +19,12 @@ export function pillarByNumber(number: number): QualityPillar {
   return pillar;
 }
 
+/** A year asked about (reports are simply absent outside the framework's years); it must be a calendar year a date can hold. */
+export function assertQueryYear(year: number): number {
+  if (!Number.isInteger(year) || year < 1 || year > 9999) throw badInput('year must be a calendar year (1-9999).', 'year');
+  return year;
+}
+
 /** A report over year Y is due on 31 May of Y + 1. */
 export function reportDueOn(year: number): Date {
   return new Date(Date.UTC(year + 1, 4, 31));
