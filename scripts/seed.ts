@@ -56,8 +56,8 @@ for (const { name, port } of SUBGRAPHS.filter((s) => s.name === values.only)) {
   } else {
     rmSync(config.dataDir, { recursive: true, force: true });
   }
-  const { db, prisma } = await openSubgraphDatabase(module, config);
-  await module.seed(prisma, { seed, patients });
+  // Seeds while creating (an embedded one aside, moved into place when complete).
+  const { db, prisma } = await openSubgraphDatabase(module, { ...config, seedPatients: patients, seed });
   await (prisma as { $disconnect(): Promise<void> }).$disconnect();
   await db.close();
   console.log(`${name}: seeded ${patients} patients in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -106,7 +106,7 @@ export class AuditLog {
   /** Opens (and migrates) the audit database described by the configuration. */
   static async open(config: AuditConfig): Promise<AuditLog> {
     const anchor = config.anchor && resolveAnchor(config.anchor);
-    const db = await openSqlDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 4 });
+    const db = await openSqlDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 4 }, (created) => migrate(created, AUDIT_MIGRATIONS_DIR));
     try {
       await migrate(db, AUDIT_MIGRATIONS_DIR);
     } catch (error) {

@@ -128,7 +128,7 @@ class DatabaseOnFirstUse implements SqlDatabase {
 
   open(): Promise<SqlDatabase> {
     this.database ??= (async () => {
-      const db = await openSqlDatabase({ url: this.config.databaseUrl, dataDir: this.config.dataDir, poolSize: 4 });
+      const db = await openSqlDatabase({ url: this.config.databaseUrl, dataDir: this.config.dataDir, poolSize: 4 }, (created) => migrate(created, WEBHOOK_MIGRATIONS_DIR));
       try {
         await migrate(db, WEBHOOK_MIGRATIONS_DIR);
       } catch (error) {

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQueryable, Transaction } from '@prisma/driver-adapter-utils';
@@ -43,12 +44,65 @@ export interface DatabaseOptions {
  * WebAssembly Postgres then does not take the caller's event loop for each statement, and
  * appends that arrive while one is written queue up for the next (the gateway's audit log).
  */
-export async function openSqlDatabase(options: DatabaseOptions): Promise<SqlDatabase> {
+export async function openSqlDatabase(options: DatabaseOptions, initialise?: (db: SqlDatabase) => Promise<unknown>): Promise<SqlDatabase> {
   if (options.url) return openDatabase(options);
-  return openPGliteOnWorker(options.dataDir);
+  await createEmbeddedDatabase(options.dataDir, openPGliteOnWorker, initialise);
+  return explainOpenFailure(options.dataDir, () => openPGliteOnWorker(options.dataDir));
 }
 
-export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+/**
+ * An embedded database is created whole or not at all: a first start builds it in a sibling
+ * directory (`<dir>.creating`) — PGlite's initdb, then `initialise` (migrations, a seed) — and
+ * renames it into place, so a process killed on its first start leaves no half-made database
+ * behind, only a `.creating` directory the next start discards and builds again. An existing
+ * directory is never replaced: the database in it holds someone's records.
+ */
+async function createEmbeddedDatabase<D extends SqlDatabase>(dataDir: string, open: (dir: string) => Promise<D>, initialise?: (db: D) => Promise<unknown>): Promise<void> {
+  if (dataDir.startsWith('memory://')) return;
+  if (existsSync(dataDir) && readdirSync(dataDir).length > 0) return;
+  const staging = join(dirname(dataDir), `${basename(dataDir)}.creating`);
+  // Left by a first start that was interrupted: it never became the database, nothing else wrote to it.
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  serviceLogger('database').info({ dataDir }, 'creating the embedded database');
+  const db = await open(staging);
+  try {
+    await initialise?.(db);
+  } finally {
+    await db.close();
+  }
+  if (existsSync(dataDir)) rmSync(dataDir, { recursive: true }); // empty (checked above)
+  renameSync(staging, dataDir);
+}
+
+/** Opening an existing embedded database that fails names the directory and the way out, instead of PGlite's bare error. */
+async function explainOpenFailure<D>(dataDir: string, open: () => Promise<D>): Promise<D> {
+  try {
+    return await open();
+  } catch (error) {
+    if (dataDir.startsWith('memory://')) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new EmbeddedDatabaseOpenError(
+      `The embedded database in ${dataDir} cannot be opened (${reason}). It is never replaced automatically, as it may hold records. ` +
+        `If it holds data you need, stop every process using it and restore the directory from a backup; if it holds nothing you need ` +
+        `(e.g. a first start interrupted before this version made creation atomic), remove the directory (rm -rf ${dataDir}) and start again: it is created anew.`,
+      { cause: error },
+    );
+  }
+}
+
+/** An embedded database directory that exists but cannot be opened; the message says what to do. */
+export class EmbeddedDatabaseOpenError extends Error {
+  override name = 'EmbeddedDatabaseOpenError';
+}
+
+export async function openDatabase(options: DatabaseOptions, initialise?: (db: Database) => Promise<unknown>): Promise<Database> {
+  if (options.url) return openDatabaseAt(options);
+  await createEmbeddedDatabase(options.dataDir, (dir) => openDatabaseAt({ ...options, dataDir: dir }), initialise);
+  return explainOpenFailure(options.dataDir, () => openDatabaseAt(options));
+}
+
+async function openDatabaseAt(options: DatabaseOptions): Promise<Database> {
   const counter = { statements: 0 };
   if (options.url) {
     const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });

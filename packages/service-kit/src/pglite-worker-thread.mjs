@@ -27,7 +27,24 @@ parentPort.on('message', async ({ id, op, sql, params }) => {
   }
 });
 
-/** What crosses the thread boundary of an error: message and SQLSTATE (callers branch on it). */
+/**
+ * What crosses the thread boundary of an error: message and SQLSTATE (callers branch on it).
+ * PGlite's WebAssembly can also throw plain objects (an Emscripten exit status, an abort), whose
+ * String() is "[object Object]": their message, name or status is used instead.
+ */
 function describe(error) {
-  return { message: error instanceof Error ? error.message : String(error), code: error?.code };
+  const code = typeof error?.code === 'string' ? error.code : undefined;
+  if (error instanceof Error) return { message: error.message || error.name, code };
+  if (error !== null && typeof error === 'object') {
+    const message = typeof error.message === 'string' && error.message ? error.message : typeof error.name === 'string' && error.name ? error.name : undefined;
+    const status = typeof error.status === 'number' ? ` (status ${error.status})` : '';
+    let fields = '';
+    try {
+      fields = JSON.stringify(error).slice(0, 200);
+    } catch {
+      fields = Object.keys(error).join(', ');
+    }
+    return { message: `${message ?? `${error.constructor?.name ?? 'object'} ${fields}`}${status}`, code };
+  }
+  return { message: String(error), code };
 }

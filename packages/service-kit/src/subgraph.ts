@@ -142,11 +142,31 @@ function gatewayKeySource(env: NodeJS.ProcessEnv): KeySource {
 /** Opens and migrates a subgraph's database, with a Prisma client over it. */
 export async function openSubgraphDatabase<Prisma extends { $disconnect(): Promise<void> }, Context extends SubgraphRequestContext<Prisma>>(
   module: SubgraphModule<Prisma, Context>,
-  config: Pick<SubgraphConfig, 'databaseUrl' | 'dataDir'>,
+  config: Pick<SubgraphConfig, 'databaseUrl' | 'dataDir'> & Partial<Pick<SubgraphConfig, 'seedPatients' | 'seed'>>,
 ): Promise<{ db: Database; prisma: Prisma }> {
-  const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
-  await migrate(db, join(module.root, 'prisma', 'migrations'));
-  return { db, prisma: module.createPrisma(db.adapter) };
+  const migrations = join(module.root, 'prisma', 'migrations');
+  const seedInto = async (prisma: Prisma) => {
+    if (config.seedPatients && (await module.isEmpty(prisma))) await module.seed(prisma, { seed: config.seed ?? DEFAULT_SEED, patients: config.seedPatients });
+  };
+  // A new embedded database is migrated and seeded before it is moved into place (see openDatabase): an interrupted first start leaves nothing half-made.
+  const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }, async (created) => {
+    await migrate(created, migrations);
+    const prisma = module.createPrisma(created.adapter);
+    try {
+      await seedInto(prisma);
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+  try {
+    await migrate(db, migrations);
+    const prisma = module.createPrisma(db.adapter);
+    await seedInto(prisma);
+    return { db, prisma };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
 }
 
 export async function startSubgraph<Prisma extends { $disconnect(): Promise<void> }, Context extends SubgraphRequestContext<Prisma>>(
@@ -157,9 +177,6 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
   const authenticate = gatewayTokenAuthenticator(config.gatewayKeys, loadAccessPolicy());
   const { db, prisma } = await openSubgraphDatabase(module, config);
   const cursorSecret = await loadCursorSecret(db);
-  if (config.seedPatients > 0 && (await module.isEmpty(prisma))) {
-    await module.seed(prisma, { seed: config.seed, patients: config.seedPatients });
-  }
 
   const sdl = readFileSync(join(module.root, 'schema.graphql'), 'utf8');
   const policy = loadAccessPolicy();
@@ -248,6 +265,10 @@ function maskUnexpectedErrors(subgraph: string) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     const code = formatted.extensions?.code;
+    // A literal a scalar refuses (an impossible Date) is the caller's input, as graphql-js reports it: a validation error.
+    if (code === 'GRAPHQL_VALIDATION_FAILED' && original instanceof GraphQLError && original.extensions.code === 'BAD_USER_INPUT') {
+      return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
+    }
     const deliberate = original === undefined || original instanceof GraphQLError || (typeof code === 'string' && KNOWN_CODES.has(code));
     if (deliberate && code !== 'INTERNAL_SERVER_ERROR') return formatted;
     log.error({ ...errorDetails(original), path: formatted.path }, 'unexpected resolver error');
