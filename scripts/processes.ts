@@ -37,13 +37,28 @@ export function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv
   };
 }
 
-export async function waitForReady(url: string, timeoutMs = 120_000, headers: Record<string, string> = {}): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+export interface WaitOptions {
+  headers?: Record<string, string>;
+  /** Called every `progressEveryMs` while waiting, with the time waited so far. */
+  onProgress?: (waitedMs: number) => void;
+  progressEveryMs?: number;
+  /** The process being waited for: a process that exited will not become ready, so the wait ends at once. */
+  process?: ManagedProcess;
+}
+
+export async function waitForReady(url: string, timeoutMs = 120_000, { headers = {}, onProgress, progressEveryMs = 10_000, process: managed }: WaitOptions = {}): Promise<void> {
+  const started = Date.now();
+  let reported = started;
+  while (Date.now() - started < timeoutMs) {
     if (await fetch(url, { headers, signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)) return;
+    if (managed && (managed.child.exitCode !== null || managed.child.signalCode !== null)) throw new Error(`${managed.name} exited before it was ready`);
+    if (onProgress && Date.now() - reported >= progressEveryMs) {
+      reported = Date.now();
+      onProgress(reported - started);
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`${url} not ready within ${timeoutMs / 1000} s`);
+  throw new Error(`${url} not ready within ${Math.round(timeoutMs / 1000)} s`);
 }
 
 /**

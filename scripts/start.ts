@@ -3,8 +3,10 @@
  * embedded database, migrated and seeded on first start) and the gateway on :4000.
  * Ctrl-C stops every process cleanly.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { SUBGRAPHS } from '../schema/subgraphs.js';
-import { startProcess, waitForReady, type ManagedProcess } from './processes.js';
+import { repositoryRoot, startProcess, waitForReady, type ManagedProcess } from './processes.js';
 
 const processes: ManagedProcess[] = [];
 const envKey = (subgraph: string, key: string) => `${subgraph.toUpperCase().replaceAll('-', '_')}_${key}`;
@@ -46,20 +48,47 @@ if (epdSimulator) {
   }
 }
 
-console.log('Starting subgraphs (the first start migrates and seeds the embedded databases)…');
-for (const { name, port } of SUBGRAPHS) {
+/**
+ * How long a service may take to become ready: a first start creates its embedded database (and
+ * a subgraph seeds it: about a minute per 2,000 patients on a busy 2-core machine), so the wait
+ * scales with that instead of a fixed minute; progress is shown while waiting.
+ */
+function readinessBudgetMs(firstStart: boolean, seedPatients: number): number {
+  return firstStart ? 300_000 + seedPatients * 150 : 300_000;
+}
+
+/** True when the embedded database in `dir` does not exist yet (this start creates it); false for PostgreSQL. */
+function creates(dir: string, databaseUrl: string | undefined): boolean {
+  return !databaseUrl && !(existsSync(dir) && readdirSync(dir).length > 0);
+}
+
+async function waitFor(name: string, url: string, firstStart: boolean, seedPatients = 0): Promise<void> {
+  const managed = processes.find((p) => p.name === name);
+  await waitForReady(url, readinessBudgetMs(firstStart, seedPatients), {
+    process: managed,
+    onProgress: (waited) => console.log(`  … ${name} not ready yet after ${Math.round(waited / 1000)} s${firstStart ? ' (first start: creating its database' + (seedPatients ? `, seeding ${seedPatients} patients` : '') + ')' : ''}`),
+  });
+  console.log(`  ${name} ready`);
+}
+
+const seedPatients = Number(process.env.SEED_PATIENTS ?? 2000);
+const subgraphs = SUBGRAPHS.map(({ name, port }) => {
   const env: NodeJS.ProcessEnv = { PORT: process.env[envKey(name, 'PORT')] ?? String(port) };
   if (name === 'forensisch-cv' && epdSimulator) env.EPD_SOURCES_FILE = '.data/epd-simulator/sources.json';
   const databaseUrl = process.env[envKey(name, 'DATABASE_URL')];
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   const dataDir = process.env[envKey(name, 'DATA_DIR')];
   if (dataDir) env.DATA_DIR = dataDir;
-  start(name, `subgraphs/${name}/src/main.ts`, env);
-}
+  return { name, env, url: `http://127.0.0.1:${env.PORT}/ready`, firstStart: creates(dataDir ?? join(repositoryRoot, '.data', name), databaseUrl) };
+});
+const anyFirst = subgraphs.some((s) => s.firstStart);
+console.log(`Starting subgraphs${anyFirst ? ` (first start: creating and seeding the embedded databases, ${seedPatients} patients; this takes a minute or more)` : ''}…`);
+for (const { name, env } of subgraphs) start(name, `subgraphs/${name}/src/main.ts`, env);
 try {
-  await Promise.all(SUBGRAPHS.map(({ name, port }) => waitForReady(`http://127.0.0.1:${process.env[envKey(name, 'PORT')] ?? port}/ready`, 300_000)));
+  await Promise.all(subgraphs.map(({ name, url, firstStart }) => waitFor(name, url, firstStart, seedPatients)));
+  const gatewayFirst = creates(process.env.AUDIT_DATA_DIR ?? join(repositoryRoot, '.data', 'gateway-audit'), process.env.AUDIT_DATABASE_URL);
   start('gateway', 'gateway/src/main.ts', { PORT: gatewayPort });
-  await waitForReady(`http://127.0.0.1:${gatewayPort}/ready`, 60_000);
+  await waitFor('gateway', `http://127.0.0.1:${gatewayPort}/ready`, gatewayFirst);
   console.log(`\nketengraph is up: http://localhost:${gatewayPort}/graphql  (Ctrl-C stops it)`);
 } catch (error) {
   console.error((error as Error).message);

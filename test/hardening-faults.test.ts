@@ -117,7 +117,7 @@ describe('a failing subgraph yields partial data', () => {
     const requestId = headers.get('x-request-id');
     // The log line the request id leads to says what happened: message (numbers redacted), code, subgraph, path.
     const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.requestId === requestId && entry.msg === 'internal error');
-    expect(logged, lines.join('\n')).toMatchObject({ subgraph: 'kwaliteit', path: ['qualityPillars'], code: 'none', level: 'error' });
+    expect(logged, lines.join('\n')).toMatchObject({ subgraph: 'kwaliteit', path: ['qualityPillars'], code: 'DOWNSTREAM_SERVICE_ERROR', level: 'error' });
     expect(logged.message).toContain('ECONNREFUSED');
     expect(logged.message).not.toContain('5432');
     expect(body.data.providers.edges).toHaveLength(2);

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { RunningGateway } from '@ketengraph/gateway';
+import { loadGatewayConfig, type RunningGateway } from '@ketengraph/gateway';
 import { encodeEventCursor } from '@ketengraph/service-kit';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { startFaultyProxy } from './support/faulty-proxy.js';
 import { startFederation, TEST_PRINCIPAL, type Federation } from './support/federation.js';
 import { createDatabases, postgresUrl } from './support/postgres.js';
 import { principal } from './support/scenario.js';
@@ -134,7 +135,7 @@ describe('placement subscriptions at the gateway', () => {
     federation = await startFederation({ seedPatients: 20 });
     // Fixture data through the Prisma client (like test/support/scenario.ts); every event in these tests comes from a mutation.
     plaatsing = federation.subgraphs.plaatsing.prisma;
-    const placements = await plaatsing.placement.findMany({ distinct: ['patientId'], orderBy: { id: 'asc' }, take: 12 });
+    const placements = await plaatsing.placement.findMany({ distinct: ['patientId'], orderBy: { id: 'asc' }, take: 13 });
     const providers = await plaatsing.provider.findMany({ include: { capacity: true }, orderBy: { id: 'asc' } });
     for (const [index, placement] of placements.entries()) {
       // Each fixture at a provider that has never had the patient, so relationships are known exactly.
@@ -378,6 +379,34 @@ describe('placement subscriptions at the gateway', () => {
       unregistered.stop();
     } finally {
       await strict.close();
+    }
+  });
+
+  it('ends with SUBGRAPH_UNAVAILABLE when a change cannot be resolved (plaatsing not answering), rather than skip it; resubscribing with the cursor delivers it', async () => {
+    const proxy = await startFaultyProxy(federation.subgraphs.plaatsing.url);
+    const gateway = await federation.startGateway({ port: 0, subgraphUrls: { plaatsing: proxy.url }, resilience: { ...loadGatewayConfig({}).resilience, retries: 0, timeoutMs: 2000 } });
+    try {
+      const token = await federation.callerToken();
+      const before = await head();
+      const ws = wsSubscribe(gateway.url, token, { after: before });
+      const sse = sseSubscribe(gateway.url, token, { after: before });
+      await waitFor(() => gateway.subscriptions.size === 2, 'both subscribed');
+      // The feed (plaatsing's event log) still answers; resolving the change's selection does not.
+      proxy.fault = { bodyIncludes: 'placementChange(', status: 503 };
+      const fixture = fixtures[nextFixture++]!;
+      await oneChange(fixture, 0);
+      await waitFor(() => ws.failure !== null && sse.completed, 'the end of both streams');
+      expect((ws.failure as { extensions?: { code?: string } }[])[0]?.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
+      expect(codes(sse.results.at(-1))).toEqual(['SUBGRAPH_UNAVAILABLE']);
+      expect(ws.changes()).toEqual([]);
+      proxy.fault = 'pass';
+      const again = wsSubscribe(gateway.url, token, { after: before });
+      await waitFor(() => again.changes().length === 1, 'the change after resubscribing');
+      expect(again.changes()[0]).toMatchObject({ toStatus: 'INTAKE', placement: { id: fixture.id } });
+      again.stop();
+    } finally {
+      await gateway.close();
+      await proxy.close();
     }
   });
 

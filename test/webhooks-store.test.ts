@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../gateway/src/webhooks/schedule.js';
+import { LEASE_MS } from '../gateway/src/webhooks/dispatcher.js';
 import { generateSecret, signedHeaders } from '../gateway/src/webhooks/signing.js';
 import { WebhookStore, type Endpoint, type WebhookFilter } from '../gateway/src/webhooks/store.js';
 import { createDatabases, postgresUrl } from './support/postgres.js';
@@ -149,6 +150,25 @@ function storeTests(open: () => Promise<WebhookStore>) {
     // The redelivered event comes before the patient's later one again.
     const again = await store.claim('instance-1', 10, 60_000);
     expect(again.map((d) => [d.sequence, d.attempts])).toEqual([[21n, 0]]);
+  });
+
+  it('a renewed lease keeps the delivery; once renewals stop (the instance crashed) another takes it over within the short lease, with the patient\'s next event behind it', async () => {
+    await activeEndpoint(store);
+    await store.enqueue([event(31, 'pd'), event(32, 'pd')], 32n);
+    const [claimed] = await store.claim('instance-1', 10, 1000);
+    expect(claimed?.sequence).toBe(31n);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await store.renew([claimed!.id], 'instance-1', 1000); // the heartbeat
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await store.claim('instance-2', 10, 1000)).toEqual([]); // still held, past the first lease
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // no more heartbeats
+    const takenOver = await store.claim('instance-2', 10, 1000);
+    expect(takenOver.map((d) => d.sequence)).toEqual([31n]);
+    await store.finish(takenOver[0]!.id, 'instance-2', 'delivered', 1);
+    // A late renewal of the crashed instance's claim changes nothing.
+    await store.renew([claimed!.id], 'instance-1', 60_000);
+    expect((await store.claim('instance-2', 10, 300)).map((d) => d.sequence)).toEqual([32n]);
+    expect(LEASE_MS).toBeLessThanOrEqual(5_000); // what the dispatcher claims with: a crash holds a patient's events for seconds
   });
 
   it('keeps the previous secret signing during the overlap, and the organisation boundary', async () => {

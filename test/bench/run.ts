@@ -98,7 +98,7 @@ try {
   ];
   await waitForReady(`http://127.0.0.1:${basePort}/ready`);
   // Apollo Server 5 has no health route; a GET operation with the CSRF preflight header answers once it serves.
-  await waitForReady(`http://127.0.0.1:${basePort + 10}/?query=%7B__typename%7D`, 30_000, { 'apollo-require-preflight': 'true' });
+  await waitForReady(`http://127.0.0.1:${basePort + 10}/?query=%7B__typename%7D`, 30_000, { headers: { 'apollo-require-preflight': 'true' } });
 
   // 5. Random patients (fixed sample so both gateways get the same request stream).
   const ids = await samplePatientIds(urls.indicatiestelling!, 500);

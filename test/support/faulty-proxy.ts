@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type Fault = 'pass' | 'refused' | 'hang' | 'status-500' | 'reset' | 'html' | 'bad-shape' | 'oversized' | 'codeless-error' | { failTimes: number; status: number } | { delayMs: number };
+export type Fault = 'pass' | 'refused' | 'hang' | 'status-500' | 'reset' | 'html' | 'bad-shape' | 'oversized' | 'codeless-error' | { failTimes: number; status: number } | { delayMs: number } | { bodyIncludes: string; status: number };
 
 export interface FaultyProxy {
   url: string;
@@ -37,7 +37,13 @@ export async function startFaultyProxy(target: string, options: { oversizedBytes
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const fault = proxy.fault;
-    if (typeof fault === 'object' && 'delayMs' in fault) {
+    if (typeof fault === 'object' && 'bodyIncludes' in fault) {
+      // Fails only the calls whose body holds the text (one kind of query), passing the rest.
+      if (Buffer.concat(chunks).toString('utf8').includes(fault.bodyIncludes)) {
+        response.writeHead(fault.status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: INTERNAL_DETAIL }));
+        return;
+      }
+    } else if (typeof fault === 'object' && 'delayMs' in fault) {
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs)); // slow, then a normal answer
     } else if (typeof fault === 'object') {
       if (fault.failTimes > 0) {

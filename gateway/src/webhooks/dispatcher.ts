@@ -26,6 +26,13 @@ const CLAIM_BATCH = 8;
 /** Finished deliveries are kept this long (for the endpoint's counts and diagnosis), then forgotten. */
 const KEEP_FINISHED_DAYS = 7;
 const FORGET_EVERY_MS = 3_600_000;
+/**
+ * A claim's lease, renewed every LEASE_RENEW_MS while its delivery is in flight (resolving the
+ * payload and waiting for the receiver may take longer). Short, so a delivery whose instance died
+ * (a crash, a kill) is claimed again within seconds and does not hold that patient's later events.
+ */
+export const LEASE_MS = 5_000;
+const LEASE_RENEW_MS = 2_000;
 
 const log = serviceLogger('gateway').child({ component: 'webhooks' });
 
@@ -50,18 +57,23 @@ export class WebhookDispatcher {
   private enqueueFailed = false;
   private deliverRun: Promise<void> | undefined;
   private deliverAgain = false;
-  private readonly leaseMs: number;
+  private heartbeat: NodeJS.Timeout | undefined;
   private lastForget = 0;
 
-  constructor(private readonly options: DispatcherOptions) {
-    // Long enough for resolving the payload and the receiver's timeout; a crashed instance's claims return after it.
-    this.leaseMs = options.config.timeoutMs * 2 + 30_000;
-  }
+  constructor(private readonly options: DispatcherOptions) {}
 
   start(): void {
     this.follow();
     this.enqueue();
     this.tick();
+    this.heartbeat = setInterval(() => this.renewLeases(), LEASE_RENEW_MS);
+    this.heartbeat.unref();
+  }
+
+  /** Keeps the claims of deliveries in flight; should it fail, a lease runs out and the delivery is made again (at least once). */
+  private renewLeases(): void {
+    if (this.closed || this.inFlight.size === 0) return;
+    this.options.store.renew([...this.inFlight.keys()], this.instanceId, LEASE_MS).catch((error: unknown) => this.report('warn', 'webhook leases could not be renewed', error));
   }
 
   /**
@@ -87,6 +99,7 @@ export class WebhookDispatcher {
     this.closing.abort();
     this.unsubscribe?.();
     clearTimeout(this.timer);
+    clearInterval(this.heartbeat);
     await Promise.allSettled([this.enqueueRun, this.deliverRun, ...this.inFlight.values()]);
   }
 
@@ -211,7 +224,7 @@ export class WebhookDispatcher {
     while (!this.closed && this.options.store.opened) {
       const room = CLAIM_BATCH - this.inFlight.size;
       if (room <= 0) return;
-      const claimed = await this.options.store.claim(this.instanceId, room, this.leaseMs);
+      const claimed = await this.options.store.claim(this.instanceId, room, LEASE_MS);
       if (claimed.length === 0) return;
       for (const delivery of claimed) {
         const run = this.send(delivery).finally(() => {

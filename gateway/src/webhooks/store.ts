@@ -431,6 +431,15 @@ export class WebhookStore {
     );
   }
 
+  /** Extends this instance's leases on deliveries still in flight (the heartbeat that lets leases be short). */
+  async renew(ids: readonly string[], owner: string, leaseMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(
+      `UPDATE "webhook_delivery" SET "lease_until" = now() + make_interval(secs => $3::double precision / 1000) WHERE "id" = ANY($1::uuid[]) AND "lease_owner" = $2 AND "status" = 'pending'`,
+      [[...ids], owner, leaseMs],
+    );
+  }
+
   /** Gives claims back without counting an attempt (shutdown). */
   async release(ids: readonly string[], owner: string): Promise<void> {
     if (ids.length === 0) return;
