@@ -158,6 +158,14 @@ describe('reading a CV with EPD entries', () => {
     expect(searchedTypes(scenario.providers.active, since).has('Condition')).toBe(false);
   });
 
+  it('entries(kinds:) reads the EPD for the kinds asked, as the access rules judge them', async () => {
+    const since = requestsTo(scenario.providers.active);
+    const response = await federation.request<any>('query($id: ID!) { patient(id: $id) { forensicCv { entries(kinds: [RISK_ASSESSMENT], first: 100) { edges { node { source { provider { id } } } } } } } }', { id: scenario.patientId }, { principal: principal('plaatser', 'dji-forzo') });
+    expect(response.errors).toBeUndefined();
+    expect(providerOf(response.data.patient.forensicCv.entries.edges)).toContain(scenario.providers.active);
+    expect([...searchedTypes(scenario.providers.active, since)].filter((type) => type !== 'token' && type !== 'Patient')).toEqual(['RiskAssessment']);
+  });
+
   it('a provider without the patient sees nothing and no EPD is asked', async () => {
     const before = [...epds.keys()].map(requestsTo);
     const response = await federation.request<Cv>(CV, { id: scenario.patientId }, { principal: principal('zorgaanbieder', scenario.providers.none) });

@@ -71,8 +71,8 @@ const pathOf = (info: GraphQLResolveInfo) => {
 };
 
 /** What providers' EPDs hold of these kinds is brought up to date (within the read deadline) before the CV is read. */
-function refreshed(cv: { patientId: string }, kinds: Iterable<CvEntryKind>, context: Context, info: GraphQLResolveInfo): Promise<void> {
-  return context.epd.refresh(cv.patientId, kinds, { type: info.parentType.name, field: info.fieldName }, pathOf(info));
+function refreshed(cv: { patientId: string }, kinds: Iterable<CvEntryKind>, context: Context, info: GraphQLResolveInfo, args: Record<string, unknown> = {}): Promise<void> {
+  return context.epd.refresh(cv.patientId, kinds, { type: info.parentType.name, field: info.fieldName, args }, pathOf(info));
 }
 
 function kindConnection(kind: CvEntryKind) {
@@ -130,7 +130,7 @@ export const resolvers: Resolvers = {
   ForensicCv: {
     patientId: (cv) => cv.patientId,
     entries: async (cv, args, context, info) => {
-      await refreshed(cv, args.kinds?.length ? args.kinds : CV_ENTRY_KINDS, context, info);
+      await refreshed(cv, args.kinds?.length ? args.kinds : CV_ENTRY_KINDS, context, info, args);
       const all = await context.loaders.entriesByPatient.load(cv.patientId);
       const rows = args.includeSuperseded ? all : currentOf(all);
       const kinds = args.kinds?.length ? new Set(args.kinds) : null;

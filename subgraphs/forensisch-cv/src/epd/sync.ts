@@ -12,7 +12,7 @@
  * background (bounded by EPD_TIMEOUT_MS) for the next read. An EPD that failed is not asked again
  * for EPD_RETRY_AFTER_MS (reads answer EPD_UNAVAILABLE at once meanwhile).
  */
-import { serviceLogger, type RequestAccess } from '@ketengraph/service-kit';
+import { argumentRequirement, loadAccessPolicy, serviceLogger, type RequestAccess } from '@ketengraph/service-kit';
 import DataLoader from 'dataloader';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { CvEntryKind } from '../domain/entries.js';
@@ -298,9 +298,11 @@ export class EpdRequest {
    * resolver reads them. `coordinate` is the field being resolved: only a caller who may see it
    * (granted, or by relationship — the guard has checked the patient already) makes EPDs be read.
    */
-  async refresh(patientId: string, kinds: Iterable<CvEntryKind>, coordinate: { type: string; field: string }, path: readonly (string | number)[]): Promise<void> {
-    const rule = this.access.decideField(coordinate.type, coordinate.field);
-    if (rule && rule.decision !== 'granted' && rule.decision !== 'relationship') return;
+  async refresh(patientId: string, kinds: Iterable<CvEntryKind>, coordinate: { type: string; field: string; args: Record<string, unknown> }, path: readonly (string | number)[]): Promise<void> {
+    // Judged as the guard judged the field: by the arguments asked (entries(kinds:)) where the policy says so.
+    const byArguments = argumentRequirement(loadAccessPolicy(), coordinate.type, coordinate.field, coordinate.args);
+    const decision = byArguments ? this.access.decide(byArguments) : this.access.decideField(coordinate.type, coordinate.field)?.decision;
+    if (decision !== undefined && decision !== 'granted' && decision !== 'relationship') return;
     const types = resourceTypesFor(kinds);
     if (!types.length) return;
     await this.loader.loadMany(types.map((type) => `${patientId}\u0000${type}`));
