@@ -94,10 +94,12 @@ describe('importing from a FHIR R4 EPD', () => {
     await sync.run(source, PATIENT, BSN, [...ALL_TYPES], null);
     const paths = epd.requests.map((url) => `${url.pathname.replace('/fhir', '')}${url.search}`);
     expect(paths[0]).toBe('/auth/token');
-    expect(epd.requests[1]!.searchParams.get('identifier')).toBe(`http://fhir.nl/fhir/NamingSystem/bsn|${BSN}`);
+    // The patient is searched by BSN with POST _search: the BSN is in no URL.
+    expect(epd.requests[1]!.pathname).toBe('/fhir/Patient/_search');
+    expect(epd.requests.some((url) => url.href.includes(BSN))).toBe(false);
     // Two conditions with _count=2 fit one page; the next links are followed where there are more.
     expect(epd.requests.filter((url) => url.pathname.endsWith('/AdverseEvent'))[0]!.searchParams.get('subject')).toBe('Patient/fp-1');
-    expect(epd.requests.every((url) => url.pathname.endsWith('/auth/token') || url.pathname.endsWith('/Patient') || url.searchParams.get('_count') === '2')).toBe(true);
+    expect(epd.requests.every((url) => url.pathname.endsWith('/auth/token') || url.pathname.endsWith('/Patient/_search') || url.searchParams.get('_count') === '2')).toBe(true);
 
     const result = await cv(PATIENT);
     expect(result.entries.totalCount).toBe(5);
@@ -156,7 +158,7 @@ describe('importing from a FHIR R4 EPD', () => {
         tokens++;
         return HttpResponse.json({ access_token: `t${tokens}`, token_type: 'bearer', expires_in: 300 });
       }),
-      http.get(`${BASE}/*`, () => HttpResponse.json(operationOutcome('login', 'expired'), { status: 401 })),
+      http.all(`${BASE}/*`, () => HttpResponse.json(operationOutcome('login', 'expired'), { status: 401 })),
     );
     const client = new FhirClient(source, settings);
     await expect(client.patientIds(BSN, AbortSignal.timeout(1000))).rejects.toMatchObject({ reason: 'unauthorized' });
@@ -171,12 +173,12 @@ describe('importing from a FHIR R4 EPD', () => {
   };
 
   it('slow, down, garbage, OperationOutcome: each a coded failure, none a crash', async () => {
-    expect(await failing(http.get(`${BASE}/Patient`, async () => { await delay(2000); return HttpResponse.json(searchset([], { self: BASE })); }))).toBe('timeout');
-    expect(await failing(http.get(`${BASE}/Patient`, () => HttpResponse.error()))).toBe('unreachable');
-    expect(await failing(http.get(`${BASE}/Patient`, () => new HttpResponse('<html>maintenance</html>', { headers: { 'content-type': 'text/html' } })))).toBe('malformed');
-    expect(await failing(http.get(`${BASE}/Patient`, () => HttpResponse.json({ resourceType: 'Patient', id: 'x' })))).toBe('malformed');
-    expect(await failing(http.get(`${BASE}/Patient`, () => HttpResponse.json(operationOutcome('exception', 'database down'), { status: 500 })))).toBe('operation_outcome');
-    expect(await failing(http.get(`${BASE}/Patient`, () => new HttpResponse(null, { status: 503 })))).toBe('http_status');
+    expect(await failing(http.post(`${BASE}/Patient/_search`, async () => { await delay(2000); return HttpResponse.json(searchset([], { self: BASE })); }))).toBe('timeout');
+    expect(await failing(http.post(`${BASE}/Patient/_search`, () => HttpResponse.error()))).toBe('unreachable');
+    expect(await failing(http.post(`${BASE}/Patient/_search`, () => new HttpResponse('<html>maintenance</html>', { headers: { 'content-type': 'text/html' } })))).toBe('malformed');
+    expect(await failing(http.post(`${BASE}/Patient/_search`, () => HttpResponse.json({ resourceType: 'Patient', id: 'x' })))).toBe('malformed');
+    expect(await failing(http.post(`${BASE}/Patient/_search`, () => HttpResponse.json(operationOutcome('exception', 'database down'), { status: 500 })))).toBe('operation_outcome');
+    expect(await failing(http.post(`${BASE}/Patient/_search`, () => new HttpResponse(null, { status: 503 })))).toBe('http_status');
   });
 
   it('reads again only what is older than EPD_FRESHNESS_SECONDS, since the oldest high-water mark', async () => {
@@ -194,7 +196,7 @@ describe('importing from a FHIR R4 EPD', () => {
   });
 
   it('never follows a redirect', async () => {
-    expect(await failing(http.get(`${BASE}/Patient`, () => new HttpResponse(null, { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data' } })))).toBe('redirected');
+    expect(await failing(http.post(`${BASE}/Patient/_search`, () => new HttpResponse(null, { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data' } })))).toBe('redirected');
   });
 
   it('in production, refuses to connect to an EPD whose name resolves to a non-public address', async () => {
@@ -219,7 +221,7 @@ describe('importing from a FHIR R4 EPD', () => {
   it('runs at most EPD_CONCURRENCY imports at once per EPD', async () => {
     let active = 0;
     let most = 0;
-    msw.use(http.get(`${BASE}/Patient`, async () => {
+    msw.use(http.post(`${BASE}/Patient/_search`, async () => {
       active++;
       most = Math.max(most, active);
       await delay(40);
@@ -237,7 +239,7 @@ describe('importing from a FHIR R4 EPD', () => {
       foreign++;
       return HttpResponse.json(searchset([], { self: 'x' }));
     }));
-    expect(await failing(http.get(`${BASE}/Patient`, () => HttpResponse.json(searchset([patient('fp-1', BSN)], { self: `${BASE}/Patient`, next: 'https://elsewhere.test/fhir/Patient?page=2' }))))).toBe('foreign_link');
+    expect(await failing(http.post(`${BASE}/Patient/_search`, () => HttpResponse.json(searchset([patient('fp-1', BSN)], { self: `${BASE}/Patient`, next: 'https://elsewhere.test/fhir/Patient?page=2' }))))).toBe('foreign_link');
     expect(foreign).toBe(0);
   });
 

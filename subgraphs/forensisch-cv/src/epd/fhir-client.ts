@@ -103,12 +103,16 @@ export class FhirClient {
     }
   }
 
-  /** The FHIR ids of the patient with this BSN (normally one; an EPD may hold duplicates). */
+  /**
+   * The FHIR ids of the patient with this BSN (normally one; an EPD may hold duplicates). Searched
+   * with POST [base]/Patient/_search, so the BSN is in the body, never in a URL a proxy or the EPD's
+   * access log keeps.
+   */
   async patientIds(bsn: string, signal: AbortSignal): Promise<string[]> {
-    const url = new URL('Patient', this.base);
-    url.searchParams.set('identifier', `${BSN_SYSTEM}|${bsn}`);
+    const url = new URL('Patient/_search', this.base);
+    const form = new URLSearchParams({ identifier: `${BSN_SYSTEM}|${bsn}` });
     const ids: string[] = [];
-    for await (const resources of this.pages(url, signal)) {
+    for await (const resources of this.pages(url, signal, form)) {
       for (const resource of resources) {
         const patient = resource as { resourceType?: unknown; id?: unknown };
         if (patient.resourceType === 'Patient' && typeof patient.id === 'string' && /^[A-Za-z0-9\-.]{1,64}$/.test(patient.id)) ids.push(patient.id);
@@ -127,11 +131,11 @@ export class FhirClient {
   }
 
   /** Follows `next` links, but only within the EPD's own base URL: the access token goes nowhere else. */
-  private async *pages(first: URL, signal: AbortSignal): AsyncGenerator<unknown[]> {
+  private async *pages(first: URL, signal: AbortSignal, form?: URLSearchParams): AsyncGenerator<unknown[]> {
     let url: URL | null = first;
     for (let page = 0; url; page++) {
       if (page >= this.options.maxPages) throw new EpdError('too_many_pages');
-      const bundle = await this.getJson(url, signal);
+      const bundle = await this.getJson(url, signal, page === 0 ? form : undefined);
       if (!isSearchBundle(bundle)) throw new EpdError('malformed', 'not a searchset Bundle');
       // `include` entries (e.g. _include=…) are context, not results; outcome entries are warnings.
       yield (bundle.entry ?? []).filter((entry) => entry?.search?.mode === undefined || entry.search.mode === 'match').map((entry) => entry?.resource);
@@ -151,10 +155,12 @@ export class FhirClient {
     return url;
   }
 
-  private async getJson(url: URL, signal: AbortSignal, retried = false): Promise<unknown> {
+  /** GET, or with a form the search as POST _search. */
+  private async getJson(url: URL, signal: AbortSignal, form?: URLSearchParams, retried = false): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/fhir+json' };
     if (this.source.auth.kind === 'SMART_BACKEND_SERVICES') headers.authorization = `Bearer ${await this.accessToken(signal)}`;
-    const response = await this.send(url.href, { headers, signal });
+    if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
+    const response = await this.send(url.href, { headers, signal, ...(form ? { method: 'POST', body: form.toString() } : {}) });
     if ((response.status >= 300 && response.status < 400) || response.type === 'opaqueredirect') {
       discard(response);
       throw new EpdError('redirected', `HTTP ${response.status}`);
@@ -163,7 +169,7 @@ export class FhirClient {
       // The token may have been revoked or expired early: one fresh token, then give up.
       discard(response);
       this.token = null;
-      return this.getJson(url, signal, true);
+      return this.getJson(url, signal, form, true);
     }
     if (response.status === 401 || response.status === 403) {
       discard(response);

@@ -88,6 +88,16 @@ export class SimulatedEpd {
     const bearer = /^Bearer (.+)$/.exec(request.headers.get('authorization') ?? '')?.[1];
     const expiry = bearer ? this.tokens.get(bearer) : undefined;
     if (!expiry || expiry < Date.now()) return outcome(401, 'login', 'A valid access token is required.', { 'www-authenticate': 'Bearer realm="fhir"' });
+    // Search by POST [type]/_search: the parameters in the body, as FHIR allows (and as ketengraph sends the BSN).
+    const postSearch = /^([A-Za-z]+)\/_search$/.exec(path);
+    if (request.method === 'POST' && postSearch) {
+      if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) return outcome(415, 'not-supported', '_search takes application/x-www-form-urlencoded.');
+      const type = postSearch[1]!;
+      if (!(type in SEARCHABLE)) return outcome(404, 'not-supported', 'Resource type not supported.');
+      const effective = new URL(`${this.baseUrl}/${type}`);
+      for (const [name, value] of new URLSearchParams(await request.text())) effective.searchParams.append(name, value);
+      return this.search(type, effective);
+    }
     if (request.method !== 'GET') return outcome(405, 'not-supported', 'This server is read-only.');
     if (path === 'metadata') return json({ resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '4.0.1', format: ['json'] });
     const [type, id, ...rest] = path.split('/');
