@@ -351,6 +351,9 @@ describe('the access log anchored against whoever holds its database', () => {
     await tamper(log, `DELETE FROM "audit_record" WHERE "sequence" >= 4`);
     expect(await verifyAuditChain(log.db)).toMatchObject({ ok: true, count: 3 });
     expect(await verify()).toMatchObject({ ok: false, count: 3, sequence: 4, eventId: null, reason: 'deleted tail', detail: expect.stringContaining('records 4 to 5 are missing') });
+    // The gateway does not sign over it either, not even once it wrote new records where the deleted ones were.
+    await log.append([record()]);
+    expect(await log.checkpoint()).toBeNull();
   });
 
   it('names the first record of an edit whose chain was recomputed after it', async () => {

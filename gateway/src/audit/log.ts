@@ -132,7 +132,13 @@ export class AuditLog {
         const last = anchor.checkpointFile ? (await readCheckpoints(anchor.checkpointFile)).filter((c): c is Checkpoint => c !== null && checkpointValid(anchor.key, c)).at(-1) : undefined;
         this.anchoredHead = last ? { sequence: last.sequence, hash: last.hash } : EMPTY_HEAD;
       }
-      const checked = await verifyFrom(this.db, this.anchoredHead, anchor.key, 1000);
+      // The record the previous checkpoint anchors must still be there, unchanged (a deleted tail would otherwise be re-signed).
+      const anchored = this.anchoredHead;
+      const [at] = anchored.sequence > 0 ? await this.db.query<{ hash: string }>(`SELECT "hash" FROM "audit_record" WHERE "sequence" = $1`, [anchored.sequence]) : [{ hash: anchored.hash }];
+      const checked: VerifyResult =
+        at?.hash !== anchored.hash
+          ? { ok: false, count: 0, sequence: anchored.sequence, eventId: null, reason: at ? 'checkpoint mismatch' : 'deleted tail' }
+          : await verifyFrom(this.db, anchored, anchor.key, 1000);
       if (!checked.ok) {
         auditCheckpoints.inc({ outcome: 'refused' });
         log.error({ sequence: checked.sequence, reason: checked.reason }, 'access log altered since the last checkpoint; no checkpoint signed');
