@@ -13,7 +13,9 @@ export default defineConfig({
     // Request lines (info) of thousands of test requests would bury the results; tests that read logs capture them at info.
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
     include: ['packages/*/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'gateway/test/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 60_000,
+    // Ceilings, not waits. A test that starts processes (audit:verify runs the script several times)
+    // took over 60 s on a busy 2-core machine.
+    testTimeout: 180_000,
     // A ceiling, not a wait: a federation's beforeAll returns as soon as it is up. It took over 180 s on a
     // busy 2-core machine, so the ceiling is where only a hung start reaches it.
     hookTimeout: 600_000,
