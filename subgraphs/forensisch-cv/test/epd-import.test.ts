@@ -243,6 +243,14 @@ describe('importing from a FHIR R4 EPD', () => {
     expect(foreign).toBe(0);
   });
 
+  it('an EPD that answers with another patient\'s record: not put into this CV, counted as OTHER_PATIENT', async () => {
+    msw.use(http.get(`${BASE}/Flag`, () => HttpResponse.json(searchset([flag('fp-other', { id: 'flag-other' })], { self: `${BASE}/Flag` }))));
+    await sync.run(source, PATIENT, BSN, ['Flag'], null);
+    const result = await cv(PATIENT);
+    expect(result.entries.edges.some((edge: any) => edge.node.source?.resourceId === 'flag-other')).toBe(false);
+    expect(result.epdImports[0].unmapped).toContainEqual({ resourceType: 'Flag', reason: 'OTHER_PATIENT', count: 1 });
+  });
+
   it('a failed import leaves what was imported before, and reports it for the next read', async () => {
     msw.use(http.all(`${BASE}/*`, () => HttpResponse.error()));
     await expect(sync.run(source, PATIENT, BSN, ['Condition'], null)).rejects.toMatchObject({ reason: 'unreachable' });

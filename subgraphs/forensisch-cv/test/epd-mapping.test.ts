@@ -12,6 +12,11 @@ const reasonOf = (resource: unknown) => {
   return result.outcome === 'unmapped' ? result.reason : null;
 };
 
+const reasonOf2 = (resource: unknown, patientIds: string[]) => {
+  const result = mapResource(resource, patientIds);
+  return result.outcome === 'unmapped' ? result.reason : null;
+};
+
 describe('FHIR R4 → CV entry mapping', () => {
   it('RiskAssessment: instrument from method, the highest qualitativeRisk, factors from basis and notes, provenance from meta', () => {
     const result = mapped(riskAssessment('p1'));
@@ -89,6 +94,15 @@ describe('FHIR R4 → CV entry mapping', () => {
     expect(reasonOf({ ...riskAssessment('p1'), basis: 'not a list' })).toBe('MALFORMED');
     // Only lastUpdated, no versionId: still versioned.
     expect(mapResource({ ...flag('p1'), meta: { lastUpdated: '2026-02-10T07:00:00Z' } }).outcome).toBe('mapped');
+  });
+
+  it('a resource about another patient than the one searched for is never mapped (OTHER_PATIENT)', () => {
+    expect(mapResource(flag('p1'), ['p1']).outcome).toBe('mapped');
+    expect(mapResource(flag('p1', { subject: { reference: 'https://epd.example.org/fhir/Patient/p1' } }), ['p1']).outcome).toBe('mapped');
+    expect(mapResource(episodeOfCare('p1'), ['p1', 'p1-duplicate']).outcome).toBe('mapped');
+    expect(reasonOf2(flag('p2'), ['p1'])).toBe('OTHER_PATIENT');
+    expect(reasonOf2(flag('p1', { subject: { reference: 'Group/p1' } }), ['p1'])).toBe('OTHER_PATIENT');
+    expect(reasonOf2({ ...adverseEvent('p1'), subject: undefined }, ['p1'])).toBe('OTHER_PATIENT');
   });
 
   it('long texts are clipped to what the CV holds', () => {

@@ -48,6 +48,7 @@ export type UnmappedReason =
   | 'NO_DESCRIPTION'
   | 'POTENTIAL_EVENT'
   | 'NO_SEVERITY'
+  | 'OTHER_PATIENT'
   | 'MALFORMED';
 
 export interface Provenance {
@@ -262,8 +263,19 @@ const MAPPERS: Record<EpdResourceType, (resource: never) => Result<CvEntryKind>>
   EpisodeOfCare: mapEpisodeOfCare,
 };
 
-/** Maps one resource from a search Bundle; anything that is not a mappable resource is `unmapped`, with the reason. */
-export function mapResource(resource: unknown): Mapped {
+/** The patient a resource is about (EpisodeOfCare.patient, subject otherwise), as a FHIR id. */
+function patientIdOf(resource: { resourceType: string; subject?: unknown; patient?: unknown }): string | null {
+  const reference = (resource.resourceType === 'EpisodeOfCare' ? resource.patient : resource.subject) as { reference?: unknown } | undefined;
+  const match = typeof reference?.reference === 'string' ? /(?:^|\/)Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference.reference) : null;
+  return match?.[1] ?? null;
+}
+
+/**
+ * Maps one resource from a search Bundle; anything that is not a mappable resource is `unmapped`,
+ * with the reason. With `patientIds` (the FHIR ids searched for), a resource about anyone else —
+ * an EPD that answers more than was asked — is never put into this patient's CV (OTHER_PATIENT).
+ */
+export function mapResource(resource: unknown, patientIds?: readonly string[]): Mapped {
   if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
     return { outcome: 'unmapped', provenance: { resourceType: 'unknown', resourceId: '', versionId: null, lastUpdated: null }, reason: 'NOT_AN_OBJECT' };
   }
@@ -273,6 +285,10 @@ export function mapResource(resource: unknown): Mapped {
   if (!provenance.resourceId || provenance.resourceId.length > 64) return { outcome: 'unmapped', provenance, reason: 'NO_ID' };
   // Without versionId or lastUpdated a later version could not be told from the one imported.
   if (!provenance.versionId && !provenance.lastUpdated) return { outcome: 'unmapped', provenance, reason: 'NO_VERSION' };
+  if (patientIds) {
+    const about = patientIdOf(record as { resourceType: string });
+    if (!about || !patientIds.includes(about)) return { outcome: 'unmapped', provenance, reason: 'OTHER_PATIENT' };
+  }
   let result: Result<CvEntryKind>;
   try {
     result = MAPPERS[record.resourceType as EpdResourceType](resource as never);

@@ -245,7 +245,7 @@ export class EpdSync {
         let highWater: Date | null = null;
         if (fhirPatientIds.length) {
           for await (const resources of client.search(resourceType, fhirPatientIds, since, signal)) {
-            const page = resources.map((resource) => ({ resource, mapped: mapResource(resource) }));
+            const page = resources.map((resource) => ({ resource, mapped: mapResource(resource, fhirPatientIds) }));
             for (const { mapped } of page) {
               // A resource of another type in this search is reported under that type, not this one.
               if (mapped.provenance.lastUpdated && (!highWater || mapped.provenance.lastUpdated > highWater)) highWater = mapped.provenance.lastUpdated;
