@@ -3,7 +3,7 @@
  * paging, _lastUpdated, 401) for the well-behaved cases, plain msw handlers for the failures. The
  * imports land in a real forensisch-cv database and are read back through its GraphQL API.
  */
-import { startSubgraph, type RunningSubgraph } from '@ketengraph/service-kit';
+import { metricsText, startSubgraph, type RunningSubgraph } from '@ketengraph/service-kit';
 import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { delay, http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
@@ -256,6 +256,10 @@ describe('importing from a FHIR R4 EPD', () => {
     await expect(sync.run(source, PATIENT, BSN, ['Condition'], null)).rejects.toMatchObject({ reason: 'unreachable' });
     const result = await cv(PATIENT);
     expect(result.entries.edges.filter((edge: any) => edge.node.isCurrent)).toHaveLength(5);
+    const metrics = await metricsText();
+    expect(metrics).toMatch(/ketengraph_epd_imports_total\{outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/ketengraph_epd_imports_total\{outcome="unreachable"\} [1-9]/);
+    expect(metrics).toMatch(/ketengraph_epd_resources_total\{result="imported"\} [1-9]/);
     expect((await importSummaries(sg.prisma, PATIENT))[0]!.importedVersions).toBe(6);
   });
 });

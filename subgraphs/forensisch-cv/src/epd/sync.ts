@@ -12,7 +12,7 @@
  * background (bounded by EPD_TIMEOUT_MS) for the next read. An EPD that failed is not asked again
  * for EPD_RETRY_AFTER_MS (reads answer EPD_UNAVAILABLE at once meanwhile).
  */
-import { argumentRequirement, loadAccessPolicy, serviceLogger, type RequestAccess } from '@ketengraph/service-kit';
+import { argumentRequirement, counter, latencyHistogram, loadAccessPolicy, serviceLogger, type RequestAccess } from '@ketengraph/service-kit';
 import DataLoader from 'dataloader';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { CvEntryKind } from '../domain/entries.js';
@@ -22,6 +22,11 @@ import { loadConfiguredSources, registeredSources, type RegistrationRules } from
 import { importPage, recordSynced, type ImportCounts } from './store.js';
 
 const log = serviceLogger('forensisch-cv');
+// Labels are codes only: which provider failed is in the log line.
+const imports = counter('ketengraph_epd_imports_total', 'Imports from providers\' EPDs, by outcome (ok or the failure reason).', ['outcome']);
+const importedResources = counter('ketengraph_epd_resources_total', 'EPD resource versions seen by imports: imported (a new CV version), unchanged, unmapped.', ['result']);
+const importLatency = latencyHistogram('ketengraph_epd_import_duration_seconds', 'Time one import from an EPD took, successful or not.', []);
+const readProblems = counter('ketengraph_epd_read_problems_total', 'CV reads answered with EPD_UNAVAILABLE, by reason.', ['reason']);
 
 export interface EpdSettings extends RegistrationRules {
   sourcesFile: string | undefined;
@@ -259,13 +264,18 @@ export class EpdSync {
         await recordSynced(this.prisma, patientId, source.providerId, resourceType, highWater);
       }
       this.failures.delete(source.providerId);
+      imports.inc({ outcome: 'ok' });
+      for (const result of ['imported', 'unchanged', 'unmapped'] as const) if (totals[result]) importedResources.inc({ result }, totals[result]);
       log.info({ providerId: source.providerId, resourceTypes, ...totals, ms: Date.now() - started }, 'epd import');
     } catch (error) {
       const reason: EpdFailure = error instanceof EpdError ? error.reason : 'unreachable';
       if (!(error instanceof EpdError)) log.error({ providerId: source.providerId, errorClass: (error as Error)?.name }, 'epd import failed unexpectedly');
       else log.warn({ providerId: source.providerId, reason, detail: error.detail, ms: Date.now() - started }, 'epd import failed');
       this.failures.set(source.providerId, { until: Date.now() + this.settings.retryAfterMs, reason });
+      imports.inc({ outcome: reason });
       throw error instanceof EpdError ? error : new EpdError('unreachable');
+    } finally {
+      importLatency.observe((Date.now() - started) / 1000);
     }
   }
 }
@@ -316,6 +326,7 @@ export class EpdRequest {
   }
 
   private problem(patientId: string, providerId: string | null, reason: EpdProblem['reason']): void {
+    readProblems.inc({ reason });
     this.providerProblems.set(patientId, [...(this.providerProblems.get(patientId) ?? []), { providerId, reason }]);
   }
 
