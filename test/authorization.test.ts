@@ -397,6 +397,18 @@ describe('field-level authorization through the gateway', () => {
       expect(records[0]!.fieldsWithheld).toEqual(expect.arrayContaining(['Placement.status']));
     });
 
+    it('records a placement(id) refused before execution (a role with no placement data) for the placement\'s patient', async () => {
+      const placement = await (federation.subgraphs.plaatsing.prisma as any).placement.findFirst({ where: { patientId: scenario.patientId } });
+      const operation = `Inspect${randomUUID().slice(0, 8)}`;
+      const response = await federation.request(`query ${operation}($id: ID!) { placement(id: $id) { status } }`, { id: placement.id }, { principal: principal('inspectie', 'igj') });
+      expect(response.data).toBeNull();
+      expect(unauthorizedPaths(response)).toEqual(['placement']);
+      expect(JSON.stringify(response)).not.toContain(scenario.patientId);
+      expect(await trailOf(scenario.patientId, operation)).toEqual([
+        expect.objectContaining({ action: 'READ', outcome: 'DENIED', fieldsDelivered: [], fieldsWithheld: ['Query.placement'], organisationId: 'igj' }),
+      ]);
+    });
+
     it('records one search record per patient of a list, even when only ids were asked for', async () => {
       const operation = `Ids${randomUUID().slice(0, 8)}`;
       const response = await federation.request<{ patients: { edges: { node: { id: string } }[] } }>(`query ${operation} { patients(first: 100) { edges { node { id } } } }`, {}, { principal: principal('zorgaanbieder', scenario.providers.active) });

@@ -14,6 +14,7 @@ import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
 import { auditRecords as auditRecordsWritten, auditWrites, authorizationDenials } from '../observability/metrics.js';
 import { completeResponse, unauthorizedError, visibleErrors, type Completion } from './complete.js';
 import { grantsFor, type PrincipalGrants, type SchemaPolicies } from '@ketengraph/service-kit';
+import type { PlacementPatients } from './identify.js';
 import { rewriteOperation, type Rewrite, type SelectionPlan } from './rewrite.js';
 
 export type AuthorizationMode = 'filter' | 'reject';
@@ -25,6 +26,8 @@ export interface AuthorizationOptions {
   /** filter: withheld fields become null with an error; reject: an operation with any withheld field is refused whole. */
   mode: AuthorizationMode;
   audit: AuditLog;
+  /** For the access log of operations refused before execution: the patients of the placements they named. */
+  placementPatients?: PlacementPatients;
   /** Rewrites kept per (operation, role, purpose state); operations repeat, so this keeps the hot path at a lookup. */
   cacheSize?: number;
 }
@@ -35,13 +38,12 @@ interface CachedRewrite extends Rewrite {
 
 const CREATE_PREFIXES = ['register', 'record', 'request', 'issue', 'submit', 'open'];
 const SEARCH_FIELDS = new Set(['patients', 'patientByBsn']);
-const PATIENT_ROOT_FIELD = 'patient';
 
-/** Patient ids an operation names at its root (`patient(id:)`), literal or variable. */
-function askedPatients(operation: OperationDefinitionNode | undefined, variables: Record<string, unknown>): string[] {
+/** Ids an operation names at its root for a field (`patient(id:)`, `placement(id:)`), literal or variable. */
+function rootIds(operation: OperationDefinitionNode | undefined, variables: Record<string, unknown>, field: string): string[] {
   const ids = new Set<string>();
   for (const selection of operation?.selectionSet.selections ?? []) {
-    if (selection.kind !== Kind.FIELD || selection.name.value !== PATIENT_ROOT_FIELD) continue;
+    if (selection.kind !== Kind.FIELD || selection.name.value !== field) continue;
     const value = selection.arguments?.find((a) => a.name.value === 'id')?.value;
     const id = value?.kind === Kind.STRING ? value.value : value?.kind === Kind.VARIABLE ? variables[value.name.value] : undefined;
     if (typeof id === 'string') ids.add(id);
@@ -170,8 +172,11 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
               plan.fields.forEach((f) => f.plan && collect(f.plan));
             };
             collect(rewrite.plan);
-            // Nothing was executed, so the patients are those the operation named (`patient(id:)`), when it did.
-            const asked = askedPatients(context.operation, context.request.variables ?? {});
+            // Nothing was executed, so the patients are those the operation named: `patient(id:)`, or the patient of a `placement(id:)`.
+            const variables = context.request.variables ?? {};
+            const placements = rootIds(context.operation, variables, 'placement');
+            const ofPlacements = placements.length && options.placementPatients ? await options.placementPatients(placements) : [];
+            const asked = [...new Set([...rootIds(context.operation, variables, 'patient'), ...ofPlacements.filter((id): id is string => typeof id === 'string')])];
             completion = { errors: [], access: new Map((asked.length ? asked : [null]).map((patient) => [patient, { delivered: new Map(), withheld }])) };
           } else {
             completion = completeResponse(result.data as never, rewrite.plan, context.request.variables ?? {}, result.errors ?? []);

@@ -59,6 +59,13 @@ export const resolvers: Resolvers = {
       requireEventReader(principal.scopes, 'Query.placementEventFeed');
       return readFeed(prisma, parseSequence(after, 'after'), limit, eventRetentionDays);
     },
+    placementPatients: async (_, { ids }, { prisma, principal }) => {
+      requireEventReader(principal.scopes, 'Query.placementPatients');
+      if (ids.length > 100) throw badInput('At most 100 placement ids.', 'ids');
+      const rows = await prisma.placement.findMany({ where: { id: { in: [...ids] } }, select: { id: true, patientId: true } });
+      const patients = new Map(rows.map((row) => [row.id, row.patientId]));
+      return ids.map((id) => patients.get(id) ?? null);
+    },
     placementEventHead: async (_, __, { prisma, principal }) => {
       requireEventReader(principal.scopes, 'Query.placementEventHead');
       return (await feedHead(prisma)).toString();

@@ -57,6 +57,14 @@ describe('plaatsing event feed', () => {
     expect(head.data!.placementEventHead).toBe(newest.sequence.toString());
   });
 
+  it("tells the event reader, and no one else, which patient each placement belongs to (for the access log)", async () => {
+    const placement = await sg.prisma.placement.findFirstOrThrow({ orderBy: { id: 'asc' } });
+    const query = 'query($ids: [ID!]!) { placementPatients(ids: $ids) }';
+    expect(code(await gql(query, { ids: [placement.id] }, planner))).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
+    const answer = await gql<{ placementPatients: (string | null)[] }>(query, { ids: ['no-such-placement', placement.id] }, reader);
+    expect(answer.data!.placementPatients).toEqual([null, placement.patientId]);
+  });
+
   it('returns the events after a sequence, oldest first, with everything the gateway routes on', async () => {
     const before = BigInt((await gql<{ placementEventHead: string }>(HEAD, {}, reader)).data!.placementEventHead);
     const first = await freshEvent();
