@@ -1,6 +1,7 @@
 import { byIdLoader, groupLoader } from '@ketengraph/service-kit';
 import DataLoader from 'dataloader';
 import type { Placement, PlacementStatus, PrismaClient } from './generated/prisma/client.js';
+import { carePlacementWhere } from './access.js';
 
 export interface ProviderPlacementsKey {
   providerId: string;
@@ -16,6 +17,11 @@ export function createLoaders(prisma: PrismaClient) {
   return {
     provider: byIdLoader((ids) => prisma.provider.findMany({ where: { id: { in: [...ids] } } })),
     placement: byIdLoader((ids) => prisma.placement.findMany({ where: { id: { in: [...ids] } } })),
+    // The providers that have each patient as their own patient (forensisch-cv's careProvidersOfPatient), one statement per request.
+    careProvidersByPatient: groupLoader(
+      (ids) => prisma.placement.findMany({ where: { patientId: { in: [...ids] }, ...carePlacementWhere() }, select: { patientId: true, providerId: true }, distinct: ['patientId', 'providerId'], orderBy: [{ patientId: 'asc' }, { providerId: 'asc' }] }),
+      (row) => row.patientId,
+    ),
     capacityByProvider: groupLoader(
       (ids) => prisma.providerCapacity.findMany({ where: { providerId: { in: [...ids] } }, orderBy: [{ providerId: 'asc' }, { careType: 'asc' }, { securityLevel: 'asc' }] }),
       (row) => row.providerId,

@@ -16,7 +16,6 @@ import { INITIAL_STATUS } from './domain/lifecycle.js';
 import { admissionWindow, assertEffectiveDate, assertPlacementFits, assertReason, assertSecurityLevel, dayNumber, waitingDays, waitingTimeStatistics } from './domain/rules.js';
 import { Prisma } from './generated/prisma/client.js';
 import type { CapacitySummary, ProviderFilter, Resolvers } from './generated/resolvers.js';
-import { carePlacementWhere } from './access.js';
 import { applyStep, assertOffers, claimPlace, recordEvent } from './placements.js';
 import { feedHead, parseSequence, readFeed, requireEventReader } from './events.js';
 
@@ -27,13 +26,12 @@ export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
 
   Query: {
-    careProvidersOfPatient: async (_, { patientId }, { prisma, access }) => {
+    careProvidersOfPatient: async (_, { patientId }, { loaders, access }) => {
       // Which providers hold a patient is logistics: the caller must see this patient's logistics.
       const rule = access.decideField('Patient', 'placements');
       const allowed = rule?.decision === 'granted' || (rule?.decision === 'relationship' && rule.kind !== null && (await access.isRelated(rule.kind, patientId)));
       if (!allowed) throw unauthorized('Query.careProvidersOfPatient');
-      const rows = await prisma.placement.findMany({ where: { patientId, ...carePlacementWhere() }, select: { providerId: true }, distinct: ['providerId'], orderBy: { providerId: 'asc' } });
-      return rows.map((row) => row.providerId);
+      return (await loaders.careProvidersByPatient.load(patientId)).map((row) => row.providerId);
     },
     provider: (_, { id }, { loaders }) => loaders.provider.load(id),
     providers: async (_, { filter, ...args }, { prisma, cursors }) => {
