@@ -70,7 +70,9 @@ export function boundCursors(secret: Buffer, binding: string): CursorCodec {
  * the same for every instance on that database and across restarts, so cursors stay valid there.
  */
 export async function loadCursorSecret(db: SqlDatabase): Promise<Buffer> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS "_ketengraph_secret" ("name" TEXT PRIMARY KEY, "value" TEXT NOT NULL)`);
+  const create = () => db.exec(`CREATE TABLE IF NOT EXISTS "_ketengraph_secret" ("name" TEXT PRIMARY KEY, "value" TEXT NOT NULL)`);
+  // Two instances creating it at once on PostgreSQL: the loser's IF NOT EXISTS can still collide once; the table is there then.
+  await create().catch(() => new Promise((resolve) => setTimeout(resolve, 100)).then(create));
   await db.query(`INSERT INTO "_ketengraph_secret" ("name", "value") VALUES ('cursor', $1) ON CONFLICT ("name") DO NOTHING`, [randomBytes(32).toString('base64url')]);
   const [row] = await db.query<{ value: string }>(`SELECT "value" FROM "_ketengraph_secret" WHERE "name" = 'cursor'`);
   return Buffer.from(row!.value, 'base64url');
