@@ -5,7 +5,7 @@
  * a hash of the inputs (browser sources, this build script and the versions of the bundled
  * packages): a bundle built from other inputs is rebuilt instead of served.
  *
- * `npm run generate` (run by `npm install`) builds it; the gateway builds it on start when missing.
+ * The gateway builds it on start when missing or outdated; `npm run build` builds it for a deployment.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -140,7 +140,7 @@ export async function buildExplorerBundle(dir: string = EXPLORER_BUNDLE_DIR): Pr
     try {
       renameSync(staging, dir);
     } catch (error) {
-      // Another process (a second gateway, `npm run generate`) swapped in its build first: same inputs, same files.
+      // Another process (a second gateway, `npm run build`) swapped in its build first: same inputs, same files.
       const theirs = readExplorerManifest(dir, inputHash);
       if (!theirs) throw error;
       rmSync(staging, { recursive: true, force: true });
@@ -155,7 +155,7 @@ export async function buildExplorerBundle(dir: string = EXPLORER_BUNDLE_DIR): Pr
   }
 }
 
-// `tsx gateway/src/explorer/bundle.ts` (from scripts/generate.mjs): build unless up to date.
+// `tsx gateway/src/explorer/bundle.ts` (from scripts/build.mjs): build unless up to date.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (readExplorerManifest()) {
     console.log('explorer bundle up to date');

@@ -178,7 +178,7 @@ export function createExplorer(options: ExplorerOptions): Explorer {
       try {
         await ready;
       } catch {
-        sendJson(response, 503, { error: 'The explorer bundle could not be built; run `npm run generate` and see the gateway log.' });
+        sendJson(response, 503, { error: 'The explorer bundle could not be built; the gateway log says why (`npm run build` builds it ahead).' });
         return true;
       }
       if (url.pathname.startsWith(`${ASSETS_PATH}/`)) {
