@@ -1,11 +1,13 @@
 /**
  * `npm run policy` writes the access policy's data categories into every subgraph's SDL as
- * `@policy` directives and recomposes the supergraph. `-- --check` only reports differences.
+ * `@policy` directives, the write rules into the README's table, and recomposes the supergraph.
+ * `-- --check` only reports differences.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadAccessPolicy } from '@ketengraph/service-kit';
 import { applyPolicyDirectives } from '../schema/policy-directives.js';
 import { COMPOSED_SUBGRAPHS } from '../schema/subgraphs.js';
+import { applyWriteRulesSection } from '../schema/write-rules-doc.js';
 
 const policy = loadAccessPolicy();
 const check = process.argv.includes('--check');
@@ -18,6 +20,20 @@ for (const { name, schemaFile } of COMPOSED_SUBGRAPHS) {
   else {
     writeFileSync(schemaFile, next);
     console.log(`updated @policy directives in ${name}`);
+  }
+}
+const readmeFile = new URL('../README.md', import.meta.url);
+const readme = readFileSync(readmeFile, 'utf8');
+const documented = applyWriteRulesSection(readme, policy);
+if (documented === null) {
+  console.error('README.md lacks the write-rules markers.');
+  process.exit(1);
+}
+if (documented !== readme) {
+  if (check) stale.push('README.md (write rules)');
+  else {
+    writeFileSync(readmeFile, documented);
+    console.log('updated the write-rules table in README.md');
   }
 }
 if (stale.length) {

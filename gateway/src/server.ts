@@ -22,6 +22,8 @@ export interface RunningGateway {
   events: GatewayEvents;
   /** GraphQL subscriptions (WebSocket and SSE); `close()` ends them all for a restart. */
   subscriptions: GatewaySubscriptions;
+  /** The access log (NEN 7513); read by the privacy officer's `auditTrail` and by tests. */
+  audit: AuditLog;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     port: http.port,
     events,
     subscriptions,
+    audit,
     // Shutdown order: stop accepting and finish the requests in flight (their audit records are
     // queued before their responses leave), close subscriptions and the event feed, stop Apollo,
     // write what the access log still queues, flush traces.

@@ -257,6 +257,12 @@ export class AuditLog {
     return connectionFromKeyset(rows.map(fromRow), size, trailCursorKey, Number(count?.count ?? 0), Boolean(after), plainCursors);
   }
 
+  /** The records one request left, in order (its request id is the `x-request-id` it was answered with). */
+  async ofRequest(requestId: string): Promise<AuditRecord[]> {
+    const rows = await this.db.query<StoredRow>(`SELECT * FROM "audit_record" WHERE "request_id" = $1 ORDER BY "sequence"`, [requestId]);
+    return rows.map(fromRow);
+  }
+
   /** Walks the whole chain in pages of `pageSize` records; reports the first broken record. */
   async verify(options: { pageSize?: number; anchor?: VerifyAnchor } = {}): Promise<VerifyResult> {
     return verifyAuditChain(this.db, options);

@@ -16,6 +16,7 @@ import { completeResponse, unauthorizedError, visibleErrors, type Completion } f
 import { grantsFor, type PrincipalGrants, type SchemaPolicies } from '@ketengraph/service-kit';
 import type { PlacementPatients } from './identify.js';
 import { rewriteOperation, type Rewrite, type SelectionPlan } from './rewrite.js';
+import { mergeStepReads, writeAuditRecords } from '../audit/writes.js';
 
 export type AuthorizationMode = 'filter' | 'reject';
 
@@ -36,7 +37,6 @@ interface CachedRewrite extends Rewrite {
   queryHash: string;
 }
 
-const CREATE_PREFIXES = ['register', 'record', 'request', 'issue', 'submit', 'open'];
 const SEARCH_FIELDS = new Set(['patients', 'patientByBsn']);
 
 /** Ids an operation names at its root for a field (`patient(id:)`, `placement(id:)`), literal or variable. */
@@ -103,7 +103,7 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
     const rootFields = (context.operation?.selectionSet.selections ?? []).flatMap((s) => ((s as { kind: string }).kind === 'Field' ? [(s as { name: { value: string } }).name.value] : []));
     const action: AuditAction =
       context.operation?.operation === 'mutation'
-        ? rootFields.some((f) => CREATE_PREFIXES.some((p) => f.startsWith(p))) ? 'create' : 'update'
+        ? rootFields.some((f) => options.policy.writeRules[`Mutation.${f}`]?.action === 'create') ? 'create' : 'update'
         : rootFields.some((f) => SEARCH_FIELDS.has(f)) ? 'search' : 'read';
     const records: AuditRecordInput[] = [];
     for (const [patientId, access] of completion.access) {
@@ -129,7 +129,14 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
         operationName: context.operationName ?? null,
       });
     }
-    return records;
+    if (context.operation?.operation !== 'mutation') return records;
+    // Changes: one record per step the subgraphs reported (or failed to report), with the step's result read merged into it.
+    // Refused before planning (scope): no subgraph was asked, each step is denied without a patient.
+    const reported = outcomeOverride ? rootFields.map((f) => ({ coordinate: `Mutation.${f}`, patientId: null, outcome: 'denied' as const })) : (context.contextValue.writes ?? []);
+    const steps = writeAuditRecords(options.policy, reported, outcomeOverride ? [] : rootFields, {
+      userId: principal.subject, organisationId: principal.organisationId, role: principal.role, purpose: principal.purpose, requestId, operationName: context.operationName ?? null,
+    });
+    return mergeStepReads(steps, records);
   }
 
   return {

@@ -2,6 +2,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import { injectTrace, serviceLogger } from '@ketengraph/service-kit';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
+import { collectWriteRecords } from '../audit/writes.js';
 import type { GatewayContext } from '../context.js';
 import { subgraphLatency, subgraphRequests } from '../observability/metrics.js';
 import type { ResilienceConfig } from '../resilience/config.js';
@@ -75,7 +76,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 
   /** Only a GraphQL response shape reaches the gateway's merging: `data` an object or null, `errors` a list of objects. */
-  override async didReceiveResponse({ response, request }: { response: GatewayGraphQLResponse; request: { variables?: Record<string, unknown> } }): Promise<GatewayGraphQLResponse> {
+  override async didReceiveResponse({ response, request, context }: { response: GatewayGraphQLResponse; request: { variables?: Record<string, unknown> }; context: GatewayContext | Record<string, unknown> }): Promise<GatewayGraphQLResponse> {
+    collectWriteRecords(response as { extensions?: Record<string, unknown> }, context);
     const { data, errors } = response as { data?: unknown; errors?: unknown };
     const representations = request.variables?.representations;
     // An entity fetch must answer one entry per representation, or the gateway cannot place them.

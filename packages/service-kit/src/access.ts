@@ -43,6 +43,11 @@ export interface RequestAccess {
   decideField(parentType: string, field: string): { decision: Decision; kind: RelationshipKind | null } | null;
   /** The patient a trajectory belongs to, from its owner (indicatiestelling); null when it does not know it. Batched per request. */
   trajectoryPatient(trajectoryId: string): Promise<string | null>;
+  /**
+   * The caller took an authorised step for this patient in this request: the step's own result
+   * reads as what happened (never "withheld" for a change that was applied).
+   */
+  grantWritten(patientId: string): void;
 }
 
 /** Answers which patient each of the given trajectories belongs to (ids it does not know are left out). */
@@ -56,6 +61,7 @@ export function createRequestAccess(
   trajectoryOwners: TrajectoryOwnerLookup,
 ): RequestAccess {
   const grants = grantsFor(policy, principal);
+  const written = new Set<string>();
   const loaders = new Map<RelationshipKind, DataLoader<string, boolean>>();
   const loader = (kind: RelationshipKind) => {
     let found = loaders.get(kind);
@@ -78,8 +84,9 @@ export function createRequestAccess(
     decide: grants.decide,
     relationship: grants.relationship,
     hasScopes: grants.hasScopes,
-    isRelated: (kind, patientId) => loader(kind).load(patientId),
+    isRelated: async (kind, patientId) => written.has(patientId) || loader(kind).load(patientId),
     relatedPatientIds: (kind) => lookups[kind](principal.organisationId, null),
+    grantWritten: (patientId) => void written.add(patientId),
     decideField: (parentType, field) => {
       const requirement = policies.field(parentType, field, null);
       return requirement ? { decision: grants.decide(requirement), kind: grants.relationship(requirement) } : null;

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'NO_CAPACITY'
   | 'INDICATION_MISMATCH'
   | 'DEPENDENCY_UNAVAILABLE'
-  | 'CURSOR_EXPIRED';
+  | 'CURSOR_EXPIRED'
+  | 'FORBIDDEN';
 
 /** A refusal the caller can act on; the message is for people and never carries personal data. */
 export function domainError(code: ErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {

@@ -20,3 +20,5 @@ export * from './paths.js';
 export * from './subgraph.js';
 export * from './tracing.js';
 export * from './tracing-export.js';
+export * from './write-access.js';
+export * from './peers.js';

@@ -55,6 +55,41 @@ export interface AccessPolicy {
    * asked for; omitted or empty, the categories in `fields` (all of them).
    */
   argumentCategories: Record<string, Record<string, Record<string, string>>>;
+  /** Relationship name → what it means; the vocabulary of `writeRules`. */
+  writeRelationships: Record<string, string>;
+  /** Which organisation places a patient, by care type (and legal title). */
+  placingOrganisations: PlacingOrganisation[];
+  /** `Mutation.field` → who may take that step, for which patient (see write-access.ts). */
+  writeRules: Record<string, WriteRule>;
+}
+
+/** One way to be the placing organisation of a placement. */
+export interface PlacingOrganisation {
+  careTypes: string[];
+  /** When set, only for trajectories under these legal titles. */
+  legalTitles?: string[];
+  role: string;
+  /** A fixed organisation id, or `assigned`: the probation organisation assigned to the trajectory. Unset: any organisation of the role. */
+  organisation?: string;
+  why: string;
+}
+
+export interface WriteAllowance {
+  role: string;
+  /** A key of `writeRelationships`. */
+  relationship: string;
+  /** The purpose of use the step is taken for (one of the role's purposes). */
+  purpose: string;
+  why: string;
+}
+
+export interface WriteRule {
+  /** The audit action the step is recorded as. */
+  action: 'create' | 'update';
+  /** Data categories the step writes. */
+  categories: string[];
+  note?: string;
+  allow: WriteAllowance[];
 }
 
 export const ACCESS_POLICY_FILE = join(repositoryRoot, 'schema', 'access-policy.json');
@@ -125,7 +160,31 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
     if (!Object.hasOwn(raw.roles, role)) fail(`rolePurposes names unknown role ${role}.`);
     if (!Array.isArray(list) || !list.every((p) => typeof p === 'string' && p in purposes)) fail(`rolePurposes of ${role} must list known purposes.`);
   }
+  const writeRelationships = strings(raw.writeRelationships, 'writeRelationships');
+  if (!Array.isArray(raw.placingOrganisations)) return fail('placingOrganisations must be a list.');
+  for (const entry of raw.placingOrganisations as unknown[]) {
+    if (!isRecord(entry) || !Array.isArray(entry.careTypes) || typeof entry.role !== 'string' || !Object.hasOwn(raw.roles, entry.role) || typeof entry.why !== 'string') fail('each placingOrganisations entry needs careTypes, a known role and why.');
+  }
+  if (!isRecord(raw.writeRules)) return fail('writeRules must map Mutation.field coordinates to rules.');
+  for (const [coordinate, rule] of Object.entries(raw.writeRules)) {
+    if (!/^Mutation\.\w+$/.test(coordinate)) fail(`writeRules: ${coordinate} is not a Mutation.field coordinate.`);
+    if (!isRecord(rule) || (rule.action !== 'create' && rule.action !== 'update')) return fail(`writeRules ${coordinate}: action must be create or update.`);
+    if (!Array.isArray(rule.categories) || !rule.categories.every((c) => typeof c === 'string' && c in categories)) fail(`writeRules ${coordinate}: categories must be known categories.`);
+    if (!Array.isArray(rule.allow)) return fail(`writeRules ${coordinate}: allow must be a list.`);
+    for (const allowance of rule.allow as unknown[]) {
+      if (!isRecord(allowance)) return fail(`writeRules ${coordinate}: each allowance must be an object.`);
+      const { role, relationship, purpose, why } = allowance;
+      if (typeof role !== 'string' || !Object.hasOwn(raw.roles, role)) fail(`writeRules ${coordinate}: unknown role ${String(role)}.`);
+      if (typeof relationship !== 'string' || !(relationship in writeRelationships)) fail(`writeRules ${coordinate}: unknown relationship ${String(relationship)}.`);
+      const rolePurposes = isRecord(raw.rolePurposes) ? (raw.rolePurposes[role as string] as unknown[] | undefined) : undefined;
+      if (typeof purpose !== 'string' || !rolePurposes?.includes(purpose)) fail(`writeRules ${coordinate}: purpose ${String(purpose)} is not one of ${String(role)}'s purposes.`);
+      if (typeof why !== 'string' || !why) fail(`writeRules ${coordinate}: every allowance says why.`);
+    }
+  }
   return {
+    writeRelationships,
+    placingOrganisations: raw.placingOrganisations as PlacingOrganisation[],
+    writeRules: raw.writeRules as Record<string, WriteRule>,
     handoverPeriodDays: raw.handoverPeriodDays as number,
     categories,
     patientCategories: patientCategories as string[],

@@ -22,6 +22,8 @@ import { boundCursors, loadCursorSecret, type CursorCodec } from './pagination.j
 import { repositoryRoot } from './paths.js';
 import { loadAccessPolicy, type Principal } from './principal.js';
 import { loadTracingConfig, startTracing } from './tracing-export.js';
+import { createPeerFacts, type PeerFacts } from './peers.js';
+import { createRequestWrites, recordWrites, WRITE_RECORDS_EXTENSION, type RequestWrites } from './write-access.js';
 
 /** Everything a subgraph process is configured with; see the README's configuration table. */
 export interface SubgraphConfig {
@@ -57,6 +59,10 @@ export interface SubgraphRequestContext<Prisma> {
   cursors: CursorCodec;
   /** GraphQL URLs of the peers this subgraph may ask directly (with the forwarded gateway token). */
   peers: { plaatsing: string; indicatiestelling: string };
+  /** The write rules for this caller: every mutation asks them before it changes anything. */
+  writes: RequestWrites;
+  /** Facts the write rules need from other subgraphs, batched per request. */
+  peerFacts: PeerFacts;
 }
 
 /** How a subgraph takes part in the access rules (see access.ts). */
@@ -194,6 +200,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
   }
   const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as GraphQLResolverMap<unknown> });
   guardSchema(schema, policies, module.access.patientOf, policy);
+  recordWrites(schema, policy, module.name);
   const apollo = new ApolloServer<Context>({
     schema,
     includeStacktraceInErrorResponses: false,
@@ -202,7 +209,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(module.name),
     // Federated tracing (ftv1) is for Apollo Studio; ketengraph traces with OpenTelemetry instead.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), operationMetricsPlugin(module.name), ...(module.plugins ?? [])],
+    plugins: [ApolloServerPluginInlineTraceDisabled(), operationMetricsPlugin(module.name), writeRecordsPlugin<Context>(), ...(module.plugins ?? [])],
   });
   await apollo.start();
   let http: HttpService;
@@ -225,7 +232,9 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
         const access = createRequestAccess(policy, policies, principal, lookups, owners);
         const cursors = boundCursors(cursorSecret, JSON.stringify([principal.role, principal.organisationId, principal.purpose]));
         const peers = { plaatsing: config.relationshipSources['own-patients'], indicatiestelling: config.relationshipSources['own-supervisees'] };
-        return module.createContext({ prisma, requestId, principal, actor: actorOf(principal), gatewayToken: token, access, cursors, peers });
+        const writes = createRequestWrites(policy, principal, access);
+        const peerFacts = createPeerFacts(peers, () => token);
+        return module.createContext({ prisma, requestId, principal, actor: actorOf(principal), gatewayToken: token, access, cursors, peers, writes, peerFacts });
       },
       readiness: async () => ({ database: await db.query('SELECT 1').then(() => true, () => false) }),
     });
@@ -251,6 +260,21 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
         await prisma.$disconnect();
         await db.close();
       })()),
+  };
+}
+
+/** Hands the request's write records to the gateway, which writes them to the access log. */
+function writeRecordsPlugin<Context extends { writes: RequestWrites }>(): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ contextValue, response }) {
+          if (!contextValue.writes?.records.length || response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          result.extensions = { ...result.extensions, [WRITE_RECORDS_EXTENSION]: contextValue.writes.records };
+        },
+      };
+    },
   };
 }
 

@@ -88,7 +88,14 @@ function kindConnection(kind: CvEntryKind) {
  * Concurrent corrections of one version both pass the check only on PostgreSQL's read committed;
  * UNIQUE(entryId, version) then refuses the second insert, reported the same way as the check.
  */
-async function record<K extends CvEntryKind>(prisma: Context['prisma'], author: Actor, kind: K, common: ValidCommon, entryDetails: DetailsByKind[K]): Promise<CvEntry> {
+async function record<K extends CvEntryKind>(context: Context, coordinate: string, author: Actor, kind: K, common: ValidCommon, entryDetails: DetailsByKind[K]): Promise<CvEntry> {
+  const { prisma, writes, access, peerFacts } = context;
+  // The relationships live in plaatsing (own patients) and indicatiestelling (assigned probation), the patient register in indicatiestelling.
+  await writes.authorize(coordinate, common.patientId, {
+    'own-patients': () => access.isRelated('own-patients', common.patientId),
+    assigned: () => access.isRelated('own-supervisees', common.patientId),
+  });
+  if (!(await peerFacts.patientExists(common.patientId))) throw notFound('Patient', common.patientId);
   try {
     return await prisma.$transaction(async (tx) => {
       let entryId: string = randomUUID();
@@ -240,40 +247,48 @@ export const resolvers: Resolvers = {
 
   // The actor is required before the input is looked at, so an anonymous call learns nothing.
   Mutation: {
-    connectEpd: (_, { input }, { prisma, actor, principal, epdSync }) => {
+    connectEpd: async (_, { input }, { prisma, actor, principal, epdSync, writes }) => {
       requireActor(actor);
+      await writes.authorize('Mutation.connectEpd', null, { 'own-organisation': input.providerId === principal.organisationId });
       return connectEpd(prisma, epdSync, principal, input);
     },
-    disconnectEpd: (_, { providerId }, { prisma, actor, principal, epdSync }) => {
+    disconnectEpd: async (_, { providerId }, { prisma, actor, principal, epdSync, writes }) => {
       requireActor(actor);
+      await writes.authorize('Mutation.disconnectEpd', null, { 'own-organisation': providerId === principal.organisationId });
       return disconnectEpd(prisma, epdSync, principal, providerId);
     },
-    recordOffence: (_, { input }, { prisma, actor }) => {
+    recordOffence: (_, { input }, context) => {
+      const { actor } = context;
       const author = requireActor(actor);
       const today = new Date();
-      return record(prisma, author, 'OFFENCE', validateCommon(input, today), validateOffence(input, today));
+      return record(context, 'Mutation.recordOffence', author, 'OFFENCE', validateCommon(input, today), validateOffence(input, today));
     },
-    recordDiagnosis: (_, { input }, { prisma, actor }) => {
+    recordDiagnosis: (_, { input }, context) => {
+      const { actor } = context;
       const author = requireActor(actor);
-      return record(prisma, author, 'DIAGNOSIS', validateCommon(input, new Date()), validateDiagnosis(input));
+      return record(context, 'Mutation.recordDiagnosis', author, 'DIAGNOSIS', validateCommon(input, new Date()), validateDiagnosis(input));
     },
-    recordRiskAssessment: (_, { input }, { prisma, actor }) => {
+    recordRiskAssessment: (_, { input }, context) => {
+      const { actor } = context;
       const author = requireActor(actor);
-      return record(prisma, author, 'RISK_ASSESSMENT', validateCommon(input, new Date()), validateRiskAssessment(input));
+      return record(context, 'Mutation.recordRiskAssessment', author, 'RISK_ASSESSMENT', validateCommon(input, new Date()), validateRiskAssessment(input));
     },
-    recordIncident: (_, { input }, { prisma, actor }) => {
+    recordIncident: (_, { input }, context) => {
+      const { actor } = context;
       const author = requireActor(actor);
-      return record(prisma, author, 'INCIDENT', validateCommon(input, new Date()), validateIncident(input));
+      return record(context, 'Mutation.recordIncident', author, 'INCIDENT', validateCommon(input, new Date()), validateIncident(input));
     },
-    recordLeave: (_, { input }, { prisma, actor }) => {
+    recordLeave: (_, { input }, context) => {
+      const { actor } = context;
       const author = requireActor(actor);
       const today = new Date();
-      return record(prisma, author, 'LEAVE', validateCommon(input, today), validateLeave(input, today));
+      return record(context, 'Mutation.recordLeave', author, 'LEAVE', validateCommon(input, today), validateLeave(input, today));
     },
-    recordTreatment: (_, { input }, { prisma, actor }) => {
+    recordTreatment: (_, { input }, context) => {
+      const { actor } = context;
       const author = requireActor(actor);
       const today = new Date();
-      return record(prisma, author, 'TREATMENT', validateCommon(input, today), validateTreatment(input, today));
+      return record(context, 'Mutation.recordTreatment', author, 'TREATMENT', validateCommon(input, today), validateTreatment(input, today));
     },
   },
 };

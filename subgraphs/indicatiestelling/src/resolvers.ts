@@ -6,6 +6,7 @@ import {
   DateScalar,
   DateTimeScalar,
   domainError,
+  forbidden,
   isUniqueViolation,
   notFound,
   pageSize,
@@ -23,6 +24,7 @@ import {
   assertValidity,
   fitsPhase,
 } from './domain/rules.js';
+import type { Context } from './context.js';
 import type { Resolvers } from './generated/resolvers.js';
 import { supervisedBy } from './access.js';
 import { loadPhases } from './loaders.js';
@@ -41,6 +43,40 @@ async function visiblePatients(access: RequestAccess, field: 'patients' | 'patie
     return { trajectories: { some: supervisedBy(access.principal.organisationId) } };
   }
   return { id: { in: await access.relatedPatientIds(rule.kind!) } };
+}
+
+type Tx = Parameters<Parameters<Context['prisma']['$transaction']>[0]>[0];
+
+/** Reads the trajectory and locks its row for the rest of the transaction: the write-rule check and the change see the same trajectory. */
+async function lockTrajectory(tx: Tx, id: string) {
+  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT "id" FROM "Trajectory" WHERE "id" = ${id} FOR UPDATE`;
+  const trajectory = rows[0] && (await tx.trajectory.findUnique({ where: { id } }));
+  if (!trajectory) throw notFound('Trajectory', id);
+  return trajectory;
+}
+
+/** Organisation ids compare without regard to case (`nifp` acts for issuer `NIFP`). */
+function sameOrganisation(a: string | null | undefined, b: string): boolean {
+  return typeof a === 'string' && a.toUpperCase() === b.toUpperCase();
+}
+
+/** The issuing body: of the trajectory indication, else of the current indication; before any is issued, every indication body. */
+async function isIssuingBody(tx: Tx, trajectoryId: string, organisationId: string): Promise<boolean> {
+  const trajectoryIndication = await tx.trajectoryIndication.findUnique({ where: { trajectoryId }, select: { issuer: true } });
+  if (trajectoryIndication) return sameOrganisation(trajectoryIndication.issuer, organisationId);
+  const current = await tx.indication.findFirst({ where: { trajectoryId, status: 'ISSUED' }, orderBy: { issuedOn: 'desc' }, select: { issuer: true } });
+  return current ? sameOrganisation(current.issuer, organisationId) : true;
+}
+
+/** An indication body issues in its own name only. */
+function assertOwnIssuer(issuer: string, organisationId: string): void {
+  if (!sameOrganisation(issuer, organisationId)) {
+    throw forbidden(`An indication is issued in the name of your own organisation: set issuer to ${organisationId}.`, { reason: 'issuer', field: 'issuer' });
+  }
+}
+
+function assertIdBatch(ids: readonly string[], field: string): void {
+  if (ids.length > 1000) throw badInput('At most 1000 ids per call.', field);
 }
 
 export const resolvers: Resolvers = {
@@ -66,6 +102,19 @@ export const resolvers: Resolvers = {
       return connectionFromKeyset(rows, size, byId, totalCount, after !== null, cursors);
     },
     trajectory: (_, { id }, { loaders }) => loaders.trajectory.load(id),
+    trajectoryFacts: async (_, { ids }, { prisma }) => {
+      assertIdBatch(ids, 'ids');
+      const rows = await prisma.trajectory.findMany({ where: { id: { in: ids } }, include: { trajectoryIndication: { include: { phases: true } } } });
+      return rows.map((t) => ({
+        id: t.id, patientId: t.patientId, status: t.status, legalTitle: t.legalTitle, probationOrganisation: t.probationOrganisation,
+        currentCareType: t.currentCareType, currentSecurityLevel: t.currentSecurityLevel,
+        currentPhase: t.trajectoryIndication?.phases.find((phase) => phase.ordinal === t.currentPhase) ?? null,
+      }));
+    },
+    existingPatients: async (_, { ids }, { prisma }) => {
+      assertIdBatch(ids, 'ids');
+      return (await prisma.patient.findMany({ where: { id: { in: ids } }, select: { id: true } })).map((row) => row.id);
+    },
   },
 
   Patient: {
@@ -103,7 +152,7 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
-    registerPatient: async (_, { input }, { prisma }) => {
+    registerPatient: async (_, { input }, { prisma, writes }) => {
       assertBsn(input.bsn);
       assertDateNotInFuture(input.birthDate, 'birthDate');
       const data = {
@@ -114,18 +163,23 @@ export const resolvers: Resolvers = {
         familyName: assertNotBlank(input.familyName, 'familyName', 100),
         birthDate: input.birthDate,
       };
+      await writes.authorize('Mutation.registerPatient', null, {});
       try {
-        return await prisma.patient.create({ data });
+        const patient = await prisma.patient.create({ data });
+        writes.recordPatient(patient.id);
+        return patient;
       } catch (error) {
         if (isUniqueViolation(error)) throw domainError('ALREADY_EXISTS', 'A patient with this BSN is already registered.', { field: 'bsn' });
         throw error;
       }
     },
 
-    openTrajectory: async (_, { input }, { prisma }) => {
+    openTrajectory: async (_, { input }, { prisma, writes }) => {
       assertSecurityLevel(input.securityLevel);
       assertDateNotInFuture(input.titleStartsOn, 'titleStartsOn');
       return prisma.$transaction(async (tx) => {
+        // Naming the probation organisation grants it reads: only the roles the write rules name may do it.
+        await writes.authorize('Mutation.openTrajectory', input.patientId, {});
         if (!(await tx.patient.findUnique({ where: { id: input.patientId }, select: { id: true } }))) throw notFound('Patient', input.patientId);
         return tx.trajectory.create({
           data: {
@@ -141,23 +195,24 @@ export const resolvers: Resolvers = {
       });
     },
 
-    closeTrajectory: (_, { trajectoryId, endsOn }, { prisma }) =>
+    closeTrajectory: (_, { trajectoryId, endsOn }, { prisma, writes, principal }) =>
       prisma.$transaction(async (tx) => {
-        const trajectory = await tx.trajectory.findUnique({ where: { id: trajectoryId } });
-        if (!trajectory) throw notFound('Trajectory', trajectoryId);
+        const trajectory = await lockTrajectory(tx, trajectoryId);
+        await writes.authorize('Mutation.closeTrajectory', trajectory.patientId, { issuing: () => isIssuingBody(tx, trajectory.id, principal.organisationId) });
         if (trajectory.status === 'CLOSED') throw domainError('INVALID_TRANSITION', 'This trajectory is already closed.');
         if (endsOn < trajectory.titleStartsOn) throw badInput('endsOn must not be before the title took effect.', 'endsOn');
         await tx.indication.updateMany({ where: { trajectoryId, status: 'ISSUED' }, data: { status: 'EXPIRED' } });
         return tx.trajectory.update({ where: { id: trajectoryId }, data: { status: 'CLOSED', titleEndsOn: endsOn } });
       }),
 
-    issueIndication: async (_, { input }, { prisma }) => {
+    issueIndication: async (_, { input }, { prisma, writes, principal }) => {
       assertSecurityLevel(input.securityLevel);
       assertValidity(input.validFrom, input.validUntil);
       const issuer = assertNotBlank(input.issuer, 'issuer', 100);
       return prisma.$transaction(async (tx) => {
-        const trajectory = await tx.trajectory.findUnique({ where: { id: input.trajectoryId } });
-        if (!trajectory) throw notFound('Trajectory', input.trajectoryId);
+        const trajectory = await lockTrajectory(tx, input.trajectoryId);
+        await writes.authorize('Mutation.issueIndication', trajectory.patientId, {});
+        assertOwnIssuer(issuer, principal.organisationId);
         if (trajectory.status === 'CLOSED') throw domainError('INVALID_TRANSITION', 'No indications can be issued in a closed trajectory.');
         await tx.indication.updateMany({ where: { trajectoryId: trajectory.id, status: 'ISSUED' }, data: { status: 'SUPERSEDED' } });
         const indication = await tx.indication.create({
@@ -172,24 +227,29 @@ export const resolvers: Resolvers = {
       });
     },
 
-    withdrawIndication: async (_, { indicationId, reason }, { prisma }) => {
+    withdrawIndication: async (_, { indicationId, reason }, { prisma, writes, principal }) => {
       const statusReason = assertNotBlank(reason, 'reason');
       return prisma.$transaction(async (tx) => {
-        const indication = await tx.indication.findUnique({ where: { id: indicationId } });
+        const indication = await tx.indication.findUnique({ where: { id: indicationId }, include: { trajectory: { select: { patientId: true } } } });
         if (!indication) throw notFound('Indication', indicationId);
+        await writes.authorize('Mutation.withdrawIndication', indication.trajectory.patientId, { issuing: sameOrganisation(indication.issuer, principal.organisationId) });
         if (indication.status !== 'ISSUED' && indication.status !== 'DRAFT') {
           throw domainError('INVALID_TRANSITION', `An indication that is ${indication.status} cannot be withdrawn.`, { status: indication.status });
         }
-        return tx.indication.update({ where: { id: indicationId }, data: { status: 'WITHDRAWN', statusReason } });
+        // Conditional on the status read above, so a concurrent withdrawal cannot apply twice.
+        const changed = await tx.indication.updateMany({ where: { id: indicationId, status: indication.status }, data: { status: 'WITHDRAWN', statusReason } });
+        if (changed.count === 0) throw domainError('INVALID_TRANSITION', 'The indication changed at the same time; reload and try again.');
+        return { ...indication, status: 'WITHDRAWN' as const, statusReason };
       });
     },
 
-    issueTrajectoryIndication: async (_, { input }, { prisma }) => {
+    issueTrajectoryIndication: async (_, { input }, { prisma, writes, principal }) => {
       assertPhases(input.phases);
       const issuer = assertNotBlank(input.issuer, 'issuer', 100);
       return prisma.$transaction(async (tx) => {
-        const trajectory = await tx.trajectory.findUnique({ where: { id: input.trajectoryId } });
-        if (!trajectory) throw notFound('Trajectory', input.trajectoryId);
+        const trajectory = await lockTrajectory(tx, input.trajectoryId);
+        await writes.authorize('Mutation.issueTrajectoryIndication', trajectory.patientId, { issuing: () => isIssuingBody(tx, trajectory.id, principal.organisationId) });
+        assertOwnIssuer(issuer, principal.organisationId);
         if (trajectory.status === 'CLOSED') throw domainError('INVALID_TRANSITION', 'A closed trajectory cannot get a trajectory indication.');
         const first = { ordinal: 1, ...input.phases[0]! };
         if (!fitsPhase(first, trajectory.currentCareType, trajectory.currentSecurityLevel)) {
@@ -210,10 +270,11 @@ export const resolvers: Resolvers = {
       });
     },
 
-    advanceTrajectoryPhase: (_, { trajectoryId }, { prisma }) =>
+    advanceTrajectoryPhase: (_, { trajectoryId }, { prisma, writes, principal }) =>
       prisma.$transaction(async (tx) => {
-        const trajectory = await tx.trajectory.findUnique({ where: { id: trajectoryId }, include: { trajectoryIndication: { include: { phases: true } } } });
-        if (!trajectory) throw notFound('Trajectory', trajectoryId);
+        await lockTrajectory(tx, trajectoryId);
+        const trajectory = (await tx.trajectory.findUnique({ where: { id: trajectoryId }, include: { trajectoryIndication: { include: { phases: true } } } }))!;
+        await writes.authorize('Mutation.advanceTrajectoryPhase', trajectory.patientId, { issuing: () => isIssuingBody(tx, trajectory.id, principal.organisationId) });
         if (trajectory.status === 'CLOSED') throw domainError('INVALID_TRANSITION', 'A closed trajectory has no next phase.');
         const next = trajectory.trajectoryIndication?.phases.find((phase) => phase.ordinal === trajectory.currentPhase + 1);
         if (!next) throw domainError('INVALID_TRANSITION', 'This trajectory has no next phase.');
@@ -223,12 +284,17 @@ export const resolvers: Resolvers = {
         return tx.trajectory.update({ where: { id: trajectoryId }, data: { currentPhase: next.ordinal } });
       }),
 
-    recordScalingDecision: async (_, { input }, { prisma, actor }) => {
+    recordScalingDecision: async (_, { input }, { prisma, actor, writes, principal, peerFacts }) => {
       const decidedBy = requireActor(actor);
       const reason = assertNotBlank(input.reason, 'reason');
       return prisma.$transaction(async (tx) => {
-        const trajectory = await tx.trajectory.findUnique({ where: { id: input.trajectoryId }, include: { trajectoryIndication: { include: { phases: true } } } });
-        if (!trajectory) throw notFound('Trajectory', input.trajectoryId);
+        await lockTrajectory(tx, input.trajectoryId);
+        const trajectory = (await tx.trajectory.findUnique({ where: { id: input.trajectoryId }, include: { trajectoryIndication: { include: { phases: true } } } }))!;
+        // The treating provider (its admitted placement lives in plaatsing) or the supervising probation organisation; nobody else.
+        await writes.authorize('Mutation.recordScalingDecision', trajectory.patientId, {
+          assigned: trajectory.status === 'ACTIVE' && sameOrganisation(trajectory.probationOrganisation, principal.organisationId),
+          treating: async () => (await peerFacts.trajectoryRelation(trajectory.id)).treating,
+        });
         if (trajectory.status === 'CLOSED') throw domainError('INVALID_TRANSITION', 'Care in a closed trajectory cannot be scaled.');
         const phase = trajectory.trajectoryIndication?.phases.find((p) => p.ordinal === trajectory.currentPhase) ?? null;
         assertScalingWithinBounds(phase, input.careType, input.securityLevel);

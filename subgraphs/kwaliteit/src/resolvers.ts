@@ -6,6 +6,7 @@ import {
   connectionFromList,
   DateScalar,
   domainError,
+  notFound,
   pageSize,
   requireActor,
   isUniqueViolation,
@@ -86,9 +87,10 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
-    submitQualityReport: async (_, { input }, { prisma, actor }) => {
+    submitQualityReport: async (_, { input }, { prisma, actor, writes, principal }) => {
       const submittedBy = requireActor(actor);
       const report = assertQualityReport(input);
+      await writes.authorize('Mutation.submitQualityReport', null, { 'own-organisation': report.providerId === principal.organisationId });
       const id = randomUUID();
       try {
         return await prisma.$transaction((tx) =>
@@ -110,16 +112,17 @@ export const resolvers: Resolvers = {
       }
     },
 
-    recordHandover: async (_, { input }, { prisma, actor }) => {
+    recordHandover: async (_, { input }, { prisma, actor, writes, principal, peerFacts }) => {
       const recordedBy = requireActor(actor);
       const handover = assertHandover(input);
+      // The trajectory is indicatiestelling's, the receiving provider's placement plaatsing's: both are asked, never assumed.
+      const trajectory = await peerFacts.trajectory(handover.trajectoryId);
+      if (!trajectory) throw notFound('Trajectory', handover.trajectoryId);
+      await writes.authorize('Mutation.recordHandover', trajectory.patientId, {
+        receiving: async () => handover.toProviderId === principal.organisationId && (await peerFacts.trajectoryRelation(trajectory.id)).receiving,
+      });
+      if (trajectory.patientId !== handover.patientId) throw badInput('patientId is not the patient of this trajectory.', 'patientId');
       return prisma.$transaction(async (tx) => {
-        // The trajectory lives in another subgraph; its earlier handovers at least tell whose it is.
-        const otherPatient = await tx.handover.findFirst({
-          where: { trajectoryId: handover.trajectoryId, patientId: { not: handover.patientId } },
-          select: { id: true },
-        });
-        if (otherPatient) throw badInput('patientId does not match the patient of the earlier handovers in this trajectory.', 'patientId');
         return tx.handover.create({
           data: { id: randomUUID(), ...handover, recordedBy: recordedBy.userId, recordedByOrganisation: recordedBy.organisationId },
         });

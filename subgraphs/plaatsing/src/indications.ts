@@ -3,8 +3,7 @@
  * Any failure to get an answer (down, slow, erroring) becomes DEPENDENCY_UNAVAILABLE, so the
  * caller can retry; a missing trajectory is an answer (null).
  */
-import { domainError } from '@ketengraph/service-kit';
-import type { TrajectoryIndicationView } from './domain/rules.js';
+import { domainError, type TrajectoryFacts } from '@ketengraph/service-kit';
 
 export interface IndicationSource {
   /**
@@ -12,22 +11,14 @@ export interface IndicationSource {
    * Asked with the gateway token of the request being served, so indicatiestelling answers
    * for the same principal (and the token's short life bounds the call).
    */
-  trajectory(id: string, gatewayToken: string): Promise<TrajectoryIndicationView | null>;
+  trajectory(id: string, gatewayToken: string): Promise<TrajectoryFacts | null>;
 }
 
-const TRAJECTORY_QUERY = `query($id: ID!) { trajectory(id: $id) { id status patient { id } currentCareType currentSecurityLevel currentPhase { minSecurityLevel maxSecurityLevel careTypes } } }`;
+// The internal field answers whatever the caller may read: a write rule must not depend on read grants.
+const TRAJECTORY_QUERY = `query($id: ID!) { trajectoryFacts(ids: [$id]) { id patientId status legalTitle probationOrganisation currentCareType currentSecurityLevel currentPhase { minSecurityLevel maxSecurityLevel careTypes } } }`;
 
 interface TrajectoryResponse {
-  data?: {
-    trajectory: null | {
-      id: string;
-      status: TrajectoryIndicationView['status'];
-      patient: { id: string };
-      currentCareType: TrajectoryIndicationView['currentCareType'];
-      currentSecurityLevel: number;
-      currentPhase: TrajectoryIndicationView['currentPhase'];
-    };
-  };
+  data?: { trajectoryFacts: TrajectoryFacts[] };
   errors?: unknown[];
 }
 
@@ -48,13 +39,8 @@ export function httpIndicationSource(url: string, timeoutMs: number): Indication
       } catch {
         throw unavailable();
       }
-      if (body.errors?.length || !body.data) throw unavailable();
-      const t = body.data.trajectory;
-      if (!t) return null;
-      return {
-        id: t.id, status: t.status, patientId: t.patient.id, currentCareType: t.currentCareType,
-        currentSecurityLevel: t.currentSecurityLevel, currentPhase: t.currentPhase,
-      };
+      if (body.errors?.length || !Array.isArray(body.data?.trajectoryFacts)) throw unavailable();
+      return body.data.trajectoryFacts.find((t) => t.id === id) ?? null;
     },
   };
 }

@@ -19,10 +19,15 @@ export interface StepOptions {
   validate?: (placement: Placement) => void;
 }
 
+/** The write-rule check of a step, on the placement as read in the step's transaction. */
+export type StepAuthorization = (placement: Placement) => Promise<void>;
+
 /** Takes one lifecycle step; refuses it (and so rolls back the transaction) when it is not allowed. */
-export async function applyStep(tx: Tx, placementId: string, step: PlacementStep, actor: Actor, options: StepOptions = {}): Promise<Placement> {
+export async function applyStep(tx: Tx, placementId: string, step: PlacementStep, actor: Actor, authorize: StepAuthorization, options: StepOptions = {}): Promise<Placement> {
   const placement = await tx.placement.findUnique({ where: { id: placementId } });
   if (!placement) throw notFound('Placement', placementId);
+  // Before anything about the placement's state is told: a caller who may not take the step learns nothing more.
+  await authorize(placement);
   const { to, capacity } = transition(placement.status, step);
   options.validate?.(placement);
   // Conditional on the status read above: of two concurrent steps on one placement only one applies.

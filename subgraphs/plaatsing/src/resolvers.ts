@@ -11,12 +11,17 @@ import {
   pageSize,
   requireActor,
   unauthorized,
+  isPlacingOrganisation,
+  loadAccessPolicy,
+  placingNeedsTrajectory,
 } from '@ketengraph/service-kit';
 import { INITIAL_STATUS } from './domain/lifecycle.js';
 import { admissionWindow, assertEffectiveDate, assertPlacementFits, assertReason, assertSecurityLevel, dayNumber, waitingDays, waitingTimeStatistics } from './domain/rules.js';
 import { Prisma } from './generated/prisma/client.js';
 import type { CapacitySummary, ProviderFilter, Resolvers } from './generated/resolvers.js';
-import { applyStep, assertOffers, claimPlace, recordEvent } from './placements.js';
+import { trajectoryRelations } from './access.js';
+import { applyStep, assertOffers, claimPlace, recordEvent, type StepAuthorization } from './placements.js';
+import type { Context } from './context.js';
 import { feedHead, parseSequence, readFeed, requireEventReader } from './events.js';
 
 const byId = (row: { id: string }) => row.id;
@@ -63,6 +68,10 @@ export const resolvers: Resolvers = {
       const rows = await prisma.placement.findMany({ where: { id: { in: [...ids] } }, select: { id: true, patientId: true } });
       const patients = new Map(rows.map((row) => [row.id, row.patientId]));
       return ids.map((id) => patients.get(id) ?? null);
+    },
+    trajectoryRelations: (_, { trajectoryIds }, { prisma, principal }) => {
+      if (trajectoryIds.length > 1000) throw badInput('At most 1000 ids per call.', 'trajectoryIds');
+      return trajectoryRelations(prisma, principal.organisationId, trajectoryIds);
     },
     placementEventHead: async (_, __, { prisma, principal }) => {
       requireEventReader(principal.scopes, 'Query.placementEventHead');
@@ -157,14 +166,17 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
-    requestPlacement: async (_, { input }, { prisma, actor, gatewayToken, indications }) => {
+    requestPlacement: async (_, { input }, context) => {
+      const { prisma, actor, gatewayToken, indications, writes, principal } = context;
       const by = requireActor(actor);
       assertSecurityLevel(input.securityLevel);
       // Ask indicatiestelling before the transaction: no database connection waits on the network.
       const trajectory = await indications.trajectory(input.trajectoryId, gatewayToken);
       if (!trajectory) throw notFound('Trajectory', input.trajectoryId);
-      assertPlacementFits(trajectory, input.patientId, input.careType, input.securityLevel);
       return prisma.$transaction(async (tx) => {
+        // Addressing a provider gives it reads: only the placing organisation may (never a provider itself).
+        await writes.authorize('Mutation.requestPlacement', trajectory.patientId, { placing: isPlacingOrganisation(loadAccessPolicy(), principal, input.careType, trajectory) });
+        assertPlacementFits(trajectory, input.patientId, input.careType, input.securityLevel);
         await assertOffers(tx, input);
         const placement = await tx.placement.create({
           data: {
@@ -177,47 +189,57 @@ export const resolvers: Resolvers = {
       });
     },
 
-    startIntake: (_, { placementId }, { prisma, actor }) => {
-      const by = requireActor(actor);
-      return prisma.$transaction((tx) => applyStep(tx, placementId, 'startIntake', by));
+    startIntake: (_, { placementId }, context) => {
+      const by = requireActor(context.actor);
+      return context.prisma.$transaction((tx) => applyStep(tx, placementId, 'startIntake', by, stepRule(context, 'Mutation.startIntake')));
     },
 
-    acceptPlacement: (_, { placementId }, { prisma, actor }) => {
-      const by = requireActor(actor);
-      return prisma.$transaction((tx) => applyStep(tx, placementId, 'accept', by));
+    acceptPlacement: (_, { placementId }, context) => {
+      const by = requireActor(context.actor);
+      return context.prisma.$transaction((tx) => applyStep(tx, placementId, 'accept', by, stepRule(context, 'Mutation.acceptPlacement')));
     },
 
-    declinePlacement: (_, { placementId, reason }, { prisma, actor }) => {
-      const by = requireActor(actor);
+    declinePlacement: (_, { placementId, reason }, context) => {
+      const by = requireActor(context.actor);
       const declineReason = assertReason(reason);
-      return prisma.$transaction((tx) => applyStep(tx, placementId, 'decline', by, { reason: declineReason, data: { declineReason } }));
+      return context.prisma.$transaction((tx) => applyStep(tx, placementId, 'decline', by, stepRule(context, 'Mutation.declinePlacement'), { reason: declineReason, data: { declineReason } }));
     },
 
-    decidePlacement: (_, { placementId }, { prisma, actor }) => {
-      const by = requireActor(actor);
-      return prisma.$transaction((tx) => applyStep(tx, placementId, 'decide', by));
+    decidePlacement: (_, { placementId }, context) => {
+      const by = requireActor(context.actor);
+      return context.prisma.$transaction((tx) => applyStep(tx, placementId, 'decide', by, stepRule(context, 'Mutation.decidePlacement')));
     },
 
-    admitPatient: (_, { placementId, admittedOn }, { prisma, actor }) => {
-      const by = requireActor(actor);
-      return prisma.$transaction((tx) =>
-        applyStep(tx, placementId, 'admit', by, {
+    admitPatient: async (_, { placementId, admittedOn }, context) => {
+      const by = requireActor(context.actor);
+      // Admission re-checks the placement against the indication and phase bounds as they are now (asked before the transaction).
+      const known = await context.prisma.placement.findUnique({ where: { id: placementId }, select: { trajectoryId: true } });
+      if (!known) throw notFound('Placement', placementId);
+      const trajectory = await context.indications.trajectory(known.trajectoryId, context.gatewayToken);
+      return context.prisma.$transaction((tx) =>
+        applyStep(tx, placementId, 'admit', by, stepRule(context, 'Mutation.admitPatient'), {
           data: { admittedAt: admittedOn },
-          validate: (placement) => assertEffectiveDate(admittedOn, placement.requestedAt, 'admittedOn'),
+          validate: (placement) => {
+            if (!trajectory) throw notFound('Trajectory', placement.trajectoryId);
+            assertPlacementFits(trajectory, placement.patientId, placement.careType, placement.securityLevel);
+            assertEffectiveDate(admittedOn, placement.requestedAt, 'admittedOn');
+          },
         }),
       );
     },
 
-    transferPlacement: (_, { placementId, toProviderId, transferredOn }, { prisma, actor }) => {
-      const by = requireActor(actor);
-      return prisma.$transaction(async (tx) => {
-        const from = await applyStep(tx, placementId, 'transfer', by, {
+    transferPlacement: (_, { placementId, toProviderId, transferredOn }, context) => {
+      const by = requireActor(context.actor);
+      return context.prisma.$transaction(async (tx) => {
+        // The sending provider or the placing organisation; the receiving provider cannot transfer a patient to itself.
+        const from = await applyStep(tx, placementId, 'transfer', by, stepRule(context, 'Mutation.transferPlacement'), {
           data: { endedAt: transferredOn },
           validate: (placement) => {
             assertEffectiveDate(transferredOn, placement.admittedAt ?? placement.requestedAt, 'transferredOn');
             if (placement.providerId === toProviderId) throw badInput('A transfer goes to another provider.', 'toProviderId');
           },
         });
+        await assertOffers(tx, { providerId: toProviderId, careType: from.careType, securityLevel: from.securityLevel }, 'toProviderId');
         const next = await tx.placement.create({
           data: {
             id: randomUUID(), patientId: from.patientId, trajectoryId: from.trajectoryId, providerId: toProviderId,
@@ -231,11 +253,11 @@ export const resolvers: Resolvers = {
       });
     },
 
-    endPlacement: (_, { placementId, endedOn, reason }, { prisma, actor }) => {
-      const by = requireActor(actor);
+    endPlacement: (_, { placementId, endedOn, reason }, context) => {
+      const by = requireActor(context.actor);
       const why = assertReason(reason);
-      return prisma.$transaction((tx) =>
-        applyStep(tx, placementId, 'end', by, {
+      return context.prisma.$transaction((tx) =>
+        applyStep(tx, placementId, 'end', by, stepRule(context, 'Mutation.endPlacement'), {
           reason: why,
           data: { endedAt: endedOn },
           validate: (placement) => assertEffectiveDate(endedOn, placement.admittedAt ?? placement.requestedAt, 'endedOn'),
@@ -243,13 +265,34 @@ export const resolvers: Resolvers = {
       );
     },
 
-    withdrawPlacement: (_, { placementId, reason }, { prisma, actor }) => {
-      const by = requireActor(actor);
+    withdrawPlacement: (_, { placementId, reason }, context) => {
+      const by = requireActor(context.actor);
       const why = assertReason(reason);
-      return prisma.$transaction((tx) => applyStep(tx, placementId, 'withdraw', by, { reason: why }));
+      return context.prisma.$transaction((tx) => applyStep(tx, placementId, 'withdraw', by, stepRule(context, 'Mutation.withdrawPlacement'), { reason: why }));
     },
   },
 };
+
+/**
+ * The write rule of a step on an existing placement, with the relationship facts it may rely on:
+ * the placement's provider (addressed, sending) from the row read in the transaction; the placing
+ * organisation by care type, and where the policy says so by the trajectory's legal title or
+ * assigned probation organisation (asked of indicatiestelling only then).
+ */
+function stepRule(context: Context, coordinate: string): StepAuthorization {
+  const { principal, writes, indications, gatewayToken } = context;
+  return (placement) =>
+    writes.authorize(coordinate, placement.patientId, {
+      addressed: placement.providerId === principal.organisationId,
+      sending: placement.providerId === principal.organisationId,
+      placing: async () => {
+        const policy = loadAccessPolicy();
+        if (!placingNeedsTrajectory(policy, principal.role)) return isPlacingOrganisation(policy, principal, placement.careType, { legalTitle: '', probationOrganisation: null, status: 'ACTIVE' });
+        const trajectory = await indications.trajectory(placement.trajectoryId, gatewayToken);
+        return trajectory !== null && isPlacingOrganisation(policy, principal, placement.careType, trajectory);
+      },
+    });
+}
 
 /** Provider filters as SQL conditions; with a care type or level, free places are counted for that offer only. */
 function providerWhere(filter: ProviderFilter, totalPlaces: Prisma.FieldRef<'ProviderCapacity', 'Int'>): Prisma.ProviderWhereInput {
