@@ -335,13 +335,14 @@ describe('field-level authorization through the gateway', () => {
   });
 
   it('runs the allowed mutations of an operation and answers null for the refused one, keeping the shape', async () => {
-    // registerPatient returns Patient!: refused for a missing scope it must still be null, not null its parent.
+    // registerPatient returns Patient!: refused it must still be null, not null its parent. A provider holds the
+    // indicatie:write scope (to scale care) but is no indication body: the write rules refuse it (FORBIDDEN).
     const input = { bsn: '999990032', givenName: 'Gemengde', familyName: 'Mutatie', birthDate: '1991-02-03' };
     const mutation = 'mutation($input: RegisterPatientInput!, $placementId: ID!) { startIntake(placementId: $placementId) { id status } registerPatient(input: $input) { id } }';
     const placement = await (federation.subgraphs.plaatsing.prisma as any).placement.findFirst({ where: { status: 'REQUESTED' }, orderBy: { id: 'asc' } });
     const mixed = await federation.request<{ startIntake: { id: string; status: string }; registerPatient: null }>(mutation, { input, placementId: placement.id }, { principal: principal('zorgaanbieder', placement.providerId) });
     expect(mixed.data).toEqual({ startIntake: { id: placement.id, status: 'INTAKE' }, registerPatient: null });
-    expect(unauthorizedPaths(mixed)).toEqual(['registerPatient']);
+    expect(mixed.errors!.map((e) => [e.path, e.extensions?.code])).toEqual([[['registerPatient'], 'FORBIDDEN']]);
     expect(await (federation.subgraphs.indicatiestelling.prisma as any).patient.count({ where: { bsn: input.bsn } })).toBe(0);
     // And the schema promises it: no mutation that needs a scope is non-null in the supergraph.
     const mutations = parse(readFileSync(SUPERGRAPH_FILE, 'utf8')).definitions.filter(

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFederation, type Federation } from './support/federation.js';
 import { PatientTrajectoryDocument } from './generated/operations.js';
 import { execute } from './support/operations.js';
+import { DJI, NIFP, placementActor, probation, provider as asProvider } from './support/actors.js';
+import type { Principal } from '@ketengraph/service-kit';
 
 /**
  * A new patient's path through the chain, every step a mutation through the gateway, each
@@ -14,14 +16,14 @@ describe('a trajectory from registration to admission, through the gateway', () 
   });
   afterAll(() => federation?.close());
 
-  async function ok<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
-    const result = await federation.request<T>(query, variables);
+  async function ok<T>(query: string, variables?: Record<string, unknown>, principal: Principal = NIFP): Promise<T> {
+    const result = await federation.request<T>(query, variables, { principal });
     expect(result.errors).toBeUndefined();
     return result.data!;
   }
 
-  async function code(query: string, variables?: Record<string, unknown>): Promise<string | undefined> {
-    const result = await federation.request(query, variables);
+  async function code(query: string, variables?: Record<string, unknown>, principal: Principal = NIFP): Promise<string | undefined> {
+    const result = await federation.request(query, variables, { principal });
     return result.errors?.[0]?.extensions?.code;
   }
 
@@ -55,33 +57,35 @@ describe('a trajectory from registration to admission, through the gateway', () 
       federation.request<{ requestPlacement: { id: string; status: string } }>(
         'mutation($input: RequestPlacementInput!) { requestPlacement(input: $input) { id status } }',
         { input: { trajectoryId: trajectory.id, patientId: patient.id, providerId, careType: 'KLINISCH', securityLevel } },
+        { principal: DJI },
       );
     expect((await request(3)).errors?.[0]?.extensions?.code).toBe('INDICATION_MISMATCH');
     const placement = (await request(4)).data!.requestPlacement;
     expect(placement.status).toBe('REQUESTED');
 
-    expect(await code('mutation($id: ID!, $on: Date!) { admitPatient(placementId: $id, admittedOn: $on) { id } }', { id: placement.id, on: today })).toBe('INVALID_TRANSITION');
+    const treating = asProvider(providerId);
+    expect(await code('mutation($id: ID!, $on: Date!) { admitPatient(placementId: $id, admittedOn: $on) { id } }', { id: placement.id, on: today }, treating)).toBe('INVALID_TRANSITION');
     for (const step of ['startIntake', 'acceptPlacement', 'decidePlacement']) {
-      await ok(`mutation($id: ID!) { ${step}(placementId: $id) { status } }`, { id: placement.id });
+      await ok(`mutation($id: ID!) { ${step}(placementId: $id) { status } }`, { id: placement.id }, await placementActor(federation, step, placement.id));
     }
-    await ok('mutation($id: ID!, $on: Date!) { admitPatient(placementId: $id, admittedOn: $on) { status } }', { id: placement.id, on: today });
+    await ok('mutation($id: ID!, $on: Date!) { admitPatient(placementId: $id, admittedOn: $on) { status } }', { id: placement.id, on: today }, treating);
 
-    // Scaling inside phase 1 is a decision; outside it needs a re-indication.
+    // Scaling inside phase 1 is the treating provider's (or the supervising probation organisation's) decision; outside it needs a re-indication.
     await ok('mutation($input: RecordScalingDecisionInput!) { recordScalingDecision(input: $input) { id } }', {
       input: { trajectoryId: trajectory.id, careType: 'KLINISCH', securityLevel: 5, reason: 'Verhoogd risico na incident' },
-    });
+    }, treating);
     expect(await code('mutation($input: RecordScalingDecisionInput!) { recordScalingDecision(input: $input) { id } }', {
       input: { trajectoryId: trajectory.id, careType: 'VERBLIJF', securityLevel: 2, reason: 'Afschalen' },
-    })).toBe('REINDICATION_REQUIRED');
+    }, probation('RECLASSERING_NEDERLAND'))).toBe('REINDICATION_REQUIRED');
 
     await ok('mutation($input: RecordRiskAssessmentInput!) { recordRiskAssessment(input: $input) { id } }', {
       input: { patientId: patient.id, occurredOn: today, instrument: 'HCR_20V3', outcomeLevel: 'HOOG', riskFactors: ['impulsiviteit'], protectiveFactors: ['dagbesteding'] },
-    });
+    }, treating);
     await ok('mutation($input: RecordHandoverInput!) { recordHandover(input: $input) { id } }', {
       input: { trajectoryId: trajectory.id, patientId: patient.id, toProviderId: providerId, handedOverOn: today, items: ['SETTING', 'POPULATION', 'RESPONSIVITY'] },
-    });
+    }, treating);
 
-    const result = await execute(federation, PatientTrajectoryDocument, { id: patient.id });
+    const result = await execute(federation, PatientTrajectoryDocument, { id: patient.id }, { principal: NIFP });
     expect(result.errors).toBeUndefined();
     const t = result.data!.patient!.trajectories!.edges[0]!.node;
     expect(t.currentSecurityLevel).toBe(5);

@@ -264,7 +264,22 @@ function dateString(date: Date): string {
 const PLACEMENT_ENDINGS: PlacementStatus[] = ['ADMITTED', 'ADMITTED', 'ENDED', 'REQUESTED', 'INTAKE', 'ACCEPTED', 'DECIDED', 'DECLINED', 'TRANSFERRED', 'WITHDRAWN'];
 const LIFECYCLE: PlacementStatus[] = ['REQUESTED', 'INTAKE', 'ACCEPTED', 'DECIDED', 'ADMITTED'];
 
-export function generatePatient(seed: number, index: number, providers: SeedProvider[], byOffer = providersByOffer(providers)): SeedPatient {
+/**
+ * The seed describes the chain as it stands `today`: nothing is dated after it. Steps drawn for
+ * later have not happened yet (the placement stays where it is, a transfer's continuation does
+ * not exist yet), and later handovers and CV entries are left out. Done after drawing, so the
+ * random streams, and with them every id, do not depend on the date.
+ */
+function asOf<T extends { steps: SeedPlacementStep[]; status: PlacementStatus }>(placements: T[], cutoff: Date): T[] {
+  return placements.flatMap((placement) => {
+    const steps = placement.steps.filter((step) => step.at.getTime() <= cutoff.getTime());
+    if (steps.length === 0) return [];
+    return [{ ...placement, steps, status: steps[steps.length - 1]!.status }];
+  });
+}
+
+export function generatePatient(seed: number, index: number, providers: SeedProvider[], byOffer = providersByOffer(providers), today = new Date()): SeedPatient {
+  const cutoff = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()));
   const rng = new Random(seed, `patient:${index}`);
   const id = rng.uuid();
   const [familyNamePrefix, familyName] = rng.pick(FAMILY_NAMES);
@@ -364,7 +379,9 @@ export function generatePatient(seed: number, index: number, providers: SeedProv
       id: rng.uuid(), legalTitle, titleStartsOn, titleEndsOn,
       probationOrganisation: rng.chance(0.7) ? rng.pick(PROBATION_ORGANISATIONS) : null,
       status: isLast ? 'ACTIVE' : 'CLOSED', currentPhase, currentCareType, currentSecurityLevel,
-      trajectoryIndication, indications, placements, handovers,
+      trajectoryIndication, indications,
+      placements: asOf(placements, cutoff),
+      handovers: handovers.filter((handover) => handover.handedOverOn.getTime() <= cutoff.getTime()),
     });
     start = addDays(titleEndsOn ?? titleStartsOn, rng.int(30, 200));
   }
@@ -410,14 +427,20 @@ export function generatePatient(seed: number, index: number, providers: SeedProv
     cvEntries.push({ ...original, id: rng.uuid(), version: 2, recordedAt: addDays(original.recordedAt, rng.int(1, 60)) } as SeedCvEntry);
   }
 
+  const givenName = rng.pick(GIVEN_NAMES);
+  // Entries (and corrections) of events after today have not been written yet; none is recorded later than today.
+  const dropped = new Set(cvEntries.filter((e) => e.version === 1 && e.occurredOn.getTime() > cutoff.getTime()).map((e) => e.entryId));
+  const recorded = cvEntries
+    .filter((e) => !dropped.has(e.entryId) && (e.version === 1 || e.recordedAt.getTime() <= cutoff.getTime()))
+    .map((e) => (e.recordedAt.getTime() > cutoff.getTime() ? { ...e, recordedAt: cutoff } : e));
   return {
-    index, id, bsn: syntheticBsn(index), givenName: rng.pick(GIVEN_NAMES),
-    familyNamePrefix, familyName, birthDate, registeredAt, trajectories, cvEntries,
+    index, id, bsn: syntheticBsn(index), givenName,
+    familyNamePrefix, familyName, birthDate, registeredAt, trajectories, cvEntries: recorded,
   };
 }
 
 /** Iterates patients 0..count-1 lazily, so a 50,000-patient seed never sits in memory at once. */
-export function* generatePatients(seed: number, count: number, providers: SeedProvider[]): Generator<SeedPatient> {
+export function* generatePatients(seed: number, count: number, providers: SeedProvider[], today = new Date()): Generator<SeedPatient> {
   const byOffer = providersByOffer(providers);
-  for (let index = 0; index < count; index++) yield generatePatient(seed, index, providers, byOffer);
+  for (let index = 0; index < count; index++) yield generatePatient(seed, index, providers, byOffer, today);
 }

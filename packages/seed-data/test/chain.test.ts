@@ -126,3 +126,36 @@ describe('ids at benchmark scale', () => {
     expect(seen.size).toBe(count);
   });
 });
+
+describe('the seed as of today', () => {
+  it('dates no placement step, handover or CV entry after today, and keeps transfers whole', () => {
+    const today = new Date();
+    const cutoff = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate());
+    const providers = generateProviders(DEFAULT_SEED);
+    let future = 0;
+    for (const patient of generatePatients(DEFAULT_SEED, 2000, providers, today)) {
+      for (const trajectory of patient.trajectories) {
+        const ids = new Set(trajectory.placements.map((p) => p.id));
+        for (const placement of trajectory.placements) {
+          future += placement.steps.filter((s) => s.at.getTime() > cutoff).length;
+          expect(placement.status).toBe(placement.steps.at(-1)!.status);
+          if (placement.transferredFromId) expect(trajectory.placements.find((p) => p.id === placement.transferredFromId)?.status).toBe('TRANSFERRED');
+          if (placement.status === 'TRANSFERRED') expect(trajectory.placements.some((p) => p.transferredFromId === placement.id)).toBe(true);
+          expect(ids.has(placement.id)).toBe(true);
+        }
+        future += trajectory.handovers.filter((h) => h.handedOverOn.getTime() > cutoff).length;
+      }
+      future += patient.cvEntries.filter((e) => e.occurredOn.getTime() > cutoff || e.recordedAt.getTime() > cutoff).length;
+    }
+    expect(future).toBe(0);
+  });
+
+  it('draws the same patients whatever the date: only what lies after it is left out', () => {
+    const providers = generateProviders(DEFAULT_SEED);
+    const [early] = [...generatePatients(DEFAULT_SEED, 1, providers, new Date('2020-01-01T00:00:00Z'))];
+    const [late] = [...generatePatients(DEFAULT_SEED, 1, providers, new Date('2040-01-01T00:00:00Z'))];
+    expect(early!.id).toBe(late!.id);
+    expect(early!.trajectories.map((t) => t.id)).toEqual(late!.trajectories.map((t) => t.id));
+    expect(late!.trajectories.flatMap((t) => t.placements).length).toBeGreaterThanOrEqual(early!.trajectories.flatMap((t) => t.placements).length);
+  });
+});

@@ -1,15 +1,18 @@
-import { DEFAULT_SEED, generatePatients, generateProviders, type SeedPatient } from '@ketengraph/seed-data';
+import { DEFAULT_SEED, generatePatients, generateProviders, syntheticBsn, type SeedPatient } from '@ketengraph/seed-data';
 import { startSubgraph, type RunningSubgraph } from '@ketengraph/service-kit';
 import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { forensischCv } from '../src/subgraph.js';
+import { indicatiestelling } from '@ketengraph/indicatiestelling';
 
 const SEED_PATIENTS = 30;
 const actor = { userId: 'user-nifp-7', organisationId: 'nifp', role: 'indicatiesteller' };
 const gateway = await createTestGateway();
 
 let sg: RunningSubgraph<PrismaClient>;
+// The patient register: an entry for a patient it does not know is refused.
+let ind: RunningSubgraph<unknown>;
 let seeded: SeedPatient[];
 
 interface Result {
@@ -86,12 +89,18 @@ const risk = (patientId: string, extra: Record<string, unknown> = {}) => ({
 });
 
 beforeAll(async () => {
-  sg = await startSubgraph(forensischCv, { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS, gatewayKeys: gateway.gatewayKeys });
+  ind = await startSubgraph(indicatiestelling, { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS, gatewayKeys: gateway.gatewayKeys });
+  sg = await startSubgraph(forensischCv, { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS, gatewayKeys: gateway.gatewayKeys, relationshipSources: { 'own-patients': 'http://127.0.0.1:9/graphql', 'own-supervisees': ind.url } });
+  // The patients these tests write for, registered (fixture data) so the CV accepts entries for them.
+  await (ind.prisma as any).patient.createMany({
+    data: ['patient-record-1', 'patient-correct-1', 'patient-refused-1', 'another-patient'].map((id, i) => ({ id, bsn: syntheticBsn(70_000 + i), givenName: 'Test', familyName: 'Cv', birthDate: new Date('1980-01-01') })),
+  });
   seeded = [...generatePatients(DEFAULT_SEED, SEED_PATIENTS, generateProviders(DEFAULT_SEED))];
 });
 
 afterAll(async () => {
   await sg?.close();
+  await ind?.close();
 });
 
 describe('seeded CV', () => {

@@ -11,6 +11,8 @@ interface GraphQLResponse<T = any> {
 }
 
 const NIFP: Actor = { userId: 'user-nifp-7', organisationId: 'nifp', role: 'indicatiesteller' };
+/** The probation organisation the test trajectories are assigned to: it may scale within the bounds (the write rules). */
+const PROBATION: Actor = { userId: 'user-rn-3', organisationId: 'RECLASSERING_NEDERLAND', role: 'reclassering' };
 
 let sg: RunningSubgraph<PrismaClient>;
 const gateway = await createTestGateway();
@@ -96,7 +98,7 @@ async function registerPatient(): Promise<string> {
 
 async function openTrajectory(careType = 'KLINISCH', securityLevel = 4): Promise<string> {
   const patientId = await registerPatient();
-  const data = await ok(OPEN, { input: { patientId, legalTitle: 'TBS_DWANGVERPLEGING', titleStartsOn: '2025-03-01', careType, securityLevel } });
+  const data = await ok(OPEN, { input: { patientId, legalTitle: 'TBS_DWANGVERPLEGING', titleStartsOn: '2025-03-01', careType, securityLevel, probationOrganisation: PROBATION.organisationId } });
   return data.openTrajectory.id;
 }
 
@@ -235,8 +237,12 @@ describe('issueTrajectoryIndication', () => {
   it('replaces an earlier trajectory indication completely', async () => {
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
     const replacement = [{ name: 'Overplaatsing naar zorg', minSecurityLevel: 3, maxSecurityLevel: 4, careTypes: ['KLINISCH'] }];
-    const data = await ok(ISSUE_TI, { input: { trajectoryId, issuer: 'PMO', issuedOn: '2025-04-01', phases: replacement } });
-    expect(data.issueTrajectoryIndication.trajectoryIndication).toMatchObject({ issuer: 'PMO', phases: [{ ordinal: 1, ...replacement[0] }] });
+    // Another indication body cannot replace it (nor issue in another's name); the issuing body can.
+    const PMO: Actor = { userId: 'user-pmo-1', organisationId: 'PMO', role: 'indicatiesteller' };
+    expect(await refusedWith(ISSUE_TI, { input: { trajectoryId, issuer: 'PMO', issuedOn: '2025-04-01', phases: replacement } }, PMO)).toBe('FORBIDDEN');
+    expect(await refusedWith(ISSUE_TI, { input: { trajectoryId, issuer: 'PMO', issuedOn: '2025-04-01', phases: replacement } })).toBe('FORBIDDEN');
+    const data = await ok(ISSUE_TI, { input: { trajectoryId, issuer: 'NIFP', issuedOn: '2025-04-01', phases: replacement } });
+    expect(data.issueTrajectoryIndication.trajectoryIndication).toMatchObject({ issuer: 'NIFP', issuedOn: '2025-04-01', phases: [{ ordinal: 1, ...replacement[0] }] });
     expect(await sg.prisma.trajectoryIndication.count({ where: { trajectoryId } })).toBe(1);
   });
 
@@ -253,10 +259,10 @@ describe('issueTrajectoryIndication', () => {
 describe('recordScalingDecision', () => {
   it('records a decision inside the bounds and updates the current care', async () => {
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
-    const data = await ok(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 5, reason: 'Escalatie op de afdeling' } });
+    const data = await ok(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 5, reason: 'Escalatie op de afdeling' } }, PROBATION);
     expect(data.recordScalingDecision).toMatchObject({
       phase: 1, fromCareType: 'KLINISCH', fromSecurityLevel: 4, toCareType: 'KLINISCH', toSecurityLevel: 5,
-      reason: 'Escalatie op de afdeling', decidedBy: NIFP.userId, decidedByOrganisation: NIFP.organisationId,
+      reason: 'Escalatie op de afdeling', decidedBy: PROBATION.userId, decidedByOrganisation: PROBATION.organisationId,
     });
     expect(Number.isNaN(Date.parse(data.recordScalingDecision.decidedAt))).toBe(false);
     const { trajectory } = await ok(TRAJECTORY, { id: trajectoryId });
@@ -271,7 +277,7 @@ describe('recordScalingDecision', () => {
     ['a care type the phase does not allow', 'VERBLIJF', 4],
   ])('refuses %s with REINDICATION_REQUIRED and changes nothing', async (_, careType, securityLevel) => {
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
-    const result = await gql(SCALE, { input: { trajectoryId, careType, securityLevel, reason: 'Afschalen' } });
+    const result = await gql(SCALE, { input: { trajectoryId, careType, securityLevel, reason: 'Afschalen' } }, PROBATION);
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'REINDICATION_REQUIRED', phase: 1, minSecurityLevel: 4, maxSecurityLevel: 5 });
     expect(result.data).toEqual({ recordScalingDecision: null });
     expect(await sg.prisma.scalingDecision.count({ where: { trajectoryId } })).toBe(0);
@@ -282,13 +288,13 @@ describe('recordScalingDecision', () => {
   it('refuses above the highest level of the current phase', async () => {
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
     await ok(ADVANCE, { id: trajectoryId });
-    expect(await refusedWith(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 5, reason: 'Opschalen' } })).toBe('REINDICATION_REQUIRED');
+    expect(await refusedWith(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 5, reason: 'Opschalen' } }, PROBATION)).toBe('REINDICATION_REQUIRED');
     expect(await sg.prisma.scalingDecision.count({ where: { trajectoryId } })).toBe(0);
   });
 
   it('requires a re-indication for any change in a trajectory without a trajectory indication', async () => {
     const trajectoryId = await openTrajectory('KLINISCH', 4);
-    expect(await refusedWith(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 3, reason: 'Afschalen' } })).toBe('REINDICATION_REQUIRED');
+    expect(await refusedWith(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 3, reason: 'Afschalen' } }, PROBATION)).toBe('REINDICATION_REQUIRED');
     expect(await sg.prisma.scalingDecision.count({ where: { trajectoryId } })).toBe(0);
   });
 
@@ -314,10 +320,11 @@ describe('recordScalingDecision', () => {
   });
 
   it('refuses unknown and closed trajectories', async () => {
-    expect(await refusedWith(SCALE, { input: { trajectoryId: 'no-such-trajectory', careType: 'KLINISCH', securityLevel: 4, reason: 'x' } })).toBe('NOT_FOUND');
+    expect(await refusedWith(SCALE, { input: { trajectoryId: 'no-such-trajectory', careType: 'KLINISCH', securityLevel: 4, reason: 'x' } }, PROBATION)).toBe('NOT_FOUND');
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
     await ok(CLOSE, { id: trajectoryId, endsOn: '2026-01-01' });
-    expect(await refusedWith(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 5, reason: 'x' } })).toBe('INVALID_TRANSITION');
+    // Supervision ends with the trajectory: the probation organisation may no longer scale it.
+    expect(await refusedWith(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 5, reason: 'x' } }, PROBATION)).toBe('FORBIDDEN');
   });
 });
 
@@ -325,7 +332,7 @@ describe('advanceTrajectoryPhase', () => {
   it('advances through the phases while the current care fits, then refuses at the last phase', async () => {
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
     expect((await ok(ADVANCE, { id: trajectoryId })).advanceTrajectoryPhase.currentPhase).toEqual({ ordinal: 2 });
-    await ok(SCALE, { input: { trajectoryId, careType: 'VERBLIJF', securityLevel: 2, reason: 'Resocialisatie loopt goed' } });
+    await ok(SCALE, { input: { trajectoryId, careType: 'VERBLIJF', securityLevel: 2, reason: 'Resocialisatie loopt goed' } }, PROBATION);
     expect((await ok(ADVANCE, { id: trajectoryId })).advanceTrajectoryPhase).toMatchObject({ currentPhase: { ordinal: 3 }, currentCareType: 'VERBLIJF', currentSecurityLevel: 2 });
     expect(await refusedWith(ADVANCE, { id: trajectoryId })).toBe('INVALID_TRANSITION');
     expect((await sg.prisma.trajectory.findUnique({ where: { id: trajectoryId } }))?.currentPhase).toBe(3);
@@ -333,7 +340,7 @@ describe('advanceTrajectoryPhase', () => {
 
   it('requires a re-indication when the current care does not fit the next phase, and stays put', async () => {
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
-    await ok(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 5, reason: 'Escalatie' } });
+    await ok(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 5, reason: 'Escalatie' } }, PROBATION);
     const result = await gql(ADVANCE, { id: trajectoryId });
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'REINDICATION_REQUIRED', phase: 2 });
     expect((await sg.prisma.trajectory.findUnique({ where: { id: trajectoryId } }))?.currentPhase).toBe(1);
@@ -470,7 +477,7 @@ describe('batching: the statements for a list do not grow with its length', () =
 
   it('_entities for Trajectory representations, with a trajectory indication and scaling decisions', async () => {
     const scaled = await trajectoryWithPhases('KLINISCH', 4);
-    await ok(SCALE, { input: { trajectoryId: scaled, careType: 'KLINISCH', securityLevel: 5, reason: 'Escalatie' } });
+    await ok(SCALE, { input: { trajectoryId: scaled, careType: 'KLINISCH', securityLevel: 5, reason: 'Escalatie' } }, PROBATION);
     const others = (await sg.prisma.trajectory.findMany({ where: { id: { not: scaled } }, orderBy: { id: 'asc' }, take: 19, select: { id: true } })).map((t) => t.id);
     const ids = [scaled, ...others];
     const query = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Trajectory { ${TRAJECTORY_FIELDS} } } }`;

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportDueOn } from '../src/domain/quality.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { kwaliteit } from '../src/subgraph.js';
+import { indicatiestelling } from '@ketengraph/indicatiestelling';
+import { createPlaatsing } from '@ketengraph/plaatsing';
 
 // Reads handovers of any patient (indicatiesteller) and may write quality data (kwaliteit:write).
 const ACTOR: Principal = { subject: 'kwaliteitsmedewerker-1', organisationId: 'nifp', role: 'indicatiesteller', scopes: ['kwaliteit:write'], purpose: 'indicatiestelling' };
@@ -17,14 +19,24 @@ interface GqlResult {
   errors?: { message: string; extensions?: Record<string, unknown> }[];
 }
 
+/** A care provider acting for itself: it submits its own report and records the handovers it receives (the write rules). */
+const asProvider = (organisationId: string): Principal => ({ subject: 'kwaliteitsmedewerker-1', organisationId, role: 'zorgaanbieder', scopes: ['kwaliteit:write'], purpose: 'zorgverlening' });
+
 let sg: RunningSubgraph<PrismaClient>;
+// The trajectory is indicatiestelling's and the receiving provider's placement plaatsing's: a handover is checked against both.
+let ind: RunningSubgraph<unknown>;
+let pl: RunningSubgraph<any>;
 
 beforeAll(async () => {
-  sg = await startSubgraph(kwaliteit, { port: 0, dataDir: 'memory://', seedPatients: 30, gatewayKeys: gateway.gatewayKeys });
+  ind = await startSubgraph(indicatiestelling, { port: 0, dataDir: 'memory://', seedPatients: 30, gatewayKeys: gateway.gatewayKeys });
+  pl = await startSubgraph(createPlaatsing({ indicatiestellingUrl: ind.url, indicatiestellingTimeoutMs: 3000 }), { port: 0, dataDir: 'memory://', seedPatients: 30, gatewayKeys: gateway.gatewayKeys });
+  sg = await startSubgraph(kwaliteit, { port: 0, dataDir: 'memory://', seedPatients: 30, gatewayKeys: gateway.gatewayKeys, relationshipSources: { 'own-patients': pl.url, 'own-supervisees': ind.url } });
 });
 
 afterAll(async () => {
   await sg?.close();
+  await pl?.close();
+  await ind?.close();
 });
 
 async function gql(query: string, variables: Record<string, unknown> = {}, actor: Principal | null = ACTOR): Promise<GqlResult> {
@@ -83,7 +95,7 @@ describe('quality pillars', () => {
 
 describe('submitQualityReport', () => {
   it('stores a report with its pillar scores and indicators, dated today', async () => {
-    const result = await gql(SUBMIT, { input: reportInput('provider-new-1', CURRENT_YEAR) });
+    const result = await gql(SUBMIT, { input: reportInput('provider-new-1', CURRENT_YEAR) }, asProvider('provider-new-1'));
     expect(result.errors).toBeUndefined();
     const report = result.data!.submitQualityReport;
     expect(report).toMatchObject({
@@ -100,7 +112,7 @@ describe('submitQualityReport', () => {
   });
 
   it('marks a report submitted after 31 May of the next year as late', async () => {
-    const result = await gql(SUBMIT, { input: reportInput('provider-new-1', 2022) });
+    const result = await gql(SUBMIT, { input: reportInput('provider-new-1', 2022) }, asProvider('provider-new-1'));
     expect(result.data!.submitQualityReport).toMatchObject({ year: 2022, dueOn: '2023-05-31', submittedOnTime: false });
   });
 
@@ -119,7 +131,7 @@ describe('submitQualityReport', () => {
 
   it.each(refusals)('refuses %s with BAD_USER_INPUT and writes nothing', async (_, change, field) => {
     const before = await qualityRowCounts();
-    const result = await gql(SUBMIT, { input: reportInput('provider-refused', 2024, change) });
+    const result = await gql(SUBMIT, { input: reportInput('provider-refused', 2024, change) }, asProvider('provider-refused'));
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(result.data).toEqual({ submitQualityReport: null });
     expect(await qualityRowCounts()).toEqual(before);
@@ -136,7 +148,7 @@ describe('submitQualityReport', () => {
   it('refuses a second report for a seeded provider and year with ALREADY_EXISTS and writes nothing', async () => {
     const seeded = await sg.prisma.qualityReport.findFirstOrThrow({ where: { year: 2024 }, include: { pillarScores: true } });
     const before = await qualityRowCounts();
-    const result = await gql(SUBMIT, { input: reportInput(seeded.providerId, 2024) });
+    const result = await gql(SUBMIT, { input: reportInput(seeded.providerId, 2024) }, asProvider(seeded.providerId));
     expect(errorCode(result)).toBe('ALREADY_EXISTS');
     expect(result.errors![0]!.message).not.toContain(seeded.providerId);
     expect(await qualityRowCounts()).toEqual(before);
@@ -146,7 +158,7 @@ describe('submitQualityReport', () => {
 
   it('lets exactly one of two simultaneous submissions for the same provider and year through', async () => {
     const input = reportInput('provider-race', 2025);
-    const results = await Promise.all([gql(SUBMIT, { input }), gql(SUBMIT, { input: { ...input, forensicPatientCount: 90 } })]);
+    const results = await Promise.all([gql(SUBMIT, { input }, asProvider('provider-race')), gql(SUBMIT, { input: { ...input, forensicPatientCount: 90 } }, asProvider('provider-race'))]);
     const succeeded = results.filter((r) => r.data?.submitQualityReport);
     const refused = results.filter((r) => r.errors);
     expect(succeeded).toHaveLength(1);
@@ -207,22 +219,32 @@ describe('handovers', () => {
     handoverQuality { handoverCount averageCompleteness lowestCompleteness mostOftenMissing }
   } } }`;
 
+  /** A seeded trajectory with a handover and the provider admitted there now: the receiving side of a next handover. */
+  async function receivingCase() {
+    const admitted = await pl.prisma.placement.findMany({ where: { status: 'ADMITTED' }, orderBy: { id: 'asc' } });
+    for (const placement of admitted) {
+      const seeded = await sg.prisma.handover.findFirst({ where: { trajectoryId: placement.trajectoryId, toProviderId: { not: placement.providerId } } });
+      if (seeded) return { seeded, receiver: placement.providerId as string };
+    }
+    throw new Error('the seed has no admitted placement after a handover');
+  }
+
   it('records a handover with its completeness and shows it on the trajectory', async () => {
-    const seeded = await sg.prisma.handover.findFirstOrThrow({ orderBy: { id: 'asc' } });
+    const { seeded, receiver } = await receivingCase();
     const items = ['SETTING', 'RISK_AND_PROTECTIVE_FACTORS', 'EARLY_WARNING_SIGNS'];
     const result = await gql(RECORD, {
-      input: { trajectoryId: seeded.trajectoryId, patientId: seeded.patientId, fromProviderId: seeded.toProviderId, toProviderId: 'provider-next', handedOverOn: TODAY, items },
-    });
+      input: { trajectoryId: seeded.trajectoryId, patientId: seeded.patientId, fromProviderId: seeded.toProviderId, toProviderId: receiver, handedOverOn: TODAY, items },
+    }, asProvider(receiver));
     expect(result.errors).toBeUndefined();
     const handover = result.data!.recordHandover;
     expect(handover).toMatchObject({
-      trajectory: { id: seeded.trajectoryId }, fromProvider: { id: seeded.toProviderId }, toProvider: { id: 'provider-next' },
+      trajectory: { id: seeded.trajectoryId }, fromProvider: { id: seeded.toProviderId }, toProvider: { id: receiver },
       handedOverOn: TODAY, items: ['SETTING', 'EARLY_WARNING_SIGNS', 'RISK_AND_PROTECTIVE_FACTORS'],
     });
     expect(handover.completeness).toBeCloseTo(3 / 12);
     expect(handover.missingItems).toHaveLength(9);
     const stored = await sg.prisma.handover.findUniqueOrThrow({ where: { id: handover.id } });
-    expect(stored).toMatchObject({ patientId: seeded.patientId, recordedBy: 'kwaliteitsmedewerker-1', recordedByOrganisation: ACTOR.organisationId });
+    expect(stored).toMatchObject({ patientId: seeded.patientId, recordedBy: 'kwaliteitsmedewerker-1', recordedByOrganisation: receiver });
 
     const all = await sg.prisma.handover.findMany({ where: { trajectoryId: seeded.trajectoryId } });
     const { data } = await gql(TRAJECTORY, { r: [{ __typename: 'Trajectory', id: seeded.trajectoryId }] });
@@ -236,10 +258,21 @@ describe('handovers', () => {
   });
 
   it('starts care without a handing-over provider', async () => {
+    const { seeded, receiver } = await receivingCase();
     const result = await gql(RECORD, {
-      input: { trajectoryId: 'trajectory-new', patientId: 'patient-new', toProviderId: 'provider-a', handedOverOn: '2025-03-01', items: [...HANDOVER_ITEMS] },
-    });
+      input: { trajectoryId: seeded.trajectoryId, patientId: seeded.patientId, toProviderId: receiver, handedOverOn: '2025-03-01', items: [...HANDOVER_ITEMS] },
+    }, asProvider(receiver));
     expect(result.data!.recordHandover).toMatchObject({ fromProvider: null, completeness: 1, missingItems: [] });
+  });
+
+  it('refuses a handover for a trajectory indicatiestelling does not know (NOT_FOUND), and one to a provider without the patient (FORBIDDEN)', async () => {
+    const before = await sg.prisma.handover.count();
+    const unknown = await gql(RECORD, { input: { trajectoryId: 'trajectory-new', patientId: 'patient-new', toProviderId: 'provider-a', handedOverOn: '2025-03-01', items: ['SETTING'] } }, asProvider('provider-a'));
+    expect(errorCode(unknown)).toBe('NOT_FOUND');
+    const { seeded } = await receivingCase();
+    const stranger = await gql(RECORD, { input: { trajectoryId: seeded.trajectoryId, patientId: seeded.patientId, toProviderId: 'provider-a', handedOverOn: '2025-03-01', items: ['SETTING'] } }, asProvider('provider-a'));
+    expect(errorCode(stranger)).toBe('FORBIDDEN');
+    expect(await sg.prisma.handover.count()).toBe(before);
   });
 
   it('gives an unknown trajectory an empty handover quality', async () => {
@@ -264,9 +297,9 @@ describe('handovers', () => {
   });
 
   it('refuses a patient that does not match the trajectory and writes nothing', async () => {
-    const seeded = await sg.prisma.handover.findFirstOrThrow({ orderBy: { id: 'desc' } });
+    const { seeded, receiver } = await receivingCase();
     const before = await sg.prisma.handover.count();
-    const result = await gql(RECORD, { input: { ...base, trajectoryId: seeded.trajectoryId, patientId: 'someone-else' } });
+    const result = await gql(RECORD, { input: { ...base, trajectoryId: seeded.trajectoryId, patientId: 'someone-else', toProviderId: receiver } }, asProvider(receiver));
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'patientId' });
     expect(await sg.prisma.handover.count()).toBe(before);
   });

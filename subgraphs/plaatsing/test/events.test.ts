@@ -42,7 +42,8 @@ describe('plaatsing event feed', () => {
     const provider = await sg.prisma.provider.findFirstOrThrow({ where: { id: { not: seeded.providerId } }, include: { capacity: true }, orderBy: { id: 'desc' } });
     const id = randomUUID();
     await sg.prisma.placement.create({ data: { id, patientId: seeded.patientId, trajectoryId: seeded.trajectoryId, providerId: provider.id, careType: provider.capacity[0]!.careType, securityLevel: provider.capacity[0]!.securityLevel, status: 'REQUESTED' } });
-    const step = await gql('mutation($id: ID!) { startIntake(placementId: $id) { status } }', { id }, planner);
+    // The provider the request is addressed to starts the intake (the write rules).
+    const step = await gql('mutation($id: ID!) { startIntake(placementId: $id) { status } }', { id }, { userId: 'user-provider', organisationId: provider.id, role: 'zorgaanbieder' });
     expect(step.errors).toBeUndefined();
     return { placementId: id, patientId: seeded.patientId, providerId: provider.id };
   }

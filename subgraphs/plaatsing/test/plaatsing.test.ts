@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { createPlaatsing } from '../src/subgraph.js';
 
-const SEED_PATIENTS = 30;
+// Enough patients that, with nothing dated after today, some offers are full.
+const SEED_PATIENTS = 60;
 const planner = { userId: 'user-dji-1', organisationId: 'dji', role: 'plaatser' };
 const gateway = await createTestGateway();
 const today = new Date().toISOString().slice(0, 10);
@@ -37,7 +38,8 @@ function fittingCase() {
     for (const t of patient.trajectories) {
       if (t.status !== 'ACTIVE' || !t.trajectoryIndication) continue;
       const phase = t.trajectoryIndication.phases[t.currentPhase - 1]!;
-      for (const careType of phase.careTypes) {
+      // Clinical care: DJI (the planner) is its placing organisation.
+      for (const careType of phase.careTypes.filter((c) => c === 'KLINISCH')) {
         for (let level = phase.minSecurityLevel; level <= phase.maxSecurityLevel; level++) {
           const candidates = offering(careType, level);
           if (candidates.length >= 3) {
@@ -91,11 +93,18 @@ describe('plaatsing subgraph', () => {
     return result.data.requestPlacement as { id: string; status: string; history: { sequence: string }[] };
   }
 
-  async function step(mutation: string, args: Record<string, unknown>) {
+  /** The steps the provider the placement is addressed to takes (the write rules); the planner takes the others. */
+  const PROVIDER_STEPS = new Set(['startIntake', 'acceptPlacement', 'declinePlacement', 'admitPatient', 'endPlacement']);
+  async function step(mutation: string, args: Record<string, unknown>, actor?: typeof planner) {
+    let who = actor ?? planner;
+    if (!actor && PROVIDER_STEPS.has(mutation)) {
+      const placement = await sg.prisma.placement.findUnique({ where: { id: String(args.placementId) } });
+      if (placement) who = { userId: 'user-provider', organisationId: placement.providerId, role: 'zorgaanbieder' };
+    }
     const params = Object.keys(args).map((k) => `${k}: $${k}`).join(', ');
     const types: Record<string, string> = { placementId: 'ID!', reason: 'String!', admittedOn: 'Date!', endedOn: 'Date!', transferredOn: 'Date!', toProviderId: 'ID!' };
     const decl = Object.keys(args).map((k) => `$${k}: ${types[k]}`).join(', ');
-    return gql(`mutation(${decl}) { ${mutation}(${params}) { ${PLACEMENT_FIELDS} } }`, args);
+    return gql(`mutation(${decl}) { ${mutation}(${params}) { ${PLACEMENT_FIELDS} } }`, args, who);
   }
 
   async function decided(providerId = fit.providerIds[0]!) {
@@ -306,11 +315,12 @@ describe('plaatsing subgraph', () => {
 
     it('refuses a care type or level outside the indication with INDICATION_MISMATCH and writes nothing', async () => {
       const before = await counts();
-      const wrongType = await gql(REQUEST, input({ careType: fit.misfit }));
-      expect(codeOf(wrongType)).toBe('INDICATION_MISMATCH');
-      expect(wrongType.errors![0]!.extensions!.allowed).toMatchObject({ careTypes: fit.phase.careTypes, minSecurityLevel: fit.phase.minSecurityLevel });
+      // DJI is not the placing organisation for non-clinical care: refused before the indication is looked at.
+      expect(codeOf(await gql(REQUEST, input({ careType: fit.misfit })))).toBe('FORBIDDEN');
       const outside = fit.phase.maxSecurityLevel < 5 ? fit.phase.maxSecurityLevel + 1 : fit.phase.minSecurityLevel - 1;
-      expect(codeOf(await gql(REQUEST, input({ securityLevel: outside })))).toBe('INDICATION_MISMATCH');
+      const outOfBounds = await gql(REQUEST, input({ securityLevel: outside }));
+      expect(codeOf(outOfBounds)).toBe('INDICATION_MISMATCH');
+      expect(outOfBounds.errors![0]!.extensions!.allowed).toMatchObject({ careTypes: fit.phase.careTypes, minSecurityLevel: fit.phase.minSecurityLevel });
       expect(await counts()).toEqual(before);
     });
 
