@@ -8,6 +8,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_PATIENT_ID } from '../gateway/src/explorer/sample-users.js';
 import { loadGatewayConfig } from '@ketengraph/gateway';
+import { provider as treatingProvider } from './support/actors.js';
 import { startFederation, TEST_ISSUER, type Federation, type GraphQLResponse } from './support/federation.js';
 import { principal } from './support/scenario.js';
 
@@ -166,6 +167,7 @@ describe('explorer in headless Chromium', () => {
     const ended = await federation.request<{ endPlacement: { status: string } }>(
       'mutation($id: ID!, $on: Date!) { endPlacement(placementId: $id, endedOn: $on, reason: "Ontslag na behandeling") { status } }',
       { id: admitted.id, on: new Date().toISOString().slice(0, 10) },
+      { principal: treatingProvider(admitted.providerId) }, // the treating provider discharges (the write rules)
     );
     expect(ended.errors).toBeUndefined();
     await expect.poll(() => editorText('.result-window'), { timeout: 20_000 }).toContain(admitted.id);

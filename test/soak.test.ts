@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { createClient as createSseClient } from 'graphql-sse';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyAuditChain } from '../gateway/src/audit/log.js';
+import { provider as asProvider } from './support/actors.js';
 import { startFederation, type Federation } from './support/federation.js';
 import { operation } from './support/operations.js';
 
@@ -44,6 +45,8 @@ let token: string;
 let patientIds: string[];
 /** Placements in REQUESTED, each taken through four steps (four events) during the soak. */
 const fixtures: string[] = [];
+/** Per fixture the token of the provider it is addressed to: it takes the intake and acceptance steps (the write rules); DJI the others. */
+const providerTokens = new Map<string, string>();
 const STEPS = ['startIntake(placementId: $id)', 'acceptPlacement(placementId: $id)', 'decidePlacement(placementId: $id)', 'withdrawPlacement(placementId: $id, reason: "Soak")'];
 
 beforeAll(async () => {
@@ -59,13 +62,15 @@ beforeAll(async () => {
   patientIds = patients.data.patients.edges.map((e: any) => e.node.id);
   const plaatsing = federation.subgraphs.plaatsing.prisma as any;
   const placements = await plaatsing.placement.findMany({ distinct: ['patientId'], orderBy: { id: 'asc' }, take: 8 });
-  const providers = await plaatsing.provider.findMany({ include: { capacity: true }, orderBy: { id: 'asc' }, take: 8 });
+  // Clinical offers: DJI (the soak's caller) is their placing organisation.
+  const providers = await plaatsing.provider.findMany({ where: { capacity: { some: { careType: 'KLINISCH' } } }, include: { capacity: true }, orderBy: { id: 'asc' }, take: 8 });
   for (const [index, placement] of placements.entries()) {
     const provider = providers[index % providers.length];
-    const offer = provider.capacity[0];
+    const offer = provider.capacity.find((c: { careType: string }) => c.careType === 'KLINISCH');
     const id = randomUUID();
     await plaatsing.placement.create({ data: { id, patientId: placement.patientId, trajectoryId: placement.trajectoryId, providerId: provider.id, careType: offer.careType, securityLevel: offer.securityLevel, status: 'REQUESTED' } });
     fixtures.push(id);
+    providerTokens.set(id, await federation.callerToken(asProvider(provider.id), { expiresInSeconds: 3600 }));
   }
 });
 
@@ -124,7 +129,9 @@ it(`${SECONDS} s at concurrency ${CONCURRENCY} while kwaliteit restarts: no 5xx,
     const pause = (SECONDS * 1000 * 0.8) / total;
     for (let n = 0; n < total && Date.now() < deadline; n++) {
       const query = `mutation($id: ID!) { ${STEPS[n % STEPS.length]} { status } }`;
-      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables: { id: fixtures[Math.floor(n / STEPS.length)] } }) });
+      const fixture = fixtures[Math.floor(n / STEPS.length)]!;
+      const by = n % STEPS.length < 2 ? providerTokens.get(fixture)! : token;
+      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${by}` }, body: JSON.stringify({ query, variables: { id: fixture } }) });
       const json = (await response.json().catch(() => ({}))) as { errors?: { extensions?: { code?: string; subgraph?: string } }[] };
       outcomes.push({ at: Date.now(), requestId: response.headers.get('x-request-id') ?? '', mutation: true, status: response.status, codes: (json.errors ?? []).map((e) => e.extensions?.code ?? 'none'), subgraphs: (json.errors ?? []).map((e) => e.extensions?.subgraph ?? ''), patients: 0, complete: !json.errors });
       await new Promise((resolve) => setTimeout(resolve, pause));

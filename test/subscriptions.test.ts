@@ -7,6 +7,7 @@ import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startFaultyProxy } from './support/faulty-proxy.js';
+import { placementActor } from './support/actors.js';
 import { startFederation, TEST_PRINCIPAL, type Federation } from './support/federation.js';
 import { createDatabases, postgresUrl } from './support/postgres.js';
 import { principal } from './support/scenario.js';
@@ -143,8 +144,10 @@ describe('placement subscriptions at the gateway', () => {
       for (const provider of providers) {
         if (!(await plaatsing.placement.findFirst({ where: { patientId: placement.patientId, providerId: provider.id } }))) candidates.push(provider);
       }
-      const provider = candidates[index % candidates.length];
-      const offer = provider.capacity[0];
+      // Clinical offers: DJI is their placing organisation (decide, withdraw); the provider takes its own steps.
+      const clinical = candidates.filter((p: { capacity: { careType: string }[] }) => p.capacity.some((c) => c.careType === 'KLINISCH'));
+      const provider = clinical[index % clinical.length];
+      const offer = provider.capacity.find((c: { careType: string }) => c.careType === 'KLINISCH');
       const id = randomUUID();
       await plaatsing.placement.create({ data: { id, patientId: placement.patientId, trajectoryId: placement.trajectoryId, providerId: provider.id, careType: offer.careType, securityLevel: offer.securityLevel, status: 'REQUESTED' } });
       fixtures.push({ id, patientId: placement.patientId, providerId: provider.id });
@@ -157,13 +160,14 @@ describe('placement subscriptions at the gateway', () => {
   /** Takes the next fixture through its four steps (four events); returns it. */
   async function fourChanges(fixture = fixtures[nextFixture++]!) {
     for (const step of steps) {
-      const result = await federation.request(step, { id: fixture.id });
+      const result = await federation.request(step, { id: fixture.id }, { principal: await placementActor(federation, stepName(step), fixture.id) });
       expect(result.errors).toBeUndefined();
     }
     return fixture;
   }
+  const stepName = (document: string) => /\{ (\w+)\(/.exec(document)![1]!;
   async function oneChange(fixture: { id: string }, step: number) {
-    const result = await federation.request(steps[step]!, { id: fixture.id });
+    const result = await federation.request(steps[step]!, { id: fixture.id }, { principal: await placementActor(federation, stepName(steps[step]!), fixture.id) });
     expect(result.errors).toBeUndefined();
   }
   const head = async () => encodeEventCursor(await federation.gateway.events.feed.head());
@@ -484,7 +488,7 @@ describe.skipIf(!postgresUrl)('placement subscriptions across gateway instances 
     const ws = wsSubscribe(other.url, await federation.callerToken(), { after });
     const sse = sseSubscribe(other.url, await federation.callerToken(), { after });
     for (const step of ['startIntake', 'acceptPlacement']) {
-      const result = await federation.request(`mutation($id: ID!) { ${step}(placementId: $id) { status } }`, { id }); // through the first instance
+      const result = await federation.request(`mutation($id: ID!) { ${step}(placementId: $id) { status } }`, { id }, { principal: await placementActor(federation, step, id) }); // through the first instance
       expect(result.errors).toBeUndefined();
     }
     await waitFor(() => ws.changes().length === 2 && sse.changes().length === 2, 'the changes on the other instance');

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { print } from 'graphql';
 import { DeleteWebhookEndpointDocument, RegisterWebhookDocument, WebhookDeadLettersDocument, WebhookEndpointsDocument } from './generated/operations.js';
+import { NIFP, provider as asProvider } from './support/actors.js';
 import { startFederation, type Federation, type GraphQLResponse } from './support/federation.js';
 import { execute } from './support/operations.js';
 import { createDatabases, postgresUrl } from './support/postgres.js';
@@ -42,6 +43,8 @@ function chain(request: Federation['request']) {
     expect(result.errors, query.slice(0, 60)).toBeUndefined();
     return result.data!;
   }
+  // Who took each step (the write rules): NIFP indicates, DJI places and decides, the addressed provider does its own steps.
+  const providerOf = new Map<string, string>();
   // A random block of the 99… range per federation, so new patients never collide with seeded ones.
   let bsnCounter = Math.floor(Math.random() * 900_000);
   return {
@@ -59,21 +62,22 @@ function chain(request: Federation['request']) {
       while (!bsn) bsn = validBsn(++bsnCounter);
       const { registerPatient: patient } = await ok<{ registerPatient: { id: string } }>('mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }', {
         input: { bsn, givenName: 'Test', familyName: 'Webhook', birthDate: '1988-03-04' },
-      });
+      }, NIFP);
       const { openTrajectory: trajectory } = await ok<{ openTrajectory: { id: string } }>('mutation($input: OpenTrajectoryInput!) { openTrajectory(input: $input) { id } }', {
         input: { patientId: patient.id, legalTitle: 'TBS_DWANGVERPLEGING', titleStartsOn: '2026-01-05', careType: 'KLINISCH', securityLevel: 4, probationOrganisation: 'RECLASSERING_NEDERLAND' },
-      });
+      }, NIFP);
       await ok('mutation($input: IssueTrajectoryIndicationInput!) { issueTrajectoryIndication(input: $input) { id } }', {
         input: { trajectoryId: trajectory.id, issuer: 'NIFP', issuedOn: '2026-01-10', phases: [{ name: 'Klinisch', minSecurityLevel: 3, maxSecurityLevel: 5, careTypes: ['KLINISCH'] }] },
-      });
+      }, NIFP);
       const { requestPlacement } = await ok<{ requestPlacement: { id: string } }>('mutation($input: RequestPlacementInput!) { requestPlacement(input: $input) { id } }', {
         input: { trajectoryId: trajectory.id, patientId: patient.id, providerId, careType: 'KLINISCH', securityLevel: 4 },
-      });
+      }, DJI);
+      providerOf.set(requestPlacement.id, providerId);
       return { patientId: patient.id, placementId: requestPlacement.id };
     },
     /** One lifecycle step (startIntake, acceptPlacement, decidePlacement): one event. */
     async step(placementId: string, step: 'startIntake' | 'acceptPlacement' | 'decidePlacement'): Promise<void> {
-      await ok(`mutation($id: ID!) { ${step}(placementId: $id) { status } }`, { id: placementId });
+      await ok(`mutation($id: ID!) { ${step}(placementId: $id) { status } }`, { id: placementId }, step === 'decidePlacement' ? DJI : asProvider(providerOf.get(placementId)!));
     },
   };
 }
