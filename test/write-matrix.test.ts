@@ -72,6 +72,9 @@ interface Mutation {
   variables: (f: WriteFixture, organisationId: string) => Record<string, unknown>;
   /** A fact that the step changes, read from the owning database. */
   state: (federation: Federation, f: WriteFixture, variables: Record<string, unknown>) => Promise<unknown>;
+  /** More fixture data the step needs, and what to clear after each cell. */
+  prepare?: (federation: Federation, f: WriteFixture) => Promise<void>;
+  cleanup?: (federation: Federation, f: WriteFixture) => Promise<void>;
 }
 
 const ind = (federation: Federation) => federation.subgraphs.indicatiestelling.prisma as any;
@@ -166,6 +169,25 @@ const MUTATIONS: Mutation[] = [
     state: (federation, f) => cvCount(federation, f),
   })),
   {
+    name: 'connectEpd', status: 'ADMITTED', patientless: 'always',
+    document: 'mutation M($input: ConnectEpdInput!) { connectEpd(input: $input) { providerId } }',
+    variables: (f) => ({ input: { providerId: f.providers.addressed, fhirBaseUrl: 'https://epd.invalid/fhir', tokenUrl: 'https://epd.invalid/token', clientId: 'ketengraph' } }),
+    state: (federation, f) => cv(federation).epdSource.count({ where: { providerId: f.providers.addressed } }),
+    // No EPD is left registered for the next cells (reads would ask it).
+    cleanup: (federation, f) => cv(federation).epdSource.deleteMany({ where: { providerId: f.providers.addressed } }),
+  },
+  {
+    name: 'disconnectEpd', status: 'ADMITTED', patientless: 'always',
+    document: 'mutation M($providerId: ID!) { disconnectEpd(providerId: $providerId) }',
+    variables: (f) => ({ providerId: f.providers.addressed }),
+    state: (federation, f) => cv(federation).epdSource.count({ where: { providerId: f.providers.addressed } }),
+    prepare: async (federation, f) => {
+      const data = { fhirBaseUrl: 'https://epd.invalid/fhir', tokenUrl: 'https://epd.invalid/token', clientId: 'ketengraph', signingKey: {}, registeredAt: new Date(), registeredBy: 'fixture' };
+      await cv(federation).epdSource.upsert({ where: { providerId: f.providers.addressed }, create: { providerId: f.providers.addressed, ...data }, update: data });
+    },
+    cleanup: (federation, f) => cv(federation).epdSource.deleteMany({ where: { providerId: f.providers.addressed } }),
+  },
+  {
     name: 'submitQualityReport', status: 'ADMITTED', patientless: 'always',
     document: 'mutation M($input: SubmitQualityReportInput!) { submitQualityReport(input: $input) { id year } }',
     variables: (f) => ({
@@ -215,10 +237,12 @@ describe('write-access matrix (generated from writeRules in schema/access-policy
           for (const { label, organisationId, holds } of casesOf(role, providers.KLINISCH)) {
             const cell = `${mutation.name} × ${role} (${label}, ${careType})`;
             const fixture = await createWriteFixture(federation, providers, careType, mutation.status);
+            await mutation.prepare?.(federation, fixture);
             const variables = mutation.variables(fixture, organisationId);
             const before = await mutation.state(federation, fixture, variables);
             const { requestId, response } = await requestAs(federation, principalFor(role, organisationId), mutation.document, variables);
             const after = await mutation.state(federation, fixture, variables);
+            await mutation.cleanup?.(federation, fixture);
             const applied = expectedApplied(coordinate, role, holds(mutation, careType));
             const codes = (response.errors ?? []).map((e) => e.extensions?.code);
             if (applied) {
@@ -261,7 +285,7 @@ function ownerOf(name: string): string {
     for (const [subgraph, names] of Object.entries({
       indicatiestelling: ['registerPatient', 'openTrajectory', 'closeTrajectory', 'issueIndication', 'withdrawIndication', 'issueTrajectoryIndication', 'advanceTrajectoryPhase', 'recordScalingDecision'],
       plaatsing: ['requestPlacement', 'startIntake', 'acceptPlacement', 'declinePlacement', 'decidePlacement', 'admitPatient', 'transferPlacement', 'endPlacement', 'withdrawPlacement'],
-      'forensisch-cv': ['recordOffence', 'recordDiagnosis', 'recordRiskAssessment', 'recordIncident', 'recordLeave', 'recordTreatment'],
+      'forensisch-cv': ['connectEpd', 'disconnectEpd', 'recordOffence', 'recordDiagnosis', 'recordRiskAssessment', 'recordIncident', 'recordLeave', 'recordTreatment'],
       kwaliteit: ['submitQualityReport', 'recordHandover'],
     })) for (const n of names) OWNERS[n] = subgraph;
   }
