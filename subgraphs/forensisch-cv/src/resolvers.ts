@@ -255,7 +255,7 @@ export const resolvers: Resolvers = {
     disconnectEpd: async (_, { providerId }, { prisma, actor, principal, epdSync, writes }) => {
       requireActor(actor);
       await writes.authorize('Mutation.disconnectEpd', null, { 'own-organisation': providerId === principal.organisationId });
-      return disconnectEpd(prisma, epdSync, principal, providerId);
+      return disconnectEpd(prisma, epdSync, providerId);
     },
     recordOffence: (_, { input }, context) => {
       const { actor } = context;
