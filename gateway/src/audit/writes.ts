@@ -16,7 +16,11 @@ const OUTCOMES = new Set(['granted', 'denied', 'error']);
 function isWriteRecord(value: unknown): value is WriteRecord {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
-  return typeof record.coordinate === 'string' && (record.patientId === null || typeof record.patientId === 'string') && typeof record.outcome === 'string' && OUTCOMES.has(record.outcome);
+  return (
+    typeof record.coordinate === 'string' && /^Mutation\.\w{1,100}$/.test(record.coordinate) &&
+    (record.patientId === null || (typeof record.patientId === 'string' && record.patientId.length > 0 && record.patientId.length <= 200)) &&
+    typeof record.outcome === 'string' && OUTCOMES.has(record.outcome)
+  );
 }
 
 /** Takes a subgraph's write reports off its response and keeps them on the request's context. */

@@ -90,12 +90,13 @@ function kindConnection(kind: CvEntryKind) {
  */
 async function record<K extends CvEntryKind>(context: Context, coordinate: string, author: Actor, kind: K, common: ValidCommon, entryDetails: DetailsByKind[K]): Promise<CvEntry> {
   const { prisma, writes, access, peerFacts } = context;
-  // The relationships live in plaatsing (own patients) and indicatiestelling (assigned probation), the patient register in indicatiestelling.
+  // The patient register is indicatiestelling's (asked first: the step's record names only a patient that exists);
+  // the relationships live in plaatsing (own patients) and indicatiestelling (assigned probation).
+  if (!(await peerFacts.patientExists(common.patientId))) throw notFound('Patient', common.patientId);
   await writes.authorize(coordinate, common.patientId, {
     'own-patients': () => access.isRelated('own-patients', common.patientId),
     assigned: () => access.isRelated('own-supervisees', common.patientId),
   });
-  if (!(await peerFacts.patientExists(common.patientId))) throw notFound('Patient', common.patientId);
   try {
     return await prisma.$transaction(async (tx) => {
       let entryId: string = randomUUID();

@@ -178,9 +178,10 @@ export const resolvers: Resolvers = {
       assertSecurityLevel(input.securityLevel);
       assertDateNotInFuture(input.titleStartsOn, 'titleStartsOn');
       return prisma.$transaction(async (tx) => {
+        // The patient first: the step's record names only a patient that exists.
+        if (!(await tx.patient.findUnique({ where: { id: input.patientId }, select: { id: true } }))) throw notFound('Patient', input.patientId);
         // Naming the probation organisation grants it reads: only the roles the write rules name may do it.
         await writes.authorize('Mutation.openTrajectory', input.patientId, {});
-        if (!(await tx.patient.findUnique({ where: { id: input.patientId }, select: { id: true } }))) throw notFound('Patient', input.patientId);
         return tx.trajectory.create({
           data: {
             id: randomUUID(),
