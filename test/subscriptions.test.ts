@@ -200,11 +200,15 @@ describe('placement subscriptions at the gateway', () => {
     expect(metrics).toMatch(/^ketengraph_subscriptions_open \d+/m);
   });
 
-  it('writes an audit record for every delivered change', async () => {
-    const subscriber = wsSubscribe(federation.gateway.url, await federation.callerToken(), { after: await head() });
+  it('writes an audit record for every delivered change, per subscription (also when subscriptions of one principal share a resolution)', async () => {
+    const after = await head();
+    const token = await federation.callerToken();
+    // Three subscriptions of one caller with one selection: each change is resolved once for them, but delivered and audited three times.
+    const [subscriber, ...others] = [wsSubscribe(federation.gateway.url, token, { after }), wsSubscribe(federation.gateway.url, token, { after }), sseSubscribe(federation.gateway.url, token, { after })];
     const fixture = await fourChanges();
-    await waitFor(() => subscriber.changes().length === 4, 'four changes');
-    subscriber.stop();
+    await waitFor(() => [subscriber!, ...others].every((s) => s.changes().length === 4), 'four changes for each');
+    for (const s of [subscriber!, ...others]) s.stop();
+    for (const other of others) expect(other.changes()).toEqual(subscriber!.changes());
     const officer = principal('privacy_officer', 'ketengraph-privacy');
     const trail = await federation.request<{ auditTrail: { edges: { node: { requestId: string; userId: string; operationName: string | null; outcome: string; fieldsWithheld: string[]; fieldsDelivered: string[] } }[] } }>(
       'query($id: ID!, $from: DateTime!, $to: DateTime!) { auditTrail(patientId: $id, from: $from, to: $to, first: 100) { edges { node { requestId userId operationName outcome fieldsWithheld fieldsDelivered } } } }',
@@ -213,9 +217,10 @@ describe('placement subscriptions at the gateway', () => {
     );
     expect(trail.errors).toBeUndefined();
     const records = trail.data!.auditTrail.edges.map((e) => e.node).filter((r) => r.operationName === 'PlacementFeed' && r.userId === TEST_PRINCIPAL.subject);
-    for (const change of subscriber.changes()) {
+    for (const change of subscriber!.changes()) {
       const forChange = records.filter((r) => r.requestId.endsWith(`:${change.sequence}`));
-      expect(forChange, `one audit record for change ${change.sequence}`).toHaveLength(1);
+      expect(forChange, `one audit record per subscription for change ${change.sequence}`).toHaveLength(3);
+      expect(new Set(forChange.map((r) => r.requestId)).size).toBe(3);
       const record = forChange[0];
       expect(record!.outcome).toBe('PARTIALLY_GRANTED');
       expect(record!.fieldsWithheld).toContain('ForensicCv.diagnoses');

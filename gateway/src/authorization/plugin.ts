@@ -191,7 +191,10 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
             const errors = [...visibleErrors(result.errors ?? []), ...completion.errors];
             result.errors = errors.length ? errors : undefined;
           }
-          const records = auditRecords(context, completion, refusal ? 'denied' : undefined);
+          const own = auditRecords(context, completion, refusal ? 'denied' : undefined);
+          // The same result delivered to other subscriptions of the same principal: each delivery is recorded as its own access.
+          const sharedWith = context.contextValue.sharedWith?.seal() ?? [];
+          const records = [...own, ...sharedWith.flatMap((requestId) => own.map((record) => ({ ...record, eventId: randomUUID(), requestId })))];
           if (records.length === 0) return;
           try {
             await options.audit.append(records);

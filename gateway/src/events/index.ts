@@ -42,10 +42,39 @@ export interface GatewayEventsOptions {
 export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvents {
   const feed = createEventFeed({ url: options.plaatsingUrl, tokens: options.tokens, pollIntervalMs: options.config.pollIntervalMs });
   const relationship = createRelationshipCheck({ ...options.relationships, tokens: options.tokens });
+  /**
+   * Deliveries of one change that would resolve identically — the same principal, selection and
+   * variables (many subscriptions of one partner system) — share one resolution while it runs:
+   * a change then costs one federated query per distinct subscriber, not per subscription. Each
+   * delivery still gets its own access-log record (GatewayContext.sharedWith).
+   */
+  const running = new Map<string, { members: string[]; sealed: boolean; result: Promise<EventResolution> }>();
+  const resolve = (prepared: PreparedSelection, event: PlacementChangeEvent, context: GatewayContext): Promise<EventResolution> => {
+    const { principal } = context;
+    const key = JSON.stringify([String(event.sequence), prepared.query, prepared.operationName, prepared.variables, principal.subject, principal.organisationId, principal.role, principal.purpose, [...principal.scopes].sort()]);
+    const joined = running.get(key);
+    if (joined && !joined.sealed) {
+      joined.members.push(context.requestId);
+      return joined.result;
+    }
+    const group = { members: [] as string[], sealed: false, result: undefined as unknown as Promise<EventResolution> };
+    const sharedWith = {
+      seal: () => {
+        group.sealed = true;
+        return group.members;
+      },
+    };
+    running.set(key, group);
+    group.result = resolveEvent(options.apollo, prepared, event, { ...context, sharedWith }, relationship).finally(() => {
+      group.sealed = true;
+      if (running.get(key) === group) running.delete(key);
+    });
+    return group.result;
+  };
   return {
     feed,
     prepare: (selection) => prepareSelection(options.apiSchema(), selection),
-    resolve: (prepared, event, context) => resolveEvent(options.apollo, prepared, event, context, relationship),
+    resolve,
     probe: (prepared, context) => probeSelection(options.apollo, prepared, context),
     close: () => feed.close(),
   };
