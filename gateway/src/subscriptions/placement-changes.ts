@@ -11,7 +11,7 @@
  */
 import { HttpError, type Principal } from '@ketengraph/service-kit';
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
-import { CursorExpiredError, type GatewayEvents, type EventSelection, type PlacementChangeEvent, type PreparedSelection } from '../events/index.js';
+import { CursorExpiredError, type EventResolution, type GatewayEvents, type EventSelection, type PlacementChangeEvent, type PreparedSelection } from '../events/index.js';
 import { Channel } from './channel.js';
 import { subscriptionMetrics } from './metrics.js';
 
@@ -21,6 +21,12 @@ const REPLAY_BATCH = 200;
 const CHANNEL_CAPACITY = 50;
 /** Live events queued for a subscriber that fell behind; beyond this it catches up from the log instead. */
 const LIVE_BACKLOG = 1000;
+/**
+ * Changes resolved ahead of the one being delivered: resolution (a federated query) takes longer
+ * than a change takes to arrive under load, so one subscription resolves up to this many at once
+ * and still delivers them strictly in order.
+ */
+const RESOLVE_AHEAD = 8;
 // setTimeout overflows above ~24.8 days; later expiries are re-checked then.
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -136,23 +142,34 @@ export function createPlacementChangeSubscriptions(events: GatewayEvents, admiss
     subscriptionMetrics.open.inc();
     watchExpiry();
 
-    async function deliver(event: PlacementChangeEvent): Promise<void> {
-      await channel.room();
-      if (channel.ended) return;
-      const resolution = await events.resolve(prepared, event, { requestId: `${request.requestId}:${event.sequence}`, principal: request.principal });
-      if (resolution.kind === 'failed') throw failureOf(resolution.errors);
-      subscriptionMetrics.events.inc({ outcome: resolution.kind === 'deliver' ? 'delivered' : 'skipped' });
-      if (resolution.kind === 'deliver') channel.push(resolution.result);
-      last = event.sequence;
+    /** Delivers the events after `last` in order, resolving up to RESOLVE_AHEAD of them at once. */
+    async function deliverInOrder(batch: readonly PlacementChangeEvent[]): Promise<void> {
+      const ahead: { event: PlacementChangeEvent; resolution: Promise<EventResolution> }[] = [];
+      let next = 0;
+      while (!channel.ended && (next < batch.length || ahead.length > 0)) {
+        while (ahead.length < RESOLVE_AHEAD && next < batch.length) {
+          const event = batch[next++]!;
+          if (event.sequence <= last) continue;
+          const resolution = events.resolve(prepared, event, { requestId: `${request.requestId}:${event.sequence}`, principal: request.principal });
+          resolution.catch(() => undefined); // awaited below in turn; a stream that ends first leaves it unobserved
+          ahead.push({ event, resolution });
+        }
+        const current = ahead.shift();
+        if (!current) return;
+        await channel.room();
+        if (channel.ended) return;
+        const resolution = await current.resolution;
+        if (resolution.kind === 'failed') throw failureOf(resolution.errors);
+        subscriptionMetrics.events.inc({ outcome: resolution.kind === 'deliver' ? 'delivered' : 'skipped' });
+        if (resolution.kind === 'deliver') channel.push(resolution.result);
+        last = current.event.sequence;
+      }
     }
 
     /** Everything in the log after `last`, batch by batch, until a batch comes back short. */
     async function replay(batch: PlacementChangeEvent[]): Promise<void> {
       for (;;) {
-        for (const event of batch) {
-          if (channel.ended) return;
-          await deliver(event);
-        }
+        await deliverInOrder(batch);
         if (batch.length < REPLAY_BATCH || channel.ended) return;
         batch = await events.feed.read(last, REPLAY_BATCH);
       }
@@ -166,13 +183,12 @@ export function createPlacementChangeSubscriptions(events: GatewayEvents, admiss
           await replay(await events.feed.read(last, REPLAY_BATCH));
           continue;
         }
-        const event = live.shift();
-        if (!event) {
+        if (live.length === 0) {
           await new Promise<void>((resolve) => (wake = resolve));
           wake = null;
           continue;
         }
-        if (event.sequence > last) await deliver(event);
+        await deliverInOrder(live.splice(0));
       }
     }
 
