@@ -48,7 +48,6 @@ const results: Record<string, unknown>[] = [];
 try {
   const plaatsing = federation.subgraphs.plaatsing.prisma as any;
   const callerToken = await federation.callerToken(principal);
-  const subgraphToken = await federation.gatewayToken(principal);
   const gql = async (url: string, token: string, query: string, variables: Record<string, unknown> = {}) => {
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
     const body = (await response.json()) as { data?: any; errors?: unknown[] };
@@ -112,12 +111,20 @@ try {
       // The receiver stamps arrivals with the wall clock.
       const causedWall = new Map<string, number>();
       const started = performance.now();
+      // A placement's next step waits for its previous one (a transition needs the state before it).
+      const previous = new Map<string, Promise<void>>();
       const made = changes.map(async ({ placementId, step }, i) => {
         const due = started + (i * 1000) / rate;
+        const before = previous.get(placementId);
+        let finished!: () => void;
+        previous.set(placementId, new Promise<void>((resolve) => (finished = resolve)));
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
-        await gql(federation.subgraphs.plaatsing.url, subgraphToken, `mutation($id: ID!) { ${step.field}(placementId: $id${step.args ?? ''}) { status } }`, { id: placementId });
+        await before;
+        // The gateway's tokens to subgraphs live 60 s: one per change, as the gateway signs them.
+        await gql(federation.subgraphs.plaatsing.url, await federation.gatewayToken(principal), `mutation($id: ID!) { ${step.field}(placementId: $id${step.args ?? ''}) { status } }`, { id: placementId });
         caused.set(`${placementId}:${step.status}`, performance.now());
         causedWall.set(`${placementId}:${step.status}`, Date.now());
+        finished();
       });
       await Promise.all(made);
       const changeSeconds = (performance.now() - started) / 1000;
