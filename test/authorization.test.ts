@@ -135,8 +135,23 @@ describe('field-level authorization through the gateway', () => {
     expect(response.data!.patients.edges.every((e) => e.node.bsn !== null)).toBe(true);
     // A search by BSN does not reveal a patient outside the relationship.
     const bsn = response.data!.patients.edges.find((e) => e.node.id === scenario.patientId)!.node.bsn;
-    const stranger = await federation.request('query($bsn: String!) { patientByBsn(bsn: $bsn) { id } }', { bsn }, { principal: principal('zorgaanbieder', scenario.providers.none) });
+    const stranger = await federation.request('query($bsn: BSN!) { patientByBsn(bsn: $bsn) { id } }', { bsn }, { principal: principal('zorgaanbieder', scenario.providers.none) });
     expect(stranger.data).toEqual({ patientByBsn: null });
+  });
+
+  it('refuses a BSN failing the 11-check at the argument as BAD_USER_INPUT, without repeating it, as variable and as literal', async () => {
+    const provider = principal('zorgaanbieder', scenario.providers.active);
+    const asVariable = await federation.request('query($bsn: BSN!) { patientByBsn(bsn: $bsn) { id } }', { bsn: '111222334' }, { principal: provider });
+    const asLiteral = await federation.request('{ patientByBsn(bsn: "111222334") { id } }', {}, { principal: provider });
+    const asString = await federation.request('query($bsn: String!) { patientByBsn(bsn: $bsn) { id } }', { bsn: '111222333' }, { principal: provider });
+    for (const response of [asVariable, asLiteral]) {
+      expect(response.data ?? undefined).toBeUndefined();
+      expect(response.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+      expect(response.errors![0]!.message).toMatch(/11-check/);
+      expect(JSON.stringify(response)).not.toContain('111222334');
+    }
+    // The argument is a BSN, not a String: an operation declaring it as String does not validate.
+    expect(asString.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
   it("shows a provider its own placement list and not another provider's", async () => {

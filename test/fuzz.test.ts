@@ -117,7 +117,7 @@ function generate(random: ReturnType<typeof prng>): { body: string; label: strin
       return {
         label: 'variables',
         body: json({
-          query: 'query ($first: Int, $bsn: String!, $id: ID!) { patients(first: $first) { totalCount } patientByBsn(bsn: $bsn) { id } patient(id: $id) { id } }',
+          query: 'query ($first: Int, $bsn: BSN!, $id: ID!) { patients(first: $first) { totalCount } patientByBsn(bsn: $bsn) { id } patient(id: $id) { id } }',
           variables: { first: pick([-1, 0, 2 ** 31, 1e308, '10', 1.5, null, [], {}, 101, 100_000]), bsn: pick([someone(), 123, { bsn: someone() }, hostile(), '']), id: pick([hostile(), 42, null, '00000000-0000-0000-0000-000000000000']) },
         }),
       };
@@ -196,6 +196,7 @@ it(`${CASES} generated hostile requests (seed ${SEED}): no 5xx, no stack trace, 
 /** Values no argument of the type accepts, or that its rules refuse; per named input type (enums and input objects below). */
 const MALFORMED: Record<string, unknown[]> = {
   Date: ['2024-02-30', '2023-02-29', '2024-13-01', '2024-1-1', '', 'tomorrow', 20240101, '0000-00-00', '99999-01-01'],
+  BSN: ['111222334', '12345678', '1112223330', '11122233a', '111 222 333', '', 111222333],
   DateTime: ['2024-02-30T10:00:00Z', '2024-01-01T25:00:00Z', '2024-01-01', '2024-01-01T10:00:00', 'now', 0],
   ID: ['', ' ', "' OR 1=1 --", 'x'.repeat(2000), '\u202e', '00000000-0000-0000-0000-000000000000', 12345, '../../etc/passwd', '-1'],
   String: ['', ' ', 'x'.repeat(20_000), "'; DROP TABLE patient; --", '🙂'.repeat(200), 42, '%00'],
@@ -231,6 +232,7 @@ it('every argument of every root field (from the served schema) with malformed v
       case 'ID': return idFor(name, field);
       case 'Date': return '2024-01-15';
       case 'DateTime': return '2024-01-15T10:00:00Z';
+      case 'BSN': return '111222333';
       case 'Int': return name === 'first' ? 5 : name === 'year' ? 2024 : 1;
       case 'Float': return 1;
       case 'Boolean': return true;
@@ -281,6 +283,8 @@ it('every argument of every root field (from the served schema) with malformed v
               const where = `${operationType} ${field.name} ${target.path.join('.')}=${JSON.stringify(bad)?.slice(0, 40)} (${body.variables === args ? 'variables' : 'literal'})`;
               if (response.status >= 500) failures.push(`${where}: HTTP ${response.status} ${text.slice(0, 200)}`);
               else if (/SUBGRAPH_UNAVAILABLE|INTERNAL_SERVER_ERROR/.test(text)) failures.push(`${where}: ${text.slice(0, 300)}`);
+              // A refused BSN is personal data: the answer must not repeat it.
+              else if (typeof bad === 'string' && /^\d{8,10}$/.test(bad) && text.includes(bad)) failures.push(`${where}: repeats the value: ${text.slice(0, 300)}`);
             }
           }
         }

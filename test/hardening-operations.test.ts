@@ -101,7 +101,7 @@ describe('logs, traces and metrics', () => {
   it('logs are JSON lines with service and request id, and carry no personal data, variables, documents or tokens', async () => {
     const token = await federation.callerToken();
     await post(federation, traced.url, { query: `{ patientByBsn(bsn: "${patient.bsn}") { name { full } } }` });
-    await post(federation, traced.url, { query: 'query ($bsn: String!) { patientByBsn(bsn: $bsn) { id } }', variables: { bsn: patient.bsn } });
+    await post(federation, traced.url, { query: 'query ($bsn: BSN!) { patientByBsn(bsn: $bsn) { id } }', variables: { bsn: patient.bsn } });
     await post(federation, traced.url, { query: '{ nope }' }, { headers: { authorization: 'Bearer forged.token.value' } });
     expect(lines.length).toBeGreaterThan(5);
     for (const line of lines) {

@@ -15,7 +15,7 @@ describe('schema/supergraph.graphql', () => {
   it('carries the data categories as @policy for security', () => {
     const supergraph = readFileSync(SUPERGRAPH_FILE, 'utf8');
     expect(supergraph).toContain('@link(url: "https://specs.apollo.dev/policy/v0.1", for: SECURITY)');
-    expect(supergraph).toMatch(/bsn: String @join__field\(graph: INDICATIESTELLING\) @policy\(policies: \[\["identity"\]\]\)/);
+    expect(supergraph).toMatch(/bsn: BSN @join__field\(graph: INDICATIESTELLING\) @policy\(policies: \[\["identity"\]\]\)/);
   });
 });
 
@@ -31,7 +31,7 @@ describe('@policy directives in the subgraph SDL', () => {
   it('is written from the rules file: a category changed there changes the SDL', () => {
     const sdl = readFileSync(COMPOSED_SUBGRAPHS.find((s) => s.name === 'indicatiestelling')!.schemaFile, 'utf8');
     const changed = applyPolicyDirectives(sdl, { ...policy, fields: { ...policy.fields, 'Patient.bsn': ['medical'] } }, 'indicatiestelling');
-    expect(changed).toContain('bsn: String @policy(policies: [["medical"]])');
+    expect(changed).toContain('bsn: BSN @policy(policies: [["medical"]])');
     const removed = applyPolicyDirectives(sdl, { ...policy, fields: Object.fromEntries(Object.entries(policy.fields).filter(([k]) => k !== 'Patient.birthDate')) }, 'indicatiestelling');
     expect(removed).toMatch(/birthDate: Date\n/);
   });

@@ -1,4 +1,12 @@
+import { isValidBsn } from '@ketengraph/seed-data';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+
+/** A value a kit scalar refuses; its message never repeats the value (a BSN is personal data). */
+export class ScalarRefusal extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+}
 
 const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 // An explicit offset is required: `new Date()` alone also accepts "1" or "March 7", and reads a
@@ -13,10 +21,10 @@ function isCalendarDate(value: string): boolean {
 
 function parseDate(value: unknown): Date {
   if (typeof value !== 'string' || !DATE_PATTERN.test(value)) {
-    throw new GraphQLError('A Date is written as YYYY-MM-DD.', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new ScalarRefusal('A Date is written as YYYY-MM-DD.');
   }
   if (!isCalendarDate(value)) {
-    throw new GraphQLError('That Date does not exist in the calendar.', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new ScalarRefusal('That Date does not exist in the calendar.');
   }
   return new Date(`${value}T00:00:00Z`);
 }
@@ -25,7 +33,7 @@ function parseDateTime(value: unknown): Date {
   const match = typeof value === 'string' ? DATE_TIME_PATTERN.exec(value) : null;
   const date = match ? new Date(match[0]) : new Date(NaN);
   if (!match || Number.isNaN(date.getTime()) || !isCalendarDate(match[1]!)) {
-    throw new GraphQLError('A DateTime is written in ISO 8601 with a time zone, e.g. 2026-11-22T09:30:00Z.', { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new ScalarRefusal('A DateTime is written in ISO 8601 with a time zone, e.g. 2026-11-22T09:30:00Z.');
   }
   return date;
 }
@@ -51,5 +59,19 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
 });
 
+function parseBsn(value: unknown): string {
+  if (typeof value !== 'string' || !isValidBsn(value)) throw new ScalarRefusal('A BSN is nine digits that pass the 11-check.');
+  return value;
+}
+
+/** Burgerservicenummer: parsed where the SDL declares it, so a malformed one never reaches a resolver or SQL. */
+export const BsnScalar = new GraphQLScalarType<string, string>({
+  name: 'BSN',
+  // Stored values were checked on the way in; output only ensures a string.
+  serialize: (value) => String(value),
+  parseValue: parseBsn,
+  parseLiteral: (ast) => parseBsn(ast.kind === Kind.STRING ? ast.value : undefined),
+});
+
 /** The scalars whose values the kit parses, by their SDL name: one definition for subgraphs and gateway. */
-export const INPUT_SCALARS: Record<string, GraphQLScalarType> = { Date: DateScalar, DateTime: DateTimeScalar };
+export const INPUT_SCALARS: Record<string, GraphQLScalarType> = { Date: DateScalar, DateTime: DateTimeScalar, BSN: BsnScalar };

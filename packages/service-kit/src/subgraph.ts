@@ -20,6 +20,7 @@ import { GATEWAY_KEYS_DIR, JWKS_FILE, type KeySource } from './keys.js';
 import { migrate } from './migrator.js';
 import { boundCursors, loadCursorSecret, type CursorCodec } from './pagination.js';
 import { repositoryRoot } from './paths.js';
+import { ScalarRefusal } from './scalars.js';
 import { loadAccessPolicy, type Principal } from './principal.js';
 import { loadTracingConfig, startTracing } from './tracing-export.js';
 import { createPeerFacts, type PeerFacts } from './peers.js';
@@ -289,15 +290,23 @@ function maskUnexpectedErrors(subgraph: string) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     const code = formatted.extensions?.code;
-    // A literal a scalar refuses (an impossible Date) is the caller's input, as graphql-js reports it: a validation error.
-    if (code === 'GRAPHQL_VALIDATION_FAILED' && original instanceof GraphQLError && original.extensions.code === 'BAD_USER_INPUT') {
-      return { ...formatted, extensions: { ...formatted.extensions, code: 'BAD_USER_INPUT' } };
-    }
+    // A value a kit scalar refuses (an impossible Date, a BSN failing the 11-check) is the caller's input. graphql-js
+    // reports a literal as a validation error and a variable with its value quoted ("got invalid value …", personal
+    // data for a BSN): answer with the scalar's own message, which never repeats the value.
+    const refusal = scalarRefusal(error);
+    if (refusal) return { message: refusal.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code: 'BAD_USER_INPUT' } };
     const deliberate = original === undefined || original instanceof GraphQLError || (typeof code === 'string' && KNOWN_CODES.has(code));
     if (deliberate && code !== 'INTERNAL_SERVER_ERROR') return formatted;
     log.error({ ...errorDetails(original), path: formatted.path }, 'unexpected resolver error');
     return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
+}
+
+function scalarRefusal(error: unknown): ScalarRefusal | undefined {
+  for (let at = error, depth = 0; at instanceof Error && depth < 5; at = (at as GraphQLError).originalError, depth++) {
+    if (at instanceof ScalarRefusal) return at;
+  }
+  return undefined;
 }
 
 /** Starts a subgraph as its own process and closes it cleanly on SIGINT/SIGTERM. */

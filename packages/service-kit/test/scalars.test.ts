@@ -1,4 +1,4 @@
-import { DateScalar, DateTimeScalar } from '@ketengraph/service-kit';
+import { BsnScalar, DateScalar, DateTimeScalar } from '@ketengraph/service-kit';
 import { GraphQLError, Kind, type ValueNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 
@@ -59,5 +59,31 @@ describe('DateTime', () => {
 
   it('serialises to ISO 8601 in UTC', () => {
     expect(DateTimeScalar.serialize(new Date('2026-11-22T09:30:00Z'))).toBe('2026-11-22T09:30:00.000Z');
+  });
+});
+
+describe('BSN (11-check)', () => {
+  it.each(['111222333', '123456782', '990000011'])('accepts %s from variables and literals', (bsn) => {
+    expect(BsnScalar.parseValue(bsn)).toBe(bsn);
+    expect(BsnScalar.parseLiteral(literal(bsn))).toBe(bsn);
+  });
+
+  it.each([
+    ['a wrong check digit', '111222334'],
+    ['another wrong check digit', '123456789'],
+    ['eight digits', '12345678'],
+    ['ten digits', '1112223330'],
+    ['a letter', '11122233a'],
+    ['spaces', '111 222 333'],
+    ['the empty string', ''],
+  ])('refuses %s with BAD_USER_INPUT', (_, bsn) => {
+    expect(refusal(() => BsnScalar.parseValue(bsn))).toBe('BAD_USER_INPUT');
+    expect(refusal(() => BsnScalar.parseLiteral(literal(bsn)))).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses a number (a BSN can start with 0) and never repeats the value in its message', () => {
+    expect(refusal(() => BsnScalar.parseValue(111222333))).toBe('BAD_USER_INPUT');
+    expect(refusal(() => BsnScalar.parseLiteral({ kind: Kind.INT, value: '111222333' }))).toBe('BAD_USER_INPUT');
+    expect(() => BsnScalar.parseValue('111222334')).toThrow(/^(?!.*111222334)/);
   });
 });

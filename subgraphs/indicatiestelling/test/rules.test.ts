@@ -1,7 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import {
-  assertBsn,
   assertDateNotInFuture,
   assertNotBlank,
   assertPhases,
@@ -24,33 +23,6 @@ function refusal(fn: () => unknown): string | null {
 }
 
 const resocialisatie: PhaseBounds = { ordinal: 2, minSecurityLevel: 2, maxSecurityLevel: 4, careTypes: ['KLINISCH', 'VERBLIJF'] };
-
-describe('assertBsn (11-check)', () => {
-  it.each(['111222333', '123456782', '990000011'])('accepts %s', (bsn) => {
-    expect(refusal(() => assertBsn(bsn))).toBeNull();
-  });
-
-  it.each([
-    ['a wrong check digit', '111222334'],
-    ['another wrong check digit', '123456789'],
-    ['eight digits', '12345678'],
-    ['ten digits', '1112223330'],
-    ['a letter', '11122233a'],
-    ['spaces', '111 222 333'],
-    ['the empty string', ''],
-  ])('refuses %s with BAD_USER_INPUT', (_, bsn) => {
-    expect(refusal(() => assertBsn(bsn))).toBe('BAD_USER_INPUT');
-  });
-
-  it('never repeats the BSN in its message', () => {
-    try {
-      assertBsn('111222334');
-      expect.unreachable();
-    } catch (error) {
-      expect((error as Error).message).not.toContain('111222334');
-    }
-  });
-});
 
 describe('assertPhases', () => {
   const phase = { name: 'Klinisch', minSecurityLevel: 3, maxSecurityLevel: 4, careTypes: ['KLINISCH' as const] };

@@ -4,7 +4,6 @@
  * the provider and probation may take; outside them a re-indication is required.
  */
 import { domainError, badInput } from '@ketengraph/service-kit';
-import { isValidBsn } from '@ketengraph/seed-data';
 
 export type CareType = 'KLINISCH' | 'VERBLIJF' | 'AMBULANT';
 
@@ -17,10 +16,6 @@ export interface PhaseBounds {
 
 export function assertSecurityLevel(level: number, field = 'securityLevel'): void {
   if (!Number.isInteger(level) || level < 1 || level > 5) throw badInput('Security level must be 1 (lowest) to 5 (extra secured).', field);
-}
-
-export function assertBsn(bsn: string): void {
-  if (!isValidBsn(bsn)) throw badInput('BSN must be nine digits and pass the 11-check.', 'bsn');
 }
 
 export function assertNotBlank(value: string, field: string, maxLength = 500): string {
