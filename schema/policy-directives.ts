@@ -53,7 +53,9 @@ export function applyPolicyDirectives(sdl: string, policy: Pick<AccessPolicy, 'f
       for (const directive of field.directives ?? []) {
         if (GENERATED.has(directive.name.value)) edits.push({ start: directive.loc!.start - 1, end: directive.loc!.end, text: '' });
       }
-      if (typeName === 'Mutation' && mutationScope) {
+      // An internal (@inaccessible) mutation is guarded by its own internal scope in the resolver, not the subgraph's write scope.
+      const scoped = typeName === 'Mutation' && mutationScope && !field.directives?.some((d) => d.name.value === 'inaccessible');
+      if (scoped) {
         edits.push({ start: field.type.loc!.end, end: field.type.loc!.end, text: ` @requiresScopes(scopes: [[${JSON.stringify(mutationScope)}]])` });
         scopesUsed = true;
       }
@@ -63,7 +65,7 @@ export function applyPolicyDirectives(sdl: string, policy: Pick<AccessPolicy, 'f
         used = true;
       }
       // A mutation refused for a missing scope answers null in its place, like a withheld field.
-      if ((categories || withheldByReturnType || (typeName === 'Mutation' && mutationScope)) && field.type.kind === Kind.NON_NULL_TYPE) {
+      if ((categories || withheldByReturnType || scoped) && field.type.kind === Kind.NON_NULL_TYPE) {
         edits.push({ start: field.type.loc!.start, end: field.type.loc!.end, text: print(field.type.type) });
       }
     }

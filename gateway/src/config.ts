@@ -13,6 +13,7 @@ import { loadLimitsConfig, type LimitsConfig } from './limits/config.js';
 import { loadRateLimitConfig, type RateLimitConfig } from './rate-limit/limiter.js';
 import { loadResilienceConfig, positiveInteger, type ResilienceConfig } from './resilience/config.js';
 import { loadEventsConfig, type EventsConfig } from './events/config.js';
+import { loadHandoverRelayConfig, type HandoverRelayConfig } from './events/handover-relay.js';
 import { loadWebhookConfig, type WebhookConfig } from './webhooks/config.js';
 
 /**
@@ -65,6 +66,8 @@ export interface GatewayConfig {
   explorer: ExplorerConfig;
   /** EVENT_POLL_INTERVAL_MS: the placement event feed behind subscriptions and webhooks. */
   events: EventsConfig;
+  /** HANDOVER_RELAY, HANDOVER_RELAY_INTERVAL_MS, HANDOVER_RELAY_MAX_BACKOFF_MS: every transfer's handover in kwaliteit (events/handover-relay.ts). */
+  handoverRelay: HandoverRelayConfig;
   /** SUPERGRAPH_POLL_MS: how often SUPERGRAPH_FILE is checked for a new supergraph (default 1000; 0 never). */
   supergraphPollMs: number;
   /** SHUTDOWN_GRACE_MS: how long a shutdown lets requests in flight finish before cutting them (default 15000). */
@@ -111,6 +114,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     webhooks: loadWebhookConfig(env),
     explorer: loadExplorerConfig(env),
     events: loadEventsConfig(env),
+    handoverRelay: loadHandoverRelayConfig(env),
     supergraphPollMs: positiveInteger(env, 'SUPERGRAPH_POLL_MS', 1000, 0),
     shutdownGraceMs: positiveInteger(env, 'SHUTDOWN_GRACE_MS', 15_000, 0),
     resilience: loadResilienceConfig(env),

@@ -7,7 +7,7 @@ import { placementPatientsAt } from './authorization/identify.js';
 import { authorizationPlugin } from './authorization/plugin.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
-import { createGatewayEvents, type GatewayEvents } from './events/index.js';
+import { createGatewayEvents, startHandoverRelay, type GatewayEvents, type HandoverRelay } from './events/index.js';
 import { setUpSubscriptions, subscriptionsOverHttpPlugin, type GatewaySubscriptions } from './subscriptions/index.js';
 import { createFederation, readSupergraph, subgraphEndpoints } from './federation/gateway.js';
 import { parseInputScalars } from './federation/input-scalars.js';
@@ -24,6 +24,8 @@ export interface RunningGateway {
   subscriptions: GatewaySubscriptions;
   /** The access log (NEN 7513); read by the privacy officer's `auditTrail` and by tests. */
   audit: AuditLog;
+  /** Records every transfer's handover in kwaliteit (HANDOVER_RELAY); null when turned off. */
+  handoverRelay: HandoverRelay | null;
   close(): Promise<void>;
 }
 
@@ -101,12 +103,16 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     throw error;
   }
   subscriptions.attach(http.server);
+  const handoverRelay = config.handoverRelay.enabled
+    ? startHandoverRelay({ plaatsingUrl, kwaliteitUrl: endpoints.find((e) => e.name === 'kwaliteit')!.url, tokens: auth.subgraphTokens, config: config.handoverRelay, audit: (records) => audit.append(records) })
+    : null;
   return {
     url: http.url,
     port: http.port,
     events,
     subscriptions,
     audit,
+    handoverRelay,
     // Shutdown order: stop accepting and finish the requests in flight (their audit records are
     // queued before their responses leave), close subscriptions and the event feed, stop Apollo,
     // write what the access log still queues, flush traces.
@@ -115,6 +121,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       await http.close();
       // Webhooks first: in-flight deliveries are released (redelivered later) while the feed and the access log still run.
       await webhooks.close();
+      await handoverRelay?.close();
       await events.close();
       await apollo.stop();
       await audit.close();

@@ -51,6 +51,8 @@ export interface FederationOptions {
   authorizationMode?: 'filter' | 'reject';
   /** Webhook database and timings; unset keeps the database in memory with the default timings. */
   webhooks?: Partial<GatewayConfig['webhooks']>;
+  /** Whether the gateway relays transfers to kwaliteit as handovers (HANDOVER_RELAY); off unless asked. */
+  handoverRelay?: boolean;
 }
 
 export async function startFederation(options: FederationOptions = {}): Promise<Federation> {
@@ -91,6 +93,9 @@ export async function startFederation(options: FederationOptions = {}): Promise<
       audit: { databaseUrl: options.auditDatabaseUrl, dataDir: 'memory://' },
       authorizationMode: options.authorizationMode ?? 'filter',
       webhooks: { ...defaults.webhooks, dataDir: 'memory://', ...options.webhooks },
+      // Off in the shared harness: a background relay would add SQL statements to the counts the
+      // batching tests take per request. test/handover-relay.test.ts runs gateways with it on.
+      handoverRelay: { ...defaults.handoverRelay, enabled: options.handoverRelay ?? false },
     };
     const gateway = await startGateway(gatewayConfig);
     const callerToken: Federation['callerToken'] = (principal = TEST_PRINCIPAL, { expiresInSeconds = 300 } = {}) =>

@@ -15,6 +15,7 @@ export * from './feed.js';
 export * from './resolve.js';
 export * from './config.js';
 export * from './relationship.js';
+export * from './handover-relay.js';
 
 export interface GatewayEvents {
   feed: EventFeed;

@@ -126,6 +126,9 @@ export function recordWrites<Context extends { writes: RequestWrites }>(schema: 
   const log = serviceLogger(subgraph);
   const mutation = schema.getMutationType();
   for (const field of Object.values(mutation?.getFields() ?? {})) {
+    // An @inaccessible mutation is no step of the chain: only a gateway system principal with an
+    // internal scope can call it, and the gateway audits what it changes (the handover relay).
+    if (field.astNode?.directives?.some((d) => d.name.value === 'inaccessible')) continue;
     const coordinate = `Mutation.${field.name}`;
     if (!policy.writeRules[coordinate]) throw new Error(`${subgraph}: ${coordinate} has no rule in writeRules (schema/access-policy.json); every step needs one.`);
     const resolve = field.resolve ?? defaultFieldResolver;

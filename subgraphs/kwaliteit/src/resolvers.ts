@@ -15,6 +15,7 @@ import { startOfUtcDay } from './domain/common.js';
 import { assertHandover, handoverCompleteness, summariseHandovers } from './domain/handover.js';
 import { assertQualityReport, assertQueryYear, isSubmittedOnTime, onTimeShare, pillarByNumber, reportDueOn, summarisePillars } from './domain/quality.js';
 import type { Resolvers } from './generated/resolvers.js';
+import { recordTransferHandovers, relayPosition, requireRelay } from './transfer-handovers.js';
 
 const byId = (row: { id: string }) => row.id;
 
@@ -49,6 +50,10 @@ export const resolvers: Resolvers = {
         onTimeShare: onTimeShare(reportCount, onTimeCount),
         pillars: summarisePillars(groups.map((g) => ({ pillar: g.pillar, maturity: g.maturity, count: g._count._all }))),
       };
+    },
+    transferHandoverPosition: async (_, __, { prisma, principal }) => {
+      requireRelay(principal.scopes, 'Query.transferHandoverPosition');
+      return (await relayPosition(prisma))?.toString() ?? null;
     },
   },
 
@@ -87,6 +92,13 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
+    // Internal (@inaccessible): the gateway's handover relay, which writes each recorded handover to the access log itself.
+    recordTransferHandovers: async (_, { upTo, transfers }, { prisma, principal }) => {
+      requireRelay(principal.scopes, 'Mutation.recordTransferHandovers');
+      const result = await recordTransferHandovers(prisma, upTo, transfers);
+      return { position: result.position.toString(), recordedPatientIds: result.recordedPatientIds };
+    },
+
     submitQualityReport: async (_, { input }, { prisma, actor, writes, principal }) => {
       const submittedBy = requireActor(actor);
       const report = assertQualityReport(input);

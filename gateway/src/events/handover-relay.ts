@@ -1,0 +1,252 @@
+/**
+ * The handover relay: every transfer (overplaatsing) in plaatsing gets its handover in kwaliteit,
+ * exactly once, even when kwaliteit is down at the time of the transfer.
+ *
+ * plaatsing writes a transfer as two events in one transaction, under its event-order lock, so
+ * they are consecutive in the feed: the sending placement ADMITTED → TRANSFERRED, then the
+ * receiving placement (null) → ADMITTED. The relay follows the feed from the position kwaliteit
+ * keeps, and hands kwaliteit each range it has read with the transfers in it; kwaliteit records
+ * the handovers (unique per transfer) and moves the position in one transaction. So a retry, a
+ * gateway restart or several gateways relaying at once record each handover once and skip none.
+ * While kwaliteit (or plaatsing) cannot be reached the relay backs off and tries again from the
+ * position kwaliteit kept; the feed keeps events EVENT_RETENTION_DAYS, so nothing is lost unless
+ * the outage outlasts that (then it logs an error every attempt, and an operator must act).
+ *
+ * Each handover the relay records is written to the access log (action create, the relay's system
+ * identity, the patient, outcome granted): the relay is the one who took that step.
+ */
+import { randomUUID } from 'node:crypto';
+import { errorDetails, serviceLogger, type Principal } from '@ketengraph/service-kit';
+import type { AuditRecordInput } from '../audit/chain.js';
+import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
+
+const log = serviceLogger('gateway');
+
+/**
+ * Who the relay acts as: the gateway's system identity with the internal scopes of plaatsing's
+ * feed and kwaliteit's relay fields (granted to no role; both are @inaccessible).
+ */
+export const HANDOVER_RELAY: Principal = Object.freeze({
+  subject: 'urn:ketengraph:gateway:handover-relay',
+  organisationId: 'ketengraph-gateway',
+  role: 'beleid',
+  scopes: Object.freeze(['events:read', 'handovers:relay']),
+  purpose: null,
+});
+
+export interface HandoverRelayConfig {
+  /** HANDOVER_RELAY: `on` (default) or `off`. */
+  enabled: boolean;
+  /** HANDOVER_RELAY_INTERVAL_MS: pause between reads of the feed once caught up; also the first retry delay. */
+  intervalMs: number;
+  /** HANDOVER_RELAY_MAX_BACKOFF_MS: the longest pause between retries while plaatsing or kwaliteit cannot be reached. */
+  maxBackoffMs: number;
+}
+
+export function loadHandoverRelayConfig(env: NodeJS.ProcessEnv): HandoverRelayConfig {
+  const mode = env.HANDOVER_RELAY || 'on';
+  if (mode !== 'on' && mode !== 'off') throw new Error('HANDOVER_RELAY must be on or off.');
+  const integer = (name: string, value: string | undefined, fallback: number, min: number, max: number): number => {
+    const parsed = Number(value || fallback);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw new Error(`${name} must be an integer from ${min} to ${max}.`);
+    return parsed;
+  };
+  const intervalMs = integer('HANDOVER_RELAY_INTERVAL_MS', env.HANDOVER_RELAY_INTERVAL_MS, 1000, 10, 600_000);
+  const maxBackoffMs = integer('HANDOVER_RELAY_MAX_BACKOFF_MS', env.HANDOVER_RELAY_MAX_BACKOFF_MS, 30_000, intervalMs, 3_600_000);
+  return { enabled: mode === 'on', intervalMs, maxBackoffMs };
+}
+
+/** A feed event as the relay needs it (no reason, no actor). */
+export interface RelayFeedEvent {
+  sequence: string;
+  placementId: string;
+  patientId: string;
+  trajectoryId: string;
+  providerId: string;
+  fromStatus: string | null;
+  toStatus: string;
+  occurredAt: string;
+}
+
+export interface Transfer {
+  sequence: string;
+  trajectoryId: string;
+  patientId: string;
+  fromProviderId: string;
+  toProviderId: string;
+  transferredAt: string;
+}
+
+/**
+ * The transfers in a batch of feed events read after `after`, and how far the batch may be
+ * counted as relayed: up to its last event, or to just before a transfer whose receiving event
+ * is not in the batch yet (read again next time, with its partner).
+ */
+export function transfersIn(after: bigint, events: readonly RelayFeedEvent[]): { upTo: bigint; transfers: Transfer[] } {
+  const transfers: Transfer[] = [];
+  let upTo = after;
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
+    if (event.toStatus === 'TRANSFERRED') {
+      const receiving = events[i + 1];
+      if (!receiving) return { upTo, transfers };
+      if (receiving.fromStatus === null && receiving.toStatus === 'ADMITTED' && receiving.trajectoryId === event.trajectoryId && receiving.patientId === event.patientId && BigInt(receiving.sequence) === BigInt(event.sequence) + 1n) {
+        transfers.push({ sequence: receiving.sequence, trajectoryId: receiving.trajectoryId, patientId: receiving.patientId, fromProviderId: event.providerId, toProviderId: receiving.providerId, transferredAt: receiving.occurredAt });
+        upTo = BigInt(receiving.sequence);
+        i++;
+        continue;
+      }
+      // Not written by transferPlacement as plaatsing does today: reported (no patient data), never guessed at.
+      log.error({ sequence: event.sequence }, 'handover relay: a TRANSFERRED event without its receiving placement next to it; no handover recorded for it');
+    }
+    upTo = BigInt(event.sequence);
+  }
+  return { upTo, transfers };
+}
+
+export interface HandoverRelayOptions {
+  plaatsingUrl: string;
+  kwaliteitUrl: string;
+  tokens: SubgraphTokens;
+  config: HandoverRelayConfig;
+  /** Writes the access-log records of the handovers the relay recorded. */
+  audit: (records: AuditRecordInput[]) => Promise<void>;
+  /** Feed events per read (plaatsing serves at most 1000). */
+  batchSize?: number;
+  timeoutMs?: number;
+}
+
+export interface HandoverRelay {
+  /** Resolves once the relay has relayed everything plaatsing's feed held when called (for tests and shutdown checks). */
+  caughtUp(): Promise<void>;
+  close(): Promise<void>;
+}
+
+class RelayCallError extends Error {}
+
+const FEED_QUERY = `query HandoverRelayFeed($after: String!, $limit: Int!) {
+  placementEventFeed(after: $after, limit: $limit) { sequence placementId patientId trajectoryId providerId fromStatus toStatus occurredAt }
+}`;
+const HEAD_QUERY = 'query HandoverRelayHead { placementEventHead }';
+const POSITION_QUERY = 'query HandoverRelayPosition { transferHandoverPosition }';
+const RECORD_MUTATION = `mutation HandoverRelayRecord($upTo: String!, $transfers: [TransferHandoverInput!]!) {
+  recordTransferHandovers(upTo: $upTo, transfers: $transfers) { position recordedPatientIds }
+}`;
+
+export function startHandoverRelay(options: HandoverRelayOptions): HandoverRelay {
+  const batchSize = options.batchSize ?? 500;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const { intervalMs, maxBackoffMs } = options.config;
+  let closed = false;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<void> | null = null;
+  let failures = 0;
+  // Waiters for caughtUp(): released once a pass reads an empty batch at or after their target.
+  const waiters: { target: bigint | null; resolve: () => void }[] = [];
+  const abort = new AbortController();
+
+  async function call<T>(url: string, query: string, variables: Record<string, unknown>): Promise<T> {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await options.tokens.tokenFor(HANDOVER_RELAY)}` },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]),
+    }).catch(() => {
+      throw new RelayCallError(`${new URL(url).host} could not be reached`);
+    });
+    const body = (await response.json().catch(() => ({}))) as { data?: T | null; errors?: { extensions?: { code?: string } }[] };
+    if (body.errors?.length || !body.data) throw new RelayCallError(`refused (${body.errors?.[0]?.extensions?.code ?? response.status})`);
+    return body.data;
+  }
+
+  /** One pass: relays batches until the feed is exhausted. */
+  async function pass(): Promise<void> {
+    const kept = (await call<{ transferHandoverPosition: string | null }>(options.kwaliteitUrl, POSITION_QUERY, {})).transferHandoverPosition;
+    let position: bigint;
+    if (kept === null) {
+      // The first run: transfers before the relay existed are history (recorded by hand or by the seed), not relayed.
+      const head = (await call<{ placementEventHead: string }>(options.plaatsingUrl, HEAD_QUERY, {})).placementEventHead;
+      position = BigInt(await record(BigInt(head), []));
+      log.info({ position: position.toString() }, 'handover relay starts at the head of the event feed');
+    } else position = BigInt(kept);
+    for (;;) {
+      const events = (await call<{ placementEventFeed: RelayFeedEvent[] }>(options.plaatsingUrl, FEED_QUERY, { after: position.toString(), limit: batchSize })).placementEventFeed;
+      const { upTo, transfers } = transfersIn(position, events);
+      if (upTo > position) position = BigInt(await record(upTo, transfers));
+      if (events.length < batchSize) {
+        const head = events.length ? BigInt(events[events.length - 1]!.sequence) : position;
+        for (const waiter of waiters.splice(0)) {
+          if (waiter.target !== null && waiter.target > head) waiters.push(waiter);
+          else waiter.resolve();
+        }
+        return;
+      }
+      if (closed) return;
+    }
+  }
+
+  async function record(upTo: bigint, transfers: Transfer[]): Promise<string> {
+    const { recordTransferHandovers: result } = await call<{ recordTransferHandovers: { position: string; recordedPatientIds: string[] } }>(options.kwaliteitUrl, RECORD_MUTATION, { upTo: upTo.toString(), transfers });
+    if (result.recordedPatientIds.length) {
+      const requestId = randomUUID();
+      await options.audit(
+        result.recordedPatientIds.map((patientId) => ({
+          eventId: randomUUID(), occurredAt: new Date(), action: 'create', patientId,
+          userId: HANDOVER_RELAY.subject, organisationId: HANDOVER_RELAY.organisationId, role: HANDOVER_RELAY.role, purpose: null,
+          fieldsDelivered: ['Mutation.recordTransferHandovers'], categoriesDelivered: ['logistics'], fieldsWithheld: [], categoriesWithheld: [],
+          outcome: 'granted', requestId, operationName: 'HandoverRelayRecord',
+        })),
+      );
+    }
+    return result.position;
+  }
+
+  function schedule(delay: number): void {
+    if (closed || timer || running) return;
+    timer = setTimeout(() => {
+      timer = null;
+      running = pass()
+        .then(
+          () => {
+            if (failures) log.info('handover relay reachable again');
+            failures = 0;
+            return intervalMs;
+          },
+          (error: unknown) => {
+            if (failures === 0 && !closed) log.warn(errorDetails(error), 'handover relay cannot relay now; retrying with backoff');
+            failures++;
+            return Math.min(maxBackoffMs, intervalMs * 2 ** Math.min(failures, 20));
+          },
+        )
+        .then((next) => {
+          running = null;
+          schedule(next);
+        });
+    }, delay);
+    timer.unref?.();
+  }
+
+  schedule(0);
+
+  return {
+    async caughtUp() {
+      const head = BigInt((await call<{ placementEventHead: string }>(options.plaatsingUrl, HEAD_QUERY, {})).placementEventHead);
+      await new Promise<void>((resolve) => {
+        waiters.push({ target: head, resolve });
+        if (timer && !running) {
+          clearTimeout(timer);
+          timer = null;
+          schedule(0);
+        }
+      });
+    },
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      abort.abort();
+      await running?.catch(() => undefined);
+      for (const waiter of waiters.splice(0)) waiter.resolve();
+    },
+  };
+}
