@@ -425,6 +425,19 @@ describe('field-level authorization through the gateway', () => {
       ]);
     });
 
+    it('answers an unknown placement(id) the same as a known one to a role that may not see placements (no existence oracle)', async () => {
+      const placement = await (federation.subgraphs.plaatsing.prisma as any).placement.findFirst({ where: { patientId: scenario.patientId } });
+      const inspectie = principal('inspectie', 'igj');
+      const ask = (id: string) => federation.request('query($id: ID!) { placement(id: $id) { status } }', { id }, { principal: inspectie });
+      const [known, unknown] = await Promise.all([ask(placement.id), ask('kg-unknown-placement')]);
+      expect(unknown).toEqual(known);
+      expect(unauthorizedPaths(unknown)).toEqual(['placement']);
+      // A caller who could see it is told it does not exist.
+      const plaatsing = await federation.request('query($id: ID!) { placement(id: $id) { status } }', { id: 'kg-unknown-placement' }, { principal: plaatser });
+      expect(plaatsing.data).toEqual({ placement: null });
+      expect(plaatsing.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([['NOT_FOUND', ['placement']]]);
+    });
+
     it('records one search record per patient of a list, even when only ids were asked for', async () => {
       const operation = `Ids${randomUUID().slice(0, 8)}`;
       const response = await federation.request<{ patients: { edges: { node: { id: string } }[] } }>(`query ${operation} { patients(first: 100) { edges { node { id } } } }`, {}, { principal: principal('zorgaanbieder', scenario.providers.active) });

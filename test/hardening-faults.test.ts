@@ -242,6 +242,30 @@ describe('faults are the subgraph\'s, errors are the caller\'s', () => {
     expect(await metricValue(limited.url, 'ketengraph_subgraph_requests_total', { subgraph: 'plaatsing' })).toBe(before);
   });
 
+  it('an unknown id in a root query is null with NOT_FOUND at its path, naming the kind and not the id; however often, no breaker opens', async () => {
+    const unknown = 'kg-unknown-4711';
+    const query = `query Unknown($id: ID!) { patient(id: $id) { id } trajectory(id: $id) { id } placement(id: $id) { id } provider(id: $id) { id } qualityReport(id: $id) { id } qualityPillars { number } }`;
+    const readyBefore = await (await fetch(new URL('/ready', limited.url))).json();
+    // More often than breakerFailures (3): a caller's error must not count as the subgraph's fault.
+    for (let i = 0; i < 4; i++) {
+      const { status, body, text } = await post<any>(federation, limited.url, { query, variables: { id: unknown } });
+      expect(status, text).toBe(200);
+      expect(body.data).toMatchObject({ patient: null, trajectory: null, placement: null, provider: null, qualityReport: null });
+      expect(body.data.qualityPillars.length).toBeGreaterThan(0);
+      const byPath = Object.fromEntries((body.errors as any[]).map((e) => [e.path.join('.'), e]));
+      expect(Object.keys(byPath).sort()).toEqual(['patient', 'placement', 'provider', 'qualityReport', 'trajectory']);
+      for (const [field, kind] of [['patient', 'patient'], ['trajectory', 'trajectory'], ['placement', 'placement'], ['provider', 'provider'], ['qualityReport', 'quality report']]) {
+        expect(byPath[field!].extensions.code).toBe('NOT_FOUND');
+        expect(byPath[field!].message).toBe(`No ${kind} has this id.`);
+      }
+      expect(text).not.toContain(unknown);
+    }
+    for (const subgraph of ['indicatiestelling', 'plaatsing', 'kwaliteit']) {
+      expect(await metricValue(limited.url, 'ketengraph_subgraph_circuit_state', { subgraph }), subgraph).toBe(0);
+    }
+    expect(await (await fetch(new URL('/ready', limited.url))).json()).toEqual(readyBefore);
+  });
+
   it('one caller flooding bad input is limited as that caller; the others succeed as before and /ready is unchanged', async () => {
     const others = async (count: number) => {
       let ok = 0;

@@ -80,9 +80,9 @@ describe('whole-trajectory query through the gateway', () => {
     expect(many).toBe(few);
   });
 
-  it('returns null and no error for an unknown patient', async () => {
+  it('returns null with NOT_FOUND at the path for an unknown patient', async () => {
     const result = await execute(federation, PatientTrajectoryDocument, { id: 'no-such-patient' });
-    expect(result.errors).toBeUndefined();
+    expect(result.errors?.map((e) => [e.extensions?.code, e.path, e.message])).toEqual([['NOT_FOUND', ['patient'], 'No patient has this id.']]);
     expect(result.data).toEqual({ patient: null });
   });
 });

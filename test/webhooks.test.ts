@@ -257,7 +257,10 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
     expect(listed.data!.webhookEndpoints.edges.map((e) => e.node)).toContainEqual(expect.objectContaining({ id: registered.id, status: 'PENDING_VERIFICATION', selection: SELECTION }));
     expect((await execute(federation, WebhookEndpointsDocument, {}, { principal: OTHER_ORG })).data!.webhookEndpoints.totalCount).toBe(0);
     expect((await api.list(OTHER_ORG)).data!.webhookEndpoints.totalCount).toBe(0);
-    expect((await api.endpoint(OTHER_ORG, registered.id)).data!.webhookEndpoint).toBeNull();
+    // Another organisation's endpoint does not exist for it: null with NOT_FOUND, as for an id nobody has.
+    const foreign = await api.endpoint(OTHER_ORG, registered.id);
+    expect(foreign.data!.webhookEndpoint).toBeNull();
+    expect(codeOf(foreign)).toBe('NOT_FOUND');
     for (const field of ['verifyWebhookEndpoint', 'pauseWebhookEndpoint', 'resumeWebhookEndpoint']) {
       expect(codeOf(await api.mutate(OTHER_ORG, field, registered.id))).toBe('NOT_FOUND');
     }
@@ -266,7 +269,9 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
     expect(codeOf(await execute(federation, WebhookDeadLettersDocument, { endpointId: registered.id }, { principal: OTHER_ORG }))).toBe('NOT_FOUND');
     expect((await api.endpoint(DJI, registered.id)).data!.webhookEndpoint!.status).toBe('PENDING_VERIFICATION');
     expect(await api.mutate(DJI, 'deleteWebhookEndpoint', registered.id, '')).toEqual({ data: { deleteWebhookEndpoint: registered.id } });
-    expect((await api.endpoint(DJI, registered.id)).data!.webhookEndpoint).toBeNull();
+    const deleted = await api.endpoint(DJI, registered.id);
+    expect(deleted.data!.webhookEndpoint).toBeNull();
+    expect(codeOf(deleted)).toBe('NOT_FOUND');
   });
 
   it("delivers a provider's endpoint only its own patients: authorization is checked at each delivery", async () => {

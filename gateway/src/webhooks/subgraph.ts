@@ -28,7 +28,7 @@ const resolvers = (manager: EndpointManager, store: WebhookStore): GraphQLResolv
   DateTime: DateTimeScalar,
   Query: {
     webhookEndpoints: (_parent, args: PageArgs, { principal }) => store.endpoints(principal.organisationId, args.first, args.after),
-    webhookEndpoint: (_parent, { id }: { id: string }, { principal }) => store.endpoint(id, principal.organisationId).then((e) => e ?? null),
+    webhookEndpoint: (_parent, { id }: { id: string }, { principal }) => manager.get(principal, id),
     webhookDeadLetters: (_parent, args: PageArgs & { endpointId: string }, { principal }) => manager.deadLetters(principal, args.endpointId, args.first, args.after),
   },
   Mutation: {

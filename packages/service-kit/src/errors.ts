@@ -30,6 +30,15 @@ export function notFound(what: string, id: string): GraphQLError {
   return domainError('NOT_FOUND', `${what} ${id} does not exist.`, { id });
 }
 
+/**
+ * A root query's answer for an id that names nothing: `null` with NOT_FOUND at its path, like a
+ * mutation's. The message names the kind of thing only (the id may be anything a caller sent).
+ */
+export function found<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw domainError('NOT_FOUND', `No ${what} has this id.`);
+  return value;
+}
+
 /** The caller on whose behalf a change is recorded; changes without one are refused. */
 export function requireActor<A>(actor: A | null): A {
   if (!actor) throw domainError('UNAUTHENTICATED', 'This change is recorded on behalf of a person; sign in through the gateway.');

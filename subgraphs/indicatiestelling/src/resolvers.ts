@@ -8,6 +8,7 @@ import {
   DateTimeScalar,
   domainError,
   forbidden,
+  found,
   isUniqueViolation,
   notFound,
   pageSize,
@@ -85,7 +86,7 @@ export const resolvers: Resolvers = {
   BSN: BsnScalar,
 
   Query: {
-    patient: (_, { id }, { loaders }) => loaders.patient.load(id),
+    patient: async (_, { id }, { loaders }) => found(await loaders.patient.load(id), 'patient'),
     patientByBsn: async (_, { bsn }, { prisma, access }) => {
       // Under a relationship grant the search runs inside the relationship: a patient outside it is not found.
       return prisma.patient.findFirst({ where: { AND: [{ bsn }, await visiblePatients(access, 'patientByBsn')] } });
@@ -101,7 +102,7 @@ export const resolvers: Resolvers = {
       ]);
       return connectionFromKeyset(rows, size, byId, totalCount, after !== null, cursors);
     },
-    trajectory: (_, { id }, { loaders }) => loaders.trajectory.load(id),
+    trajectory: async (_, { id }, { loaders }) => found(await loaders.trajectory.load(id), 'trajectory'),
     trajectoryFacts: async (_, { ids }, { prisma }) => {
       assertIdBatch(ids, 'ids');
       const rows = await prisma.trajectory.findMany({ where: { id: { in: ids } }, include: { trajectoryIndication: { include: { phases: true } } } });

@@ -6,6 +6,7 @@ import {
   connectionFromList,
   DateScalar,
   domainError,
+  found,
   notFound,
   pageSize,
   requireActor,
@@ -25,7 +26,7 @@ export const resolvers: Resolvers = {
 
   Query: {
     qualityPillars: () => [...QUALITY_PILLARS],
-    qualityReport: (_, { id }, { loaders }) => loaders.qualityReport.load(id),
+    qualityReport: async (_, { id }, { loaders }) => found(await loaders.qualityReport.load(id), 'quality report'),
     qualityReports: async (_, args, { prisma, cursors }) => {
       const size = pageSize(args);
       const after = args.after ? cursors.decode(args.after) : null;

@@ -7,6 +7,7 @@ import {
   DateTimeScalar,
   decodeEventCursor,
   encodeEventCursor,
+  found,
   notFound,
   pageSize,
   requireActor,
@@ -38,7 +39,7 @@ export const resolvers: Resolvers = {
       if (!allowed) throw unauthorized('Query.careProvidersOfPatient');
       return (await loaders.careProvidersByPatient.load(patientId)).map((row) => row.providerId);
     },
-    provider: (_, { id }, { loaders }) => loaders.provider.load(id),
+    provider: async (_, { id }, { loaders }) => found(await loaders.provider.load(id), 'provider'),
     providers: async (_, { filter, ...args }, { prisma, cursors }) => {
       const size = pageSize(args);
       const after = args.after ? cursors.decode(args.after) : null;
@@ -49,7 +50,7 @@ export const resolvers: Resolvers = {
       ]);
       return connectionFromKeyset(rows, size, byId, totalCount, after !== null, cursors);
     },
-    placement: (_, { id }, { loaders }) => loaders.placement.load(id),
+    placement: async (_, { id }, { loaders }) => found(await loaders.placement.load(id), 'placement'),
     placementChange: async (_, { cursor }, { prisma, access }) => {
       const event = await prisma.placementEvent.findUnique({ where: { sequence: decodeEventCursor(cursor, 'cursor') } });
       if (!event) return null;
