@@ -26,7 +26,11 @@ function policyText(categories: string[]): string {
 
 const GENERATED = new Set(['policy', 'requiresScopes']);
 
-export function applyPolicyDirectives(sdl: string, policy: Pick<AccessPolicy, 'fields'> & Partial<Pick<AccessPolicy, 'mutationScopes'>>, subgraph?: string): string {
+export function applyPolicyDirectives(
+  sdl: string,
+  policy: Pick<AccessPolicy, 'fields'> & Partial<Pick<AccessPolicy, 'mutationScopes'>>,
+  subgraph?: string,
+): string {
   const document = parse(sdl);
   const edits: Edit[] = [];
   let used = false;
@@ -36,7 +40,12 @@ export function applyPolicyDirectives(sdl: string, policy: Pick<AccessPolicy, 'f
 
   for (const definition of document.definitions) {
     if (!TYPE_KINDS.has(definition.kind)) continue;
-    const type = definition as { name: { value: string; loc?: { end: number } }; directives?: readonly ConstDirectiveNode[]; fields?: readonly FieldDefinitionNode[]; interfaces?: readonly { loc?: { end: number } }[] };
+    const type = definition as {
+      name: { value: string; loc?: { end: number } };
+      directives?: readonly ConstDirectiveNode[];
+      fields?: readonly FieldDefinitionNode[];
+      interfaces?: readonly { loc?: { end: number } }[];
+    };
     const typeName = type.name.value;
     // Type-level category: on the type itself.
     const typeCategories = typeLevel.get(typeName);
@@ -44,7 +53,8 @@ export function applyPolicyDirectives(sdl: string, policy: Pick<AccessPolicy, 'f
       if (directive.name.value === 'policy') edits.push({ start: directive.loc!.start - 1, end: directive.loc!.end, text: '' });
     }
     if (typeCategories) {
-      const anchor = [...(type.directives ?? [])].filter((d) => d.name.value !== 'policy').at(-1)?.loc?.end ?? type.interfaces?.at(-1)?.loc?.end ?? type.name.loc!.end;
+      const anchor =
+        [...(type.directives ?? [])].filter((d) => d.name.value !== 'policy').at(-1)?.loc?.end ?? type.interfaces?.at(-1)?.loc?.end ?? type.name.loc!.end;
       edits.push({ start: anchor, end: anchor, text: ` ${policyText(typeCategories)}` });
       used = true;
     }
@@ -77,8 +87,18 @@ export function applyPolicyDirectives(sdl: string, policy: Pick<AccessPolicy, 'f
     for (const directive of definition.directives ?? []) {
       const url = directive.arguments?.find((a) => a.name.value === 'url');
       const imports = directive.arguments?.find((a) => a.name.value === 'import');
-      if (directive.name.value !== 'link' || !url || url.value.kind !== Kind.STRING || !url.value.value.includes('specs.apollo.dev/federation') || !imports || imports.value.kind !== Kind.LIST) continue;
-      const names = imports.value.values.map((v) => (v.kind === Kind.STRING ? v.value : '')).filter((name) => name && name !== '@policy' && name !== '@requiresScopes');
+      if (
+        directive.name.value !== 'link' ||
+        !url ||
+        url.value.kind !== Kind.STRING ||
+        !url.value.value.includes('specs.apollo.dev/federation') ||
+        !imports ||
+        imports.value.kind !== Kind.LIST
+      )
+        continue;
+      const names = imports.value.values
+        .map((v) => (v.kind === Kind.STRING ? v.value : ''))
+        .filter((name) => name && name !== '@policy' && name !== '@requiresScopes');
       if (used) names.push('@policy');
       if (scopesUsed) names.push('@requiresScopes');
       edits.push({ start: imports.value.loc!.start, end: imports.value.loc!.end, text: `[${names.map((n) => JSON.stringify(n)).join(', ')}]` });

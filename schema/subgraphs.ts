@@ -29,7 +29,12 @@ export const SUBGRAPHS: readonly SubgraphEntry[] = [
  */
 export const GATEWAY_SUBGRAPHS: readonly SubgraphEntry[] = [
   { name: 'audit', port: 4000, path: '/subgraphs/audit/graphql', schemaFile: fileURLToPath(new URL('../gateway/src/audit/schema.graphql', import.meta.url)) },
-  { name: 'webhooks', port: 4000, path: '/subgraphs/webhooks/graphql', schemaFile: fileURLToPath(new URL('../gateway/src/webhooks/schema.graphql', import.meta.url)) },
+  {
+    name: 'webhooks',
+    port: 4000,
+    path: '/subgraphs/webhooks/graphql',
+    schemaFile: fileURLToPath(new URL('../gateway/src/webhooks/schema.graphql', import.meta.url)),
+  },
 ];
 
 /** Everything composed into the supergraph. */

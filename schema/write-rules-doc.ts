@@ -18,7 +18,9 @@ export function writeRulesSection(policy: Pick<AccessPolicy, 'writeRules' | 'wri
     const step = `\`${coordinate.slice('Mutation.'.length)}\``;
     rule.allow.forEach((allowance, index) => {
       const first = index === 0;
-      lines.push(`| ${first ? step : ''} | ${first ? rule.action : ''} | ${first ? rule.categories.join(', ') : ''} | \`${allowance.role}\` | ${allowance.relationship} | ${allowance.purpose} | ${cell(allowance.why)}${first && rule.note ? ` *${cell(rule.note)}*` : ''} |`);
+      lines.push(
+        `| ${first ? step : ''} | ${first ? rule.action : ''} | ${first ? rule.categories.join(', ') : ''} | \`${allowance.role}\` | ${allowance.relationship} | ${allowance.purpose} | ${cell(allowance.why)}${first && rule.note ? ` *${cell(rule.note)}*` : ''} |`,
+      );
     });
   }
   lines.push('');
@@ -33,7 +35,9 @@ export function writeRulesSection(policy: Pick<AccessPolicy, 'writeRules' | 'wri
   lines.push('| care types | legal titles | role | organisation | why |');
   lines.push('|---|---|---|---|---|');
   for (const entry of policy.placingOrganisations) {
-    lines.push(`| ${entry.careTypes.join(', ')} | ${entry.legalTitles?.join(', ') ?? 'any'} | \`${entry.role}\` | ${entry.organisation === 'assigned' ? 'the probation organisation assigned to the trajectory' : (entry.organisation ?? 'any')} | ${cell(entry.why)} |`);
+    lines.push(
+      `| ${entry.careTypes.join(', ')} | ${entry.legalTitles?.join(', ') ?? 'any'} | \`${entry.role}\` | ${entry.organisation === 'assigned' ? 'the probation organisation assigned to the trajectory' : (entry.organisation ?? 'any')} | ${cell(entry.why)} |`,
+    );
   }
   return `${BEGIN}\n${lines.join('\n')}\n${END}`;
 }

@@ -26,7 +26,10 @@ try {
     const result = await verifyAuditChain(db, { anchor: { key: anchor.key, checkpoints } });
     if (result.ok) {
       const anchored = result.anchored!;
-      const tail = anchored.unanchored > 0 ? `; the last ${anchored.unanchored} records are sealed but not yet anchored by a checkpoint (a deletion of them would not show)` : '';
+      const tail =
+        anchored.unanchored > 0
+          ? `; the last ${anchored.unanchored} records are sealed but not yet anchored by a checkpoint (a deletion of them would not show)`
+          : '';
       console.log(
         `OK: ${result.count} audit records, chain and seals intact (head ${result.head.hash}); ${checkpoints.length} checkpoints${anchored.time ? `, the last at record ${anchored.sequence} (${anchored.time})` : ''}${tail}.`,
       );

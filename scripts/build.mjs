@@ -35,7 +35,10 @@ function files(dir, keep) {
 execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'gateway', 'src', 'explorer', 'bundle.ts')], { stdio: 'inherit', cwd: root });
 
 rmSync(dist, { recursive: true, force: true });
-const sources = [...PACKAGES.flatMap((pkg) => files(join(root, pkg, 'src'), (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))), join(root, 'schema', 'subgraphs.ts')];
+const sources = [
+  ...PACKAGES.flatMap((pkg) => files(join(root, pkg, 'src'), (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))),
+  join(root, 'schema', 'subgraphs.ts'),
+];
 await build({
   entryPoints: sources,
   outbase: root,
@@ -61,7 +64,15 @@ for (const name of readdirSync(join(root, 'subgraphs'))) {
   copy(`subgraphs/${name}/schema.graphql`);
   copy(`subgraphs/${name}/prisma/migrations`);
 }
-for (const path of ['gateway/audit-migrations', 'gateway/webhook-migrations', 'gateway/generated/explorer', 'schema/supergraph.graphql', 'schema/access-policy.json', 'test/operations']) copy(path);
+for (const path of [
+  'gateway/audit-migrations',
+  'gateway/webhook-migrations',
+  'gateway/generated/explorer',
+  'schema/supergraph.graphql',
+  'schema/access-policy.json',
+  'test/operations',
+])
+  copy(path);
 
 // Each workspace package with its exports pointing at the compiled files, linked under dist/node_modules.
 writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ private: true, type: 'module' }, null, 2)}\n`);

@@ -28,10 +28,25 @@ const privateKey = JSON.parse(readFileSync(keyFile, 'utf8')) as JWK;
 const { d: _d, ...publicKey } = privateKey;
 
 const providers = simulatedEpdProviders(seed, patients);
-const server = await startSimulatedEpdServer({ port, clientId: CLIENT_ID, clientJwks: { keys: [publicKey] }, records: simulatedEpdRecords(seed, patients, providers) });
+const server = await startSimulatedEpdServer({
+  port,
+  clientId: CLIENT_ID,
+  clientJwks: { keys: [publicKey] },
+  records: simulatedEpdRecords(seed, patients, providers),
+});
 writeFileSync(
   join(dir, 'sources.json'),
-  JSON.stringify({ sources: providers.map((providerId) => ({ providerId, fhirBaseUrl: `${server.url}/fhir/${providerId}`, smart: { tokenUrl: `${server.url}/fhir/${providerId}/auth/token`, clientId: CLIENT_ID, privateKeyFile: 'client-key.json' } })) }, null, 2),
+  JSON.stringify(
+    {
+      sources: providers.map((providerId) => ({
+        providerId,
+        fhirBaseUrl: `${server.url}/fhir/${providerId}`,
+        smart: { tokenUrl: `${server.url}/fhir/${providerId}/auth/token`, clientId: CLIENT_ID, privateKeyFile: 'client-key.json' },
+      })),
+    },
+    null,
+    2,
+  ),
 );
 console.log(JSON.stringify({ service: 'epd-simulator', level: 'info', msg: 'listening', url: server.url, providers }));
 

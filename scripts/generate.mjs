@@ -49,7 +49,10 @@ function inputHash() {
 }
 
 const outputs = [
-  ...subgraphs.flatMap((name) => [join(root, 'subgraphs', name, 'src', 'generated', 'prisma', 'client.ts'), join(root, 'subgraphs', name, 'src', 'generated', 'resolvers.ts')]),
+  ...subgraphs.flatMap((name) => [
+    join(root, 'subgraphs', name, 'src', 'generated', 'prisma', 'client.ts'),
+    join(root, 'subgraphs', name, 'src', 'generated', 'resolvers.ts'),
+  ]),
   join(root, 'test', 'generated', 'operations.ts'),
   join(root, 'gateway', 'src', 'trusted-documents', 'generated', 'manifest.json'),
 ];

@@ -31,4 +31,4 @@ if (!existsSync(privateFile)) {
 } else {
   console.log(`${privateFile} exists: kept (with its gateway-jwks.json).`);
 }
-write('audit-seal-key', `${randomBytes(32).toString('base64url')}\n`, 0o600, 'the access log\'s seal key, the gateway only');
+write('audit-seal-key', `${randomBytes(32).toString('base64url')}\n`, 0o600, "the access log's seal key, the gateway only");

@@ -16,7 +16,12 @@ export interface ManagedProcess {
 
 export function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv, options: { quiet?: boolean } = {}): ManagedProcess {
   // Its own process group: tsx runs the service as a child process, and stopping must reach both.
-  const child = spawn(tsx, [entry], { cwd: repositoryRoot, env: { ...process.env, ...env }, stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit'], detached: true });
+  const child = spawn(tsx, [entry], {
+    cwd: repositoryRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit'],
+    detached: true,
+  });
   const signal = (name: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, name);
@@ -46,11 +51,21 @@ export interface WaitOptions {
   process?: ManagedProcess;
 }
 
-export async function waitForReady(url: string, timeoutMs = 120_000, { headers = {}, onProgress, progressEveryMs = 10_000, process: managed }: WaitOptions = {}): Promise<void> {
+export async function waitForReady(
+  url: string,
+  timeoutMs = 120_000,
+  { headers = {}, onProgress, progressEveryMs = 10_000, process: managed }: WaitOptions = {},
+): Promise<void> {
   const started = Date.now();
   let reported = started;
   while (Date.now() - started < timeoutMs) {
-    if (await fetch(url, { headers, signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false)) return;
+    if (
+      await fetch(url, { headers, signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     if (managed && (managed.child.exitCode !== null || managed.child.signalCode !== null)) throw new Error(`${managed.name} exited before it was ready`);
     if (onProgress && Date.now() - reported >= progressEveryMs) {
       reported = Date.now();

@@ -14,7 +14,9 @@ import { DEFAULT_SEED } from '@ketengraph/seed-data';
 import { loadSubgraphConfig, openDatabase, openSubgraphDatabase, type SubgraphModule } from '@ketengraph/service-kit';
 import { SUBGRAPHS } from '../schema/subgraphs.js';
 
-const { values } = parseArgs({ options: { patients: { type: 'string', default: '2000' }, seed: { type: 'string', default: String(DEFAULT_SEED) }, only: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { patients: { type: 'string', default: '2000' }, seed: { type: 'string', default: String(DEFAULT_SEED) }, only: { type: 'string' } },
+});
 const patients = Number(values.patients);
 const seed = Number(values.seed);
 if (!Number.isInteger(patients) || patients < 1 || patients > 90_000) throw new Error('--patients must be 1..90000');
@@ -33,7 +35,9 @@ if (!values.only) {
   const worker = async () => {
     for (let name = queue.shift(); name; name = queue.shift()) {
       const args = [fileURLToPath(import.meta.url), '--patients', String(patients), '--seed', String(seed), '--only', name];
-      const code = await new Promise<number | null>((resolve) => spawn(process.execPath, [...process.execArgv, ...args], { stdio: 'inherit' }).on('exit', resolve));
+      const code = await new Promise<number | null>((resolve) =>
+        spawn(process.execPath, [...process.execArgv, ...args], { stdio: 'inherit' }).on('exit', resolve),
+      );
       if (code !== 0) throw new Error(`seeding ${name} failed`);
     }
   };

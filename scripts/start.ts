@@ -66,7 +66,10 @@ async function waitFor(name: string, url: string, firstStart: boolean, seedPatie
   const managed = processes.find((p) => p.name === name);
   await waitForReady(url, readinessBudgetMs(firstStart, seedPatients), {
     process: managed,
-    onProgress: (waited) => console.log(`  … ${name} not ready yet after ${Math.round(waited / 1000)} s${firstStart ? ' (first start: creating its database' + (seedPatients ? `, seeding ${seedPatients} patients` : '') + ')' : ''}`),
+    onProgress: (waited) =>
+      console.log(
+        `  … ${name} not ready yet after ${Math.round(waited / 1000)} s${firstStart ? ' (first start: creating its database' + (seedPatients ? `, seeding ${seedPatients} patients` : '') + ')' : ''}`,
+      ),
   });
   console.log(`  ${name} ready`);
 }
@@ -82,7 +85,9 @@ const subgraphs = SUBGRAPHS.map(({ name, port }) => {
   return { name, env, url: `http://127.0.0.1:${env.PORT}/ready`, firstStart: creates(dataDir ?? join(repositoryRoot, '.data', name), databaseUrl) };
 });
 const anyFirst = subgraphs.some((s) => s.firstStart);
-console.log(`Starting subgraphs${anyFirst ? ` (first start: creating and seeding the embedded databases, ${seedPatients} patients; this takes a minute or more)` : ''}…`);
+console.log(
+  `Starting subgraphs${anyFirst ? ` (first start: creating and seeding the embedded databases, ${seedPatients} patients; this takes a minute or more)` : ''}…`,
+);
 for (const { name, env } of subgraphs) start(name, `subgraphs/${name}/src/main.ts`, env);
 try {
   await Promise.all(subgraphs.map(({ name, url, firstStart }) => waitFor(name, url, firstStart, seedPatients)));

@@ -34,11 +34,15 @@ if (process.env.NODE_ENV === 'production') fail('The development issuer is not f
 const role = values.role ?? fail(`--role is required: one of ${Object.keys(policy.roles).join(', ')}.`);
 if (!Object.hasOwn(policy.roles, role)) fail(`Unknown role ${role}: one of ${Object.keys(policy.roles).join(', ')}.`);
 const org = values.org ?? fail('--org is required: the organisation id (for a care provider, its provider id in the graph).');
-if (values.purpose !== undefined && !Object.hasOwn(policy.purposes, values.purpose)) fail(`Unknown purpose ${values.purpose}: one of ${Object.keys(policy.purposes).join(', ')}.`);
+if (values.purpose !== undefined && !Object.hasOwn(policy.purposes, values.purpose))
+  fail(`Unknown purpose ${values.purpose}: one of ${Object.keys(policy.purposes).join(', ')}.`);
 const ttl = /^(\d+)([smhd])$/.exec(values.ttl) ?? fail('--ttl is a number with a unit: 90s, 30m, 1h, 7d.');
 const expiresInSeconds = Number(ttl[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[ttl[2] as 's' | 'm' | 'h' | 'd'];
 
-const principal = devPrincipal({ role, organisationId: org, subject: values.sub, scopes: values.scope?.split(' ').filter(Boolean), purpose: values.purpose }, policy);
+const principal = devPrincipal(
+  { role, organisationId: org, subject: values.sub, scopes: values.scope?.split(' ').filter(Boolean), purpose: values.purpose },
+  policy,
+);
 const unknownScope = principal.scopes.find((scope) => !Object.hasOwn(policy.scopes, scope));
 if (unknownScope) fail(`Unknown scope ${unknownScope}: one of ${Object.keys(policy.scopes).join(', ')}.`);
 const token = await mintDevToken(principal, { expiresInSeconds, dir: values.dir });

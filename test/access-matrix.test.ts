@@ -17,9 +17,16 @@ const PROBES: Record<string, { query: string; path: string[]; counts?: { path: s
   judicial: { query: 'query($id: ID!) { patient(id: $id) { forensicCv { offences { totalCount } } } }', path: ['patient', 'forensicCv', 'offences'] },
   medical: { query: 'query($id: ID!) { patient(id: $id) { forensicCv { diagnoses { totalCount } } } }', path: ['patient', 'forensicCv', 'diagnoses'] },
   risk: { query: 'query($id: ID!) { patient(id: $id) { forensicCv { riskAssessments { totalCount } } } }', path: ['patient', 'forensicCv', 'riskAssessments'] },
-  logistics: { query: 'query($id: ID!) { patient(id: $id) { placements { totalCount edges { node { id } } } } }', path: ['patient', 'placements', 'edges'], counts: { path: ['patient', 'placements', 'totalCount'] } },
+  logistics: {
+    query: 'query($id: ID!) { patient(id: $id) { placements { totalCount edges { node { id } } } } }',
+    path: ['patient', 'placements', 'edges'],
+    counts: { path: ['patient', 'placements', 'totalCount'] },
+  },
   aggregate: { query: '{ freeCapacity(careType: KLINISCH) { freePlaces } }', path: ['freeCapacity'] },
-  audit: { query: 'query($id: ID!) { auditTrail(patientId: $id, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { totalCount } }', path: ['auditTrail'] },
+  audit: {
+    query: 'query($id: ID!) { auditTrail(patientId: $id, from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { totalCount } }',
+    path: ['auditTrail'],
+  },
 };
 
 type Relation = 'related' | 'unrelated' | 'n/a';
@@ -82,7 +89,10 @@ describe('access matrix (generated from schema/access-policy.json)', () => {
           const outcome = expected(role, category, relation);
           const value = at(response.data, probe.path);
           const context = `${role} (${label}) reading ${category}`;
-          expect((response.errors ?? []).filter((e) => e.extensions?.code !== 'UNAUTHORIZED_FIELD_OR_TYPE'), context).toEqual([]);
+          expect(
+            (response.errors ?? []).filter((e) => e.extensions?.code !== 'UNAUTHORIZED_FIELD_OR_TYPE'),
+            context,
+          ).toEqual([]);
           if (outcome === 'granted') {
             expect(value, context).not.toBeNull();
             expect(value, context).not.toBeUndefined();

@@ -13,7 +13,13 @@ import { repositoryRoot } from '../scripts/processes.js';
 
 const QUERY = JSON.stringify({ query: '{ patients(first: 1) { totalCount edges { node { id } } } }' });
 // Distinctive claim values, to prove the refusal echoes none of them.
-const PROBE: Principal = { subject: 'echo-probe-subject-4711', organisationId: 'echo-probe-org-4711', role: 'plaatser', scopes: ['echo-probe-scope'], purpose: 'plaatsing' };
+const PROBE: Principal = {
+  subject: 'echo-probe-subject-4711',
+  organisationId: 'echo-probe-org-4711',
+  role: 'plaatser',
+  scopes: ['echo-probe-scope'],
+  purpose: 'plaatsing',
+};
 
 describe('authentication', () => {
   let federation: Federation;
@@ -42,7 +48,11 @@ describe('authentication', () => {
 
   describe('callers at the gateway', () => {
     const issuerToken = (options: { issuer?: string; audience?: string; expiresInSeconds?: number } = {}, who: Principal = PROBE) =>
-      mintTestToken(federation.keys.issuer, who, { issuer: options.issuer ?? TEST_ISSUER, audience: options.audience ?? TEST_AUDIENCE, expiresInSeconds: options.expiresInSeconds ?? 300 });
+      mintTestToken(federation.keys.issuer, who, {
+        issuer: options.issuer ?? TEST_ISSUER,
+        audience: options.audience ?? TEST_AUDIENCE,
+        expiresInSeconds: options.expiresInSeconds ?? 300,
+      });
 
     it('serves a request with a valid token', async () => {
       const response = await post(federation.gateway.url, `Bearer ${await issuerToken()}`);
@@ -60,11 +70,14 @@ describe('authentication', () => {
 
     it.each([
       ['expired beyond the clock skew', () => issuerToken({ expiresInSeconds: -60 })],
-      ['forged (signed by another key under the same key id)', async () => {
-        const forger = await createTestKeyPair();
-        const impostor = { ...forger, signingKey: { ...forger.signingKey, kid: federation.keys.issuer.signingKey.kid } };
-        return mintTestToken(impostor, PROBE, { issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
-      }],
+      [
+        'forged (signed by another key under the same key id)',
+        async () => {
+          const forger = await createTestKeyPair();
+          const impostor = { ...forger, signingKey: { ...forger.signingKey, kid: federation.keys.issuer.signingKey.kid } };
+          return mintTestToken(impostor, PROBE, { issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
+        },
+      ],
       ['for another audience', () => issuerToken({ audience: 'another-api' })],
       ['from another issuer', () => issuerToken({ issuer: 'https://idp.elsewhere.example' })],
       ['naming a role the policy does not know', () => issuerToken({}, { ...PROBE, role: 'superuser' })],
@@ -104,7 +117,10 @@ describe('authentication', () => {
       ['without a token', async () => undefined],
       ['with a caller token instead of the gateway token', () => federation.callerToken(PROBE)],
       ['with an expired gateway token', () => federation.gatewayToken(PROBE, { expiresInSeconds: -30 })],
-      ['with a gateway-audience token signed by another key', async () => mintTestToken(await createTestKeyPair(), PROBE, { issuer: GATEWAY_TOKEN_ISSUER, audience: GATEWAY_TOKEN_AUDIENCE })],
+      [
+        'with a gateway-audience token signed by another key',
+        async () => mintTestToken(await createTestKeyPair(), PROBE, { issuer: GATEWAY_TOKEN_ISSUER, audience: GATEWAY_TOKEN_AUDIENCE }),
+      ],
     ])('refuses a request %s with 401', async (_, token) => {
       const value = await token();
       await expectUnauthenticated(await post(subgraph(), value && `Bearer ${value}`));
@@ -120,20 +136,29 @@ describe('authentication', () => {
       const dir = join(scratch, 'refused-dev-issuer');
       const config = loadGatewayConfig({ NODE_ENV: 'production' });
       expect(config.callerTokens.keys.source).toBe('dev-issuer');
-      const start = startGateway({ ...config, audit: { databaseUrl: undefined, dataDir: 'memory://' }, port: 0, supergraphSdl: supergraph(), callerTokens: { ...config.callerTokens, keys: { source: 'dev-issuer', dir } } });
+      const start = startGateway({
+        ...config,
+        audit: { databaseUrl: undefined, dataDir: 'memory://' },
+        port: 0,
+        supergraphSdl: supergraph(),
+        callerTokens: { ...config.callerTokens, keys: { source: 'dev-issuer', dir } },
+      });
       await expect(start).rejects.toThrow(/NODE_ENV=production/);
       expect(existsSync(dir)).toBe(false);
     });
 
     it('refuses generated gateway keys under NODE_ENV=production', async () => {
       const config = loadGatewayConfig({ NODE_ENV: 'production', AUTH_ISSUER: TEST_ISSUER, AUTH_JWKS_URL: 'https://idp.test.ketengraph.example/jwks' });
-      await expect(startGateway({ ...config, audit: { databaseUrl: undefined, dataDir: 'memory://' }, port: 0, supergraphSdl: supergraph() })).rejects.toThrow(/GATEWAY_SIGNING_KEY_FILE/);
+      await expect(startGateway({ ...config, audit: { databaseUrl: undefined, dataDir: 'memory://' }, port: 0, supergraphSdl: supergraph() })).rejects.toThrow(
+        /GATEWAY_SIGNING_KEY_FILE/,
+      );
     });
 
     it('trusts the tokens `npm run token` prints', async () => {
       const dir = join(scratch, 'dev-issuer');
       const tsx = join(repositoryRoot, 'node_modules/.bin/tsx');
-      const run = (...args: string[]) => promisify(execFile)(tsx, ['scripts/token.ts', '--dir', dir, ...args], { cwd: repositoryRoot, env: { ...process.env, NODE_ENV: 'development' } });
+      const run = (...args: string[]) =>
+        promisify(execFile)(tsx, ['scripts/token.ts', '--dir', dir, ...args], { cwd: repositoryRoot, env: { ...process.env, NODE_ENV: 'development' } });
       const { stdout } = await run('--role', 'indicatiesteller', '--org', 'nifp', '--purpose', 'indicatiestelling', '--ttl', '5m');
       const token = stdout.trim();
       expect(token).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);

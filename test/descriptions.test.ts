@@ -15,9 +15,11 @@ function undocumented(definition: DefinitionNode): string[] {
   if (!isExtensionOrRoot && !('description' in definition && definition.description)) missing.push(name);
   for (const field of 'fields' in definition ? (definition.fields ?? []) : []) {
     if (!field.description) missing.push(`${name}.${field.name.value}`);
-    for (const argument of 'arguments' in field ? (field.arguments ?? []) : []) if (!argument.description) missing.push(`${name}.${field.name.value}(${argument.name.value})`);
+    for (const argument of 'arguments' in field ? (field.arguments ?? []) : [])
+      if (!argument.description) missing.push(`${name}.${field.name.value}(${argument.name.value})`);
   }
-  for (const value of definition.kind === Kind.ENUM_TYPE_DEFINITION ? (definition.values ?? []) : []) if (!value.description) missing.push(`${name}.${value.name.value}`);
+  for (const value of definition.kind === Kind.ENUM_TYPE_DEFINITION ? (definition.values ?? []) : [])
+    if (!value.description) missing.push(`${name}.${value.name.value}`);
   return missing;
 }
 

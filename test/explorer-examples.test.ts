@@ -11,7 +11,9 @@ import { withoutSecurityPurpose } from '../gateway/src/federation/gateway.js';
 import { loadTrustedDocuments, MANIFEST_FILE } from '../gateway/src/trusted-documents/documents.js';
 import { SUPERGRAPH_FILE } from '../schema/subgraphs.js';
 
-const schema: GraphQLSchema = Supergraph.build(withoutSecurityPurpose(readFileSync(SUPERGRAPH_FILE, 'utf8'))).apiSchema().toGraphQLJSSchema();
+const schema: GraphQLSchema = Supergraph.build(withoutSecurityPurpose(readFileSync(SUPERGRAPH_FILE, 'utf8')))
+  .apiSchema()
+  .toGraphQLJSSchema();
 
 describe('explorer examples', () => {
   it('cover the whole trajectory, free capacity, the placement subscription and webhook registration', () => {
@@ -27,7 +29,9 @@ describe('explorer examples', () => {
       const operations = document.definitions.filter((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION);
       expect(operations.map((operation) => operation.name?.value)).toEqual([source.name]);
       // Every variable the example sets is declared, and every required one is set.
-      const declared = new Map((operations[0]!.variableDefinitions ?? []).map((definition) => [definition.variable.name.value, definition.type.kind === Kind.NON_NULL_TYPE]));
+      const declared = new Map(
+        (operations[0]!.variableDefinitions ?? []).map((definition) => [definition.variable.name.value, definition.type.kind === Kind.NON_NULL_TYPE]),
+      );
       const given = Object.keys(JSON.parse(example.variables) as Record<string, unknown>);
       expect(given.filter((name) => !declared.has(name))).toEqual([]);
       expect([...declared].filter(([name, required]) => required && !given.includes(name)).map(([name]) => name)).toEqual([]);

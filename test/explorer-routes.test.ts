@@ -32,7 +32,12 @@ describe('explorer sample users in the deterministic seed (default seed and size
   const { seed, seedPatients } = loadSubgraphConfig('seed-check', 0, {});
   const providers = generateProviders(seed);
   const patients: SeedPatient[] = [...generatePatients(seed, seedPatients, providers)];
-  const placementsOf = (providerId: string) => patients.flatMap((patient) => patient.trajectories.flatMap((trajectory) => trajectory.placements.filter((placement) => placement.providerId === providerId).map((placement) => ({ patient, placement }))));
+  const placementsOf = (providerId: string) =>
+    patients.flatMap((patient) =>
+      patient.trajectories.flatMap((trajectory) =>
+        trajectory.placements.filter((placement) => placement.providerId === providerId).map((placement) => ({ patient, placement })),
+      ),
+    );
 
   it('the example patient is seed patient 0 and the provider’s patient seed patient 1 (present at every seed size)', () => {
     expect(patients[0]!.id).toBe(EXAMPLE_PATIENT_ID);
@@ -58,7 +63,15 @@ describe('explorer sample users in the deterministic seed (default seed and size
   it('every sample user has a role of the access policy, and the roles the issue names are all there', () => {
     const policy = loadAccessPolicy();
     for (const user of SAMPLE_USERS) expect(Object.keys(policy.roles)).toContain(user.role);
-    expect(SAMPLE_USERS.map((user) => user.role)).toEqual(['plaatser', 'indicatiesteller', 'zorgaanbieder', 'zorgaanbieder', 'reclassering', 'inspectie', 'privacy_officer']);
+    expect(SAMPLE_USERS.map((user) => user.role)).toEqual([
+      'plaatser',
+      'indicatiesteller',
+      'zorgaanbieder',
+      'zorgaanbieder',
+      'reclassering',
+      'inspectie',
+      'privacy_officer',
+    ]);
   });
 });
 
@@ -72,14 +85,22 @@ describe('explorer routes', () => {
   afterAll(() => federation?.close());
 
   async function devToken(user: string): Promise<string> {
-    const response = await fetch(`${origin}/explorer/dev-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
+    const response = await fetch(`${origin}/explorer/dev-token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user }),
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
     return ((await response.json()) as { token: string }).token;
   }
 
   async function query<T>(token: string, source: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
-    const response = await fetch(federation.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: source, variables }) });
+    const response = await fetch(federation.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: source, variables }),
+    });
     return (await response.json()) as GraphQLResponse<T>;
   }
 
@@ -116,7 +137,12 @@ describe('explorer routes', () => {
   });
 
   it('refuses files outside the bundle', async () => {
-    for (const path of ['/explorer/assets/manifest.json', '/explorer/assets/..%2f..%2fpackage.json', '/explorer/assets/nothing-here.js', '/explorer/assets/%2e%2e/bundle.ts']) {
+    for (const path of [
+      '/explorer/assets/manifest.json',
+      '/explorer/assets/..%2f..%2fpackage.json',
+      '/explorer/assets/nothing-here.js',
+      '/explorer/assets/%2e%2e/bundle.ts',
+    ]) {
       expect((await fetch(`${origin}${path}`)).status, path).toBe(404);
     }
   });
@@ -125,7 +151,10 @@ describe('explorer routes', () => {
     const browser = await fetch(federation.gateway.url, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' }, redirect: 'manual' });
     expect(browser.status).toBe(302);
     expect(browser.headers.get('location')).toBe('/explorer');
-    const client = await fetch(`${federation.gateway.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept: 'application/graphql-response+json, application/json' }, redirect: 'manual' });
+    const client = await fetch(`${federation.gateway.url}?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { accept: 'application/graphql-response+json, application/json' },
+      redirect: 'manual',
+    });
     expect(client.status).toBe(401);
   });
 
@@ -142,7 +171,11 @@ describe('explorer routes', () => {
   });
 
   it('refuses unknown sample users and other methods', async () => {
-    const unknown = await fetch(`${origin}/explorer/dev-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'admin' }) });
+    const unknown = await fetch(`${origin}/explorer/dev-token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'admin' }),
+    });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { error: string }).error).toContain('zorgaanbieder-met-patienten');
     expect((await fetch(`${origin}/explorer/dev-token`, { method: 'POST', body: 'not json' })).status).toBe(400);
@@ -151,10 +184,14 @@ describe('explorer routes', () => {
 
   it('the provider with patients sees its own patient and not the example patient; the one without sees no patients', async () => {
     const withPatients = await devToken('zorgaanbieder-met-patienten');
-    const own = await query<{ patient: { name: { full: string } | null } }>(withPatients, 'query($id: ID!) { patient(id: $id) { name { full } } }', { id: PROVIDER_PATIENT_ID });
+    const own = await query<{ patient: { name: { full: string } | null } }>(withPatients, 'query($id: ID!) { patient(id: $id) { name { full } } }', {
+      id: PROVIDER_PATIENT_ID,
+    });
     expect(own.errors).toBeUndefined();
     expect(own.data!.patient.name!.full).toEqual(expect.any(String));
-    const other = await query<{ patient: { name: unknown } }>(withPatients, 'query($id: ID!) { patient(id: $id) { name { full } } }', { id: EXAMPLE_PATIENT_ID });
+    const other = await query<{ patient: { name: unknown } }>(withPatients, 'query($id: ID!) { patient(id: $id) { name { full } } }', {
+      id: EXAMPLE_PATIENT_ID,
+    });
     expect(other.data!.patient.name).toBeNull();
     expect(other.errors?.[0]?.extensions?.code).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
     const listed = await query<{ patients: { edges: { node: { id: string } }[] } }>(withPatients, '{ patients(first: 100) { edges { node { id } } } }');
@@ -192,7 +229,11 @@ describe('explorer routes', () => {
       const config = pageConfig(await page.text());
       expect(config.devTokenPath).toBeNull();
       expect(config.sampleUsers).toEqual([]);
-      const mint = await fetch(`${onOrigin}/explorer/dev-token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'plaatser' }) });
+      const mint = await fetch(`${onOrigin}/explorer/dev-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: 'plaatser' }),
+      });
       expect(mint.status).toBe(404);
     } finally {
       await on.close();

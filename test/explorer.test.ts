@@ -62,7 +62,11 @@ describe('explorer in headless Chromium', () => {
   async function run(operationName: string): Promise<{ body: GraphQLResponse<any>; authorization: string }> {
     const response = page.waitForResponse((candidate) => {
       const request = candidate.request();
-      return request.method() === 'POST' && new URL(request.url()).pathname === '/graphql' && (request.postData() ?? '').includes(`"operationName":"${operationName}"`);
+      return (
+        request.method() === 'POST' &&
+        new URL(request.url()).pathname === '/graphql' &&
+        (request.postData() ?? '').includes(`"operationName":"${operationName}"`)
+      );
     });
     await page.locator('.graphiql-execute-button').click();
     const received = await response;
@@ -77,7 +81,8 @@ describe('explorer in headless Chromium', () => {
   /** What an editor shows (Monaco renders spaces as no-break spaces). */
   const editorText = async (selector: string) => (await page.locator(selector).innerText()).replaceAll('\u00a0', ' ');
 
-  const claims = (authorization: string) => JSON.parse(Buffer.from(authorization.replace(/^Bearer /, '').split('.')[1]!, 'base64url').toString('utf8')) as { role: string; org: string };
+  const claims = (authorization: string) =>
+    JSON.parse(Buffer.from(authorization.replace(/^Bearer /, '').split('.')[1]!, 'base64url').toString('utf8')) as { role: string; org: string };
 
   it('opens on the trajectory example ready to run, with documentation, autocomplete and query builder from the schema', async () => {
     await page.goto(`${origin}/explorer`);
@@ -112,7 +117,9 @@ describe('explorer in headless Chromium', () => {
     await page.keyboard.press('Delete');
     await page.keyboard.type('{ patientBy');
     await page.keyboard.press('Control+Space');
-    await expect.poll(() => page.locator('.graphiql-query-editor .suggest-widget .monaco-list-row').allInnerTexts()).toContainEqual(expect.stringContaining('patientByBsn'));
+    await expect
+      .poll(() => page.locator('.graphiql-query-editor .suggest-widget .monaco-list-row').allInnerTexts())
+      .toContainEqual(expect.stringContaining('patientByBsn'));
     await page.keyboard.press('Escape');
     await page.screenshot({ path: new URL('explorer-autocomplete.png', ARTIFACTS).pathname });
 
@@ -129,7 +136,8 @@ describe('explorer in headless Chromium', () => {
     for (const plugin of ['Documentation Explorer', 'History', 'GraphiQL Explorer']) await page.getByRole('button', { name: `Show ${plugin}` }).waitFor();
 
     await switchRole('zorgaanbieder-met-patienten');
-    if (!(await page.locator('[data-example="PatientTrajectory"]').isVisible())) await page.getByRole('button', { name: 'Show Voorbeelden (examples)' }).click();
+    if (!(await page.locator('[data-example="PatientTrajectory"]').isVisible()))
+      await page.getByRole('button', { name: 'Show Voorbeelden (examples)' }).click();
     await page.locator('[data-example="PatientTrajectory"]').click();
     await expect.poll(() => editorText('.graphiql-query-editor')).toContain('query PatientTrajectory');
 
@@ -156,7 +164,10 @@ describe('explorer in headless Chromium', () => {
     // The placement subscription runs in the explorer over graphql-ws on /graphql: a change made
     // elsewhere appears in its result pane.
     const plaatsing = federation.subgraphs.plaatsing.prisma as any; // fixture lookup, not API use
-    const admitted = await plaatsing.placement.findFirst({ where: { status: 'ADMITTED', admittedAt: { lt: new Date(Date.now() - 86_400_000) } }, orderBy: { id: 'asc' } });
+    const admitted = await plaatsing.placement.findFirst({
+      where: { status: 'ADMITTED', admittedAt: { lt: new Date(Date.now() - 86_400_000) } },
+      orderBy: { id: 'asc' },
+    });
     const socket = page.waitForEvent('websocket', (ws) => new URL(ws.url()).pathname === '/graphql');
     await page.locator('[data-example="PlacementChanged"]').click();
     await expect.poll(() => editorText('.graphiql-query-editor')).toContain('subscription PlacementChanged');

@@ -25,7 +25,13 @@ describe('handover relay: every transfer gets its handover in kwaliteit, exactly
 
   const startKwaliteit = async () => {
     const relationshipSources = { 'own-patients': federation.subgraphs.plaatsing.url, 'own-supervisees': federation.subgraphs.indicatiestelling.url };
-    own = (await startSubgraph(kwaliteit, { port, dataDir, seedPatients: 0, gatewayKeys: { source: 'jwks', jwks: federation.keys.gateway.jwks }, relationshipSources })) as RunningSubgraph<unknown>;
+    own = (await startSubgraph(kwaliteit, {
+      port,
+      dataDir,
+      seedPatients: 0,
+      gatewayKeys: { source: 'jwks', jwks: federation.keys.gateway.jwks },
+      relationshipSources,
+    })) as RunningSubgraph<unknown>;
   };
   const startRelay = async () => {
     relaying = await federation.startGateway({ subgraphUrls: { kwaliteit: `http://127.0.0.1:${port}/graphql` }, handoverRelay: RELAY });
@@ -36,9 +42,16 @@ describe('handover relay: every transfer gets its handover in kwaliteit, exactly
 
   async function transfer(): Promise<{ patientId: string; trajectoryId: string; from: string; to: string }> {
     const fixture = await createWriteFixture(federation, { KLINISCH: providers, AMBULANT: providers }, 'KLINISCH', 'ADMITTED');
-    const { response } = await requestAs(federation, principalFor('zorgaanbieder', providers.addressed), 'mutation($id: ID!, $to: ID!, $on: Date!) { transferPlacement(placementId: $id, toProviderId: $to, transferredOn: $on) { id } }', {
-      id: fixture.placementId, to: providers.none, on: today(),
-    });
+    const { response } = await requestAs(
+      federation,
+      principalFor('zorgaanbieder', providers.addressed),
+      'mutation($id: ID!, $to: ID!, $on: Date!) { transferPlacement(placementId: $id, toProviderId: $to, transferredOn: $on) { id } }',
+      {
+        id: fixture.placementId,
+        to: providers.none,
+        on: today(),
+      },
+    );
     expect(response.errors).toBeUndefined();
     return { patientId: fixture.patientId, trajectoryId: fixture.trajectoryId, from: providers.addressed, to: providers.none };
   }
@@ -75,7 +88,11 @@ describe('handover relay: every transfer gets its handover in kwaliteit, exactly
     const response = await fetch(relaying!.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.callerToken(principalFor('zorgaanbieder', t.to))}` },
-      body: JSON.stringify({ query: 'query($id: ID!) { trajectory(id: $id) { handovers { edges { node { fromProvider { id } toProvider { id } items missingItems completeness } } } } }', variables: { id: t.trajectoryId } }),
+      body: JSON.stringify({
+        query:
+          'query($id: ID!) { trajectory(id: $id) { handovers { edges { node { fromProvider { id } toProvider { id } items missingItems completeness } } } } }',
+        variables: { id: t.trajectoryId },
+      }),
     });
     const body = (await response.json()) as any;
     expect(body.errors).toBeUndefined();

@@ -82,7 +82,11 @@ describe('a failing subgraph yields partial data', () => {
   it('the whole trajectory query survives the outage with everything but the quality fields', async () => {
     proxy.fault = 'reset';
     const { operation } = await import('./support/operations.js');
-    const { status, body, text } = await post<any>(federation, gateway.url, { query: operation('PatientTrajectory'), variables: { id: patientId }, operationName: 'PatientTrajectory' });
+    const { status, body, text } = await post<any>(federation, gateway.url, {
+      query: operation('PatientTrajectory'),
+      variables: { id: patientId },
+      operationName: 'PatientTrajectory',
+    });
     expect(status, text).toBe(200);
     expect(body.data.patient.id).toBe(patientId);
     expect(body.data.patient.name).toBeTruthy();
@@ -102,7 +106,8 @@ describe('a failing subgraph yields partial data', () => {
     proxy.fault = { failTimes: 1, status: 503 };
     const before = proxy.hits;
     const { body } = await post<any>(federation, gateway.url, {
-      query: 'mutation { recordHandover(input: { trajectoryId: "t-unknown", patientId: "p-unknown", toProviderId: "p-b", handedOverOn: "2024-01-01", items: [SETTING] }) { id } }',
+      query:
+        'mutation { recordHandover(input: { trajectoryId: "t-unknown", patientId: "p-unknown", toProviderId: "p-b", handedOverOn: "2024-01-01", items: [SETTING] }) { id } }',
     });
     expect(proxy.hits - before).toBe(1);
     expect(body.errors?.[0]?.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
@@ -112,7 +117,9 @@ describe('a failing subgraph yields partial data', () => {
   it('masks a subgraph error that carries no code as INTERNAL_SERVER_ERROR with the request id; the rest is delivered', async () => {
     proxy.fault = 'codeless-error';
     const lines: string[] = [];
-    const restore = redirectLogs(new Writable({ write: (chunk, _encoding, done) => (lines.push(...String(chunk).split('\n').filter(Boolean)), done()) }) as never);
+    const restore = redirectLogs(
+      new Writable({ write: (chunk, _encoding, done) => (lines.push(...String(chunk).split('\n').filter(Boolean)), done()) }) as never,
+    );
     const { body, text, headers } = await post<any>(federation, gateway.url, { query: ROOT_QUERY }).finally(restore);
     const requestId = headers.get('x-request-id');
     // The log line the request id leads to says what happened: message (numbers redacted), code, subgraph, path.
@@ -121,7 +128,9 @@ describe('a failing subgraph yields partial data', () => {
     expect(logged.message).toContain('ECONNREFUSED');
     expect(logged.message).not.toContain('5432');
     expect(body.data.providers.edges).toHaveLength(2);
-    expect(body.errors).toEqual([{ message: `Internal server error (request ${requestId}).`, path: ['qualityPillars'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }]);
+    expect(body.errors).toEqual([
+      { message: `Internal server error (request ${requestId}).`, path: ['qualityPillars'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } },
+    ]);
     expect(text).not.toContain('Jansen');
     proxy.fault = 'pass';
   });
@@ -203,16 +212,24 @@ describe('circuit breaker', () => {
   });
 });
 
-describe('faults are the subgraph\'s, errors are the caller\'s', () => {
+describe("faults are the subgraph's, errors are the caller's", () => {
   let limited: RunningGateway;
   let spareKwaliteit: RunningSubgraph<unknown>;
   const INSPECTIE: Principal = { subject: 'flooder', organisationId: 'igj', role: 'inspectie', scopes: [], purpose: 'kwaliteitstoezicht' };
-  const BAD_DATES = ['{ waitingTimes(from: "2024-02-30", to: "2024-03-01") { count } }', { query: 'query W($from: Date!) { waitingTimes(from: $from, to: "2024-03-01") { count } }', variables: { from: '2024-02-30' } }];
+  const BAD_DATES = [
+    '{ waitingTimes(from: "2024-02-30", to: "2024-03-01") { count } }',
+    { query: 'query W($from: Date!) { waitingTimes(from: $from, to: "2024-03-01") { count } }', variables: { from: '2024-02-30' } },
+  ];
   const GOOD = '{ waitingTimes(from: "2024-01-01", to: "2024-03-01") { count } providers(first: 1) { edges { node { id } } } qualityPillars { number } }';
 
   beforeAll(async () => {
     // A kwaliteit of its own, so the outage below can kill it without taking the other tests' subgraph.
-    spareKwaliteit = (await startSubgraph(kwaliteit, { port: 0, dataDir: 'memory://', seedPatients: 0, gatewayKeys: { source: 'jwks', jwks: federation.keys.gateway.jwks } })) as RunningSubgraph<unknown>;
+    spareKwaliteit = (await startSubgraph(kwaliteit, {
+      port: 0,
+      dataDir: 'memory://',
+      seedPatients: 0,
+      gatewayKeys: { source: 'jwks', jwks: federation.keys.gateway.jwks },
+    })) as RunningSubgraph<unknown>;
     limited = await federation.startGateway({
       subgraphUrls: { kwaliteit: spareKwaliteit.url },
       resilience: { timeoutMs: 2000, retries: 0, retryDelayMs: 10, breakerFailures: 3, breakerHalfOpenMs: 60_000, maxResponseBytes: 1_000_000 },
@@ -228,7 +245,11 @@ describe('faults are the subgraph\'s, errors are the caller\'s', () => {
   it('an impossible date is BAD_USER_INPUT at the argument, literal or variable, and never reaches the subgraph', async () => {
     const before = await metricValue(limited.url, 'ketengraph_subgraph_requests_total', { subgraph: 'plaatsing' });
     for (const body of BAD_DATES) {
-      const { status, body: answer, text } = await post<any>(federation, limited.url, typeof body === 'string' ? { query: body } : body, { principal: INSPECTIE });
+      const {
+        status,
+        body: answer,
+        text,
+      } = await post<any>(federation, limited.url, typeof body === 'string' ? { query: body } : body, { principal: INSPECTIE });
       const errors = answer.errors as any[];
       expect(status, text).toBe(400);
       expect(errors).toHaveLength(1);
@@ -254,7 +275,13 @@ describe('faults are the subgraph\'s, errors are the caller\'s', () => {
       expect(body.data.qualityPillars.length).toBeGreaterThan(0);
       const byPath = Object.fromEntries((body.errors as any[]).map((e) => [e.path.join('.'), e]));
       expect(Object.keys(byPath).sort()).toEqual(['patient', 'placement', 'provider', 'qualityReport', 'trajectory']);
-      for (const [field, kind] of [['patient', 'patient'], ['trajectory', 'trajectory'], ['placement', 'placement'], ['provider', 'provider'], ['qualityReport', 'quality report']]) {
+      for (const [field, kind] of [
+        ['patient', 'patient'],
+        ['trajectory', 'trajectory'],
+        ['placement', 'placement'],
+        ['provider', 'provider'],
+        ['qualityReport', 'quality report'],
+      ]) {
         expect(byPath[field!].extensions.code).toBe('NOT_FOUND');
         expect(byPath[field!].message).toBe(`No ${kind} has this id.`);
       }
@@ -278,12 +305,19 @@ describe('faults are the subgraph\'s, errors are the caller\'s', () => {
     expect(await others(5)).toBe(5);
     const readyBefore = await (await fetch(new URL('/ready', limited.url))).json();
     // 60 bad requests at once from one organisation, while another keeps working.
-    const flood = Promise.all(Array.from({ length: 60 }, (_, i) => post<any>(federation, limited.url, typeof BAD_DATES[i % 2] === 'string' ? { query: BAD_DATES[0] } : BAD_DATES[1], { principal: INSPECTIE })));
+    const flood = Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        post<any>(federation, limited.url, typeof BAD_DATES[i % 2] === 'string' ? { query: BAD_DATES[0] } : BAD_DATES[1], { principal: INSPECTIE }),
+      ),
+    );
     const during = others(10);
     const answers = await flood;
     expect(await during).toBe(10);
     const codes = answers.map((a) => a.body.errors?.[0]?.extensions?.code);
-    expect(codes.every((code) => code === 'BAD_USER_INPUT' || code === 'RATE_LIMITED'), JSON.stringify(codes)).toBe(true);
+    expect(
+      codes.every((code) => code === 'BAD_USER_INPUT' || code === 'RATE_LIMITED'),
+      JSON.stringify(codes),
+    ).toBe(true);
     expect(codes).toContain('RATE_LIMITED'); // the flood is limited as that caller
     expect(answers.every((a) => a.status === 400 || a.status === 429)).toBe(true);
     expect(await others(5)).toBe(5);

@@ -39,18 +39,29 @@ afterAll(async () => {
 
 describe('limits on the client document', () => {
   const cases: [string, string, string, Record<string, unknown>?][] = [
-    ['QUERY_TOO_DEEP', 'depth', '{ patients(first: 1) { edges { node { trajectories(first: 1) { edges { node { placements(first: 1) { edges { node { id } } } } } } } } } }'],
+    [
+      'QUERY_TOO_DEEP',
+      'depth',
+      '{ patients(first: 1) { edges { node { trajectories(first: 1) { edges { node { placements(first: 1) { edges { node { id } } } } } } } } } }',
+    ],
     ['TOO_MANY_ALIASES', 'aliases', '{ a: qualityPillars { number } b: qualityPillars { number } c: qualityPillars { number } d: qualityPillars { number } }'],
     ['TOO_MANY_DIRECTIVES', 'directives', '{ qualityPillars @skip(if: false) @include(if: true) @skip(if: false) @include(if: true) { number } }'],
     ['TOO_MANY_TOKENS', 'tokens', `{ qualityPillars { ${'number '.repeat(300)} } }`],
-    ['QUERY_TOO_COSTLY', 'cost', '{ providers(first: 1) { edges { node { id name type region capacity { careType securityLevel totalPlaces freePlaces } latestQualityReport { year pillarScores { maturity } } } } } }'],
+    [
+      'QUERY_TOO_COSTLY',
+      'cost',
+      '{ providers(first: 1) { edges { node { id name type region capacity { careType securityLevel totalPlaces freePlaces } latestQualityReport { year pillarScores { maturity } } } } } }',
+    ],
     ['LIST_TOO_LARGE', 'list size', 'query ($n: Int) { providers(first: $n) { edges { node { id } } } }', { n: 51 }],
   ];
   for (const [code, limit, query, variables] of cases) {
     it(`${limit}: ${code}, HTTP 400, counted`, async () => {
       const before = await metricValue(gateway.url, 'ketengraph_limit_rejections_total', { limit: code });
       const { status, body } = await post(federation, gateway.url, { query, variables });
-      expect(body.errors?.map((e) => e.extensions?.code), JSON.stringify(body)).toContain(code);
+      expect(
+        body.errors?.map((e) => e.extensions?.code),
+        JSON.stringify(body),
+      ).toContain(code);
       expect(status).toBe(400);
       expect(body.data).toBeUndefined();
       expect(await metricValue(gateway.url, 'ketengraph_limit_rejections_total', { limit: code })).toBe(before + 1);
@@ -60,7 +71,10 @@ describe('limits on the client document', () => {
   it('judges a list size given through a variable, and passes what is within every limit', async () => {
     const over = await post(federation, gateway.url, { query: 'query ($n: Int) { providers(first: $n) { edges { node { id } } } }', variables: { n: 500 } });
     expect(over.body.errors?.[0]?.extensions?.code).toBe('LIST_TOO_LARGE');
-    const within = await post<any>(federation, gateway.url, { query: 'query ($n: Int) { providers(first: $n) { edges { node { id } } } }', variables: { n: 5 } });
+    const within = await post<any>(federation, gateway.url, {
+      query: 'query ($n: Int) { providers(first: $n) { edges { node { id } } } }',
+      variables: { n: 5 },
+    });
     expect(within.body.errors).toBeUndefined();
     expect(within.body.data.providers.edges).toHaveLength(5);
   });
@@ -90,18 +104,30 @@ describe('limits on the client document', () => {
 
   it('every registered operation passes the default limits', async () => {
     for (const entry of MANIFEST.operations.filter((o) => o.type !== 'subscription')) {
-      const { body } = await post(federation, production.url, { extensions: { persistedQuery: { version: 1, sha256Hash: entry.id } }, variables: { id: patientId } });
+      const { body } = await post(federation, production.url, {
+        extensions: { persistedQuery: { version: 1, sha256Hash: entry.id } },
+        variables: { id: patientId },
+      });
       const codes = (body.errors ?? []).map((e) => e.extensions?.code);
-      for (const code of ['QUERY_TOO_DEEP', 'TOO_MANY_ALIASES', 'TOO_MANY_TOKENS', 'TOO_MANY_DIRECTIVES', 'QUERY_TOO_COSTLY', 'LIST_TOO_LARGE']) expect(codes, entry.name).not.toContain(code);
+      for (const code of ['QUERY_TOO_DEEP', 'TOO_MANY_ALIASES', 'TOO_MANY_TOKENS', 'TOO_MANY_DIRECTIVES', 'QUERY_TOO_COSTLY', 'LIST_TOO_LARGE'])
+        expect(codes, entry.name).not.toContain(code);
     }
   });
 });
 
 describe('production defaults (NODE_ENV=production)', () => {
   it('each is closed in production, open in development, and each can be set on its own', () => {
-    expect(loadGatewayConfig({ NODE_ENV: 'production' }).exposure).toEqual({ introspection: false, fieldSuggestions: false, trustedDocuments: true, automaticPersistedQueries: false });
+    expect(loadGatewayConfig({ NODE_ENV: 'production' }).exposure).toEqual({
+      introspection: false,
+      fieldSuggestions: false,
+      trustedDocuments: true,
+      automaticPersistedQueries: false,
+    });
     expect(loadGatewayConfig({}).exposure).toEqual({ introspection: true, fieldSuggestions: true, trustedDocuments: false, automaticPersistedQueries: false });
-    expect(loadGatewayConfig({ NODE_ENV: 'production', INTROSPECTION: 'true', TRUSTED_DOCUMENTS: 'false' }).exposure).toMatchObject({ introspection: true, trustedDocuments: false });
+    expect(loadGatewayConfig({ NODE_ENV: 'production', INTROSPECTION: 'true', TRUSTED_DOCUMENTS: 'false' }).exposure).toMatchObject({
+      introspection: true,
+      trustedDocuments: false,
+    });
     expect(() => loadGatewayConfig({ INTROSPECTION: 'maybe' })).toThrow(/INTROSPECTION must be true or false/);
   });
 
@@ -116,7 +142,10 @@ describe('production defaults (NODE_ENV=production)', () => {
   it('serves a registered operation by Apollo persisted-query hash, by documentId, by GET and as its exact text', async () => {
     const entry = registered('PatientTrajectory');
     expect(entry.id).toBe(createHash('sha256').update(entry.body).digest('hex'));
-    const byHash = await post<any>(federation, production.url, { extensions: { persistedQuery: { version: 1, sha256Hash: entry.id } }, variables: { id: patientId } });
+    const byHash = await post<any>(federation, production.url, {
+      extensions: { persistedQuery: { version: 1, sha256Hash: entry.id } },
+      variables: { id: patientId },
+    });
     expect(byHash.body.errors).toBeUndefined();
     expect(byHash.body.data.patient.id).toBe(patientId);
     const byDocumentId = await post<any>(federation, production.url, { documentId: `sha256:${entry.id}`, variables: { id: patientId } });
@@ -125,7 +154,9 @@ describe('production defaults (NODE_ENV=production)', () => {
     expect(byText.body.data.patient.id).toBe(patientId);
     const capacity = registered('FreeCapacity');
     const search = new URLSearchParams({ extensions: JSON.stringify({ persistedQuery: { version: 1, sha256Hash: capacity.id } }), variables: '{}' });
-    const get = await fetch(`${production.url}?${search}`, { headers: { authorization: `Bearer ${await federation.callerToken()}`, 'apollo-require-preflight': 'true' } });
+    const get = await fetch(`${production.url}?${search}`, {
+      headers: { authorization: `Bearer ${await federation.callerToken()}`, 'apollo-require-preflight': 'true' },
+    });
     expect(get.status).toBe(200);
     expect(((await get.json()) as any).data.freeCapacity).toBeDefined();
   });

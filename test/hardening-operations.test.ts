@@ -80,7 +80,11 @@ describe('logs, traces and metrics', () => {
   });
 
   it('one trace from the gateway into every subgraph it calls, through the traceparent header', async () => {
-    const { status, headers } = await post(federation, traced.url, { query: operation('PatientTrajectory'), variables: { id: patient.id }, operationName: 'PatientTrajectory' });
+    const { status, headers } = await post(federation, traced.url, {
+      query: operation('PatientTrajectory'),
+      variables: { id: patient.id },
+      operationName: 'PatientTrajectory',
+    });
     expect(status).toBe(200);
     const requestId = headers.get('x-request-id')!;
     const gatewaySpan = exporter.spans.find((s) => s.attributes['service.name'] === 'gateway' && s.name === 'POST /graphql');
@@ -166,7 +170,9 @@ describe('graceful shutdown', () => {
     try {
       const gateway = await federation.startGateway({ audit: { databaseUrl: undefined, dataDir: join(dir, 'audit') }, subgraphUrls: { kwaliteit: proxy.url } });
       proxy.fault = { delayMs: 700 }; // every request is still running when the shutdown starts
-      const inFlight = Array.from({ length: 6 }, () => post<any>(federation, gateway.url, { query: operation('PatientTrajectory'), variables: { id: patient.id }, operationName: 'PatientTrajectory' }));
+      const inFlight = Array.from({ length: 6 }, () =>
+        post<any>(federation, gateway.url, { query: operation('PatientTrajectory'), variables: { id: patient.id }, operationName: 'PatientTrajectory' }),
+      );
       await new Promise((resolve) => setTimeout(resolve, 250));
       const closing = gateway.close();
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -244,7 +250,10 @@ describe('supergraph hot reload', () => {
     const slowBefore = post<any>(federation, gateway.url, { query: '{ qualityPillars { number } providers(first: 1) { edges { node { id } } } }' });
     await new Promise((resolve) => setTimeout(resolve, 50));
     // New routing (kwaliteit through the proxy) and a stricter policy on qualityPillars.
-    writeFileSync(file, withProxy.replace(/(qualityPillars: \[QualityPillar!\] @join__field\(graph: KWALITEIT\) @policy\(policies: \[\[)"aggregate"/, '$1"audit"'));
+    writeFileSync(
+      file,
+      withProxy.replace(/(qualityPillars: \[QualityPillar!\] @join__field\(graph: KWALITEIT\) @policy\(policies: \[\[)"aggregate"/, '$1"audit"'),
+    );
     await waitFor(async () => (await metricValue(gateway.url, 'ketengraph_supergraph_reloads_total', { outcome: 'applied' })) > 0);
     const inFlight = await slowBefore;
     expect(inFlight.status).toBe(200);

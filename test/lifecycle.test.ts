@@ -36,11 +36,22 @@ describe('a trajectory from registration to admission, through the gateway', () 
     );
     const { openTrajectory: trajectory } = await ok<{ openTrajectory: { id: string } }>(
       'mutation($input: OpenTrajectoryInput!) { openTrajectory(input: $input) { id } }',
-      { input: { patientId: patient.id, legalTitle: 'TBS_DWANGVERPLEGING', titleStartsOn: '2026-01-05', careType: 'KLINISCH', securityLevel: 4, probationOrganisation: 'RECLASSERING_NEDERLAND' } },
+      {
+        input: {
+          patientId: patient.id,
+          legalTitle: 'TBS_DWANGVERPLEGING',
+          titleStartsOn: '2026-01-05',
+          careType: 'KLINISCH',
+          securityLevel: 4,
+          probationOrganisation: 'RECLASSERING_NEDERLAND',
+        },
+      },
     );
     await ok('mutation($input: IssueTrajectoryIndicationInput!) { issueTrajectoryIndication(input: $input) { id } }', {
       input: {
-        trajectoryId: trajectory.id, issuer: 'NIFP', issuedOn: '2026-01-10',
+        trajectoryId: trajectory.id,
+        issuer: 'NIFP',
+        issuedOn: '2026-01-10',
         phases: [
           { name: 'Klinische behandeling', minSecurityLevel: 4, maxSecurityLevel: 5, careTypes: ['KLINISCH'] },
           { name: 'Resocialisatie', minSecurityLevel: 2, maxSecurityLevel: 4, careTypes: ['KLINISCH', 'VERBLIJF'] },
@@ -64,26 +75,59 @@ describe('a trajectory from registration to admission, through the gateway', () 
     expect(placement.status).toBe('REQUESTED');
 
     const treating = asProvider(providerId);
-    expect(await code('mutation($id: ID!, $on: Date!) { admitPatient(placementId: $id, admittedOn: $on) { id } }', { id: placement.id, on: today }, treating)).toBe('INVALID_TRANSITION');
+    expect(
+      await code('mutation($id: ID!, $on: Date!) { admitPatient(placementId: $id, admittedOn: $on) { id } }', { id: placement.id, on: today }, treating),
+    ).toBe('INVALID_TRANSITION');
     for (const step of ['startIntake', 'acceptPlacement', 'decidePlacement']) {
       await ok(`mutation($id: ID!) { ${step}(placementId: $id) { status } }`, { id: placement.id }, await placementActor(federation, step, placement.id));
     }
     await ok('mutation($id: ID!, $on: Date!) { admitPatient(placementId: $id, admittedOn: $on) { status } }', { id: placement.id, on: today }, treating);
 
     // Scaling inside phase 1 is the treating provider's (or the supervising probation organisation's) decision; outside it needs a re-indication.
-    await ok('mutation($input: RecordScalingDecisionInput!) { recordScalingDecision(input: $input) { id } }', {
-      input: { trajectoryId: trajectory.id, careType: 'KLINISCH', securityLevel: 5, reason: 'Verhoogd risico na incident' },
-    }, treating);
-    expect(await code('mutation($input: RecordScalingDecisionInput!) { recordScalingDecision(input: $input) { id } }', {
-      input: { trajectoryId: trajectory.id, careType: 'VERBLIJF', securityLevel: 2, reason: 'Afschalen' },
-    }, probation('RECLASSERING_NEDERLAND'))).toBe('REINDICATION_REQUIRED');
+    await ok(
+      'mutation($input: RecordScalingDecisionInput!) { recordScalingDecision(input: $input) { id } }',
+      {
+        input: { trajectoryId: trajectory.id, careType: 'KLINISCH', securityLevel: 5, reason: 'Verhoogd risico na incident' },
+      },
+      treating,
+    );
+    expect(
+      await code(
+        'mutation($input: RecordScalingDecisionInput!) { recordScalingDecision(input: $input) { id } }',
+        {
+          input: { trajectoryId: trajectory.id, careType: 'VERBLIJF', securityLevel: 2, reason: 'Afschalen' },
+        },
+        probation('RECLASSERING_NEDERLAND'),
+      ),
+    ).toBe('REINDICATION_REQUIRED');
 
-    await ok('mutation($input: RecordRiskAssessmentInput!) { recordRiskAssessment(input: $input) { id } }', {
-      input: { patientId: patient.id, occurredOn: today, instrument: 'HCR_20V3', outcomeLevel: 'HOOG', riskFactors: ['impulsiviteit'], protectiveFactors: ['dagbesteding'] },
-    }, treating);
-    await ok('mutation($input: RecordHandoverInput!) { recordHandover(input: $input) { id } }', {
-      input: { trajectoryId: trajectory.id, patientId: patient.id, toProviderId: providerId, handedOverOn: today, items: ['SETTING', 'POPULATION', 'RESPONSIVITY'] },
-    }, treating);
+    await ok(
+      'mutation($input: RecordRiskAssessmentInput!) { recordRiskAssessment(input: $input) { id } }',
+      {
+        input: {
+          patientId: patient.id,
+          occurredOn: today,
+          instrument: 'HCR_20V3',
+          outcomeLevel: 'HOOG',
+          riskFactors: ['impulsiviteit'],
+          protectiveFactors: ['dagbesteding'],
+        },
+      },
+      treating,
+    );
+    await ok(
+      'mutation($input: RecordHandoverInput!) { recordHandover(input: $input) { id } }',
+      {
+        input: {
+          trajectoryId: trajectory.id,
+          patientId: patient.id,
+          toProviderId: providerId,
+          handedOverOn: today,
+          items: ['SETTING', 'POPULATION', 'RESPONSIVITY'],
+        },
+      },
+      treating,
+    );
 
     const result = await execute(federation, PatientTrajectoryDocument, { id: patient.id }, { principal: NIFP });
     expect(result.errors).toBeUndefined();

@@ -26,7 +26,9 @@ describe.skipIf(!postgresUrl)('the federation on PostgreSQL', () => {
   });
 
   it('migrates, seeds and answers the whole-trajectory query', async () => {
-    const ids = await federation.request<{ patients: { totalCount: number; edges: { node: { id: string } }[] } }>('{ patients(first: 5) { totalCount edges { node { id } } } }');
+    const ids = await federation.request<{ patients: { totalCount: number; edges: { node: { id: string } }[] } }>(
+      '{ patients(first: 5) { totalCount edges { node { id } } } }',
+    );
     expect(ids.data!.patients.totalCount).toBe(30);
     const result = await execute(federation, PatientTrajectoryDocument, { id: ids.data!.patients.edges[0]!.node.id });
     expect(result.errors).toBeUndefined();
@@ -58,10 +60,31 @@ describe.skipIf(!postgresUrl)('the federation on PostgreSQL', () => {
   }, 600_000);
 
   it('refuses an out-of-bounds scaling decision and leaves the trajectory unchanged', async () => {
-    const { data } = await federation.request<{ patients: { edges: { node: { trajectories: { edges: { node: { id: string; status: string; probationOrganisation: string | null; currentCareType: string; currentSecurityLevel: number; currentPhase: { maxSecurityLevel: number } | null } }[] } } }[] } }>(
+    const { data } = await federation.request<{
+      patients: {
+        edges: {
+          node: {
+            trajectories: {
+              edges: {
+                node: {
+                  id: string;
+                  status: string;
+                  probationOrganisation: string | null;
+                  currentCareType: string;
+                  currentSecurityLevel: number;
+                  currentPhase: { maxSecurityLevel: number } | null;
+                };
+              }[];
+            };
+          };
+        }[];
+      };
+    }>(
       '{ patients(first: 30) { edges { node { trajectories { edges { node { id status probationOrganisation currentCareType currentSecurityLevel currentPhase { maxSecurityLevel } } } } } } } }',
     );
-    const trajectory = data!.patients.edges.flatMap((p) => p.node.trajectories.edges.map((t) => t.node)).find((t) => t.status === 'ACTIVE' && t.probationOrganisation && t.currentPhase && t.currentPhase.maxSecurityLevel < 5)!;
+    const trajectory = data!.patients.edges
+      .flatMap((p) => p.node.trajectories.edges.map((t) => t.node))
+      .find((t) => t.status === 'ACTIVE' && t.probationOrganisation && t.currentPhase && t.currentPhase.maxSecurityLevel < 5)!;
     // The supervising probation organisation may scale, within the bounds only.
     const refused = await federation.request(
       'mutation($input: RecordScalingDecisionInput!) { recordScalingDecision(input: $input) { id } }',
@@ -69,7 +92,10 @@ describe.skipIf(!postgresUrl)('the federation on PostgreSQL', () => {
       { principal: probation(trajectory.probationOrganisation!) },
     );
     expect(refused.errors?.[0]?.extensions?.code).toBe('REINDICATION_REQUIRED');
-    const after = await federation.request<{ trajectory: { currentSecurityLevel: number; scalingDecisions: { totalCount: number } } }>('query($id: ID!) { trajectory(id: $id) { currentSecurityLevel scalingDecisions { totalCount } } }', { id: trajectory.id });
+    const after = await federation.request<{ trajectory: { currentSecurityLevel: number; scalingDecisions: { totalCount: number } } }>(
+      'query($id: ID!) { trajectory(id: $id) { currentSecurityLevel scalingDecisions { totalCount } } }',
+      { id: trajectory.id },
+    );
     expect(after.data!.trajectory).toEqual({ currentSecurityLevel: trajectory.currentSecurityLevel, scalingDecisions: { totalCount: 0 } });
   });
 });

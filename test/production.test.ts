@@ -34,7 +34,11 @@ describe.skipIf(!postgresUrl)('the production build on PostgreSQL', () => {
   const documents = new Map<string, string>();
 
   function start(name: string, entry: string, env: Record<string, string>): Service {
-    const child = spawn(process.execPath, [join(root, 'dist', entry)], { cwd: tmpdir(), env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(root, 'dist', entry)], {
+      cwd: tmpdir(),
+      env: { NODE_ENV: 'production', LOG_LEVEL: 'warn', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const service = { name, child, output: [] as string[] };
     child.stdout!.on('data', (chunk: Buffer) => service.output.push(chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => service.output.push(chunk.toString()));
@@ -45,7 +49,13 @@ describe.skipIf(!postgresUrl)('the production build on PostgreSQL', () => {
   /** Waits for /ready as long as the process lives: a slow machine takes longer, a failed start ends the wait at once. */
   async function ready(service: Service, url: string): Promise<void> {
     while (service.child.exitCode === null) {
-      if (await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false)) return;
+      if (
+        await fetch(url, { signal: AbortSignal.timeout(2000) }).then(
+          (r) => r.ok,
+          () => false,
+        )
+      )
+        return;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     throw new Error(`${service.name} exited (${service.child.exitCode}):\n${service.output.join('').slice(-2000)}`);
@@ -62,10 +72,19 @@ describe.skipIf(!postgresUrl)('the production build on PostgreSQL', () => {
     issuer = await importSigningKey(issuerJwk);
     writeFileSync(join(keysDir, 'issuer-jwks.json'), JSON.stringify(publicJwks(issuerJwk)));
 
-    const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await freePort()] as const))) as Record<(typeof SUBGRAPHS)[number], number>;
+    const ports = Object.fromEntries(await Promise.all(SUBGRAPHS.map(async (name) => [name, await freePort()] as const))) as Record<
+      (typeof SUBGRAPHS)[number],
+      number
+    >;
     const urls = Object.fromEntries(SUBGRAPHS.map((name) => [`${envName(name)}_URL`, `http://127.0.0.1:${ports[name]}/graphql`]));
     const subgraphs = SUBGRAPHS.map((name) => {
-      const env = { ...urls, PORT: String(ports[name]), DATABASE_URL: databases.urls[name], SEED_PATIENTS: '20', GATEWAY_PUBLIC_KEY_FILE: join(keysDir, 'gateway-jwks.json') };
+      const env = {
+        ...urls,
+        PORT: String(ports[name]),
+        DATABASE_URL: databases.urls[name],
+        SEED_PATIENTS: '20',
+        GATEWAY_PUBLIC_KEY_FILE: join(keysDir, 'gateway-jwks.json'),
+      };
       return { name, service: start(name, `subgraphs/${name}/src/main.js`, env) };
     });
     await Promise.all(subgraphs.map(({ name, service }) => ready(service, `http://127.0.0.1:${ports[name]}/ready`)));
@@ -84,7 +103,9 @@ describe.skipIf(!postgresUrl)('the production build on PostgreSQL', () => {
     });
     gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
     await ready(gateway, `http://127.0.0.1:${gatewayPort}/ready`);
-    const manifest = JSON.parse(readFileSync(join(root, 'gateway/src/trusted-documents/generated/manifest.json'), 'utf8')) as { operations: { id: string; name: string }[] };
+    const manifest = JSON.parse(readFileSync(join(root, 'gateway/src/trusted-documents/generated/manifest.json'), 'utf8')) as {
+      operations: { id: string; name: string }[];
+    };
     for (const operation of manifest.operations) documents.set(operation.name, operation.id);
   }, 600_000);
 
@@ -104,9 +125,19 @@ describe.skipIf(!postgresUrl)('the production build on PostgreSQL', () => {
     if (keysDir) rmSync(keysDir, { recursive: true, force: true });
   }, 60_000);
 
-  async function post(body: Record<string, unknown>): Promise<{ status: number; body: { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } }> {
-    const token = await mintTestToken({ signingKey: issuer, jwks: issuer.jwks }, TEST_PRINCIPAL, { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, expiresInSeconds: 60 });
-    const response = await fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  async function post(
+    body: Record<string, unknown>,
+  ): Promise<{ status: number; body: { data?: any; errors?: { message: string; extensions?: { code?: string } }[] } }> {
+    const token = await mintTestToken({ signingKey: issuer, jwks: issuer.jwks }, TEST_PRINCIPAL, {
+      issuer: TEST_ISSUER,
+      audience: TEST_AUDIENCE,
+      expiresInSeconds: 60,
+    });
+    const response = await fetch(gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
     return { status: response.status, body: (await response.json()) as never };
   }
 
@@ -132,7 +163,10 @@ describe.skipIf(!postgresUrl)('the production build on PostgreSQL', () => {
 
   it('refuses to start in production without an identity provider', async () => {
     const port = await freePort();
-    const refused = start('gateway without identity provider', 'gateway/src/main.js', { PORT: String(port), GATEWAY_SIGNING_KEY_FILE: join(keysDir, 'gateway-signing-key.json') });
+    const refused = start('gateway without identity provider', 'gateway/src/main.js', {
+      PORT: String(port),
+      GATEWAY_SIGNING_KEY_FILE: join(keysDir, 'gateway-signing-key.json'),
+    });
     const code = await new Promise<number | null>((resolve) => refused.child.once('exit', resolve));
     expect(code).not.toBe(0);
     expect(refused.output.join('')).toContain('AUTH_ISSUER');

@@ -12,7 +12,14 @@ import { envNameOf } from '../gateway/src/config.js';
 import { SUBGRAPHS } from '../schema/subgraphs.js';
 
 // Everything that reads the environment: the processes, the scripts, the tests and the benchmark (generated code excluded).
-const SOURCE_ROOTS = ['gateway/src', 'packages/service-kit/src', 'packages/seed-data/src', ...SUBGRAPHS.map(({ name }) => `subgraphs/${name}/src`), 'scripts', 'test'];
+const SOURCE_ROOTS = [
+  'gateway/src',
+  'packages/service-kit/src',
+  'packages/seed-data/src',
+  ...SUBGRAPHS.map(({ name }) => `subgraphs/${name}/src`),
+  'scripts',
+  'test',
+];
 const THIS_FILE = fileURLToPath(import.meta.url);
 
 function sourceFiles(dir: string): string[] {
@@ -45,7 +52,12 @@ function readmeTable(): { variables: Set<string>; rows: string[][] } {
   const rows = section
     .split('\n')
     .filter((line) => line.startsWith('| `') || line.startsWith('| <'))
-    .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    );
   const variables = new Set(rows.flatMap(([names]) => [...names!.matchAll(/`([^`]+)`/g)].map((match) => match[1]!)));
   return { variables, rows };
 }
@@ -59,11 +71,29 @@ describe('README configuration table', () => {
   const { variables, rows } = readmeTable();
 
   it('finds the variables the config modules read (the scan itself works)', () => {
-    for (const name of ['PORT', 'AUTH_ISSUER', 'AUTH_JWKS_FILE', 'AUDIT_DATA_DIR', 'SEED_PATIENTS', 'EXPLORER_ENABLED', 'PLAATSING_URL', '<SUBGRAPH>_DATABASE_URL']) expect(read).toContain(name);
+    for (const name of [
+      'PORT',
+      'AUTH_ISSUER',
+      'AUTH_JWKS_FILE',
+      'AUDIT_DATA_DIR',
+      'SEED_PATIENTS',
+      'EXPLORER_ENABLED',
+      'PLAATSING_URL',
+      '<SUBGRAPH>_DATABASE_URL',
+    ])
+      expect(read).toContain(name);
   });
 
   it('has a row for every variable the code reads', () => {
-    const missing = [...read].filter((name) => !variables.has(name)).map((name) => `${name} (read in ${[...readByFile].filter(([, names]) => names.has(name)).map(([file]) => file).join(', ')})`);
+    const missing = [...read]
+      .filter((name) => !variables.has(name))
+      .map(
+        (name) =>
+          `${name} (read in ${[...readByFile]
+            .filter(([, names]) => names.has(name))
+            .map(([file]) => file)
+            .join(', ')})`,
+      );
     expect(missing).toEqual([]);
   });
 

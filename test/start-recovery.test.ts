@@ -44,7 +44,11 @@ afterAll(() => {
 });
 
 function startGatewayProcess(port: number): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], { cwd: root, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+    cwd: root,
+    env: { ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += String(chunk)));
@@ -61,7 +65,11 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs: num
   }
 }
 
-const ready = (port: number) => fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+const ready = (port: number) =>
+  fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(1000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
 
 it('killed while creating its embedded database, the gateway starts the next time', async () => {
   const audit = env.AUDIT_DATA_DIR!;

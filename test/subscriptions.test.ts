@@ -33,7 +33,11 @@ interface Change {
     status: string;
     provider: { name: string } | null;
     trajectory: { trajectoryIndication: { issuer: string } | null; handoverQuality: { handoverCount: number } | null } | null;
-    patient: { id: string; name: { family: string } | null; forensicCv: { riskAssessments: { totalCount: number } | null; diagnoses: { totalCount: number } | null } } | null;
+    patient: {
+      id: string;
+      name: { family: string } | null;
+      forensicCv: { riskAssessments: { totalCount: number } | null; diagnoses: { totalCount: number } | null };
+    } | null;
   } | null;
 }
 
@@ -149,14 +153,29 @@ describe('placement subscriptions at the gateway', () => {
       const provider = clinical[index % clinical.length];
       const offer = provider.capacity.find((c: { careType: string }) => c.careType === 'KLINISCH');
       const id = randomUUID();
-      await plaatsing.placement.create({ data: { id, patientId: placement.patientId, trajectoryId: placement.trajectoryId, providerId: provider.id, careType: offer.careType, securityLevel: offer.securityLevel, status: 'REQUESTED' } });
+      await plaatsing.placement.create({
+        data: {
+          id,
+          patientId: placement.patientId,
+          trajectoryId: placement.trajectoryId,
+          providerId: provider.id,
+          careType: offer.careType,
+          securityLevel: offer.securityLevel,
+          status: 'REQUESTED',
+        },
+      });
       fixtures.push({ id, patientId: placement.patientId, providerId: provider.id });
     }
   });
   afterAll(() => federation?.close());
 
   let nextFixture = 0;
-  const steps = ['mutation($id: ID!) { startIntake(placementId: $id) { status } }', 'mutation($id: ID!) { acceptPlacement(placementId: $id) { status } }', 'mutation($id: ID!) { decidePlacement(placementId: $id) { status } }', 'mutation($id: ID!) { withdrawPlacement(placementId: $id, reason: "Test") { status } }'];
+  const steps = [
+    'mutation($id: ID!) { startIntake(placementId: $id) { status } }',
+    'mutation($id: ID!) { acceptPlacement(placementId: $id) { status } }',
+    'mutation($id: ID!) { decidePlacement(placementId: $id) { status } }',
+    'mutation($id: ID!) { withdrawPlacement(placementId: $id, reason: "Test") { status } }',
+  ];
   /** Takes the next fixture through its four steps (four events); returns it. */
   async function fourChanges(fixture = fixtures[nextFixture++]!) {
     for (const step of steps) {
@@ -167,7 +186,11 @@ describe('placement subscriptions at the gateway', () => {
   }
   const stepName = (document: string) => /\{ (\w+)\(/.exec(document)![1]!;
   async function oneChange(fixture: { id: string }, step: number) {
-    const result = await federation.request(steps[step]!, { id: fixture.id }, { principal: await placementActor(federation, stepName(steps[step]!), fixture.id) });
+    const result = await federation.request(
+      steps[step]!,
+      { id: fixture.id },
+      { principal: await placementActor(federation, stepName(steps[step]!), fixture.id) },
+    );
     expect(result.errors).toBeUndefined();
   }
   const head = async () => encodeEventCursor(await federation.gateway.events.feed.head());
@@ -179,7 +202,12 @@ describe('placement subscriptions at the gateway', () => {
     await waitFor(() => subscriber.changes().length === 4, 'four changes');
     subscriber.stop();
     const changes = subscriber.changes();
-    expect(changes.map((c) => [c.fromStatus, c.toStatus])).toEqual([['REQUESTED', 'INTAKE'], ['INTAKE', 'ACCEPTED'], ['ACCEPTED', 'DECIDED'], ['DECIDED', 'WITHDRAWN']]);
+    expect(changes.map((c) => [c.fromStatus, c.toStatus])).toEqual([
+      ['REQUESTED', 'INTAKE'],
+      ['INTAKE', 'ACCEPTED'],
+      ['ACCEPTED', 'DECIDED'],
+      ['DECIDED', 'WITHDRAWN'],
+    ]);
     const ordered = sequences(changes);
     expect([...ordered].sort((a, b) => (a < b ? -1 : 1))).toEqual(ordered);
     for (const change of changes) {
@@ -191,7 +219,12 @@ describe('placement subscriptions at the gateway', () => {
       expect(change.placement!.patient!.forensicCv.diagnoses).toBeNull(); // medical: not for a plaatser
     }
     for (const result of subscriber.results) {
-      expect(result.errors).toEqual([expect.objectContaining({ path: ['placementChanged', 'placement', 'patient', 'forensicCv', 'diagnoses'], extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' } })]);
+      expect(result.errors).toEqual([
+        expect.objectContaining({
+          path: ['placementChanged', 'placement', 'patient', 'forensicCv', 'diagnoses'],
+          extensions: { code: 'UNAUTHORIZED_FIELD_OR_TYPE' },
+        }),
+      ]);
     }
     // The placement itself is now as the last change left it: each event is resolved when it is delivered.
     expect(changes.at(-1)!.placement!.status).toBe('WITHDRAWN');
@@ -204,14 +237,24 @@ describe('placement subscriptions at the gateway', () => {
     const after = await head();
     const token = await federation.callerToken();
     // Three subscriptions of one caller with one selection: each change is resolved once for them, but delivered and audited three times.
-    const [subscriber, ...others] = [wsSubscribe(federation.gateway.url, token, { after }), wsSubscribe(federation.gateway.url, token, { after }), sseSubscribe(federation.gateway.url, token, { after })];
+    const [subscriber, ...others] = [
+      wsSubscribe(federation.gateway.url, token, { after }),
+      wsSubscribe(federation.gateway.url, token, { after }),
+      sseSubscribe(federation.gateway.url, token, { after }),
+    ];
     const fixture = await fourChanges();
     await waitFor(() => [subscriber!, ...others].every((s) => s.changes().length === 4), 'four changes for each');
     for (const s of [subscriber!, ...others]) s.stop();
     // The same changes in the same order (the placement's current data is read at delivery, so it may differ between them).
     for (const other of others) expect(sequences(other.changes())).toEqual(sequences(subscriber!.changes()));
     const officer = principal('privacy_officer', 'ketengraph-privacy');
-    const trail = await federation.request<{ auditTrail: { edges: { node: { requestId: string; userId: string; operationName: string | null; outcome: string; fieldsWithheld: string[]; fieldsDelivered: string[] } }[] } }>(
+    const trail = await federation.request<{
+      auditTrail: {
+        edges: {
+          node: { requestId: string; userId: string; operationName: string | null; outcome: string; fieldsWithheld: string[]; fieldsDelivered: string[] };
+        }[];
+      };
+    }>(
       'query($id: ID!, $from: DateTime!, $to: DateTime!) { auditTrail(patientId: $id, from: $from, to: $to, first: 100) { edges { node { requestId userId operationName outcome fieldsWithheld fieldsDelivered } } } }',
       { id: fixture.patientId, from: new Date(Date.now() - 600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() },
       { principal: officer },
@@ -300,13 +343,19 @@ describe('placement subscriptions at the gateway', () => {
 
   it('filters changes on the event before resolving them', async () => {
     const [wanted, unwanted] = [fixtures[nextFixture++]!, fixtures[nextFixture++]!];
-    const subscriber = wsSubscribe(federation.gateway.url, await federation.callerToken(), { after: await head(), filter: { patientId: wanted.patientId, toStatus: ['ACCEPTED', 'WITHDRAWN'] } });
+    const subscriber = wsSubscribe(federation.gateway.url, await federation.callerToken(), {
+      after: await head(),
+      filter: { patientId: wanted.patientId, toStatus: ['ACCEPTED', 'WITHDRAWN'] },
+    });
     await fourChanges(unwanted);
     await fourChanges(wanted);
     await waitFor(() => subscriber.changes().length === 2, 'the two matching changes');
     await new Promise((resolve) => setTimeout(resolve, 300));
     subscriber.stop();
-    expect(subscriber.changes().map((c) => [c.placement!.id, c.toStatus])).toEqual([[wanted.id, 'ACCEPTED'], [wanted.id, 'WITHDRAWN']]);
+    expect(subscriber.changes().map((c) => [c.placement!.id, c.toStatus])).toEqual([
+      [wanted.id, 'ACCEPTED'],
+      [wanted.id, 'WITHDRAWN'],
+    ]);
   });
 
   it('refuses a cursor older than the retention with CURSOR_EXPIRED, and bad input with typed errors', async () => {
@@ -342,7 +391,11 @@ describe('placement subscriptions at the gateway', () => {
   });
 
   it('refuses a subscription sent as a plain HTTP request, naming the transports', async () => {
-    const response = await fetch(federation.gateway.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.callerToken()}` }, body: JSON.stringify({ query: SUBSCRIPTION }) });
+    const response = await fetch(federation.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.callerToken()}` },
+      body: JSON.stringify({ query: SUBSCRIPTION }),
+    });
     expect(response.status).toBe(400);
     const body = (await response.json()) as Result;
     expect(body.errors![0]!.extensions!.code).toBe('BAD_REQUEST');
@@ -353,7 +406,11 @@ describe('placement subscriptions at the gateway', () => {
     const anonymous = wsSubscribe(federation.gateway.url, 'not-a-token', {});
     await waitFor(() => anonymous.closeCode !== null, 'the close');
     expect(anonymous.closeCode).toBe(4401);
-    const sseResponse = await fetch(federation.gateway.url, { method: 'POST', headers: { accept: 'text/event-stream', 'content-type': 'application/json' }, body: JSON.stringify({ query: SUBSCRIPTION }) });
+    const sseResponse = await fetch(federation.gateway.url, {
+      method: 'POST',
+      headers: { accept: 'text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({ query: SUBSCRIPTION }),
+    });
     expect(sseResponse.status).toBe(401);
     expect(((await sseResponse.json()) as Result).errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
 
@@ -376,7 +433,11 @@ describe('placement subscriptions at the gateway', () => {
     });
     const as = (organisationId: string) => federation.callerToken({ ...TEST_PRINCIPAL, organisationId });
     try {
-      const registered = (JSON.parse(readFileSync(new URL('../gateway/src/trusted-documents/generated/manifest.json', import.meta.url), 'utf8')) as { operations: { name: string; body: string }[] }).operations.find((o) => o.name === 'PlacementChanged')!.body;
+      const registered = (
+        JSON.parse(readFileSync(new URL('../gateway/src/trusted-documents/generated/manifest.json', import.meta.url), 'utf8')) as {
+          operations: { name: string; body: string }[];
+        }
+      ).operations.find((o) => o.name === 'PlacementChanged')!.body;
       const first = wsSubscribe(strict.url, await as('org-a'), {}, registered);
       await waitFor(() => strict.subscriptions.size === 1, 'the registered subscription');
       const second = sseSubscribe(strict.url, await as('org-a'), {}, registered);
@@ -394,7 +455,11 @@ describe('placement subscriptions at the gateway', () => {
 
   it('ends with SUBGRAPH_UNAVAILABLE when a change cannot be resolved (plaatsing not answering), rather than skip it; resubscribing with the cursor delivers it', async () => {
     const proxy = await startFaultyProxy(federation.subgraphs.plaatsing.url);
-    const gateway = await federation.startGateway({ port: 0, subgraphUrls: { plaatsing: proxy.url }, resilience: { ...loadGatewayConfig({}).resilience, retries: 0, timeoutMs: 2000 } });
+    const gateway = await federation.startGateway({
+      port: 0,
+      subgraphUrls: { plaatsing: proxy.url },
+      resilience: { ...loadGatewayConfig({}).resilience, retries: 0, timeoutMs: 2000 },
+    });
     try {
       const token = await federation.callerToken();
       const before = await head();
@@ -458,9 +523,21 @@ describe('placement subscriptions at the gateway', () => {
     } finally {
       await second.close();
     }
-    const expected = (await plaatsing.placementEvent.findMany({ where: { sequence: { gt: BigInt(Buffer.from(before, 'base64url').toString().split(':')[1]!) } }, orderBy: { sequence: 'asc' } })).map((e: { sequence: bigint }) => e.sequence);
+    const expected = (
+      await plaatsing.placementEvent.findMany({
+        where: { sequence: { gt: BigInt(Buffer.from(before, 'base64url').toString().split(':')[1]!) } },
+        orderBy: { sequence: 'asc' },
+      })
+    ).map((e: { sequence: bigint }) => e.sequence);
     expect(sequences(received)).toEqual(expected);
-    expect(received.map((c) => `${c.placement!.id === fixture.id ? 'a' : 'b'}:${c.toStatus}`)).toEqual(['a:INTAKE', 'a:ACCEPTED', 'a:DECIDED', 'b:INTAKE', 'a:WITHDRAWN', 'b:ACCEPTED']);
+    expect(received.map((c) => `${c.placement!.id === fixture.id ? 'a' : 'b'}:${c.toStatus}`)).toEqual([
+      'a:INTAKE',
+      'a:ACCEPTED',
+      'a:DECIDED',
+      'b:INTAKE',
+      'a:WITHDRAWN',
+      'b:ACCEPTED',
+    ]);
   });
 });
 
@@ -489,18 +566,36 @@ describe.skipIf(!postgresUrl)('placement subscriptions across gateway instances 
     const placement = await plaatsing.placement.findFirst({ orderBy: { id: 'asc' } });
     const provider = await plaatsing.provider.findFirst({ where: { id: { not: placement.providerId } }, include: { capacity: true } });
     const id = randomUUID();
-    await plaatsing.placement.create({ data: { id, patientId: placement.patientId, trajectoryId: placement.trajectoryId, providerId: provider.id, careType: provider.capacity[0].careType, securityLevel: provider.capacity[0].securityLevel, status: 'REQUESTED' } });
+    await plaatsing.placement.create({
+      data: {
+        id,
+        patientId: placement.patientId,
+        trajectoryId: placement.trajectoryId,
+        providerId: provider.id,
+        careType: provider.capacity[0].careType,
+        securityLevel: provider.capacity[0].securityLevel,
+        status: 'REQUESTED',
+      },
+    });
     const after = encodeEventCursor(await other.events.feed.head());
     const ws = wsSubscribe(other.url, await federation.callerToken(), { after });
     const sse = sseSubscribe(other.url, await federation.callerToken(), { after });
     for (const step of ['startIntake', 'acceptPlacement']) {
-      const result = await federation.request(`mutation($id: ID!) { ${step}(placementId: $id) { status } }`, { id }, { principal: await placementActor(federation, step, id) }); // through the first instance
+      const result = await federation.request(
+        `mutation($id: ID!) { ${step}(placementId: $id) { status } }`,
+        { id },
+        { principal: await placementActor(federation, step, id) },
+      ); // through the first instance
       expect(result.errors).toBeUndefined();
     }
     await waitFor(() => ws.changes().length === 2 && sse.changes().length === 2, 'the changes on the other instance');
     ws.stop();
     sse.stop();
-    for (const subscriber of [ws, sse]) expect(subscriber.changes().map((c) => [c.placement!.id, c.toStatus])).toEqual([[id, 'INTAKE'], [id, 'ACCEPTED']]);
+    for (const subscriber of [ws, sse])
+      expect(subscriber.changes().map((c) => [c.placement!.id, c.toStatus])).toEqual([
+        [id, 'INTAKE'],
+        [id, 'ACCEPTED'],
+      ]);
   });
 
   it('makes sequence numbers visible in commit order, so a reader never skips an event', async () => {
@@ -513,10 +608,13 @@ describe.skipIf(!postgresUrl)('placement subscriptions across gateway instances 
     const before = await feed.head();
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    const a = plaatsing.$transaction(async (tx: any) => {
-      await recordEvent(tx, placement, placement.status, 'first', actor);
-      await held;
-    }, { timeout: 20_000 });
+    const a = plaatsing.$transaction(
+      async (tx: any) => {
+        await recordEvent(tx, placement, placement.status, 'first', actor);
+        await held;
+      },
+      { timeout: 20_000 },
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     const b = plaatsing.$transaction((tx: any) => recordEvent(tx, placement, placement.status, 'second', actor), { timeout: 20_000 });
     await new Promise((resolve) => setTimeout(resolve, 700));

@@ -32,7 +32,11 @@ describe('@policy directives in the subgraph SDL', () => {
     const sdl = readFileSync(COMPOSED_SUBGRAPHS.find((s) => s.name === 'indicatiestelling')!.schemaFile, 'utf8');
     const changed = applyPolicyDirectives(sdl, { ...policy, fields: { ...policy.fields, 'Patient.bsn': ['medical'] } }, 'indicatiestelling');
     expect(changed).toContain('bsn: BSN @policy(policies: [["medical"]])');
-    const removed = applyPolicyDirectives(sdl, { ...policy, fields: Object.fromEntries(Object.entries(policy.fields).filter(([k]) => k !== 'Patient.birthDate')) }, 'indicatiestelling');
+    const removed = applyPolicyDirectives(
+      sdl,
+      { ...policy, fields: Object.fromEntries(Object.entries(policy.fields).filter(([k]) => k !== 'Patient.birthDate')) },
+      'indicatiestelling',
+    );
     expect(removed).toMatch(/birthDate: Date\n/);
   });
 });
@@ -42,7 +46,11 @@ describe('write rules (writeRules in schema/access-policy.json)', () => {
   const owner = new Map<string, string>(
     SUBGRAPHS.flatMap((subgraph) =>
       parse(readFileSync(subgraph.schemaFile, 'utf8')).definitions.flatMap((d) =>
-        (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) && d.name.value === 'Mutation' ? (d.fields ?? []).filter((f) => !f.directives?.some((dir) => dir.name.value === 'inaccessible')).map((f) => [`Mutation.${f.name.value}`, subgraph.name] as const) : [],
+        (d.kind === Kind.OBJECT_TYPE_DEFINITION || d.kind === Kind.OBJECT_TYPE_EXTENSION) && d.name.value === 'Mutation'
+          ? (d.fields ?? [])
+              .filter((f) => !f.directives?.some((dir) => dir.name.value === 'inaccessible'))
+              .map((f) => [`Mutation.${f.name.value}`, subgraph.name] as const)
+          : [],
       ),
     ),
   );
@@ -63,7 +71,7 @@ describe('write rules (writeRules in schema/access-policy.json)', () => {
     }
   });
 
-  it('are the README\'s write-rules table (run `npm run policy` when this fails)', () => {
+  it("are the README's write-rules table (run `npm run policy` when this fails)", () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     expect(applyWriteRulesSection(readme, policy)).toBe(readme);
   });

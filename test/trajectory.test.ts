@@ -15,7 +15,10 @@ describe('whole-trajectory query through the gateway', () => {
   afterAll(() => federation?.close());
 
   async function patientIds(first: number): Promise<string[]> {
-    const result = await federation.request<{ patients: { edges: { node: { id: string } }[] } }>('query($first: Int) { patients(first: $first) { edges { node { id } } } }', { first });
+    const result = await federation.request<{ patients: { edges: { node: { id: string } }[] } }>(
+      'query($first: Int) { patients(first: $first) { edges { node { id } } } }',
+      { first },
+    );
     return result.data!.patients.edges.map((edge) => edge.node.id);
   }
 
@@ -51,14 +54,16 @@ describe('whole-trajectory query through the gateway', () => {
 
   it('agrees with each subgraph about the same patient (ids join across subgraphs)', async () => {
     const [id] = await patientIds(1);
-    const viaGateway = await federation.request<{ patient: { trajectories: { edges: { node: { id: string; placements: { edges: { node: { id: string } }[] } } }[] } } }>(
-      'query($id: ID!) { patient(id: $id) { trajectories { edges { node { id placements { edges { node { id } } } } } } } }',
-      { id },
-    );
+    const viaGateway = await federation.request<{
+      patient: { trajectories: { edges: { node: { id: string; placements: { edges: { node: { id: string } }[] } } }[] } };
+    }>('query($id: ID!) { patient(id: $id) { trajectories { edges { node { id placements { edges { node { id } } } } } } } }', { id });
     const direct = await fetch(federation.subgraphs.plaatsing.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.gatewayToken()}` },
-      body: JSON.stringify({ query: 'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Patient { placements { edges { node { id } } } } } }', variables: { reps: [{ __typename: 'Patient', id }] } }),
+      body: JSON.stringify({
+        query: 'query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Patient { placements { edges { node { id } } } } } }',
+        variables: { reps: [{ __typename: 'Patient', id }] },
+      }),
     }).then((r) => r.json() as Promise<{ data: { _entities: { placements: { edges: { node: { id: string } }[] } }[] } }>);
     const viaGatewayIds = viaGateway.data!.patient.trajectories.edges.flatMap((t) => t.node.placements.edges.map((p) => p.node.id)).sort();
     const directIds = direct.data._entities[0]!.placements.edges.map((p) => p.node.id).sort();

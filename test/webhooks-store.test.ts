@@ -35,7 +35,10 @@ async function countsOf(store: WebhookStore, endpointId: string): Promise<Record
 /** Endpoints a test made; deleted after it (with their deliveries), so the next test claims only its own. */
 const made: Endpoint[] = [];
 
-async function activeEndpoint(store: WebhookStore, overrides: Partial<{ organisationId: string; filter: typeof filter; fromSequence: bigint }> = {}): Promise<Endpoint> {
+async function activeEndpoint(
+  store: WebhookStore,
+  overrides: Partial<{ organisationId: string; filter: typeof filter; fromSequence: bigint }> = {},
+): Promise<Endpoint> {
   const created = await store.createEndpoint({
     owner: { ...owner, organisationId: overrides.organisationId ?? owner.organisationId },
     url: 'http://127.0.0.1:1/hook',
@@ -83,7 +86,15 @@ function storeTests(open: () => Promise<WebhookStore>) {
     const all = await activeEndpoint(store);
     const admitted = await activeEndpoint(store, { filter: { ...filter, toStatus: ['ADMITTED'], providerId: 'prov-2' } });
     const later = await activeEndpoint(store, { fromSequence: 2n });
-    const pending = await store.createEndpoint({ owner, url: 'http://127.0.0.1:1/x', description: null, filter, selection, secret: generateSecret(), fromSequence: 0n });
+    const pending = await store.createEndpoint({
+      owner,
+      url: 'http://127.0.0.1:1/x',
+      description: null,
+      filter,
+      selection,
+      secret: generateSecret(),
+      fromSequence: 0n,
+    });
     made.push(pending);
     const events = [event(1, 'p1'), event(2, 'p1', { providerId: 'prov-2', toStatus: 'ADMITTED' }), event(3, 'p2', { toStatus: 'ADMITTED' })];
     expect(await store.enqueue(events, 3n)).toBe(8);
@@ -95,7 +106,10 @@ function storeTests(open: () => Promise<WebhookStore>) {
     expect(await countsOf(store, pending.id)).toMatchObject({ pending: 3 });
     const claimed = await store.claim('instance-1', 100, 60_000);
     expect(new Set(claimed.map((d) => d.endpoint.id))).toEqual(new Set([all.id, admitted.id, later.id]));
-    await store.release(claimed.map((d) => d.id), 'instance-1');
+    await store.release(
+      claimed.map((d) => d.id),
+      'instance-1',
+    );
     expect(await store.position(async () => 0n)).toBe(3n);
     await store.skipTo(2n);
     expect(await store.position(async () => 0n)).toBe(3n);
@@ -105,7 +119,10 @@ function storeTests(open: () => Promise<WebhookStore>) {
     const endpoint = await activeEndpoint(store);
     await store.enqueue([event(11, 'pa'), event(12, 'pb'), event(13, 'pa'), event(14, 'pa')], 14n);
     const first = await store.claim('instance-1', 10, 60_000);
-    expect(first.map((d) => [d.sequence, d.patientId])).toEqual([[11n, 'pa'], [12n, 'pb']]);
+    expect(first.map((d) => [d.sequence, d.patientId])).toEqual([
+      [11n, 'pa'],
+      [12n, 'pb'],
+    ]);
     expect(first[0]!.secrets).toHaveLength(1);
     expect(first[0]!.endpoint.owner).toEqual(owner);
     expect(await store.claim('instance-2', 10, 60_000)).toEqual([]);
@@ -152,7 +169,7 @@ function storeTests(open: () => Promise<WebhookStore>) {
     expect(again.map((d) => [d.sequence, d.attempts])).toEqual([[21n, 0]]);
   });
 
-  it('a renewed lease keeps the delivery; once renewals stop (the instance crashed) another takes it over within the short lease, with the patient\'s next event behind it', async () => {
+  it("a renewed lease keeps the delivery; once renewals stop (the instance crashed) another takes it over within the short lease, with the patient's next event behind it", async () => {
     await activeEndpoint(store);
     await store.enqueue([event(31, 'pd'), event(32, 'pd')], 32n);
     const [claimed] = await store.claim('instance-1', 10, 1000);
@@ -203,7 +220,15 @@ describe('webhook store (embedded)', () => {
       expect(await fresh.ready()).toBe(true);
       expect(await fresh.endpoints(owner.organisationId)).toMatchObject({ totalCount: 0, edges: [] });
       expect(fresh.opened).toBe(false);
-      const created = await fresh.createEndpoint({ owner, url: 'http://127.0.0.1:1/x', description: null, filter, selection, secret: generateSecret(), fromSequence: 5n });
+      const created = await fresh.createEndpoint({
+        owner,
+        url: 'http://127.0.0.1:1/x',
+        description: null,
+        filter,
+        selection,
+        secret: generateSecret(),
+        fromSequence: 5n,
+      });
       expect(fresh.opened).toBe(true);
       await fresh.close();
       const reopened = await WebhookStore.open({ databaseUrl: undefined, dataDir: dir });
@@ -232,7 +257,10 @@ describe.skipIf(!postgresUrl)('webhook store (PostgreSQL)', () => {
     const b = await WebhookStore.open({ databaseUrl: databases!.urls.webhooks, dataDir: 'memory://' });
     try {
       const endpoint = await activeEndpoint(a);
-      await a.enqueue(Array.from({ length: 200 }, (_, i) => event(1000 + i, `patient-${i}`)), 1199n);
+      await a.enqueue(
+        Array.from({ length: 200 }, (_, i) => event(1000 + i, `patient-${i}`)),
+        1199n,
+      );
       const seen: string[] = [];
       const drain = async (store: WebhookStore, name: string) => {
         for (;;) {

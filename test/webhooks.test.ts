@@ -18,9 +18,27 @@ import { startReceiver, until, type Receiver } from './support/webhook-receiver.
  * placement mutations through the gateway, delivered to a real HTTP receiver that verifies
  * every request with the `standardwebhooks` package.
  */
-const DJI: Principal = { subject: 'dji-koppeling', organisationId: 'dji-forzo', role: 'plaatser', scopes: ['plaatsing:write', 'webhook:write'], purpose: 'plaatsing' };
-const OTHER_ORG: Principal = { subject: 'rn-koppeling', organisationId: 'reclassering-nederland', role: 'reclassering', scopes: ['webhook:write'], purpose: 'toezicht' };
-const provider = (id: string): Principal => ({ subject: `epd-${id}`, organisationId: id, role: 'zorgaanbieder', scopes: ['webhook:write'], purpose: 'zorgverlening' });
+const DJI: Principal = {
+  subject: 'dji-koppeling',
+  organisationId: 'dji-forzo',
+  role: 'plaatser',
+  scopes: ['plaatsing:write', 'webhook:write'],
+  purpose: 'plaatsing',
+};
+const OTHER_ORG: Principal = {
+  subject: 'rn-koppeling',
+  organisationId: 'reclassering-nederland',
+  role: 'reclassering',
+  scopes: ['webhook:write'],
+  purpose: 'toezicht',
+};
+const provider = (id: string): Principal => ({
+  subject: `epd-${id}`,
+  organisationId: id,
+  role: 'zorgaanbieder',
+  scopes: ['webhook:write'],
+  purpose: 'zorgverlening',
+});
 
 /** Short timings so retries and dead letters happen within a test. */
 const TIMINGS = { maxAttempts: 4, retryBaseMs: 150, retryMaxMs: 600, timeoutMs: 400, pollMs: 25 };
@@ -60,24 +78,56 @@ function chain(request: Federation['request']) {
     async placement(providerId: string): Promise<{ patientId: string; placementId: string }> {
       let bsn: string | undefined;
       while (!bsn) bsn = validBsn(++bsnCounter);
-      const { registerPatient: patient } = await ok<{ registerPatient: { id: string } }>('mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }', {
-        input: { bsn, givenName: 'Test', familyName: 'Webhook', birthDate: '1988-03-04' },
-      }, NIFP);
-      const { openTrajectory: trajectory } = await ok<{ openTrajectory: { id: string } }>('mutation($input: OpenTrajectoryInput!) { openTrajectory(input: $input) { id } }', {
-        input: { patientId: patient.id, legalTitle: 'TBS_DWANGVERPLEGING', titleStartsOn: '2026-01-05', careType: 'KLINISCH', securityLevel: 4, probationOrganisation: 'RECLASSERING_NEDERLAND' },
-      }, NIFP);
-      await ok('mutation($input: IssueTrajectoryIndicationInput!) { issueTrajectoryIndication(input: $input) { id } }', {
-        input: { trajectoryId: trajectory.id, issuer: 'NIFP', issuedOn: '2026-01-10', phases: [{ name: 'Klinisch', minSecurityLevel: 3, maxSecurityLevel: 5, careTypes: ['KLINISCH'] }] },
-      }, NIFP);
-      const { requestPlacement } = await ok<{ requestPlacement: { id: string } }>('mutation($input: RequestPlacementInput!) { requestPlacement(input: $input) { id } }', {
-        input: { trajectoryId: trajectory.id, patientId: patient.id, providerId, careType: 'KLINISCH', securityLevel: 4 },
-      }, DJI);
+      const { registerPatient: patient } = await ok<{ registerPatient: { id: string } }>(
+        'mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }',
+        {
+          input: { bsn, givenName: 'Test', familyName: 'Webhook', birthDate: '1988-03-04' },
+        },
+        NIFP,
+      );
+      const { openTrajectory: trajectory } = await ok<{ openTrajectory: { id: string } }>(
+        'mutation($input: OpenTrajectoryInput!) { openTrajectory(input: $input) { id } }',
+        {
+          input: {
+            patientId: patient.id,
+            legalTitle: 'TBS_DWANGVERPLEGING',
+            titleStartsOn: '2026-01-05',
+            careType: 'KLINISCH',
+            securityLevel: 4,
+            probationOrganisation: 'RECLASSERING_NEDERLAND',
+          },
+        },
+        NIFP,
+      );
+      await ok(
+        'mutation($input: IssueTrajectoryIndicationInput!) { issueTrajectoryIndication(input: $input) { id } }',
+        {
+          input: {
+            trajectoryId: trajectory.id,
+            issuer: 'NIFP',
+            issuedOn: '2026-01-10',
+            phases: [{ name: 'Klinisch', minSecurityLevel: 3, maxSecurityLevel: 5, careTypes: ['KLINISCH'] }],
+          },
+        },
+        NIFP,
+      );
+      const { requestPlacement } = await ok<{ requestPlacement: { id: string } }>(
+        'mutation($input: RequestPlacementInput!) { requestPlacement(input: $input) { id } }',
+        {
+          input: { trajectoryId: trajectory.id, patientId: patient.id, providerId, careType: 'KLINISCH', securityLevel: 4 },
+        },
+        DJI,
+      );
       providerOf.set(requestPlacement.id, providerId);
       return { patientId: patient.id, placementId: requestPlacement.id };
     },
     /** One lifecycle step (startIntake, acceptPlacement, decidePlacement): one event. */
     async step(placementId: string, step: 'startIntake' | 'acceptPlacement' | 'decidePlacement'): Promise<void> {
-      await ok(`mutation($id: ID!) { ${step}(placementId: $id) { status } }`, { id: placementId }, step === 'decidePlacement' ? DJI : asProvider(providerOf.get(placementId)!));
+      await ok(
+        `mutation($id: ID!) { ${step}(placementId: $id) { status } }`,
+        { id: placementId },
+        step === 'decidePlacement' ? DJI : asProvider(providerOf.get(placementId)!),
+      );
     },
   };
 }
@@ -92,20 +142,48 @@ function validBsn(n: number): string | undefined {
 function webhooksApi(request: Federation['request']) {
   return {
     async register(principal: Principal, input: Record<string, unknown>): Promise<Registered> {
-      const result = await request<{ registerWebhookEndpoint: { secret: string; endpoint: { id: string; status: string } } }>(REGISTER, { input: { selection: SELECTION, ...input } }, { principal });
+      const result = await request<{ registerWebhookEndpoint: { secret: string; endpoint: { id: string; status: string } } }>(
+        REGISTER,
+        { input: { selection: SELECTION, ...input } },
+        { principal },
+      );
       expect(result.errors).toBeUndefined();
       const { secret, endpoint } = result.data!.registerWebhookEndpoint;
       expect(endpoint.status).toBe('PENDING_VERIFICATION');
       expect(secret).toMatch(/^whsec_/);
       return { id: endpoint.id, secret };
     },
-    verify: (principal: Principal, id: string) => request<{ verifyWebhookEndpoint: { id: string; status: string } | null }>(`mutation($id: ID!) { verifyWebhookEndpoint(id: $id) { ${ENDPOINT_FIELDS} } }`, { id }, { principal }),
+    verify: (principal: Principal, id: string) =>
+      request<{ verifyWebhookEndpoint: { id: string; status: string } | null }>(
+        `mutation($id: ID!) { verifyWebhookEndpoint(id: $id) { ${ENDPOINT_FIELDS} } }`,
+        { id },
+        { principal },
+      ),
     endpoint: (principal: Principal, id: string) =>
-      request<{ webhookEndpoint: { id: string; status: string; deliveries: Record<string, number> } | null }>(`query($id: ID!) { webhookEndpoint(id: $id) { ${ENDPOINT_FIELDS} } }`, { id }, { principal }),
-    list: (principal: Principal) => request<{ webhookEndpoints: { totalCount: number; edges: { node: { id: string } }[] } }>('{ webhookEndpoints { totalCount edges { node { id } } } }', {}, { principal }),
-    mutate: (principal: Principal, field: string, id: string, selection = 'id status') => request<Record<string, Record<string, unknown> | string | null>>(`mutation($id: ID!) { ${field}(id: $id) ${selection ? `{ ${selection} }` : ''} }`, { id }, { principal }),
+      request<{ webhookEndpoint: { id: string; status: string; deliveries: Record<string, number> } | null }>(
+        `query($id: ID!) { webhookEndpoint(id: $id) { ${ENDPOINT_FIELDS} } }`,
+        { id },
+        { principal },
+      ),
+    list: (principal: Principal) =>
+      request<{ webhookEndpoints: { totalCount: number; edges: { node: { id: string } }[] } }>(
+        '{ webhookEndpoints { totalCount edges { node { id } } } }',
+        {},
+        { principal },
+      ),
+    mutate: (principal: Principal, field: string, id: string, selection = 'id status') =>
+      request<Record<string, Record<string, unknown> | string | null>>(
+        `mutation($id: ID!) { ${field}(id: $id) ${selection ? `{ ${selection} }` : ''} }`,
+        { id },
+        { principal },
+      ),
     deadLetters: (principal: Principal, endpointId: string) =>
-      request<{ webhookDeadLetters: { totalCount: number; edges: { node: { id: string; sequence: string; messageId: string; attempts: number; lastError: string; redeliveredAt: string | null } }[] } }>(
+      request<{
+        webhookDeadLetters: {
+          totalCount: number;
+          edges: { node: { id: string; sequence: string; messageId: string; attempts: number; lastError: string; redeliveredAt: string | null } }[];
+        };
+      }>(
         'query($id: ID!) { webhookDeadLetters(endpointId: $id) { totalCount edges { node { id sequence messageId attempts lastError redeliveredAt } } } }',
         { id: endpointId },
         { principal },
@@ -147,7 +225,11 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
   it('verifies with a signed handshake, then delivers signed events from the registration on, in order per patient', async () => {
     const first = await steps.placement(providerP);
     const second = await steps.placement(providerQ);
-    const registered = await api.register(DJI, { url: receiver.url('/dji'), description: 'DJI plaatsingsbureau', filter: { toStatus: ['INTAKE', 'ACCEPTED', 'DECIDED'] } });
+    const registered = await api.register(DJI, {
+      url: receiver.url('/dji'),
+      description: 'DJI plaatsingsbureau',
+      filter: { toStatus: ['INTAKE', 'ACCEPTED', 'DECIDED'] },
+    });
     receiver.trust('/dji', registered.secret);
 
     // Nothing is delivered before the handshake; the event is kept for after it.
@@ -173,7 +255,13 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
     expect(events).toHaveLength(6);
     expect(events.every((r) => r.verifiedBy.length === 1 && r.payload?.type === 'placement.changed')).toBe(true);
     expect(new Set(events.map((r) => r.id)).size).toBe(6);
-    const changes = events.map((r) => r.payload!.data as { sequence: string; data: { placementChanged: { toStatus: string; placement: { id: string }; patient: { id: string; name: { full: string } } } } });
+    const changes = events.map(
+      (r) =>
+        r.payload!.data as {
+          sequence: string;
+          data: { placementChanged: { toStatus: string; placement: { id: string }; patient: { id: string; name: { full: string } } } };
+        },
+    );
     const ofPatient = (patientId: string) => changes.filter((c) => c.data.placementChanged.patient.id === patientId);
     for (const patient of [first, second]) {
       const mine = ofPatient(patient.patientId);
@@ -191,7 +279,8 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
   });
 
   it('refuses bad registrations with typed errors, and a receiver that does not echo the challenge', async () => {
-    const register = (input: Record<string, unknown>, principal: Principal = DJI) => federation.request(REGISTER, { input: { url: receiver.url('/bad'), selection: SELECTION, ...input } }, { principal });
+    const register = (input: Record<string, unknown>, principal: Principal = DJI) =>
+      federation.request(REGISTER, { input: { url: receiver.url('/bad'), selection: SELECTION, ...input } }, { principal });
     const cases: [Record<string, unknown>, string, string][] = [
       [{ url: 'ftp://example.org/hook' }, 'BAD_USER_INPUT', 'url'],
       [{ url: 'https://user:pw@example.org/hook' }, 'BAD_USER_INPUT', 'url'],
@@ -238,7 +327,9 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
       };
       const refused = await register(SELECTION);
       expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'PERSISTED_QUERY_NOT_IN_LIST', field: 'selection' });
-      const manifest = JSON.parse(readFileSync(new URL('../gateway/src/trusted-documents/generated/manifest.json', import.meta.url), 'utf8')) as { operations: { id: string; name: string; body: string }[] };
+      const manifest = JSON.parse(readFileSync(new URL('../gateway/src/trusted-documents/generated/manifest.json', import.meta.url), 'utf8')) as {
+        operations: { id: string; name: string; body: string }[];
+      };
       const registered = manifest.operations.find((o) => o.name === 'PlacementChangeWebhook')!;
       const accepted = await register(`sha256:${registered.id}`);
       expect(accepted.errors).toBeUndefined();
@@ -250,11 +341,13 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
     }
   });
 
-  it("keeps endpoints inside the organisation: another organisation cannot see or touch them", async () => {
+  it('keeps endpoints inside the organisation: another organisation cannot see or touch them', async () => {
     const registered = await api.register(DJI, { url: receiver.url('/private') });
     // The registered operations (test/operations/WebhookManagement.graphql), as a production gateway's allow-list has them.
     const listed = await execute(federation, WebhookEndpointsDocument, {}, { principal: DJI });
-    expect(listed.data!.webhookEndpoints.edges.map((e) => e.node)).toContainEqual(expect.objectContaining({ id: registered.id, status: 'PENDING_VERIFICATION', selection: SELECTION }));
+    expect(listed.data!.webhookEndpoints.edges.map((e) => e.node)).toContainEqual(
+      expect.objectContaining({ id: registered.id, status: 'PENDING_VERIFICATION', selection: SELECTION }),
+    );
     expect((await execute(federation, WebhookEndpointsDocument, {}, { principal: OTHER_ORG })).data!.webhookEndpoints.totalCount).toBe(0);
     expect((await api.list(OTHER_ORG)).data!.webhookEndpoints.totalCount).toBe(0);
     // Another organisation's endpoint does not exist for it: null with NOT_FOUND, as for an id nobody has.
@@ -280,8 +373,15 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
     const foreign = await steps.placement(providerQ);
     await steps.step(foreign.placementId, 'startIntake');
     await steps.step(own.placementId, 'startIntake');
-    await until(async () => (await api.endpoint(provider(providerP), registered.id)).data!.webhookEndpoint!.deliveries.pending === 0 && receiver.events('/provider-p').length >= 2, 15_000, 'provider deliveries');
-    const patients = receiver.events('/provider-p').map((r) => (r.payload!.data as { data: { placementChanged: { patient: { id: string } } } }).data.placementChanged.patient.id);
+    await until(
+      async () =>
+        (await api.endpoint(provider(providerP), registered.id)).data!.webhookEndpoint!.deliveries.pending === 0 && receiver.events('/provider-p').length >= 2,
+      15_000,
+      'provider deliveries',
+    );
+    const patients = receiver
+      .events('/provider-p')
+      .map((r) => (r.payload!.data as { data: { placementChanged: { patient: { id: string } } } }).data.placementChanged.patient.id);
     expect(patients).toContain(own.patientId);
     expect(patients).not.toContain(foreign.patientId);
     const counts = (await api.endpoint(provider(providerP), registered.id)).data!.webhookEndpoint!.deliveries;
@@ -295,12 +395,22 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
     const registered = await activeEndpoint(DJI, '/withheld', { filter: { patientId: patient.patientId }, selection });
     await steps.step(patient.placementId, 'startIntake');
     const [delivery] = await until(() => receiver.events('/withheld').length === 1 && receiver.events('/withheld'), 10_000, 'the delivery');
-    const payload = delivery!.payload!.data as { data: { placementChanged: { toStatus: string; patient: { id: string; forensicCv: { diagnoses: unknown } } } }; errors?: { path: string[]; extensions: { code: string } }[] };
+    const payload = delivery!.payload!.data as {
+      data: { placementChanged: { toStatus: string; patient: { id: string; forensicCv: { diagnoses: unknown } } } };
+      errors?: { path: string[]; extensions: { code: string } }[];
+    };
     // A placement officer (plaatser) may not see medical data: the field is null, with the error a query would carry.
     expect(payload.data.placementChanged).toEqual({ toStatus: 'INTAKE', patient: { id: patient.patientId, forensicCv: { diagnoses: null } } });
-    expect(payload.errors).toContainEqual(expect.objectContaining({ path: ['placementChanged', 'patient', 'forensicCv', 'diagnoses'], extensions: expect.objectContaining({ code: 'UNAUTHORIZED_FIELD_OR_TYPE' }) }));
+    expect(payload.errors).toContainEqual(
+      expect.objectContaining({
+        path: ['placementChanged', 'patient', 'forensicCv', 'diagnoses'],
+        extensions: expect.objectContaining({ code: 'UNAUTHORIZED_FIELD_OR_TYPE' }),
+      }),
+    );
     const officer: Principal = { subject: 'fg-1', organisationId: 'ketengraph-fg', role: 'privacy_officer', scopes: [], purpose: 'logbeheer' };
-    const trail = await steps.ok<{ auditTrail: { edges: { node: { requestId: string; userId: string; organisationId: string; outcome: string; fieldsWithheld: string[] } }[] } }>(
+    const trail = await steps.ok<{
+      auditTrail: { edges: { node: { requestId: string; userId: string; organisationId: string; outcome: string; fieldsWithheld: string[] } }[] };
+    }>(
       'query($id: ID!, $from: DateTime!, $to: DateTime!) { auditTrail(patientId: $id, from: $from, to: $to, first: 100) { edges { node { requestId userId organisationId outcome fieldsWithheld } } } }',
       { id: patient.patientId, from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() },
       officer,
@@ -333,10 +443,14 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
     receiver.behave('/dead', () => 'fail');
     await steps.step(doomed.placementId, 'startIntake');
     await steps.step(doomed.placementId, 'acceptPlacement');
-    const letters = await until(async () => {
-      const result = await api.deadLetters(DJI, dead.id);
-      return result.data!.webhookDeadLetters.totalCount === 2 && result.data!.webhookDeadLetters;
-    }, 20_000, 'two dead letters');
+    const letters = await until(
+      async () => {
+        const result = await api.deadLetters(DJI, dead.id);
+        return result.data!.webhookDeadLetters.totalCount === 2 && result.data!.webhookDeadLetters;
+      },
+      20_000,
+      'two dead letters',
+    );
     const failed = receiver.events('/dead');
     const [firstId, secondId] = [...new Set(failed.map((r) => r.id))];
     // In order per patient: every attempt at the first event came before any attempt at the second.
@@ -387,14 +501,15 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
       // A long receiver timeout: the delivery is still in flight when the gateway closes.
       const webhooks = { ...loadGatewayConfig({}).webhooks, ...TIMINGS, timeoutMs: 10_000, dataDir: dir };
       gateway = await federation.startGateway({ webhooks });
-      const onGateway = (gw: RunningGateway) => webhooksApi(async (query, variables, options) => {
-        const response = await fetch(gw.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.callerToken(options?.principal)}` },
-          body: JSON.stringify({ query, variables }),
+      const onGateway = (gw: RunningGateway) =>
+        webhooksApi(async (query, variables, options) => {
+          const response = await fetch(gw.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.callerToken(options?.principal)}` },
+            body: JSON.stringify({ query, variables }),
+          });
+          return (await response.json()) as never;
         });
-        return (await response.json()) as never;
-      });
       const patient = await steps.placement(providerP);
       const registered = await onGateway(gateway).register(DJI, { url: receiver.url('/restart'), filter: { patientId: patient.patientId } });
       receiver.trust('/restart', registered.secret);
@@ -411,11 +526,18 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
       await steps.step(patient.placementId, 'acceptPlacement');
       receiver.behave('/restart', () => 'ok');
       gateway = await federation.startGateway({ webhooks });
-      const delivered = await until(() => {
-        const ok = receiver.events('/restart').filter((r) => r.answered === 'ok');
-        return ok.length >= 2 && ok;
-      }, 15_000, 'both events after the restart');
-      expect(delivered.map((r) => (r.payload!.data as { data: { placementChanged: { toStatus: string } } }).data.placementChanged.toStatus)).toEqual(['INTAKE', 'ACCEPTED']);
+      const delivered = await until(
+        () => {
+          const ok = receiver.events('/restart').filter((r) => r.answered === 'ok');
+          return ok.length >= 2 && ok;
+        },
+        15_000,
+        'both events after the restart',
+      );
+      expect(delivered.map((r) => (r.payload!.data as { data: { placementChanged: { toStatus: string } } }).data.placementChanged.toStatus)).toEqual([
+        'INTAKE',
+        'ACCEPTED',
+      ]);
       expect(delivered[0]!.id).toBe(receiver.events('/restart')[0]!.id);
     } finally {
       await gateway?.close();
@@ -432,7 +554,10 @@ describe.skipIf(!postgresUrl)('webhooks with two gateway instances on one Postgr
 
   beforeAll(async () => {
     databases = await createDatabases(['webhooks'] as const);
-    [federation, receiver] = await Promise.all([startFederation({ seedPatients: 5, webhooks: { ...TIMINGS, databaseUrl: databases.urls.webhooks } }), startReceiver()]);
+    [federation, receiver] = await Promise.all([
+      startFederation({ seedPatients: 5, webhooks: { ...TIMINGS, databaseUrl: databases.urls.webhooks } }),
+      startReceiver(),
+    ]);
     second = await federation.startGateway();
   });
   afterAll(async () => {

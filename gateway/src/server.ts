@@ -36,7 +36,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const supergraphSdl = readSupergraph(config);
   const audit = await AuditLog.open(config.audit);
   const webhooks = await Webhooks.open(config.webhooks);
-  const gateway = createFederation(supergraphSdl, config, auth.subgraphTokens, { audit: createAuditSchema(audit), webhooks: webhooks.schema }, hardening.guards);
+  const gateway = createFederation(
+    supergraphSdl,
+    config,
+    auth.subgraphTokens,
+    { audit: createAuditSchema(audit), webhooks: webhooks.schema },
+    hardening.guards,
+  );
   // Date and DateTime are parsed by the gateway as by the subgraphs, in every supergraph it loads.
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => parseInputScalars(apiSchema));
   const explorer = config.explorer.enabled ? createExplorer({ endpoint: '/graphql', devTokens: auth.devTokens }) : null;
@@ -57,7 +63,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       ApolloServerPluginLandingPageDisabled(),
       subscriptionsOverHttpPlugin(),
       authorizationPlugin({
-        policy: loadAccessPolicy(), policies: () => policies, mode: config.authorizationMode, audit,
+        policy: loadAccessPolicy(),
+        policies: () => policies,
+        mode: config.authorizationMode,
+        audit,
         placementPatients: placementPatientsAt(() => endpoints.find((e) => e.name === 'plaatsing')!.url, auth.subgraphTokens),
       }),
       ...hardening.pluginsAfter,
@@ -71,9 +80,26 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     throw error;
   }
   const plaatsingUrl = endpoints.find((e) => e.name === 'plaatsing')!.url;
-  const relationships = { policy: loadAccessPolicy(), policies: () => policies, sources: { 'own-patients': plaatsingUrl, 'own-supervisees': endpoints.find((e) => e.name === 'indicatiestelling')!.url } };
-  const events = createGatewayEvents({ config: config.events, apollo, apiSchema: () => gateway.schema!, plaatsingUrl, tokens: auth.subgraphTokens, relationships });
-  const subscriptions = setUpSubscriptions({ events, authenticate: auth.authenticate, apiSchema: () => gateway.schema!, maxBodyBytes: config.maxBodyBytes, admission: { admit: hardening.admit, prepareRequest: hardening.http.prepareRequest } });
+  const relationships = {
+    policy: loadAccessPolicy(),
+    policies: () => policies,
+    sources: { 'own-patients': plaatsingUrl, 'own-supervisees': endpoints.find((e) => e.name === 'indicatiestelling')!.url },
+  };
+  const events = createGatewayEvents({
+    config: config.events,
+    apollo,
+    apiSchema: () => gateway.schema!,
+    plaatsingUrl,
+    tokens: auth.subgraphTokens,
+    relationships,
+  });
+  const subscriptions = setUpSubscriptions({
+    events,
+    authenticate: auth.authenticate,
+    apiSchema: () => gateway.schema!,
+    maxBodyBytes: config.maxBodyBytes,
+    admission: { admit: hardening.admit, prepareRequest: hardening.http.prepareRequest },
+  });
   webhooks.start({ ...events, apiSchema: () => gateway.schema, prepareRequest: hardening.http.prepareRequest });
   let http: HttpService;
   try {
@@ -89,7 +115,8 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         await hardening.admit(principal);
         return { requestId, principal };
       },
-      routes: async (request, response) => (await subscriptions.route(request, response)) || (await explorer?.route(request, response)) || auth.route(request, response),
+      routes: async (request, response) =>
+        (await subscriptions.route(request, response)) || (await explorer?.route(request, response)) || auth.route(request, response),
       readiness: async () => ({ supergraph: true, auditLog: await audit.ready(), webhooks: await webhooks.ready() }),
       // A subgraph that is down is shown, not made the gateway's readiness: it still serves the rest as partial data.
       dependencies: async () =>
@@ -104,7 +131,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   }
   subscriptions.attach(http.server);
   const handoverRelay = config.handoverRelay.enabled
-    ? startHandoverRelay({ plaatsingUrl, kwaliteitUrl: endpoints.find((e) => e.name === 'kwaliteit')!.url, tokens: auth.subgraphTokens, config: config.handoverRelay, audit: (records) => audit.append(records) })
+    ? startHandoverRelay({
+        plaatsingUrl,
+        kwaliteitUrl: endpoints.find((e) => e.name === 'kwaliteit')!.url,
+        tokens: auth.subgraphTokens,
+        config: config.handoverRelay,
+        audit: (records) => audit.append(records),
+      })
     : null;
   return {
     url: http.url,

@@ -123,7 +123,13 @@ describe.each(backends)('audit log on $name', ({ fresh, skip }) => {
     const records = Array.from({ length: 5 }, () => record());
     await edited.append(records);
     await tamper(edited, `UPDATE "audit_record" SET "purpose" = 'beleid' WHERE "sequence" = 3`);
-    expect(await verifyAuditChain(edited.db, { pageSize: 2 })).toEqual({ ok: false, count: 2, sequence: 3, eventId: records[2]!.eventId, reason: 'hash mismatch' });
+    expect(await verifyAuditChain(edited.db, { pageSize: 2 })).toEqual({
+      ok: false,
+      count: 2,
+      sequence: 3,
+      eventId: records[2]!.eventId,
+      reason: 'hash mismatch',
+    });
 
     const deleted = await fresh();
     await deleted.append(records.map((r) => ({ ...r, eventId: randomUUID() })));
@@ -192,7 +198,9 @@ describe.each(backends)('audit log on $name', ({ fresh, skip }) => {
     started = performance.now();
     await Promise.all(requests.slice(300).map((records) => log.append(records)));
     const concurrent = 1700 / ((performance.now() - started) / 1000);
-    console.log(`audit appends (${log.db.kind}): ${sequential.toFixed(0)} requests/s one at a time, ${concurrent.toFixed(0)} requests/s concurrent (2 records each)`);
+    console.log(
+      `audit appends (${log.db.kind}): ${sequential.toFixed(0)} requests/s one at a time, ${concurrent.toFixed(0)} requests/s concurrent (2 records each)`,
+    );
     expect(await log.verify()).toMatchObject({ ok: true, count: 4000 });
   });
 });
@@ -236,12 +244,26 @@ describe('audit subgraph and npm run audit:verify', () => {
       await log.append([entry]);
       const source = `query Trail($id: ID!) { auditTrail(patientId: $id, from: "2026-03-01T00:00:00Z", to: "2026-03-02T00:00:00+01:00", first: 5) {
         totalCount edges { node { eventId occurredAt action patientId userId organisationId role purpose fieldsDelivered categoriesDelivered fieldsWithheld categoriesWithheld outcome requestId operationName } } pageInfo { hasNextPage } } }`;
-      const result = (await graphql({ schema, source, variableValues: { id: 'patient-x' } })) as unknown as { data: { auditTrail: { totalCount: number; edges: { node: Record<string, unknown> }[] } } };
+      const result = (await graphql({ schema, source, variableValues: { id: 'patient-x' } })) as unknown as {
+        data: { auditTrail: { totalCount: number; edges: { node: Record<string, unknown> }[] } };
+      };
       expect(result.data.auditTrail.totalCount).toBe(1);
       expect(result.data.auditTrail.edges[0]!.node).toEqual({
-        eventId: entry.eventId, occurredAt: '2026-03-01T10:00:00.000Z', action: 'READ', patientId: 'patient-x', userId: 'user-1', organisationId: 'dji-forzo',
-        role: 'plaatser', purpose: 'plaatsing', fieldsDelivered: ['Patient.bsn', 'Patient.name'], categoriesDelivered: ['identity'],
-        fieldsWithheld: ['Trajectory.diagnoses'], categoriesWithheld: ['medical'], outcome: 'PARTIALLY_GRANTED', requestId: entry.requestId, operationName: 'PatientTrajectory',
+        eventId: entry.eventId,
+        occurredAt: '2026-03-01T10:00:00.000Z',
+        action: 'READ',
+        patientId: 'patient-x',
+        userId: 'user-1',
+        organisationId: 'dji-forzo',
+        role: 'plaatser',
+        purpose: 'plaatsing',
+        fieldsDelivered: ['Patient.bsn', 'Patient.name'],
+        categoriesDelivered: ['identity'],
+        fieldsWithheld: ['Trajectory.diagnoses'],
+        categoriesWithheld: ['medical'],
+        outcome: 'PARTIALLY_GRANTED',
+        requestId: entry.requestId,
+        operationName: 'PatientTrajectory',
       });
       const bad = await graphql({ schema, source: '{ auditTrail(patientId: "p", from: "2026-03-02T00:00:00Z", to: "2026-03-01T00:00:00Z") { totalCount } }' });
       expect(bad.errors?.[0]?.extensions.code).toBe('BAD_USER_INPUT');
@@ -269,7 +291,10 @@ describe('audit subgraph and npm run audit:verify', () => {
       let log = await open();
       await log.append(records);
       await log.close(); // a clean shutdown signs a checkpoint of everything written
-      expect(await verify()).toMatchObject({ code: 0, output: expect.stringMatching(/^OK: 3 audit records, chain and seals intact .*1 checkpoints, the last at record 3/) });
+      expect(await verify()).toMatchObject({
+        code: 0,
+        output: expect.stringMatching(/^OK: 3 audit records, chain and seals intact .*1 checkpoints, the last at record 3/),
+      });
       log = await open();
       await tamper(log, `DELETE FROM "audit_record" WHERE "sequence" = 3`);
       await log.close();
@@ -310,10 +335,24 @@ describe('the access log anchored against whoever holds its database', () => {
   async function rows(log: AuditLog): Promise<(AuditRecordInput & { sequence: number; previousHash: string; hash: string })[]> {
     const stored = await log.db.query<Record<string, any>>(`SELECT * FROM "audit_record" ORDER BY "sequence"`);
     return stored.map((r) => ({
-      sequence: Number(r.sequence), eventId: r.event_id, occurredAt: new Date(r.occurred_at), action: r.action, patientId: r.patient_id, userId: r.user_id,
-      organisationId: r.organisation_id, role: r.role, purpose: r.purpose, fieldsDelivered: r.fields_delivered, categoriesDelivered: r.categories_delivered,
-      fieldsWithheld: r.fields_withheld, categoriesWithheld: r.categories_withheld, outcome: r.outcome, requestId: r.request_id, operationName: r.operation_name,
-      previousHash: r.previous_hash, hash: r.hash,
+      sequence: Number(r.sequence),
+      eventId: r.event_id,
+      occurredAt: new Date(r.occurred_at),
+      action: r.action,
+      patientId: r.patient_id,
+      userId: r.user_id,
+      organisationId: r.organisation_id,
+      role: r.role,
+      purpose: r.purpose,
+      fieldsDelivered: r.fields_delivered,
+      categoriesDelivered: r.categories_delivered,
+      fieldsWithheld: r.fields_withheld,
+      categoriesWithheld: r.categories_withheld,
+      outcome: r.outcome,
+      requestId: r.request_id,
+      operationName: r.operation_name,
+      previousHash: r.previous_hash,
+      hash: r.hash,
     }));
   }
 
@@ -332,10 +371,13 @@ describe('the access log anchored against whoever holds its database', () => {
     const forged = record({ patientId: 'patient-forged' });
     const hash = chainHash(head.hash, 6, forged);
     const insert = (seal: string | null) =>
-      tamper(log, `INSERT INTO "audit_record" ("sequence", "event_id", "occurred_at", "action", "patient_id", "user_id", "organisation_id", "role", "purpose",
+      tamper(
+        log,
+        `INSERT INTO "audit_record" ("sequence", "event_id", "occurred_at", "action", "patient_id", "user_id", "organisation_id", "role", "purpose",
         "fields_delivered", "categories_delivered", "fields_withheld", "categories_withheld", "outcome", "request_id", "operation_name", "previous_hash", "hash", "seal")
         VALUES (6, '${forged.eventId}', '${forged.occurredAt.toISOString()}', 'read', 'patient-forged', 'user-1', 'dji-forzo', 'plaatser', 'plaatsing',
-        '{Patient.bsn,Patient.name}', '{identity}', '{Trajectory.diagnoses}', '{medical}', 'partially_granted', '${forged.requestId}', 'PatientTrajectory', '${head.hash}', '${hash}', ${seal ? `'${seal}'` : 'NULL'})`);
+        '{Patient.bsn,Patient.name}', '{identity}', '{Trajectory.diagnoses}', '{medical}', 'partially_granted', '${forged.requestId}', 'PatientTrajectory', '${head.hash}', '${hash}', ${seal ? `'${seal}'` : 'NULL'})`,
+      );
     await insert(null);
     // The chain itself holds: only the seal tells.
     expect(await verifyAuditChain(log.db)).toMatchObject({ ok: true, count: 6 });
@@ -350,7 +392,14 @@ describe('the access log anchored against whoever holds its database', () => {
     const { log, verify } = await anchoredLog();
     await tamper(log, `DELETE FROM "audit_record" WHERE "sequence" >= 4`);
     expect(await verifyAuditChain(log.db)).toMatchObject({ ok: true, count: 3 });
-    expect(await verify()).toMatchObject({ ok: false, count: 3, sequence: 4, eventId: null, reason: 'deleted tail', detail: expect.stringContaining('records 4 to 5 are missing') });
+    expect(await verify()).toMatchObject({
+      ok: false,
+      count: 3,
+      sequence: 4,
+      eventId: null,
+      reason: 'deleted tail',
+      detail: expect.stringContaining('records 4 to 5 are missing'),
+    });
     // The gateway does not sign over it either, not even once it wrote new records where the deleted ones were.
     await log.append([record()]);
     expect(await log.checkpoint()).toBeNull();
@@ -363,7 +412,10 @@ describe('the access log anchored against whoever holds its database', () => {
     for (const row of stored.slice(2)) {
       const edited = row.sequence === 3 ? { ...row, purpose: 'beleid' } : row;
       const hash = chainHash(previous, row.sequence, edited);
-      await tamper(log, `UPDATE "audit_record" SET "purpose" = '${edited.purpose}', "previous_hash" = '${previous}', "hash" = '${hash}' WHERE "sequence" = ${row.sequence}`);
+      await tamper(
+        log,
+        `UPDATE "audit_record" SET "purpose" = '${edited.purpose}', "previous_hash" = '${previous}', "hash" = '${hash}' WHERE "sequence" = ${row.sequence}`,
+      );
       previous = hash;
     }
     expect(await verifyAuditChain(log.db)).toMatchObject({ ok: true, count: 5 });

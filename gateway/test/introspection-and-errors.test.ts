@@ -57,7 +57,14 @@ describe('a 5xx from Apollo', () => {
     expect(body.errors).toEqual([{ message: 'Internal server error (request req-42).', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: 'req-42' } }]);
     const logged = lines.filter((line) => line.level === 'error');
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ requestId: 'req-42', operationName: 'Op', status: 500, code: 'INVALID_GRAPHQL', error: 'GraphQLError', msg: 'internal error' });
+    expect(logged[0]).toMatchObject({
+      requestId: 'req-42',
+      operationName: 'Op',
+      status: 500,
+      code: 'INVALID_GRAPHQL',
+      error: 'GraphQLError',
+      msg: 'internal error',
+    });
     expect(JSON.stringify(lines)).not.toContain('999912345');
   });
 

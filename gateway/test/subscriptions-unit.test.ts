@@ -42,13 +42,18 @@ describe('prepareSelection', () => {
     expect(prepared.filter).toEqual({ patientId: 'p1', toStatus: ['INTAKE'] });
     expect(prepared.variables).toEqual({ withName: true });
     expect(prepared.operationName).toBe('Feed');
-    expect(prepared.query).toMatch(/^query Feed\(\$kg__cursor: String!, \$withName: Boolean!\) \{\s+changes: placementChange\(cursor: \$kg__cursor\) \{\s+cursor\s+\.\.\.Where/);
+    expect(prepared.query).toMatch(
+      /^query Feed\(\$kg__cursor: String!, \$withName: Boolean!\) \{\s+changes: placementChange\(cursor: \$kg__cursor\) \{\s+cursor\s+\.\.\.Where/,
+    );
     expect(prepared.query).toContain('fragment Where on PlacementChange');
     expect(prepared.query).not.toContain('Unrelated');
   });
 
   it('refuses what is not a valid placementChanged subscription with typed errors', () => {
-    const prepare = (document: string, variables: Record<string, unknown> = {}, operationName?: string) => () => prepareSelection(schema, { document, variables, operationName });
+    const prepare =
+      (document: string, variables: Record<string, unknown> = {}, operationName?: string) =>
+      () =>
+        prepareSelection(schema, { document, variables, operationName });
     expect(codeOf(prepare('subscription {'))).toBe('GRAPHQL_PARSE_FAILED');
     expect(codeOf(prepare('subscription { placementChanged { nope } }'))).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(codeOf(prepare('{ placementChange(cursor: "x") { cursor } }'))).toBe('GRAPHQL_VALIDATION_FAILED');
@@ -56,12 +61,24 @@ describe('prepareSelection', () => {
     expect(codeOf(prepare('subscription A { placementChanged { cursor } }', {}, 'B'))).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(codeOf(prepare('subscription($kg__cursor: String) { placementChanged(after: $kg__cursor) { cursor } }'))).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(codeOf(prepare('subscription($after: String) { placementChanged(after: $after) { cursor } }', { after: 'not-a-cursor' }))).toBe('BAD_USER_INPUT');
-    expect(codeOf(prepare('subscription($filter: PlacementChangeFilter) { placementChanged(filter: $filter) { cursor } }', { filter: { toStatus: ['NO_SUCH'] } }))).toBe('BAD_USER_INPUT');
+    expect(
+      codeOf(prepare('subscription($filter: PlacementChangeFilter) { placementChanged(filter: $filter) { cursor } }', { filter: { toStatus: ['NO_SUCH'] } })),
+    ).toBe('BAD_USER_INPUT');
   });
 });
 
 describe('matchesFilter', () => {
-  const event: PlacementChangeEvent = { sequence: 7n, cursor: encodeEventCursor(7n), placementId: 'pl', patientId: 'pa', trajectoryId: 'tr', providerId: 'pr', fromStatus: 'REQUESTED', toStatus: 'INTAKE', occurredAt: new Date() };
+  const event: PlacementChangeEvent = {
+    sequence: 7n,
+    cursor: encodeEventCursor(7n),
+    placementId: 'pl',
+    patientId: 'pa',
+    trajectoryId: 'tr',
+    providerId: 'pr',
+    fromStatus: 'REQUESTED',
+    toStatus: 'INTAKE',
+    occurredAt: new Date(),
+  };
   it('requires every given condition', () => {
     expect(matchesFilter(event, null)).toBe(true);
     expect(matchesFilter(event, { patientId: 'pa', trajectoryId: 'tr', providerId: 'pr', toStatus: ['INTAKE', 'ACCEPTED'] })).toBe(true);

@@ -5,7 +5,7 @@ import { isNonPublicAddress, postSigned, receiverDispatcher } from '../src/webho
 import { checkUrl } from '../src/webhooks/selection.js';
 import { generateSecret, signedHeaders } from '../src/webhooks/signing.js';
 
-describe('webhook receivers must be public unless allowed (no calls into the gateway\'s own network)', () => {
+describe("webhook receivers must be public unless allowed (no calls into the gateway's own network)", () => {
   let server: Server;
   let port: number;
   let received = 0;
@@ -22,14 +22,35 @@ describe('webhook receivers must be public unless allowed (no calls into the gat
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('classifies loopback, private, link-local, shared and mapped addresses as non-public', () => {
-    for (const address of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', '::', 'fd00::1', 'fe80::1', '::ffff:10.0.0.1']) {
+    for (const address of [
+      '127.0.0.1',
+      '10.1.2.3',
+      '172.16.0.1',
+      '172.31.255.255',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '0.0.0.0',
+      '::1',
+      '::',
+      'fd00::1',
+      'fe80::1',
+      '::ffff:10.0.0.1',
+    ]) {
       expect(isNonPublicAddress(address), address).toBe(true);
     }
-    for (const address of ['8.8.8.8', '172.32.0.1', '145.97.1.1', '2001:4860:4860::8888', '::ffff:8.8.8.8']) expect(isNonPublicAddress(address), address).toBe(false);
+    for (const address of ['8.8.8.8', '172.32.0.1', '145.97.1.1', '2001:4860:4860::8888', '::ffff:8.8.8.8'])
+      expect(isNonPublicAddress(address), address).toBe(false);
   });
 
   it('refuses a literal non-public address or localhost at registration when not allowed', () => {
-    for (const url of ['https://127.0.0.1/hook', 'https://localhost/hook', 'https://[::1]/hook', 'https://169.254.169.254/latest/meta-data', 'https://10.0.0.5:8443/x']) {
+    for (const url of [
+      'https://127.0.0.1/hook',
+      'https://localhost/hook',
+      'https://[::1]/hook',
+      'https://169.254.169.254/latest/meta-data',
+      'https://10.0.0.5:8443/x',
+    ]) {
       expect(() => checkUrl(url, false, false), url).toThrow(/public address/);
       expect(checkUrl(url, false, true)).toBe(new URL(url).href);
     }
@@ -41,9 +62,15 @@ describe('webhook receivers must be public unless allowed (no calls into the gat
     const headers = signedHeaders('msg_test', body, [generateSecret()]);
     // `localhost` passes as a name only if the check at connection time is skipped; it must not be.
     const url = `http://localhost:${port}/hook`;
-    expect(await postSigned(url, body, headers, { timeoutMs: 2000, dispatcher: receiverDispatcher(false) })).toEqual({ ok: false, error: 'non_public_address' });
+    expect(await postSigned(url, body, headers, { timeoutMs: 2000, dispatcher: receiverDispatcher(false) })).toEqual({
+      ok: false,
+      error: 'non_public_address',
+    });
     expect(received).toBe(0);
-    expect(await postSigned(`http://127.0.0.1:${port}/hook`, body, headers, { timeoutMs: 2000, dispatcher: receiverDispatcher(true) })).toMatchObject({ ok: true, status: 204 });
+    expect(await postSigned(`http://127.0.0.1:${port}/hook`, body, headers, { timeoutMs: 2000, dispatcher: receiverDispatcher(true) })).toMatchObject({
+      ok: true,
+      status: 204,
+    });
     expect(received).toBe(1);
   });
 });

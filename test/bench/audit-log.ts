@@ -19,9 +19,21 @@ const APPENDS = 2000;
 const CONCURRENCY = 32;
 
 const record = () => ({
-  eventId: randomUUID(), occurredAt: new Date(), action: 'read' as const, patientId: randomUUID(), userId: 'bench', organisationId: 'dji', role: 'plaatser', purpose: 'plaatsing',
-  fieldsDelivered: ['Patient.bsn', 'Patient.name', 'Placement.status'], categoriesDelivered: ['identity', 'logistics'], fieldsWithheld: [], categoriesWithheld: [],
-  outcome: 'granted' as const, requestId: randomUUID(), operationName: 'PatientTrajectory',
+  eventId: randomUUID(),
+  occurredAt: new Date(),
+  action: 'read' as const,
+  patientId: randomUUID(),
+  userId: 'bench',
+  organisationId: 'dji',
+  role: 'plaatser',
+  purpose: 'plaatsing',
+  fieldsDelivered: ['Patient.bsn', 'Patient.name', 'Placement.status'],
+  categoriesDelivered: ['identity', 'logistics'],
+  fieldsWithheld: [],
+  categoriesWithheld: [],
+  outcome: 'granted' as const,
+  requestId: randomUUID(),
+  operationName: 'PatientTrajectory',
 });
 
 for (const mode of ['calling thread', 'worker thread'] as const) {
@@ -34,12 +46,14 @@ for (const mode of ['calling thread', 'worker thread'] as const) {
   const eluBefore = performance.eventLoopUtilization();
   const started = performance.now();
   // Each "request" appends, then yields ~1 ms as if serving the rest of a request.
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next++ < APPENDS) {
-      await log.append([record()]);
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < APPENDS) {
+        await log.append([record()]);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
   const elu = performance.eventLoopUtilization(eluBefore);
   console.log(`PGlite on the ${mode}: ${(APPENDS / seconds).toFixed(0)} appends/s, main thread busy ${(elu.active / APPENDS).toFixed(3)} ms per append`);

@@ -19,7 +19,10 @@ class ForwardingDataSource extends RemoteGraphQLDataSource<Context> {
   }
 }
 
-const gateway = new ApolloGateway({ supergraphSdl: readFileSync(process.env.SUPERGRAPH_FILE!, 'utf8'), buildService: ({ url }) => new ForwardingDataSource({ url }) });
+const gateway = new ApolloGateway({
+  supergraphSdl: readFileSync(process.env.SUPERGRAPH_FILE!, 'utf8'),
+  buildService: ({ url }) => new ForwardingDataSource({ url }),
+});
 const server = new ApolloServer<Context>({ gateway });
 const { url } = await startStandaloneServer(server, {
   listen: { port: Number(process.env.PORT), host: '127.0.0.1' },

@@ -49,18 +49,29 @@ try {
   const plaatsing = federation.subgraphs.plaatsing.prisma as any;
   const callerToken = await federation.callerToken(principal);
   const gql = async (url: string, token: string, query: string, variables: Record<string, unknown> = {}) => {
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
     const body = (await response.json()) as { data?: any; errors?: unknown[] };
     if (body.errors) throw new Error(`${query.slice(0, 60)}: ${JSON.stringify(body.errors).slice(0, 300)}`);
     return body.data;
   };
 
   // One webhook endpoint with the same cross-subgraph selection, verified, so every change is delivered to it too.
-  const registered = await gql(gateway.url, callerToken, 'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { secret endpoint { id } } }', {
-    input: { url: receiver.url('/bench'), description: 'bench', selection: WEBHOOK_SELECTION },
-  });
+  const registered = await gql(
+    gateway.url,
+    callerToken,
+    'mutation($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { secret endpoint { id } } }',
+    {
+      input: { url: receiver.url('/bench'), description: 'bench', selection: WEBHOOK_SELECTION },
+    },
+  );
   receiver.trust('/bench', registered.registerWebhookEndpoint.secret);
-  await gql(gateway.url, callerToken, 'mutation($id: ID!) { verifyWebhookEndpoint(id: $id) { status } }', { id: registered.registerWebhookEndpoint.endpoint.id });
+  await gql(gateway.url, callerToken, 'mutation($id: ID!) { verifyWebhookEndpoint(id: $id) { status } }', {
+    id: registered.registerWebhookEndpoint.endpoint.id,
+  });
 
   // Placements to change: each takes the four steps, so a scenario of N changes needs N/4 of them.
   const seeded = await plaatsing.placement.findMany({ distinct: ['patientId'], take: 40 });
@@ -71,7 +82,17 @@ try {
     const provider = providers.find((p: any) => p.id !== placement.providerId && p.capacity.length > 0);
     nextFixture++;
     const id = randomUUID();
-    await plaatsing.placement.create({ data: { id, patientId: placement.patientId, trajectoryId: placement.trajectoryId, providerId: provider.id, careType: provider.capacity[0].careType, securityLevel: provider.capacity[0].securityLevel, status: 'REQUESTED' } });
+    await plaatsing.placement.create({
+      data: {
+        id,
+        patientId: placement.patientId,
+        trajectoryId: placement.trajectoryId,
+        providerId: provider.id,
+        careType: provider.capacity[0].careType,
+        securityLevel: provider.capacity[0].securityLevel,
+        status: 'REQUESTED',
+      },
+    });
     return id;
   };
 
@@ -88,23 +109,32 @@ try {
       const after = encodeEventCursor(await gateway.events.feed.head());
       const errors: string[] = [];
       const clients: Client[] = Array.from({ length: subscribers }, () => {
-        const client = createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${callerToken}` }, retryAttempts: 0 });
-        client.subscribe<any>({ query: SELECTION, variables: { after } }, {
-          next: (result) => {
-            const change = result.data?.placementChanged;
-            if (!change) return void errors.push(JSON.stringify(result.errors).slice(0, 200));
-            const key = `${change.placement.id}:${change.toStatus}`;
-            arrivals.set(key, [...(arrivals.get(key) ?? []), performance.now()]);
-          },
-          error: (error) => errors.push(String((error as Error)?.message ?? JSON.stringify(error)).slice(0, 200)),
-          complete: () => undefined,
+        const client = createClient({
+          url: gateway.url.replace(/^http/, 'ws'),
+          webSocketImpl: WebSocket,
+          connectionParams: { authorization: `Bearer ${callerToken}` },
+          retryAttempts: 0,
         });
+        client.subscribe<any>(
+          { query: SELECTION, variables: { after } },
+          {
+            next: (result) => {
+              const change = result.data?.placementChanged;
+              if (!change) return void errors.push(JSON.stringify(result.errors).slice(0, 200));
+              const key = `${change.placement.id}:${change.toStatus}`;
+              arrivals.set(key, [...(arrivals.get(key) ?? []), performance.now()]);
+            },
+            error: (error) => errors.push(String((error as Error)?.message ?? JSON.stringify(error)).slice(0, 200)),
+            complete: () => undefined,
+          },
+        );
         return client;
       });
       const opened = gateway.subscriptions.size;
       const subscribeDeadline = Date.now() + 60_000;
       while (gateway.subscriptions.size < subscribers && Date.now() < subscribeDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      if (gateway.subscriptions.size < subscribers) throw new Error(`only ${gateway.subscriptions.size} of ${subscribers} subscribed (${opened} at first): ${errors[0] ?? ''}`);
+      if (gateway.subscriptions.size < subscribers)
+        throw new Error(`only ${gateway.subscriptions.size} of ${subscribers} subscribed (${opened} at first): ${errors[0] ?? ''}`);
 
       // Open loop: change i is made at i / rate seconds whether or not the previous one has finished.
       const caused = new Map<string, number>();
@@ -121,7 +151,12 @@ try {
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - performance.now())));
         await before;
         // The gateway's tokens to subgraphs live 60 s: one per change, as the gateway signs them.
-        await gql(federation.subgraphs.plaatsing.url, await federation.gatewayToken(principal), `mutation($id: ID!) { ${step.field}(placementId: $id${step.args ?? ''}) { status } }`, { id: placementId });
+        await gql(
+          federation.subgraphs.plaatsing.url,
+          await federation.gatewayToken(principal),
+          `mutation($id: ID!) { ${step.field}(placementId: $id${step.args ?? ''}) { status } }`,
+          { id: placementId },
+        );
         caused.set(`${placementId}:${step.status}`, performance.now());
         causedWall.set(`${placementId}:${step.status}`, Date.now());
         finished();
@@ -166,11 +201,15 @@ try {
   await federation.close();
 }
 
-console.log(`\n${availableParallelism()} cores, poll ${POLL_MS} ms, ${SECONDS} s per scenario; latency in ms from a change's commit (mutation answered) to its arrival\n`);
+console.log(
+  `\n${availableParallelism()} cores, poll ${POLL_MS} ms, ${SECONDS} s per scenario; latency in ms from a change's commit (mutation answered) to its arrival\n`,
+);
 console.log('| subscribers | changes/s (target → made) | subscriber p50 | p95 | p99 | delivered | webhook p50 | p95 | p99 | delivered | load avg |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results as any[]) {
-  console.log(`| ${r.subscribers} | ${r.targetRate} → ${r.achievedRate} | ${r.subscriber.p50} | ${r.subscriber.p95} | ${r.subscriber.p99} | ${r.subscriber.delivered}/${r.subscriber.expected} | ${r.webhook.p50} | ${r.webhook.p95} | ${r.webhook.p99} | ${r.webhook.delivered}/${r.webhook.expected} | ${r.loadAverage} |`);
+  console.log(
+    `| ${r.subscribers} | ${r.targetRate} → ${r.achievedRate} | ${r.subscriber.p50} | ${r.subscriber.p95} | ${r.subscriber.p99} | ${r.subscriber.delivered}/${r.subscriber.expected} | ${r.webhook.p50} | ${r.webhook.p95} | ${r.webhook.p99} | ${r.webhook.delivered}/${r.webhook.expected} | ${r.loadAverage} |`,
+  );
 }
 process.exit(0);
 

@@ -70,9 +70,18 @@ try {
   });
   for (const { name } of SUBGRAPHS) {
     processes.push(
-      startProcess(name, `subgraphs/${name}/src/main.ts`, {
-        PORT: new URL(urls[name]!).port, DATA_DIR: join(dataRoot, name), SEED_PATIENTS: '0', INDICATIESTELLING_URL: urls.indicatiestelling, PLAATSING_URL: urls.plaatsing,
-      }, { quiet: true }),
+      startProcess(
+        name,
+        `subgraphs/${name}/src/main.ts`,
+        {
+          PORT: new URL(urls[name]!).port,
+          DATA_DIR: join(dataRoot, name),
+          SEED_PATIENTS: '0',
+          INDICATIESTELLING_URL: urls.indicatiestelling,
+          PLAATSING_URL: urls.plaatsing,
+        },
+        { quiet: true },
+      ),
     );
   }
   await Promise.all(Object.values(urls).map((url) => waitForReady(new URL('/ready', url).href)));
@@ -86,11 +95,24 @@ try {
   writeFileSync(bareSupergraphFile, withoutSecurityPurpose(supergraph));
   // Everything on as in production, except that the one benchmark organisation may exceed the per-organisation
   // rate limit (the limiter still runs; the benchmark measures capacity, not the limit); own audit and webhook data.
-  const ketengraph = startProcess('ketengraph gateway', 'gateway/src/main.ts', {
-    PORT: String(basePort), SUPERGRAPH_FILE: supergraphFile, AUDIT_DATA_DIR: join(dataRoot, 'gateway-audit'), WEBHOOK_DATA_DIR: join(dataRoot, 'gateway-webhooks'),
-    RATE_LIMIT_PER_SECOND: '1000000',
-  }, { quiet: true });
-  const bare = startProcess('bare @apollo/gateway', 'test/bench/bare-gateway.ts', { PORT: String(basePort + 10), SUPERGRAPH_FILE: bareSupergraphFile }, { quiet: true });
+  const ketengraph = startProcess(
+    'ketengraph gateway',
+    'gateway/src/main.ts',
+    {
+      PORT: String(basePort),
+      SUPERGRAPH_FILE: supergraphFile,
+      AUDIT_DATA_DIR: join(dataRoot, 'gateway-audit'),
+      WEBHOOK_DATA_DIR: join(dataRoot, 'gateway-webhooks'),
+      RATE_LIMIT_PER_SECOND: '1000000',
+    },
+    { quiet: true },
+  );
+  const bare = startProcess(
+    'bare @apollo/gateway',
+    'test/bench/bare-gateway.ts',
+    { PORT: String(basePort + 10), SUPERGRAPH_FILE: bareSupergraphFile },
+    { quiet: true },
+  );
   processes.push(ketengraph, bare);
   const targets = [
     { name: 'ketengraph', process: ketengraph, url: `http://127.0.0.1:${basePort}/graphql`, headers: callerAuthorization },
@@ -150,7 +172,16 @@ async function samplePatientIds(indicatiestellingUrl: string, count: number): Pr
   const ids: string[] = [];
   let after: string | null = null;
   while (ids.length < Math.min(count * 4, patients)) {
-    const response = JSON.parse(await post(indicatiestellingUrl, JSON.stringify({ query: 'query($after: String) { patients(first: 100, after: $after) { edges { node { id } } pageInfo { endCursor hasNextPage } } }', variables: { after } }), subgraphAuthorization)) as {
+    const response = JSON.parse(
+      await post(
+        indicatiestellingUrl,
+        JSON.stringify({
+          query: 'query($after: String) { patients(first: 100, after: $after) { edges { node { id } } pageInfo { endCursor hasNextPage } } }',
+          variables: { after },
+        }),
+        subgraphAuthorization,
+      ),
+    ) as {
       data: { patients: { edges: { node: { id: string } }[]; pageInfo: { endCursor: string; hasNextPage: boolean } } };
     };
     ids.push(...response.data.patients.edges.map((e) => e.node.id));
@@ -159,8 +190,12 @@ async function samplePatientIds(indicatiestellingUrl: string, count: number): Pr
   }
   // Deterministic shuffle so that every run asks for the same patients in the same order.
   let state = 42;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
-  return ids.map((id) => ({ id, key: random() })).sort((a, b) => a.key - b.key).slice(0, count).map((x) => x.id);
+  const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  return ids
+    .map((id) => ({ id, key: random() }))
+    .sort((a, b) => a.key - b.key)
+    .slice(0, count)
+    .map((x) => x.id);
 }
 
 async function post(url: string, body: string, headers: Record<string, string>): Promise<string> {

@@ -32,7 +32,17 @@ try {
   for (const placement of seeded) {
     const provider = await plaatsing.provider.findFirst({ where: { id: { not: placement.providerId } }, include: { capacity: true } });
     const id = randomUUID();
-    await plaatsing.placement.create({ data: { id, patientId: placement.patientId, trajectoryId: placement.trajectoryId, providerId: provider.id, careType: provider.capacity[0].careType, securityLevel: provider.capacity[0].securityLevel, status: 'REQUESTED' } });
+    await plaatsing.placement.create({
+      data: {
+        id,
+        patientId: placement.patientId,
+        trajectoryId: placement.trajectoryId,
+        providerId: provider.id,
+        careType: provider.capacity[0].careType,
+        securityLevel: provider.capacity[0].securityLevel,
+        status: 'REQUESTED',
+      },
+    });
     fixtures.push(id);
   }
 
@@ -40,16 +50,24 @@ try {
   const token = await federation.callerToken();
   const after = encodeEventCursor(await gateway.events.feed.head());
   const clients = Array.from({ length: SUBSCRIBERS }, () => {
-    const client = createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
-    client.subscribe<{ placementChanged: { sequence: string } }>({ query: QUERY, variables: { after } }, {
-      next: (result) => {
-        const sequence = result.data?.placementChanged?.sequence;
-        if (!sequence) throw new Error(`unexpected result: ${JSON.stringify(result.errors)}`);
-        arrivals.set(sequence, [...(arrivals.get(sequence) ?? []), performance.now()]);
-      },
-      error: (error) => console.error('subscription error', error),
-      complete: () => undefined,
+    const client = createClient({
+      url: gateway.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
     });
+    client.subscribe<{ placementChanged: { sequence: string } }>(
+      { query: QUERY, variables: { after } },
+      {
+        next: (result) => {
+          const sequence = result.data?.placementChanged?.sequence;
+          if (!sequence) throw new Error(`unexpected result: ${JSON.stringify(result.errors)}`);
+          arrivals.set(sequence, [...(arrivals.get(sequence) ?? []), performance.now()]);
+        },
+        error: (error) => console.error('subscription error', error),
+        complete: () => undefined,
+      },
+    );
     return client;
   });
   while (gateway.subscriptions.size < SUBSCRIBERS) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -69,21 +87,24 @@ try {
     }
   }
   const deadline = Date.now() + 60_000;
-  while ([...caused.keys()].some((s) => (arrivals.get(s)?.length ?? 0) < SUBSCRIBERS) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+  while ([...caused.keys()].some((s) => (arrivals.get(s)?.length ?? 0) < SUBSCRIBERS) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
   const elapsed = performance.now() - started;
 
   const latencies = [...caused].flatMap(([sequence, at]) => (arrivals.get(sequence) ?? []).map((arrived) => arrived - at)).sort((a, b) => a - b);
   const deliveries = latencies.length;
   const pct = (p: number) => latencies[Math.min(deliveries - 1, Math.ceil((p / 100) * deliveries) - 1)]!.toFixed(0);
-  console.log(JSON.stringify({
-    subscribers: SUBSCRIBERS,
-    changes: caused.size,
-    pollIntervalMs: POLL_MS,
-    deliveries,
-    expectedDeliveries: caused.size * SUBSCRIBERS,
-    latencyMs: { p50: pct(50), p95: pct(95), max: latencies.at(-1)!.toFixed(0) },
-    deliveriesPerSecond: Math.round(deliveries / (elapsed / 1000)),
-  }));
+  console.log(
+    JSON.stringify({
+      subscribers: SUBSCRIBERS,
+      changes: caused.size,
+      pollIntervalMs: POLL_MS,
+      deliveries,
+      expectedDeliveries: caused.size * SUBSCRIBERS,
+      latencyMs: { p50: pct(50), p95: pct(95), max: latencies.at(-1)!.toFixed(0) },
+      deliveriesPerSecond: Math.round(deliveries / (elapsed / 1000)),
+    }),
+  );
   await Promise.all(clients.map((client) => client.dispose()));
 } finally {
   await gateway.close();

@@ -7,7 +7,13 @@ import type { Federation } from './federation.js';
 
 export function actor(role: string, organisationId: string): Principal {
   const policy = loadAccessPolicy();
-  return { subject: `${role}-${organisationId}-user`, organisationId, role, scopes: policy.roleScopes[role] ?? [], purpose: policy.rolePurposes[role]?.[0] ?? null };
+  return {
+    subject: `${role}-${organisationId}-user`,
+    organisationId,
+    role,
+    scopes: policy.roleScopes[role] ?? [],
+    purpose: policy.rolePurposes[role]?.[0] ?? null,
+  };
 }
 
 /** NIFP: registers, opens trajectories and indicates (issuer `NIFP`). */

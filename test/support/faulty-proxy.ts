@@ -7,7 +7,19 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type Fault = 'pass' | 'refused' | 'hang' | 'status-500' | 'reset' | 'html' | 'bad-shape' | 'oversized' | 'codeless-error' | { failTimes: number; status: number } | { delayMs: number } | { bodyIncludes: string; status: number };
+export type Fault =
+  | 'pass'
+  | 'refused'
+  | 'hang'
+  | 'status-500'
+  | 'reset'
+  | 'html'
+  | 'bad-shape'
+  | 'oversized'
+  | 'codeless-error'
+  | { failTimes: number; status: number }
+  | { delayMs: number }
+  | { bodyIncludes: string; status: number };
 
 export interface FaultyProxy {
   url: string;
@@ -53,7 +65,9 @@ export async function startFaultyProxy(target: string, options: { oversizedBytes
       }
     } else if (fault === 'refused' && request.method === 'POST') {
       // What Apollo Server answers for a value its validation or variable coercion refuses: the caller's error, not a fault.
-      response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ message: 'That Date does not exist in the calendar.', extensions: { code: 'BAD_USER_INPUT' } }] }));
+      response
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ errors: [{ message: 'That Date does not exist in the calendar.', extensions: { code: 'BAD_USER_INPUT' } }] }));
       return;
     } else if (fault === 'hang') {
       return; // never answers; the gateway's deadline must end the wait
@@ -71,7 +85,9 @@ export async function startFaultyProxy(target: string, options: { oversizedBytes
       return;
     } else if (fault === 'codeless-error') {
       // A GraphQL answer with an error the subgraph did not mean to send (no code): a bug's message.
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: { qualityPillars: null }, errors: [{ message: INTERNAL_DETAIL, path: ['qualityPillars'] }] }));
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ data: { qualityPillars: null }, errors: [{ message: INTERNAL_DETAIL, path: ['qualityPillars'] }] }));
       return;
     } else if (fault === 'oversized') {
       const size = options.oversizedBytes ?? 5_000_000;
@@ -81,7 +97,9 @@ export async function startFaultyProxy(target: string, options: { oversizedBytes
     }
     const forwarded = await fetch(new URL(request.url ?? '/', target), {
       method: request.method,
-      headers: Object.fromEntries(Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'content-length' && name !== 'connection')) as Record<string, string>,
+      headers: Object.fromEntries(
+        Object.entries(request.headers).filter(([name]) => name !== 'host' && name !== 'content-length' && name !== 'connection'),
+      ) as Record<string, string>,
       body: request.method === 'POST' ? Buffer.concat(chunks) : undefined,
     });
     response.writeHead(forwarded.status, { 'content-type': forwarded.headers.get('content-type') ?? 'application/json' });

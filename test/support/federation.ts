@@ -23,7 +23,11 @@ export interface Federation {
   gateway: RunningGateway;
   subgraphs: Record<'indicatiestelling' | 'plaatsing' | 'forensisch-cv' | 'kwaliteit', RunningSubgraph<unknown>>;
   /** POSTs an operation to the gateway with a caller token for `principal` (default TEST_PRINCIPAL). */
-  request<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, options?: { principal?: Principal; operationName?: string }): Promise<GraphQLResponse<T>>;
+  request<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { principal?: Principal; operationName?: string },
+  ): Promise<GraphQLResponse<T>>;
   /** A token from the test identity provider, as a caller would send it to the gateway. */
   callerToken(principal?: Principal, options?: { expiresInSeconds?: number }): Promise<string>;
   /** A token as the gateway sends it to subgraphs, for calling a subgraph directly. */
@@ -38,7 +42,13 @@ export interface Federation {
 }
 
 /** A DJI placement officer who may also write everywhere, so lifecycle tests can run every step as one caller. */
-export const TEST_PRINCIPAL: Principal = { subject: 'test-user', organisationId: 'dji-forzo', role: 'plaatser', scopes: ['indicatie:write', 'plaatsing:write', 'cv:write', 'kwaliteit:write'], purpose: 'plaatsing' };
+export const TEST_PRINCIPAL: Principal = {
+  subject: 'test-user',
+  organisationId: 'dji-forzo',
+  role: 'plaatser',
+  scopes: ['indicatie:write', 'plaatsing:write', 'cv:write', 'kwaliteit:write'],
+  purpose: 'plaatsing',
+};
 export const TEST_ISSUER = 'https://idp.test.ketengraph.example';
 export const TEST_AUDIENCE = 'ketengraph';
 

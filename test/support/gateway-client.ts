@@ -11,7 +11,11 @@ export async function post<T = Record<string, unknown>>(
 ): Promise<{ status: number; headers: Headers; body: GraphQLResponse<T> & Record<string, unknown>; text: string }> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.callerToken(options.principal ?? TEST_PRINCIPAL)}`, ...options.headers },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${await federation.callerToken(options.principal ?? TEST_PRINCIPAL)}`,
+      ...options.headers,
+    },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();

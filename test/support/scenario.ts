@@ -31,15 +31,30 @@ export async function createAccessScenario(federation: Federation): Promise<Acce
   const ended = async (providerId: string, daysAgo: number) =>
     plaatsing.placement.create({
       data: {
-        id: randomUUID(), patientId, trajectoryId: admitted.trajectoryId, providerId, careType: admitted.careType, securityLevel: admitted.securityLevel,
-        status: 'ENDED', requestedAt: new Date(Date.now() - (daysAgo + 200) * 86_400_000), admittedAt: new Date(Date.now() - (daysAgo + 100) * 86_400_000), endedAt: new Date(Date.now() - daysAgo * 86_400_000),
+        id: randomUUID(),
+        patientId,
+        trajectoryId: admitted.trajectoryId,
+        providerId,
+        careType: admitted.careType,
+        securityLevel: admitted.securityLevel,
+        status: 'ENDED',
+        requestedAt: new Date(Date.now() - (daysAgo + 200) * 86_400_000),
+        admittedAt: new Date(Date.now() - (daysAgo + 100) * 86_400_000),
+        endedAt: new Date(Date.now() - daysAgo * 86_400_000),
       },
     });
   await ended(endedRecently, Math.floor(days / 3));
   await ended(endedLongAgo, days * 3);
   await indicatiestelling.trajectory.updateMany({ where: { patientId }, data: { probationOrganisation: null } });
-  await indicatiestelling.trajectory.update({ where: { id: admitted.trajectoryId }, data: { probationOrganisation: 'RECLASSERING_NEDERLAND', status: 'ACTIVE' } });
-  return { patientId, providers: { active: admitted.providerId, endedRecently, endedLongAgo, none }, probation: { assigned: 'RECLASSERING_NEDERLAND', other: 'SVG' } };
+  await indicatiestelling.trajectory.update({
+    where: { id: admitted.trajectoryId },
+    data: { probationOrganisation: 'RECLASSERING_NEDERLAND', status: 'ACTIVE' },
+  });
+  return {
+    patientId,
+    providers: { active: admitted.providerId, endedRecently, endedLongAgo, none },
+    probation: { assigned: 'RECLASSERING_NEDERLAND', other: 'SVG' },
+  };
 }
 
 export function principal(role: string, organisationId: string, purpose: string | null = loadAccessPolicy().rolePurposes[role]?.[0] ?? null): Principal {

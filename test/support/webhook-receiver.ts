@@ -64,7 +64,17 @@ export async function startReceiver(): Promise<Receiver> {
       const verification = payload?.type === 'webhook.verification';
       const decided = behaviours.get(path)?.(attempt) ?? 'ok';
       const answered: Behaviour = !verification && decided === 'wrong-challenge' ? 'ok' : decided;
-      received.push({ path, id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], signature: headers['webhook-signature'], body, payload, verifiedBy, at: Date.now(), answered });
+      received.push({
+        path,
+        id: headers['webhook-id'],
+        timestamp: headers['webhook-timestamp'],
+        signature: headers['webhook-signature'],
+        body,
+        payload,
+        verifiedBy,
+        at: Date.now(),
+        answered,
+      });
       if (!payload) {
         response.writeHead(401).end();
         return;

@@ -35,7 +35,11 @@ export interface Case {
 export function casesOf(role: string, providers: Providers): Case[] {
   if (role === 'zorgaanbieder') {
     return [
-      { label: 'addressed (current provider; sends on a transfer)', organisationId: providers.addressed, holds: (m) => ['addressed', 'sending', 'own-patients', 'own-organisation', ...(m.status === 'ADMITTED' ? ['treating'] : [])] },
+      {
+        label: 'addressed (current provider; sends on a transfer)',
+        organisationId: providers.addressed,
+        holds: (m) => ['addressed', 'sending', 'own-patients', 'own-organisation', ...(m.status === 'ADMITTED' ? ['treating'] : [])],
+      },
       { label: 'receiving (admitted by transfer)', organisationId: providers.receiving, holds: () => ['receiving', 'treating', 'own-patients'] },
       { label: 'sending (transferred the patient out recently)', organisationId: providers.sending, holds: () => ['own-patients'] },
       { label: 'ended long ago', organisationId: providers.endedLongAgo, holds: () => [] },
@@ -54,7 +58,8 @@ export function casesOf(role: string, providers: Providers): Case[] {
       { label: 'none', organisationId: 'LEGER_DES_HEILS_JR', holds: () => [] },
     ];
   }
-  if (role === 'plaatser') return [{ label: 'placing (DJI)', organisationId: 'dji-forzo', holds: (_, careType) => (careType === 'KLINISCH' ? ['placing'] : []) }];
+  if (role === 'plaatser')
+    return [{ label: 'placing (DJI)', organisationId: 'dji-forzo', holds: (_, careType) => (careType === 'KLINISCH' ? ['placing'] : []) }];
   return [{ label: 'none', organisationId: `${role}-org`, holds: () => [] }];
 }
 
@@ -79,68 +84,125 @@ export const ind = (federation: Federation) => federation.subgraphs.indicatieste
 export const pl = (federation: Federation) => federation.subgraphs.plaatsing.prisma as any;
 export const cv = (federation: Federation) => federation.subgraphs['forensisch-cv'].prisma as any;
 export const kw = (federation: Federation) => federation.subgraphs.kwaliteit.prisma as any;
-export const placementStatus = (federation: Federation, f: WriteFixture) => pl(federation).placement.findUnique({ where: { id: f.placementId } }).then((p: { status: string }) => p.status);
+export const placementStatus = (federation: Federation, f: WriteFixture) =>
+  pl(federation)
+    .placement.findUnique({ where: { id: f.placementId } })
+    .then((p: { status: string }) => p.status);
 const cvCount = (federation: Federation, f: WriteFixture) => cv(federation).cvEntry.count({ where: { patientId: f.patientId } });
 const step = (name: string, status: PlacementStatus, args: string, variables: Mutation['variables']): Mutation => ({
-  name, status, byCareType: true,
+  name,
+  status,
+  byCareType: true,
   document: `mutation M(${args}) { ${name}(${args.replace(/\$(\w+): [^,]+/g, '$1: $$$1')}) { id status } }`,
-  variables, state: placementStatus,
+  variables,
+  state: placementStatus,
 });
 const pillars = ['VEILIGHEID_PERSOONSGERICHT', 'FORENSISCHE_PROFESSIONALITEIT', 'ORGANISATIE_VAN_ZORG', 'SAMENWERKING', 'VERANTWOORDEN_RESULTATEN'];
 
 export const MUTATIONS: Mutation[] = [
   {
-    name: 'registerPatient', status: 'ADMITTED', patientless: 'when-refused',
+    name: 'registerPatient',
+    status: 'ADMITTED',
+    patientless: 'when-refused',
     document: 'mutation M($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }',
     variables: () => ({ input: { bsn: freshBsn(), givenName: 'Nieuw', familyName: 'Ingeschreven', birthDate: '1991-02-03' } }),
     state: (federation, _, v) => ind(federation).patient.count({ where: { bsn: (v.input as { bsn: string }).bsn } }),
   },
   {
-    name: 'openTrajectory', status: 'ADMITTED',
+    name: 'openTrajectory',
+    status: 'ADMITTED',
     document: 'mutation M($input: OpenTrajectoryInput!) { openTrajectory(input: $input) { id probationOrganisation } }',
-    variables: (f, org) => ({ input: { patientId: f.patientId, legalTitle: 'TBS_VOORWAARDEN', titleStartsOn: today(), probationOrganisation: org, careType: 'KLINISCH', securityLevel: 3 } }),
+    variables: (f, org) => ({
+      input: {
+        patientId: f.patientId,
+        legalTitle: 'TBS_VOORWAARDEN',
+        titleStartsOn: today(),
+        probationOrganisation: org,
+        careType: 'KLINISCH',
+        securityLevel: 3,
+      },
+    }),
     state: (federation, f) => ind(federation).trajectory.count({ where: { patientId: f.patientId } }),
   },
   {
-    name: 'closeTrajectory', status: 'ADMITTED',
+    name: 'closeTrajectory',
+    status: 'ADMITTED',
     document: 'mutation M($id: ID!, $endsOn: Date!) { closeTrajectory(trajectoryId: $id, endsOn: $endsOn) { id status } }',
     variables: (f) => ({ id: f.trajectoryId, endsOn: today() }),
-    state: (federation, f) => ind(federation).trajectory.findUnique({ where: { id: f.trajectoryId } }).then((t: { status: string }) => t.status),
+    state: (federation, f) =>
+      ind(federation)
+        .trajectory.findUnique({ where: { id: f.trajectoryId } })
+        .then((t: { status: string }) => t.status),
   },
   {
-    name: 'issueIndication', status: 'ADMITTED',
+    name: 'issueIndication',
+    status: 'ADMITTED',
     document: 'mutation M($input: IssueIndicationInput!) { issueIndication(input: $input) { id status } }',
-    variables: (f, org) => ({ input: { trajectoryId: f.trajectoryId, issuer: org, careType: f.careType, securityLevel: f.securityLevel, intensity: 'HOOG', validFrom: today(), validUntil: '2030-01-01' } }),
+    variables: (f, org) => ({
+      input: {
+        trajectoryId: f.trajectoryId,
+        issuer: org,
+        careType: f.careType,
+        securityLevel: f.securityLevel,
+        intensity: 'HOOG',
+        validFrom: today(),
+        validUntil: '2030-01-01',
+      },
+    }),
     state: (federation, f) => ind(federation).indication.count({ where: { trajectoryId: f.trajectoryId } }),
   },
   {
-    name: 'withdrawIndication', status: 'ADMITTED',
+    name: 'withdrawIndication',
+    status: 'ADMITTED',
     document: 'mutation M($id: ID!) { withdrawIndication(indicationId: $id, reason: "Onjuist afgegeven") { id status } }',
     variables: (f) => ({ id: f.indicationId }),
-    state: (federation, f) => ind(federation).indication.findUnique({ where: { id: f.indicationId } }).then((i: { status: string }) => i.status),
+    state: (federation, f) =>
+      ind(federation)
+        .indication.findUnique({ where: { id: f.indicationId } })
+        .then((i: { status: string }) => i.status),
   },
   {
-    name: 'issueTrajectoryIndication', status: 'ADMITTED',
+    name: 'issueTrajectoryIndication',
+    status: 'ADMITTED',
     document: 'mutation M($input: IssueTrajectoryIndicationInput!) { issueTrajectoryIndication(input: $input) { id currentPhase { ordinal } } }',
     variables: (f, org) => ({ input: { trajectoryId: f.trajectoryId, issuer: org, issuedOn: today(), phases: phasesOf(f.careType) } }),
-    state: (federation, f) => ind(federation).trajectoryIndication.findUnique({ where: { trajectoryId: f.trajectoryId } }).then((t: { issuedOn: Date }) => t.issuedOn.toISOString()),
+    state: (federation, f) =>
+      ind(federation)
+        .trajectoryIndication.findUnique({ where: { trajectoryId: f.trajectoryId } })
+        .then((t: { issuedOn: Date }) => t.issuedOn.toISOString()),
   },
   {
-    name: 'advanceTrajectoryPhase', status: 'ADMITTED',
+    name: 'advanceTrajectoryPhase',
+    status: 'ADMITTED',
     document: 'mutation M($id: ID!) { advanceTrajectoryPhase(trajectoryId: $id) { id currentPhase { ordinal } } }',
     variables: (f) => ({ id: f.trajectoryId }),
-    state: (federation, f) => ind(federation).trajectory.findUnique({ where: { id: f.trajectoryId } }).then((t: { currentPhase: number }) => t.currentPhase),
+    state: (federation, f) =>
+      ind(federation)
+        .trajectory.findUnique({ where: { id: f.trajectoryId } })
+        .then((t: { currentPhase: number }) => t.currentPhase),
   },
   {
-    name: 'recordScalingDecision', status: 'ADMITTED',
+    name: 'recordScalingDecision',
+    status: 'ADMITTED',
     document: 'mutation M($input: RecordScalingDecisionInput!) { recordScalingDecision(input: $input) { id toSecurityLevel } }',
-    variables: (f) => ({ input: { trajectoryId: f.trajectoryId, careType: f.careType, securityLevel: f.careType === 'KLINISCH' ? 5 : 2, reason: 'Binnen de fasegrenzen opschalen' } }),
+    variables: (f) => ({
+      input: {
+        trajectoryId: f.trajectoryId,
+        careType: f.careType,
+        securityLevel: f.careType === 'KLINISCH' ? 5 : 2,
+        reason: 'Binnen de fasegrenzen opschalen',
+      },
+    }),
     state: (federation, f) => ind(federation).scalingDecision.count({ where: { trajectoryId: f.trajectoryId } }),
   },
   {
-    name: 'requestPlacement', status: 'ADMITTED', byCareType: true,
+    name: 'requestPlacement',
+    status: 'ADMITTED',
+    byCareType: true,
     document: 'mutation M($input: RequestPlacementInput!) { requestPlacement(input: $input) { id status } }',
-    variables: (f) => ({ input: { patientId: f.patientId, trajectoryId: f.trajectoryId, providerId: f.providers.addressed, careType: f.careType, securityLevel: f.securityLevel } }),
+    variables: (f) => ({
+      input: { patientId: f.patientId, trajectoryId: f.trajectoryId, providerId: f.providers.addressed, careType: f.careType, securityLevel: f.securityLevel },
+    }),
     state: (federation, f) => pl(federation).placement.count({ where: { trajectoryId: f.trajectoryId } }),
   },
   step('startIntake', 'REQUESTED', '$placementId: ID!', (f) => ({ placementId: f.placementId })),
@@ -148,49 +210,86 @@ export const MUTATIONS: Mutation[] = [
   step('declinePlacement', 'INTAKE', '$placementId: ID!, $reason: String!', (f) => ({ placementId: f.placementId, reason: 'Geen passend aanbod' })),
   step('decidePlacement', 'ACCEPTED', '$placementId: ID!', (f) => ({ placementId: f.placementId })),
   step('admitPatient', 'DECIDED', '$placementId: ID!, $admittedOn: Date!', (f) => ({ placementId: f.placementId, admittedOn: today() })),
-  step('transferPlacement', 'ADMITTED', '$placementId: ID!, $toProviderId: ID!, $transferredOn: Date!', (f) => ({ placementId: f.placementId, toProviderId: f.providers.receiving, transferredOn: today() })),
-  step('endPlacement', 'ADMITTED', '$placementId: ID!, $endedOn: Date!, $reason: String!', (f) => ({ placementId: f.placementId, endedOn: today(), reason: 'Einde titel' })),
+  step('transferPlacement', 'ADMITTED', '$placementId: ID!, $toProviderId: ID!, $transferredOn: Date!', (f) => ({
+    placementId: f.placementId,
+    toProviderId: f.providers.receiving,
+    transferredOn: today(),
+  })),
+  step('endPlacement', 'ADMITTED', '$placementId: ID!, $endedOn: Date!, $reason: String!', (f) => ({
+    placementId: f.placementId,
+    endedOn: today(),
+    reason: 'Einde titel',
+  })),
   step('withdrawPlacement', 'REQUESTED', '$placementId: ID!, $reason: String!', (f) => ({ placementId: f.placementId, reason: 'Verzoek ingetrokken' })),
   ...(
     [
       ['recordOffence', 'RecordOffenceInput', { offenceType: 'GEWELD', article: '302 Sr', committedOn: '2020-01-01', description: 'Mishandeling.' }],
       ['recordDiagnosis', 'RecordDiagnosisInput', { classification: 'F60.2', description: 'Antisociale persoonlijkheidsstoornis' }],
-      ['recordRiskAssessment', 'RecordRiskAssessmentInput', { instrument: 'HCR_20V3', outcomeLevel: 'MATIG', riskFactors: ['impulsiviteit'], protectiveFactors: ['dagbesteding'] }],
+      [
+        'recordRiskAssessment',
+        'RecordRiskAssessmentInput',
+        { instrument: 'HCR_20V3', outcomeLevel: 'MATIG', riskFactors: ['impulsiviteit'], protectiveFactors: ['dagbesteding'] },
+      ],
       ['recordIncident', 'RecordIncidentInput', { incidentType: 'AGRESSIE_VERBAAL', severity: 'LICHT', description: 'Verbale agressie op de afdeling.' }],
       ['recordLeave', 'RecordLeaveInput', { leaveType: 'BEGELEID', endsOn: today(), outcome: 'VOLTOOID' }],
       ['recordTreatment', 'RecordTreatmentInput', { treatmentType: 'EMDR', summary: 'Behandeling volgens plan.' }],
     ] as const
-  ).map(([name, input, details]): Mutation => ({
-    name, status: 'ADMITTED',
-    document: `mutation M($input: ${input}!) { ${name}(input: $input) { id } }`,
-    variables: (f) => ({ input: { patientId: f.patientId, occurredOn: today(), ...details } }),
-    state: (federation, f) => cvCount(federation, f),
-  })),
+  ).map(
+    ([name, input, details]): Mutation => ({
+      name,
+      status: 'ADMITTED',
+      document: `mutation M($input: ${input}!) { ${name}(input: $input) { id } }`,
+      variables: (f) => ({ input: { patientId: f.patientId, occurredOn: today(), ...details } }),
+      state: (federation, f) => cvCount(federation, f),
+    }),
+  ),
   {
-    name: 'connectEpd', status: 'ADMITTED', patientless: 'always',
+    name: 'connectEpd',
+    status: 'ADMITTED',
+    patientless: 'always',
     document: 'mutation M($input: ConnectEpdInput!) { connectEpd(input: $input) { providerId } }',
-    variables: (f) => ({ input: { providerId: f.providers.addressed, fhirBaseUrl: 'https://epd.invalid/fhir', tokenUrl: 'https://epd.invalid/token', clientId: 'ketengraph' } }),
+    variables: (f) => ({
+      input: { providerId: f.providers.addressed, fhirBaseUrl: 'https://epd.invalid/fhir', tokenUrl: 'https://epd.invalid/token', clientId: 'ketengraph' },
+    }),
     state: (federation, f) => cv(federation).epdSource.count({ where: { providerId: f.providers.addressed } }),
     // No EPD is left registered for the next cells (reads would ask it).
     cleanup: (federation, f) => cv(federation).epdSource.deleteMany({ where: { providerId: f.providers.addressed } }),
   },
   {
-    name: 'disconnectEpd', status: 'ADMITTED', patientless: 'always',
+    name: 'disconnectEpd',
+    status: 'ADMITTED',
+    patientless: 'always',
     document: 'mutation M($providerId: ID!) { disconnectEpd(providerId: $providerId) }',
     variables: (f) => ({ providerId: f.providers.addressed }),
     state: (federation, f) => cv(federation).epdSource.count({ where: { providerId: f.providers.addressed } }),
     prepare: async (federation, f) => {
-      const data = { fhirBaseUrl: 'https://epd.invalid/fhir', tokenUrl: 'https://epd.invalid/token', clientId: 'ketengraph', signingKey: {}, registeredAt: new Date(), registeredBy: 'fixture' };
-      await cv(federation).epdSource.upsert({ where: { providerId: f.providers.addressed }, create: { providerId: f.providers.addressed, ...data }, update: data });
+      const data = {
+        fhirBaseUrl: 'https://epd.invalid/fhir',
+        tokenUrl: 'https://epd.invalid/token',
+        clientId: 'ketengraph',
+        signingKey: {},
+        registeredAt: new Date(),
+        registeredBy: 'fixture',
+      };
+      await cv(federation).epdSource.upsert({
+        where: { providerId: f.providers.addressed },
+        create: { providerId: f.providers.addressed, ...data },
+        update: data,
+      });
     },
     cleanup: (federation, f) => cv(federation).epdSource.deleteMany({ where: { providerId: f.providers.addressed } }),
   },
   {
-    name: 'submitQualityReport', status: 'ADMITTED', patientless: 'always',
+    name: 'submitQualityReport',
+    status: 'ADMITTED',
+    patientless: 'always',
     document: 'mutation M($input: SubmitQualityReportInput!) { submitQualityReport(input: $input) { id year } }',
     variables: (f) => ({
       input: {
-        providerId: f.providers.addressed, year: 2022, forensicPatientCount: 12, djiFundedShare: 0.5,
+        providerId: f.providers.addressed,
+        year: 2022,
+        forensicPatientCount: 12,
+        djiFundedShare: 0.5,
         pillarScores: pillars.map((pillar) => ({ pillar, maturity: 2, explanation: 'Plan-do-check-act.' })),
         indicators: [{ code: 'SEPARATIES', name: 'Separaties', value: 1.5, unit: 'per 1000 dagen', explanation: 'Geregistreerd.' }],
       },
@@ -198,18 +297,29 @@ export const MUTATIONS: Mutation[] = [
     state: (federation, f) => kw(federation).qualityReport.count({ where: { providerId: f.providers.addressed, year: 2022 } }),
   },
   {
-    name: 'recordHandover', status: 'ADMITTED',
+    name: 'recordHandover',
+    status: 'ADMITTED',
     document: 'mutation M($input: RecordHandoverInput!) { recordHandover(input: $input) { id completeness } }',
-    variables: (f) => ({ input: { trajectoryId: f.trajectoryId, patientId: f.patientId, fromProviderId: f.providers.sending, toProviderId: f.providers.receiving, handedOverOn: today(), items: ['SETTING', 'POPULATION'] } }),
+    variables: (f) => ({
+      input: {
+        trajectoryId: f.trajectoryId,
+        patientId: f.patientId,
+        fromProviderId: f.providers.sending,
+        toProviderId: f.providers.receiving,
+        handedOverOn: today(),
+        items: ['SETTING', 'POPULATION'],
+      },
+    }),
     state: (federation, f) => kw(federation).handover.count({ where: { trajectoryId: f.trajectoryId } }),
   },
 ];
 
 export function expectedApplied(coordinate: string, role: string, holds: string[]): boolean {
   const purpose = policy.rolePurposes[role]?.[0];
-  return (policy.writeRules[coordinate]?.allow ?? []).some((a) => a.role === role && a.purpose === purpose && (a.relationship === 'none' || holds.includes(a.relationship)));
+  return (policy.writeRules[coordinate]?.allow ?? []).some(
+    (a) => a.role === role && a.purpose === purpose && (a.relationship === 'none' || holds.includes(a.relationship)),
+  );
 }
-
 
 /** The care kinds a role's cells run in: both where the placing organisation differs by care type. */
 export function careKindsOf(mutation: Mutation, role: string): CareKind[] {
@@ -217,7 +327,14 @@ export function careKindsOf(mutation: Mutation, role: string): CareKind[] {
 }
 
 /** Runs one cell and asserts it; true when the step was (rightly) applied. */
-export async function runCell(federation: Federation, providers: Record<CareKind, Providers>, mutation: Mutation, role: string, kase: Case, careType: CareKind): Promise<boolean> {
+export async function runCell(
+  federation: Federation,
+  providers: Record<CareKind, Providers>,
+  mutation: Mutation,
+  role: string,
+  kase: Case,
+  careType: CareKind,
+): Promise<boolean> {
   const coordinate = `Mutation.${mutation.name}`;
   const { label, organisationId, holds } = kase;
   const cell = `${mutation.name} × ${role} (${label}, ${careType})`;
@@ -234,7 +351,6 @@ export async function runCell(federation: Federation, providers: Record<CareKind
     expect(response.errors, cell).toBeUndefined();
     expect((response.data as Record<string, unknown>)[mutation.name], cell).toBeTruthy();
     expect(after, cell).not.toEqual(before);
-
   } else {
     // Refused by the write rules in the subgraph, or by the gateway's scope check before it: never applied, never "withheld" for a change.
     const scoped = policy.roleScopes[role]?.includes(policy.mutationScopes[ownerOf(mutation.name)]!);
@@ -242,7 +358,6 @@ export async function runCell(federation: Federation, providers: Record<CareKind
     expect(response.data?.[mutation.name] ?? null, cell).toBeNull();
     expect(after, cell).toEqual(before);
     if (scoped) expect(response.errors![0]!.message, cell).not.toContain(fixture.patientId);
-
   }
   const records = await federation.gateway.audit.ofRequest(requestId);
   const record = records.find((r) => r.fieldsDelivered.includes(coordinate) || r.fieldsWithheld.includes(coordinate));
@@ -250,7 +365,10 @@ export async function runCell(federation: Federation, providers: Record<CareKind
   expect(record!.outcome, cell).toBe(applied ? 'granted' : 'denied');
   expect(record!.action, cell).toBe(policy.writeRules[coordinate]!.action);
   expect([record!.organisationId, record!.role, record!.purpose], cell).toEqual([organisationId, role, policy.rolePurposes[role]![0]]);
-  const patientless = mutation.patientless === 'always' || (mutation.patientless === 'when-refused' && !applied) || !policy.roleScopes[role]?.includes(policy.mutationScopes[ownerOf(mutation.name)]!);
+  const patientless =
+    mutation.patientless === 'always' ||
+    (mutation.patientless === 'when-refused' && !applied) ||
+    !policy.roleScopes[role]?.includes(policy.mutationScopes[ownerOf(mutation.name)]!);
   if (!patientless) expect(record!.patientId, cell).toBe(mutation.name === 'registerPatient' ? (response.data as any).registerPatient.id : fixture.patientId);
   return applied;
 }
@@ -259,11 +377,40 @@ const OWNERS: Record<string, string> = {};
 export function ownerOf(name: string): string {
   if (!Object.keys(OWNERS).length) {
     for (const [subgraph, names] of Object.entries({
-      indicatiestelling: ['registerPatient', 'openTrajectory', 'closeTrajectory', 'issueIndication', 'withdrawIndication', 'issueTrajectoryIndication', 'advanceTrajectoryPhase', 'recordScalingDecision'],
-      plaatsing: ['requestPlacement', 'startIntake', 'acceptPlacement', 'declinePlacement', 'decidePlacement', 'admitPatient', 'transferPlacement', 'endPlacement', 'withdrawPlacement'],
-      'forensisch-cv': ['connectEpd', 'disconnectEpd', 'recordOffence', 'recordDiagnosis', 'recordRiskAssessment', 'recordIncident', 'recordLeave', 'recordTreatment'],
+      indicatiestelling: [
+        'registerPatient',
+        'openTrajectory',
+        'closeTrajectory',
+        'issueIndication',
+        'withdrawIndication',
+        'issueTrajectoryIndication',
+        'advanceTrajectoryPhase',
+        'recordScalingDecision',
+      ],
+      plaatsing: [
+        'requestPlacement',
+        'startIntake',
+        'acceptPlacement',
+        'declinePlacement',
+        'decidePlacement',
+        'admitPatient',
+        'transferPlacement',
+        'endPlacement',
+        'withdrawPlacement',
+      ],
+      'forensisch-cv': [
+        'connectEpd',
+        'disconnectEpd',
+        'recordOffence',
+        'recordDiagnosis',
+        'recordRiskAssessment',
+        'recordIncident',
+        'recordLeave',
+        'recordTreatment',
+      ],
       kwaliteit: ['submitQualityReport', 'recordHandover'],
-    })) for (const n of names) OWNERS[n] = subgraph;
+    }))
+      for (const n of names) OWNERS[n] = subgraph;
   }
   return OWNERS[name]!;
 }

@@ -73,7 +73,12 @@ const PHASES: Record<CareKind, { name: string; minSecurityLevel: number; maxSecu
 };
 export const phasesOf = (careType: CareKind) => PHASES[careType];
 
-export async function createWriteFixture(federation: Federation, all: Record<CareKind, Providers>, careType: CareKind, status: PlacementStatus): Promise<WriteFixture> {
+export async function createWriteFixture(
+  federation: Federation,
+  all: Record<CareKind, Providers>,
+  careType: CareKind,
+  status: PlacementStatus,
+): Promise<WriteFixture> {
   const indicatiestelling = federation.subgraphs.indicatiestelling.prisma as any;
   const plaatsing = federation.subgraphs.plaatsing.prisma as any;
   const providers = all[careType];
@@ -82,28 +87,65 @@ export async function createWriteFixture(federation: Federation, all: Record<Car
   const trajectoryId = randomUUID();
   const indicationId = randomUUID();
   const trajectoryIndicationId = randomUUID();
-  await indicatiestelling.patient.create({ data: { id: patientId, bsn: freshBsn(), givenName: 'Test', familyName: 'Schrijfregel', birthDate: new Date('1990-05-05') } });
+  await indicatiestelling.patient.create({
+    data: { id: patientId, bsn: freshBsn(), givenName: 'Test', familyName: 'Schrijfregel', birthDate: new Date('1990-05-05') },
+  });
   await indicatiestelling.trajectory.create({
     data: {
-      id: trajectoryId, patientId, legalTitle: careType === 'KLINISCH' ? 'TBS_DWANGVERPLEGING' : 'VOORWAARDELIJKE_VEROORDELING', titleStartsOn: daysAgo(400),
-      probationOrganisation: PROBATION, status: 'ACTIVE', currentPhase: 1, currentCareType: careType, currentSecurityLevel: securityLevel,
-      indications: { create: [{ id: indicationId, issuer: ISSUER, careType, securityLevel, intensity: 'MIDDEL', validFrom: daysAgo(400), validUntil: daysAgo(-300), status: 'ISSUED', issuedOn: daysAgo(400) }] },
+      id: trajectoryId,
+      patientId,
+      legalTitle: careType === 'KLINISCH' ? 'TBS_DWANGVERPLEGING' : 'VOORWAARDELIJKE_VEROORDELING',
+      titleStartsOn: daysAgo(400),
+      probationOrganisation: PROBATION,
+      status: 'ACTIVE',
+      currentPhase: 1,
+      currentCareType: careType,
+      currentSecurityLevel: securityLevel,
+      indications: {
+        create: [
+          {
+            id: indicationId,
+            issuer: ISSUER,
+            careType,
+            securityLevel,
+            intensity: 'MIDDEL',
+            validFrom: daysAgo(400),
+            validUntil: daysAgo(-300),
+            status: 'ISSUED',
+            issuedOn: daysAgo(400),
+          },
+        ],
+      },
       trajectoryIndication: {
         create: {
-          id: trajectoryIndicationId, issuer: ISSUER, issuedOn: daysAgo(400),
+          id: trajectoryIndicationId,
+          issuer: ISSUER,
+          issuedOn: daysAgo(400),
           phases: { create: PHASES[careType].map((phase, i) => ({ id: randomUUID(), ordinal: i + 1, ...phase })) },
         },
       },
     },
   });
   const placement = (providerId: string, placementStatus: string, extra: Record<string, unknown> = {}) => ({
-    id: randomUUID(), patientId, trajectoryId, providerId, careType, securityLevel, status: placementStatus, requestedAt: daysAgo(30), ...extra,
+    id: randomUUID(),
+    patientId,
+    trajectoryId,
+    providerId,
+    careType,
+    securityLevel,
+    status: placementStatus,
+    requestedAt: daysAgo(30),
+    ...extra,
   });
   const transferredOut = placement(providers.sending, 'TRANSFERRED', { admittedAt: daysAgo(25), endedAt: daysAgo(10) });
   const target = placement(providers.addressed, status, status === 'ADMITTED' ? { admittedAt: daysAgo(5) } : {});
   await plaatsing.placement.createMany({
     data: [
-      placement(providers.endedLongAgo, 'ENDED', { requestedAt: daysAgo(500), admittedAt: daysAgo(480), endedAt: daysAgo(3 * loadAccessPolicy().handoverPeriodDays) }),
+      placement(providers.endedLongAgo, 'ENDED', {
+        requestedAt: daysAgo(500),
+        admittedAt: daysAgo(480),
+        endedAt: daysAgo(3 * loadAccessPolicy().handoverPeriodDays),
+      }),
       transferredOut,
     ],
   });
@@ -114,7 +156,12 @@ export async function createWriteFixture(federation: Federation, all: Record<Car
 }
 
 /** A request through the gateway under a request id of our choosing, so its access-log records can be found. */
-export async function requestAs<T = Record<string, unknown>>(federation: Federation, principal: Principal, query: string, variables: Record<string, unknown>): Promise<{ requestId: string; response: GraphQLResponse<T> }> {
+export async function requestAs<T = Record<string, unknown>>(
+  federation: Federation,
+  principal: Principal,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<{ requestId: string; response: GraphQLResponse<T> }> {
   const requestId = randomUUID();
   const response = await fetch(federation.gateway.url, {
     method: 'POST',

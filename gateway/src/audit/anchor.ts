@@ -42,7 +42,10 @@ export function sealOf(key: Buffer, hash: string): string {
 }
 
 function checkpointMac(key: Buffer, c: Omit<Checkpoint, 'mac'>): string {
-  return createHmac('sha256', key).update(CHECKPOINT_CONTEXT).update(JSON.stringify([c.sequence, c.hash, c.count, c.time])).digest('hex');
+  return createHmac('sha256', key)
+    .update(CHECKPOINT_CONTEXT)
+    .update(JSON.stringify([c.sequence, c.hash, c.count, c.time]))
+    .digest('hex');
 }
 
 export function signCheckpoint(key: Buffer, statement: Omit<Checkpoint, 'mac'>): Checkpoint {
@@ -63,7 +66,8 @@ export function parseCheckpoint(line: string): Checkpoint | null {
   try {
     const value = JSON.parse(line) as Record<string, unknown>;
     const { sequence, hash, count, time, mac } = value;
-    if (!Number.isSafeInteger(sequence) || !Number.isSafeInteger(count) || typeof hash !== 'string' || typeof time !== 'string' || typeof mac !== 'string') return null;
+    if (!Number.isSafeInteger(sequence) || !Number.isSafeInteger(count) || typeof hash !== 'string' || typeof time !== 'string' || typeof mac !== 'string')
+      return null;
     return { sequence: sequence as number, hash, count: count as number, time, mac };
   } catch {
     return null;
@@ -76,7 +80,10 @@ export async function readCheckpoints(file: string): Promise<(Checkpoint | null)
     if (error.code === 'ENOENT') return '';
     throw error;
   });
-  return text.split('\n').filter((line) => line.trim() !== '').map(parseCheckpoint);
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map(parseCheckpoint);
 }
 
 export async function appendCheckpoint(file: string, checkpoint: Checkpoint): Promise<void> {
@@ -92,7 +99,7 @@ export async function appendCheckpoint(file: string, checkpoint: Checkpoint): Pr
  */
 export function loadSealKey(file: string | undefined, developmentFile: string, production: boolean): Buffer {
   if (!file) {
-    if (production) throw new Error('NODE_ENV=production: set AUDIT_SEAL_KEY_FILE to the access log\'s seal key (kept apart from its database).');
+    if (production) throw new Error("NODE_ENV=production: set AUDIT_SEAL_KEY_FILE to the access log's seal key (kept apart from its database).");
     if (!existsSync(developmentFile)) {
       mkdirSync(dirname(developmentFile), { recursive: true });
       const temporary = `${developmentFile}.${process.pid}.${randomBytes(4).toString('hex')}`;

@@ -75,7 +75,9 @@ export function canonicalJson(sequence: number, record: AuditRecordInput): strin
 }
 
 export function chainHash(previousHash: string, sequence: number, record: AuditRecordInput): string {
-  return createHash('sha256').update(previousHash + canonicalJson(sequence, record), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(previousHash + canonicalJson(sequence, record), 'utf8')
+    .digest('hex');
 }
 
 /** Chains records onto a head (the last stored sequence and hash; 0 and GENESIS_HASH when empty). */
@@ -102,7 +104,10 @@ export type ChainBreak = 'gap in sequence' | 'previous-hash mismatch' | 'hash mi
  * Checks records that follow `head` (in sequence order); returns the first break, or the new
  * head when all of them hold. The verifier feeds it page by page.
  */
-export function checkChain(head: ChainHead, records: readonly AuditRecord[]): { ok: true; head: ChainHead } | { ok: false; record: AuditRecord; reason: ChainBreak } {
+export function checkChain(
+  head: ChainHead,
+  records: readonly AuditRecord[],
+): { ok: true; head: ChainHead } | { ok: false; record: AuditRecord; reason: ChainBreak } {
   let current = head;
   for (const record of records) {
     if (record.sequence !== current.sequence + 1) return { ok: false, record, reason: 'gap in sequence' };

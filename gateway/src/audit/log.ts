@@ -96,7 +96,10 @@ export class AuditLog {
   private checkpointing: Promise<Checkpoint | null> = Promise.resolve(null);
   private checkpointTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly db: SqlDatabase, private readonly anchor?: AuditAnchor) {
+  constructor(
+    readonly db: SqlDatabase,
+    private readonly anchor?: AuditAnchor,
+  ) {
     if (anchor) {
       this.checkpointTimer = setInterval(() => void this.checkpoint().catch(() => undefined), anchor.checkpointIntervalMs);
       this.checkpointTimer.unref();
@@ -129,12 +132,17 @@ export class AuditLog {
       if (!this.writtenSinceCheckpoint && this.anchoredHead) return null;
       this.writtenSinceCheckpoint = false;
       if (!this.anchoredHead) {
-        const last = anchor.checkpointFile ? (await readCheckpoints(anchor.checkpointFile)).filter((c): c is Checkpoint => c !== null && checkpointValid(anchor.key, c)).at(-1) : undefined;
+        const last = anchor.checkpointFile
+          ? (await readCheckpoints(anchor.checkpointFile)).filter((c): c is Checkpoint => c !== null && checkpointValid(anchor.key, c)).at(-1)
+          : undefined;
         this.anchoredHead = last ? { sequence: last.sequence, hash: last.hash } : EMPTY_HEAD;
       }
       // The record the previous checkpoint anchors must still be there, unchanged (a deleted tail would otherwise be re-signed).
       const anchored = this.anchoredHead;
-      const [at] = anchored.sequence > 0 ? await this.db.query<{ hash: string }>(`SELECT "hash" FROM "audit_record" WHERE "sequence" = $1`, [anchored.sequence]) : [{ hash: anchored.hash }];
+      const [at] =
+        anchored.sequence > 0
+          ? await this.db.query<{ hash: string }>(`SELECT "hash" FROM "audit_record" WHERE "sequence" = $1`, [anchored.sequence])
+          : [{ hash: anchored.hash }];
       const checked: VerifyResult =
         at?.hash !== anchored.hash
           ? { ok: false, count: 0, sequence: anchored.sequence, eventId: null, reason: at ? 'checkpoint mismatch' : 'deleted tail' }
@@ -145,7 +153,12 @@ export class AuditLog {
         return null;
       }
       const [row] = await this.db.query<{ count: number | string }>(`SELECT count(*) AS "count" FROM "audit_record"`);
-      const checkpoint = signCheckpoint(anchor.key, { sequence: checked.head.sequence, hash: checked.head.hash, count: Number(row?.count ?? 0), time: new Date().toISOString() });
+      const checkpoint = signCheckpoint(anchor.key, {
+        sequence: checked.head.sequence,
+        hash: checked.head.hash,
+        count: Number(row?.count ?? 0),
+        time: new Date().toISOString(),
+      });
       if (anchor.checkpointFile) await appendCheckpoint(anchor.checkpointFile, checkpoint);
       this.anchoredHead = checked.head;
       auditCheckpoints.inc({ outcome: 'signed' });
@@ -271,7 +284,10 @@ export class AuditLog {
   /** For the gateway's /ready: the audit database answers. */
   async ready(): Promise<boolean> {
     if (this.closed) return false;
-    return this.db.query('SELECT 1').then(() => true, () => false);
+    return this.db.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
   }
 
   /** Refuses new appends, writes what is queued, then closes the database. */
@@ -296,7 +312,14 @@ export async function verifyAuditChain(db: SqlDatabase, options: { pageSize?: nu
   const checkpoints: Checkpoint[] = [];
   for (const [index, checkpoint] of (anchor?.checkpoints ?? []).entries()) {
     if (!checkpoint || !checkpointValid(anchor!.key, checkpoint)) {
-      return { ok: false, count: 0, sequence: checkpoint?.sequence ?? 0, eventId: null, reason: 'checkpoint invalid', detail: `checkpoint ${index + 1} is not one the seal key signed (altered or forged)` };
+      return {
+        ok: false,
+        count: 0,
+        sequence: checkpoint?.sequence ?? 0,
+        eventId: null,
+        reason: 'checkpoint invalid',
+        detail: `checkpoint ${index + 1} is not one the seal key signed (altered or forged)`,
+      };
     }
     checkpoints.push(checkpoint);
   }
@@ -305,7 +328,11 @@ export async function verifyAuditChain(db: SqlDatabase, options: { pageSize?: nu
   const last = checkpoints.reduce<Checkpoint | null>((latest, c) => (!latest || c.sequence > latest.sequence ? c : latest), null);
   if (last && last.sequence > result.head.sequence) {
     return {
-      ok: false, count: result.count, sequence: result.head.sequence + 1, eventId: null, reason: 'deleted tail',
+      ok: false,
+      count: result.count,
+      sequence: result.head.sequence + 1,
+      eventId: null,
+      reason: 'deleted tail',
       detail: `records ${result.head.sequence + 1} to ${last.sequence} are missing: the checkpoint of ${last.time} counted ${last.count} records up to ${last.sequence}`,
     };
   }
@@ -313,7 +340,13 @@ export async function verifyAuditChain(db: SqlDatabase, options: { pageSize?: nu
 }
 
 /** Checks the records after `from`: chain links, and with a key their seals and the checkpoints that fall on them. */
-async function verifyFrom(db: SqlDatabase, from: ChainHead, key: Buffer | undefined, limit: number, checkpoints: readonly Checkpoint[] = []): Promise<VerifyResult & { ok: boolean }> {
+async function verifyFrom(
+  db: SqlDatabase,
+  from: ChainHead,
+  key: Buffer | undefined,
+  limit: number,
+  checkpoints: readonly Checkpoint[] = [],
+): Promise<VerifyResult & { ok: boolean }> {
   const bySequence = new Map<number, Checkpoint[]>();
   for (const c of checkpoints) bySequence.set(c.sequence, [...(bySequence.get(c.sequence) ?? []), c]);
   let head = from;
@@ -327,10 +360,20 @@ async function verifyFrom(db: SqlDatabase, from: ChainHead, key: Buffer | undefi
     for (let i = 0; i < checkedUpTo && key; i++) {
       const record = records[i]!;
       const seal = rows[i]!.seal;
-      if (seal === null || seal === undefined) return { ok: false, count: count + i, sequence: record.sequence, eventId: record.eventId, reason: 'seal missing' };
-      if (!macMatches(sealOf(key, record.hash), seal)) return { ok: false, count: count + i, sequence: record.sequence, eventId: record.eventId, reason: 'seal mismatch' };
+      if (seal === null || seal === undefined)
+        return { ok: false, count: count + i, sequence: record.sequence, eventId: record.eventId, reason: 'seal missing' };
+      if (!macMatches(sealOf(key, record.hash), seal))
+        return { ok: false, count: count + i, sequence: record.sequence, eventId: record.eventId, reason: 'seal mismatch' };
       for (const c of bySequence.get(record.sequence) ?? []) {
-        if (c.hash !== record.hash) return { ok: false, count: count + i, sequence: record.sequence, eventId: record.eventId, reason: 'checkpoint mismatch', detail: `the checkpoint of ${c.time} signed another hash for this record` };
+        if (c.hash !== record.hash)
+          return {
+            ok: false,
+            count: count + i,
+            sequence: record.sequence,
+            eventId: record.eventId,
+            reason: 'checkpoint mismatch',
+            detail: `the checkpoint of ${c.time} signed another hash for this record`,
+          };
       }
     }
     if (!result.ok) {
@@ -353,10 +396,13 @@ function normalise(record: AuditRecordInput): AuditRecordInput {
   const fail = (what: string): never => {
     throw new AuditInputError(`Audit record refused: ${what}.`);
   };
-  const text = (value: unknown, name: string): string => (typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : fail(`${name} must be a non-empty string of at most 200 characters`));
+  const text = (value: unknown, name: string): string =>
+    typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : fail(`${name} must be a non-empty string of at most 200 characters`);
   const optionalText = (value: unknown, name: string): string | null => (value === null || value === undefined ? null : text(value, name));
   const list = (value: unknown, pattern: RegExp, name: string): string[] =>
-    Array.isArray(value) && value.every((item) => typeof item === 'string' && pattern.test(item)) ? [...(value as string[])] : fail(`${name} must be a list of names`);
+    Array.isArray(value) && value.every((item) => typeof item === 'string' && pattern.test(item))
+      ? [...(value as string[])]
+      : fail(`${name} must be a list of names`);
   const eventId = typeof record.eventId === 'string' ? record.eventId.toLowerCase() : '';
   if (!UUID.test(eventId)) fail('eventId must be a UUID');
   if (!(record.occurredAt instanceof Date) || Number.isNaN(record.occurredAt.getTime())) fail('occurredAt must be a valid Date');

@@ -17,9 +17,11 @@ function isWriteRecord(value: unknown): value is WriteRecord {
   if (typeof value !== 'object' || value === null) return false;
   const record = value as Record<string, unknown>;
   return (
-    typeof record.coordinate === 'string' && /^Mutation\.\w{1,100}$/.test(record.coordinate) &&
+    typeof record.coordinate === 'string' &&
+    /^Mutation\.\w{1,100}$/.test(record.coordinate) &&
     (record.patientId === null || (typeof record.patientId === 'string' && record.patientId.length > 0 && record.patientId.length <= 200)) &&
-    typeof record.outcome === 'string' && OUTCOMES.has(record.outcome)
+    typeof record.outcome === 'string' &&
+    OUTCOMES.has(record.outcome)
   );
 }
 
@@ -47,7 +49,9 @@ export function writeAuditRecords(
   const unreported = new Map<string, number>();
   for (const field of rootMutationFields) unreported.set(`Mutation.${field}`, (unreported.get(`Mutation.${field}`) ?? 0) + 1);
   for (const record of reported) unreported.set(record.coordinate, (unreported.get(record.coordinate) ?? 0) - 1);
-  const missing: WriteRecord[] = [...unreported].flatMap(([coordinate, count]) => (policy.writeRules[coordinate] ? Array.from({ length: Math.max(0, count) }, () => ({ coordinate, patientId: null, outcome: 'error' as const })) : []));
+  const missing: WriteRecord[] = [...unreported].flatMap(([coordinate, count]) =>
+    policy.writeRules[coordinate] ? Array.from({ length: Math.max(0, count) }, () => ({ coordinate, patientId: null, outcome: 'error' as const })) : [],
+  );
   return [...reported, ...missing].map((record) => {
     const rule = policy.writeRules[record.coordinate];
     const categories = [...(rule?.categories ?? [])].sort();

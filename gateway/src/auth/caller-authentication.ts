@@ -8,7 +8,11 @@ import { devIssuerKey, refuseInProduction } from './dev-issuer.js';
 const CALLER_ALGORITHMS = ['EdDSA', 'ES256', 'ES384', 'RS256', 'PS256'];
 
 /** The caller of a gateway request, from its `Authorization: Bearer` token; throws AuthenticationError (401). */
-export async function createCallerAuthentication(settings: CallerTokenSettings, policy: AccessPolicy, production: boolean): Promise<(request: IncomingMessage) => Promise<Principal>> {
+export async function createCallerAuthentication(
+  settings: CallerTokenSettings,
+  policy: AccessPolicy,
+  production: boolean,
+): Promise<(request: IncomingMessage) => Promise<Principal>> {
   let keys = settings.keys;
   if (keys.source === 'dev-issuer') {
     refuseInProduction(production);

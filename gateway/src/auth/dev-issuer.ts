@@ -4,7 +4,16 @@
  * `npm run token` signs with. Never in production: anyone with the repository could mint tokens.
  */
 import { join } from 'node:path';
-import { ensureKeyPair, importSigningKey, loadAccessPolicy, repositoryRoot, signPrincipalToken, type AccessPolicy, type Principal, type SigningKey } from '@ketengraph/service-kit/tokens';
+import {
+  ensureKeyPair,
+  importSigningKey,
+  loadAccessPolicy,
+  repositoryRoot,
+  signPrincipalToken,
+  type AccessPolicy,
+  type Principal,
+  type SigningKey,
+} from '@ketengraph/service-kit/tokens';
 
 export const DEV_ISSUER = 'urn:ketengraph:dev-issuer';
 export const DEV_AUDIENCE = 'ketengraph';
@@ -32,7 +41,13 @@ export function devPrincipal(
   { role, organisationId, subject, scopes, purpose }: { role: string; organisationId: string; subject?: string; scopes?: string[]; purpose?: string | null },
   policy: AccessPolicy = loadAccessPolicy(),
 ): Principal {
-  return { subject: subject ?? `dev-${role}`, organisationId, role, scopes: scopes ?? policy.roleScopes[role] ?? [], purpose: purpose === undefined ? (policy.rolePurposes[role]?.[0] ?? null) : purpose };
+  return {
+    subject: subject ?? `dev-${role}`,
+    organisationId,
+    role,
+    scopes: scopes ?? policy.roleScopes[role] ?? [],
+    purpose: purpose === undefined ? (policy.rolePurposes[role]?.[0] ?? null) : purpose,
+  };
 }
 
 export function refuseInProduction(production: boolean): void {

@@ -11,7 +11,8 @@ export async function loadGatewaySigningKey(source: GatewaySigningKeySource, pro
       return importSigningKey(readJson<JWK>(source.file, 'the gateway signing key (GATEWAY_SIGNING_KEY_FILE)'));
     case 'generated':
       // Each replica would generate its own key and subgraphs would trust none of them reliably.
-      if (production) throw new Error('Refusing to start: NODE_ENV=production requires GATEWAY_SIGNING_KEY_FILE (a private JWK) for the gateway\'s tokens to subgraphs.');
+      if (production)
+        throw new Error("Refusing to start: NODE_ENV=production requires GATEWAY_SIGNING_KEY_FILE (a private JWK) for the gateway's tokens to subgraphs.");
       return importSigningKey(await ensureKeyPair(source.dir));
   }
 }

@@ -61,7 +61,11 @@ function selectedAt(plan: SelectionPlan, path: readonly (string | number)[]): { 
 }
 
 export function unauthorizedError(path: Path, coordinate: string): GraphQLFormattedError {
-  return { message: `Not authorized for ${coordinate}: withheld for this caller (role, purpose, scope or relationship).`, path, extensions: { code: UNAUTHORIZED } };
+  return {
+    message: `Not authorized for ${coordinate}: withheld for this caller (role, purpose, scope or relationship).`,
+    path,
+    extensions: { code: UNAUTHORIZED },
+  };
 }
 
 function conditionsHold(conditions: DirectiveNode[], variables: Record<string, unknown>): boolean {
@@ -93,7 +97,13 @@ export function completeResponse(
   };
 
   /** `via`: the field this object was reached through; a patient reached is accessed through it (one record per patient of a list). */
-  function walk(value: Record<string, Json>, plan: SelectionPlan, path: PathNode, patient: string | null, via: { coordinate: string; categories: string[] } | null): void {
+  function walk(
+    value: Record<string, Json>,
+    plan: SelectionPlan,
+    path: PathNode,
+    patient: string | null,
+    via: { coordinate: string; categories: string[] } | null,
+  ): void {
     const reference = value[PATIENT_KEY];
     if (reference !== undefined) {
       const id = typeof reference === 'string' ? reference : reference && typeof reference === 'object' && !Array.isArray(reference) ? reference.id : null;
@@ -124,7 +134,8 @@ export function completeResponse(
       if (Array.isArray(child)) {
         for (let index = 0; index < child.length; index++) {
           const item = child[index];
-          if (item && typeof item === 'object' && !Array.isArray(item)) walk(item, selected.plan, { parent: here, key: index }, patient, selected.categories.length ? selected : via);
+          if (item && typeof item === 'object' && !Array.isArray(item))
+            walk(item, selected.plan, { parent: here, key: index }, patient, selected.categories.length ? selected : via);
         }
       } else {
         walk(child, selected.plan, here, patient, selected.categories.length ? selected : via);
@@ -138,10 +149,12 @@ export function completeResponse(
   // came back null (a read refused entirely), recorded for the patient the subgraph refused.
   for (const error of subgraphErrors) {
     if (error.extensions?.code !== UNAUTHORIZED || !error.path) continue;
-    const found = guarded.get(JSON.stringify(error.path)) ?? (() => {
-      const selected = selectedAt(plan, error.path);
-      return selected?.categories.length ? { ...selected, patient: null } : undefined;
-    })();
+    const found =
+      guarded.get(JSON.stringify(error.path)) ??
+      (() => {
+        const selected = selectedAt(plan, error.path);
+        return selected?.categories.length ? { ...selected, patient: null } : undefined;
+      })();
     if (!found) continue;
     const record = entry(refusedPatient(error) ?? found.patient);
     record.delivered.delete(found.coordinate);

@@ -17,7 +17,10 @@ export function placementPatientsAt(url: () => string, tokens: SubgraphTokens, t
       const response = await fetch(url(), {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${await tokens.tokenFor(EVENT_READER)}` },
-        body: JSON.stringify({ query: 'query PlacementPatients($ids: [ID!]!) { placementPatients(ids: $ids) }', variables: { ids: placementIds.slice(0, 100) } }),
+        body: JSON.stringify({
+          query: 'query PlacementPatients($ids: [ID!]!) { placementPatients(ids: $ids) }',
+          variables: { ids: placementIds.slice(0, 100) },
+        }),
         signal: AbortSignal.timeout(timeoutMs),
       });
       const body = (await response.json()) as { data?: { placementPatients?: (string | null)[] } };

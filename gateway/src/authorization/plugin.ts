@@ -98,13 +98,27 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
     ];
   }
 
-  function auditRecords(context: { contextValue: GatewayContext; operationName?: string | null | undefined; operation?: { operation: string; selectionSet: { selections: readonly unknown[] } } | undefined }, completion: Completion, outcomeOverride?: 'denied'): AuditRecordInput[] {
+  function auditRecords(
+    context: {
+      contextValue: GatewayContext;
+      operationName?: string | null | undefined;
+      operation?: { operation: string; selectionSet: { selections: readonly unknown[] } } | undefined;
+    },
+    completion: Completion,
+    outcomeOverride?: 'denied',
+  ): AuditRecordInput[] {
     const { principal, requestId } = context.contextValue;
-    const rootFields = (context.operation?.selectionSet.selections ?? []).flatMap((s) => ((s as { kind: string }).kind === 'Field' ? [(s as { name: { value: string } }).name.value] : []));
+    const rootFields = (context.operation?.selectionSet.selections ?? []).flatMap((s) =>
+      (s as { kind: string }).kind === 'Field' ? [(s as { name: { value: string } }).name.value] : [],
+    );
     const action: AuditAction =
       context.operation?.operation === 'mutation'
-        ? rootFields.some((f) => options.policy.writeRules[`Mutation.${f}`]?.action === 'create') ? 'create' : 'update'
-        : rootFields.some((f) => SEARCH_FIELDS.has(f)) ? 'search' : 'read';
+        ? rootFields.some((f) => options.policy.writeRules[`Mutation.${f}`]?.action === 'create')
+          ? 'create'
+          : 'update'
+        : rootFields.some((f) => SEARCH_FIELDS.has(f))
+          ? 'search'
+          : 'read';
     const records: AuditRecordInput[] = [];
     for (const [patientId, access] of completion.access) {
       const isPatient = (categories: string[]) => categories.some((c) => patientCategories.has(c));
@@ -132,9 +146,16 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
     if (context.operation?.operation !== 'mutation') return records;
     // Changes: one record per step the subgraphs reported (or failed to report), with the step's result read merged into it.
     // Refused before planning (scope): no subgraph was asked, each step is denied without a patient.
-    const reported = outcomeOverride ? rootFields.map((f) => ({ coordinate: `Mutation.${f}`, patientId: null, outcome: 'denied' as const })) : (context.contextValue.writes ?? []);
+    const reported = outcomeOverride
+      ? rootFields.map((f) => ({ coordinate: `Mutation.${f}`, patientId: null, outcome: 'denied' as const }))
+      : (context.contextValue.writes ?? []);
     const steps = writeAuditRecords(options.policy, reported, outcomeOverride ? [] : rootFields, {
-      userId: principal.subject, organisationId: principal.organisationId, role: principal.role, purpose: principal.purpose, requestId, operationName: context.operationName ?? null,
+      userId: principal.subject,
+      organisationId: principal.organisationId,
+      role: principal.role,
+      purpose: principal.purpose,
+      requestId,
+      operationName: context.operationName ?? null,
     });
     return mergeStepReads(steps, records);
   }
@@ -152,7 +173,12 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
           if (rewrite.touchesPatientData && context.contextValue.principal.purpose === null) {
             // Refused whole, and recorded like any refusal (the attempt is in the access log).
             authorizationDenials.inc({ reason: 'purpose-required' });
-            refusal = [{ message: 'Patient data is only given for a purpose of use; ask your identity provider for a token with a purpose.', extensions: { code: 'PURPOSE_REQUIRED' } }];
+            refusal = [
+              {
+                message: 'Patient data is only given for a purpose of use; ask your identity provider for a token with a purpose.',
+                extensions: { code: 'PURPOSE_REQUIRED' },
+              },
+            ];
             refusalStatus = 403;
             return;
           }
@@ -183,7 +209,9 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
             const variables = context.request.variables ?? {};
             const placements = rootIds(context.operation, variables, 'placement');
             const ofPlacements = placements.length && options.placementPatients ? await options.placementPatients(placements) : [];
-            const asked = [...new Set([...rootIds(context.operation, variables, 'patient'), ...ofPlacements.filter((id): id is string => typeof id === 'string')])];
+            const asked = [
+              ...new Set([...rootIds(context.operation, variables, 'patient'), ...ofPlacements.filter((id): id is string => typeof id === 'string')]),
+            ];
             completion = { errors: [], access: new Map((asked.length ? asked : [null]).map((patient) => [patient, { delivered: new Map(), withheld }])) };
           } else {
             completion = completeResponse(result.data as never, rewrite.plan, context.request.variables ?? {}, result.errors ?? []);
@@ -204,7 +232,9 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
             auditWrites.inc({ outcome: 'failed' });
             log.error({ requestId: context.contextValue.requestId, ...errorDetails(error) }, 'audit write failed; response withheld');
             result.data = null;
-            result.errors = [{ message: 'The access log could not be written, so no patient data is returned. Try again later.', extensions: { code: 'AUDIT_UNAVAILABLE' } }];
+            result.errors = [
+              { message: 'The access log could not be written, so no patient data is returned. Try again later.', extensions: { code: 'AUDIT_UNAVAILABLE' } },
+            ];
             if (context.response.http) context.response.http.status = 503;
           }
         },

@@ -22,7 +22,14 @@ import {
   valueFromASTUntyped,
   visit as visitAst,
 } from 'graphql';
-import { argumentRequirement, type AccessPolicy, type Decision, type PolicyRequirement, type PrincipalGrants, type SchemaPolicies } from '@ketengraph/service-kit';
+import {
+  argumentRequirement,
+  type AccessPolicy,
+  type Decision,
+  type PolicyRequirement,
+  type PrincipalGrants,
+  type SchemaPolicies,
+} from '@ketengraph/service-kit';
 
 /** Hidden selections the gateway adds; stripped from every response. */
 export const HIDDEN_PREFIX = 'kg__';
@@ -114,13 +121,25 @@ export function rewriteOperation(
     return argumentRequirement(byArguments.policy, parentType, selection.name.value, args) ?? declared;
   }
 
-  function visit(selectionSet: SelectionSetNode, parentType: GraphQLCompositeType, plan: SelectionPlan, onType: string | null, conditions: DirectiveNode[], countsOnly: boolean): SelectionNode[] {
+  function visit(
+    selectionSet: SelectionSetNode,
+    parentType: GraphQLCompositeType,
+    plan: SelectionPlan,
+    onType: string | null,
+    conditions: DirectiveNode[],
+    countsOnly: boolean,
+  ): SelectionNode[] {
     const kept: SelectionNode[] = [];
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
         const fragment = fragments.get(selection.name.value);
         if (!fragment) continue;
-        const inlined = { kind: Kind.INLINE_FRAGMENT, typeCondition: fragment.typeCondition, directives: selection.directives, selectionSet: fragment.selectionSet } as const;
+        const inlined = {
+          kind: Kind.INLINE_FRAGMENT,
+          typeCondition: fragment.typeCondition,
+          directives: selection.directives,
+          selectionSet: fragment.selectionSet,
+        } as const;
         kept.push(...visitInline(inlined, parentType, plan, onType, conditions, countsOnly));
         continue;
       }
@@ -186,7 +205,14 @@ export function rewriteOperation(
     const narrower = conditionType.name !== parentType.name && !isAbstractType(conditionType) ? conditionType.name : onType;
     const selections = visit(fragment.selectionSet, conditionType, plan, narrower, [...conditions, ...(fragment.directives ?? [])], countsOnly);
     if (selections.length === 0) return [];
-    return [{ kind: Kind.INLINE_FRAGMENT, ...(fragment.typeCondition ? { typeCondition: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: conditionType.name } } } : {}), directives: fragment.directives ?? [], selectionSet: { kind: Kind.SELECTION_SET, selections } }];
+    return [
+      {
+        kind: Kind.INLINE_FRAGMENT,
+        ...(fragment.typeCondition ? { typeCondition: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: conditionType.name } } } : {}),
+        directives: fragment.directives ?? [],
+        selectionSet: { kind: Kind.SELECTION_SET, selections },
+      },
+    ];
   }
 
   /** The selection set with every fragment spread replaced by an inline fragment of the same content. */
@@ -194,7 +220,16 @@ export function rewriteOperation(
     const selections = selectionSet.selections.flatMap((selection): SelectionNode[] => {
       if (selection.kind === Kind.FRAGMENT_SPREAD) {
         const fragment = fragments.get(selection.name.value);
-        return fragment ? [{ kind: Kind.INLINE_FRAGMENT, typeCondition: fragment.typeCondition, directives: selection.directives ?? [], selectionSet: inlineFragments(fragment.selectionSet) }] : [];
+        return fragment
+          ? [
+              {
+                kind: Kind.INLINE_FRAGMENT,
+                typeCondition: fragment.typeCondition,
+                directives: selection.directives ?? [],
+                selectionSet: inlineFragments(fragment.selectionSet),
+              },
+            ]
+          : [];
       }
       return selection.selectionSet ? [{ ...selection, selectionSet: inlineFragments(selection.selectionSet) }] : [selection];
     });
@@ -204,8 +239,19 @@ export function rewriteOperation(
   const plan: SelectionPlan = { typeName: rootType.name, removals: [], fields: new Map() };
   const selections = visit(operation.selectionSet, rootType, plan, null, [], false);
   const nothingLeft = selections.length === 0;
-  const rewritten: OperationDefinitionNode = { ...operation, selectionSet: { kind: Kind.SELECTION_SET, selections: nothingLeft ? [field(FILLER_KEY, '__typename')] : selections } };
-  return { document: { kind: Kind.DOCUMENT, definitions: [rewritten] }, plan, removedCount, touchesPatientData, nothingLeft, operation: rewritten, variablesUsed: [...variablesUsed].sort() };
+  const rewritten: OperationDefinitionNode = {
+    ...operation,
+    selectionSet: { kind: Kind.SELECTION_SET, selections: nothingLeft ? [field(FILLER_KEY, '__typename')] : selections },
+  };
+  return {
+    document: { kind: Kind.DOCUMENT, definitions: [rewritten] },
+    plan,
+    removedCount,
+    touchesPatientData,
+    nothingLeft,
+    operation: rewritten,
+    variablesUsed: [...variablesUsed].sort(),
+  };
 }
 
 /** The same response key can be selected twice (fragments); the response merges them, so do the plans. */

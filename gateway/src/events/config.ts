@@ -6,6 +6,7 @@ export interface EventsConfig {
 
 export function loadEventsConfig(env: NodeJS.ProcessEnv): EventsConfig {
   const pollIntervalMs = Number(env.EVENT_POLL_INTERVAL_MS || 250);
-  if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 10 || pollIntervalMs > 60_000) throw new Error('EVENT_POLL_INTERVAL_MS must be an integer from 10 to 60000.');
+  if (!Number.isInteger(pollIntervalMs) || pollIntervalMs < 10 || pollIntervalMs > 60_000)
+    throw new Error('EVENT_POLL_INTERVAL_MS must be an integer from 10 to 60000.');
   return { pollIntervalMs };
 }

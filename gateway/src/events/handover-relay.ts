@@ -90,8 +90,21 @@ export function transfersIn(after: bigint, events: readonly RelayFeedEvent[]): {
     if (event.toStatus === 'TRANSFERRED') {
       const receiving = events[i + 1];
       if (!receiving) return { upTo, transfers };
-      if (receiving.fromStatus === null && receiving.toStatus === 'ADMITTED' && receiving.trajectoryId === event.trajectoryId && receiving.patientId === event.patientId && BigInt(receiving.sequence) === BigInt(event.sequence) + 1n) {
-        transfers.push({ sequence: receiving.sequence, trajectoryId: receiving.trajectoryId, patientId: receiving.patientId, fromProviderId: event.providerId, toProviderId: receiving.providerId, transferredAt: receiving.occurredAt });
+      if (
+        receiving.fromStatus === null &&
+        receiving.toStatus === 'ADMITTED' &&
+        receiving.trajectoryId === event.trajectoryId &&
+        receiving.patientId === event.patientId &&
+        BigInt(receiving.sequence) === BigInt(event.sequence) + 1n
+      ) {
+        transfers.push({
+          sequence: receiving.sequence,
+          trajectoryId: receiving.trajectoryId,
+          patientId: receiving.patientId,
+          fromProviderId: event.providerId,
+          toProviderId: receiving.providerId,
+          transferredAt: receiving.occurredAt,
+        });
         upTo = BigInt(receiving.sequence);
         i++;
         continue;
@@ -170,7 +183,8 @@ export function startHandoverRelay(options: HandoverRelayOptions): HandoverRelay
       log.info({ position: position.toString() }, 'handover relay starts at the head of the event feed');
     } else position = BigInt(kept);
     for (;;) {
-      const events = (await call<{ placementEventFeed: RelayFeedEvent[] }>(options.plaatsingUrl, FEED_QUERY, { after: position.toString(), limit: batchSize })).placementEventFeed;
+      const events = (await call<{ placementEventFeed: RelayFeedEvent[] }>(options.plaatsingUrl, FEED_QUERY, { after: position.toString(), limit: batchSize }))
+        .placementEventFeed;
       const { upTo, transfers } = transfersIn(position, events);
       if (upTo > position) position = BigInt(await record(upTo, transfers));
       if (events.length < batchSize) {
@@ -186,15 +200,30 @@ export function startHandoverRelay(options: HandoverRelayOptions): HandoverRelay
   }
 
   async function record(upTo: bigint, transfers: Transfer[]): Promise<string> {
-    const { recordTransferHandovers: result } = await call<{ recordTransferHandovers: { position: string; recordedPatientIds: string[] } }>(options.kwaliteitUrl, RECORD_MUTATION, { upTo: upTo.toString(), transfers });
+    const { recordTransferHandovers: result } = await call<{ recordTransferHandovers: { position: string; recordedPatientIds: string[] } }>(
+      options.kwaliteitUrl,
+      RECORD_MUTATION,
+      { upTo: upTo.toString(), transfers },
+    );
     if (result.recordedPatientIds.length) {
       const requestId = randomUUID();
       await options.audit(
         result.recordedPatientIds.map((patientId) => ({
-          eventId: randomUUID(), occurredAt: new Date(), action: 'create', patientId,
-          userId: HANDOVER_RELAY.subject, organisationId: HANDOVER_RELAY.organisationId, role: HANDOVER_RELAY.role, purpose: null,
-          fieldsDelivered: ['Mutation.recordTransferHandovers'], categoriesDelivered: ['logistics'], fieldsWithheld: [], categoriesWithheld: [],
-          outcome: 'granted', requestId, operationName: 'HandoverRelayRecord',
+          eventId: randomUUID(),
+          occurredAt: new Date(),
+          action: 'create',
+          patientId,
+          userId: HANDOVER_RELAY.subject,
+          organisationId: HANDOVER_RELAY.organisationId,
+          role: HANDOVER_RELAY.role,
+          purpose: null,
+          fieldsDelivered: ['Mutation.recordTransferHandovers'],
+          categoriesDelivered: ['logistics'],
+          fieldsWithheld: [],
+          categoriesWithheld: [],
+          outcome: 'granted',
+          requestId,
+          operationName: 'HandoverRelayRecord',
         })),
       );
     }

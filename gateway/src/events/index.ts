@@ -52,7 +52,17 @@ export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvent
   const running = new Map<string, { members: string[]; sealed: boolean; result: Promise<EventResolution> }>();
   const resolve = (prepared: PreparedSelection, event: PlacementChangeEvent, context: GatewayContext): Promise<EventResolution> => {
     const { principal } = context;
-    const key = JSON.stringify([String(event.sequence), prepared.query, prepared.operationName, prepared.variables, principal.subject, principal.organisationId, principal.role, principal.purpose, [...principal.scopes].sort()]);
+    const key = JSON.stringify([
+      String(event.sequence),
+      prepared.query,
+      prepared.operationName,
+      prepared.variables,
+      principal.subject,
+      principal.organisationId,
+      principal.role,
+      principal.purpose,
+      [...principal.scopes].sort(),
+    ]);
     const joined = running.get(key);
     if (joined && !joined.sealed) {
       joined.members.push(context.requestId);

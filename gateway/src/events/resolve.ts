@@ -83,20 +83,30 @@ export function prepareSelection(schema: GraphQLSchema, selection: EventSelectio
   try {
     document = typeof selection.document === 'string' ? parse(selection.document) : selection.document;
   } catch (error) {
-    throw new GraphQLError(error instanceof GraphQLError ? error.message : 'The operation could not be parsed.', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+    throw new GraphQLError(error instanceof GraphQLError ? error.message : 'The operation could not be parsed.', {
+      extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+    });
   }
   const errors = validate(schema, document, specifiedRules);
   if (errors.length) throw invalid(errors.map((e) => e.message).join(' '));
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-  const operation = selection.operationName ? operations.find((o) => o.name?.value === selection.operationName) : operations.length === 1 ? operations[0] : undefined;
-  if (!operation) throw invalid(selection.operationName ? `No operation named ${selection.operationName} in the document.` : 'The document has several operations; give operationName.');
+  const operation = selection.operationName
+    ? operations.find((o) => o.name?.value === selection.operationName)
+    : operations.length === 1
+      ? operations[0]
+      : undefined;
+  if (!operation)
+    throw invalid(
+      selection.operationName ? `No operation named ${selection.operationName} in the document.` : 'The document has several operations; give operationName.',
+    );
   if (operation.operation !== 'subscription') throw invalid(`Expected a subscription operation, got a ${operation.operation}.`);
   const root = operation.selectionSet.selections[0];
   // Validation allows exactly one root field in a subscription; it must be ours, not a fragment around it.
   if (operation.selectionSet.selections.length !== 1 || root?.kind !== Kind.FIELD || root.name.value !== SUBSCRIPTION_FIELD || !root.selectionSet) {
     throw invalid(`Subscribe to ${SUBSCRIPTION_FIELD} with a selection of the change.`);
   }
-  if (operation.variableDefinitions?.some((v) => v.variable.name.value === CURSOR_VARIABLE)) throw invalid(`The variable name $${CURSOR_VARIABLE} is reserved.`);
+  if (operation.variableDefinitions?.some((v) => v.variable.name.value === CURSOR_VARIABLE))
+    throw invalid(`The variable name $${CURSOR_VARIABLE} is reserved.`);
 
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], selection.variables ?? {});
   if (coerced.errors) throw badInput(coerced.errors.map((e) => e.message).join(' '), 'variables');
@@ -110,7 +120,9 @@ export function prepareSelection(schema: GraphQLSchema, selection: EventSelectio
     ...root,
     alias: { kind: Kind.NAME, value: root.alias?.value ?? SUBSCRIPTION_FIELD },
     name: { kind: Kind.NAME, value: QUERY_FIELD },
-    arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'cursor' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: CURSOR_VARIABLE } } }],
+    arguments: [
+      { kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'cursor' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: CURSOR_VARIABLE } } },
+    ],
   };
   const query: OperationDefinitionNode = {
     kind: Kind.OPERATION_DEFINITION,
@@ -129,7 +141,14 @@ export function prepareSelection(schema: GraphQLSchema, selection: EventSelectio
   };
   const queryDocument: DocumentNode = { kind: Kind.DOCUMENT, definitions: [query, ...[...used.fragments].map((name) => fragments.get(name)!)] };
   const variables = Object.fromEntries(Object.entries(coerced.coerced).filter(([name]) => used.variables.has(name)));
-  return { query: print(queryDocument), operationName: operation.name?.value ?? null, variables, responseKey: root.alias?.value ?? SUBSCRIPTION_FIELD, filter: args.filter ?? null, after };
+  return {
+    query: print(queryDocument),
+    operationName: operation.name?.value ?? null,
+    variables,
+    responseKey: root.alias?.value ?? SUBSCRIPTION_FIELD,
+    filter: args.filter ?? null,
+    after,
+  };
 }
 
 /** Variables and fragments the selection under the root field needs (the root's own arguments excepted). */
@@ -169,7 +188,13 @@ const UNAUTHORIZED = 'UNAUTHORIZED_FIELD_OR_TYPE';
  * Resolves one event for one principal through the gateway's pipeline (authorization, federation,
  * completion, audit). `context.requestId` names the delivery in the access log.
  */
-export async function resolveEvent(apollo: ApolloServer<GatewayContext>, prepared: PreparedSelection, event: PlacementChangeEvent, context: GatewayContext, relationship?: RelationshipCheck): Promise<EventResolution> {
+export async function resolveEvent(
+  apollo: ApolloServer<GatewayContext>,
+  prepared: PreparedSelection,
+  event: PlacementChangeEvent,
+  context: GatewayContext,
+  relationship?: RelationshipCheck,
+): Promise<EventResolution> {
   if (!matchesFilter(event, prepared.filter)) return { kind: 'skip' };
   if (relationship) {
     let related: boolean | null;
@@ -185,7 +210,8 @@ export async function resolveEvent(apollo: ApolloServer<GatewayContext>, prepare
     { query: prepared.query, operationName: prepared.operationName ?? undefined, variables: { ...prepared.variables, [CURSOR_VARIABLE]: event.cursor } },
     { contextValue: context },
   );
-  if (response.body.kind !== 'single') return { kind: 'failed', errors: [{ message: 'Unexpected incremental response.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+  if (response.body.kind !== 'single')
+    return { kind: 'failed', errors: [{ message: 'Unexpected incremental response.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
   const { data, errors } = response.body.singleResult;
   const payload = data?.[prepared.responseKey];
   if (payload !== null && payload !== undefined && data) return { kind: 'deliver', result: errors?.length ? { data, errors } : { data } };
@@ -200,9 +226,17 @@ export async function resolveEvent(apollo: ApolloServer<GatewayContext>, prepare
  * every event refuses the subscription up front instead: no purpose of use, a role that may not
  * see placement changes at all. Returns the errors, or null when events can be resolved.
  */
-export async function probeSelection(apollo: ApolloServer<GatewayContext>, prepared: PreparedSelection, context: GatewayContext): Promise<readonly GraphQLFormattedError[] | null> {
+export async function probeSelection(
+  apollo: ApolloServer<GatewayContext>,
+  prepared: PreparedSelection,
+  context: GatewayContext,
+): Promise<readonly GraphQLFormattedError[] | null> {
   const response = await apollo.executeOperation(
-    { query: prepared.query, operationName: prepared.operationName ?? undefined, variables: { ...prepared.variables, [CURSOR_VARIABLE]: encodeEventCursor(0n) } },
+    {
+      query: prepared.query,
+      operationName: prepared.operationName ?? undefined,
+      variables: { ...prepared.variables, [CURSOR_VARIABLE]: encodeEventCursor(0n) },
+    },
     { contextValue: context },
   );
   if (response.body.kind !== 'single') return [{ message: 'Unexpected incremental response.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];

@@ -21,7 +21,18 @@ export const EXPLORER_BUNDLE_DIR = join(gatewayRoot, 'generated', 'explorer');
 const MANIFEST = 'manifest.json';
 const BROWSER_DIR = join(here, 'browser');
 // Versions of what goes into the bundle: an upgrade by `npm install` changes the input hash.
-const BUNDLED_PACKAGES = ['graphiql', '@graphiql/react', '@graphiql/plugin-explorer', '@graphiql/toolkit', 'monaco-editor', 'monaco-graphql', 'react', 'react-dom', 'graphql-ws', 'esbuild'];
+const BUNDLED_PACKAGES = [
+  'graphiql',
+  '@graphiql/react',
+  '@graphiql/plugin-explorer',
+  '@graphiql/toolkit',
+  'monaco-editor',
+  'monaco-graphql',
+  'react',
+  'react-dom',
+  'graphql-ws',
+  'esbuild',
+];
 
 export interface ExplorerManifest {
   inputHash: string;
@@ -53,7 +64,11 @@ export function explorerInputHash(): string {
   if (!existsSync(BROWSER_DIR)) return PREBUILT;
   const hash = createHash('sha256');
   // The browser sources, the shape they share with the gateway, and how they are built.
-  for (const file of [...readdirSync(BROWSER_DIR).map((name) => join(BROWSER_DIR, name)), join(here, 'page-config.ts'), fileURLToPath(import.meta.url)].sort()) {
+  for (const file of [
+    ...readdirSync(BROWSER_DIR).map((name) => join(BROWSER_DIR, name)),
+    join(here, 'page-config.ts'),
+    fileURLToPath(import.meta.url),
+  ].sort()) {
     hash.update(relative(here, file)).update('\0').update(readFileSync(file)).update('\0');
   }
   for (const name of BUNDLED_PACKAGES) hash.update(`${name}@${packageVersion(name)}\0`);

@@ -64,7 +64,9 @@ export function readExample(source: ExampleSource): ExplorerExample {
   const document = separateOperations(parse(readFileSync(source.file, 'utf8')))[source.name];
   if (!document) throw new Error(`${source.file} has no operation ${source.name}.`);
   const operation = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
-  const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION).sort((a, b) => a.name.value.localeCompare(b.name.value));
+  const fragments = document.definitions
+    .filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)
+    .sort((a, b) => a.name.value.localeCompare(b.name.value));
   const query = print({ kind: Kind.DOCUMENT, definitions: [...operation, ...fragments] });
   return { name: source.name, title: source.title, query, variables: JSON.stringify(source.variables, null, 2) };
 }

@@ -32,7 +32,8 @@ export const SAMPLE_USERS: readonly SampleUser[] = [
     label: 'Plaatser DJI (placement officer)',
     role: 'plaatser',
     organisationId: 'dji-forzo',
-    description: 'Ziet identiteit, justitiële gegevens, risico en logistiek van alle patiënten, geen medische gegevens (sees identity, judicial, risk and logistics of every patient, no medical data).',
+    description:
+      'Ziet identiteit, justitiële gegevens, risico en logistiek van alle patiënten, geen medische gegevens (sees identity, judicial, risk and logistics of every patient, no medical data).',
   },
   {
     id: 'indicatiesteller',
@@ -53,7 +54,8 @@ export const SAMPLE_USERS: readonly SampleUser[] = [
     label: 'Zorgaanbieder zonder patiënten (provider without patients)',
     role: 'zorgaanbieder',
     organisationId: PROVIDER_WITHOUT_PATIENTS_ID,
-    description: 'Heeft geen lopende plaatsingen: ziet geen patiëntgegevens, wel capaciteit en kwaliteit (has no current placements: no patient data, but capacity and quality).',
+    description:
+      'Heeft geen lopende plaatsingen: ziet geen patiëntgegevens, wel capaciteit en kwaliteit (has no current placements: no patient data, but capacity and quality).',
   },
   {
     id: 'reclassering',
@@ -81,5 +83,11 @@ export const SAMPLE_USERS: readonly SampleUser[] = [
 /** The principal a sample user's development token carries: the role's scopes and first purpose, as `npm run token` gives. */
 export function sampleUserPrincipal(user: SampleUser): Principal {
   const policy = loadAccessPolicy();
-  return { subject: `dev-${user.id}`, organisationId: user.organisationId, role: user.role, scopes: policy.roleScopes[user.role] ?? [], purpose: policy.rolePurposes[user.role]?.[0] ?? null };
+  return {
+    subject: `dev-${user.id}`,
+    organisationId: user.organisationId,
+    role: user.role,
+    scopes: policy.roleScopes[user.role] ?? [],
+    purpose: policy.rolePurposes[user.role]?.[0] ?? null,
+  };
 }

@@ -71,14 +71,23 @@ export function maskedErrorsPlugin(): ApolloServerPlugin<GatewayContext> {
             // Apollo's answer when execution threw: the errors were not planned, whatever code they carry.
             for (const error of errors ?? []) {
               if (unplanned(error.extensions?.code)) continue; // logged above
-              log.error({ requestId: contextValue.requestId, operationName, status, code: error.extensions?.code, ...errorDetails(error.originalError ?? error) }, 'internal error');
+              log.error(
+                { requestId: contextValue.requestId, operationName, status, code: error.extensions?.code, ...errorDetails(error.originalError ?? error) },
+                'internal error',
+              );
             }
-            result.errors = (result.errors ?? [{ message: '' }]).map(({ path }) => ({ message: '', ...(path ? { path } : {}), extensions: { code: INTERNAL } }));
+            result.errors = (result.errors ?? [{ message: '' }]).map(({ path }) => ({
+              message: '',
+              ...(path ? { path } : {}),
+              extensions: { code: INTERNAL },
+            }));
           }
           if (!result.errors?.some((e) => e.extensions?.code === INTERNAL)) return;
           const { requestId } = contextValue;
           result.errors = result.errors.map((e) =>
-            e.extensions?.code === INTERNAL ? { message: `Internal server error (request ${requestId}).`, ...(e.path ? { path: e.path } : {}), extensions: { code: INTERNAL, requestId } } : e,
+            e.extensions?.code === INTERNAL
+              ? { message: `Internal server error (request ${requestId}).`, ...(e.path ? { path: e.path } : {}), extensions: { code: INTERNAL, requestId } }
+              : e,
           );
         },
       };

@@ -76,14 +76,27 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   }
 
   /** Only a GraphQL response shape reaches the gateway's merging: `data` an object or null, `errors` a list of objects. */
-  override async didReceiveResponse({ response, request, context }: { response: GatewayGraphQLResponse; request: { variables?: Record<string, unknown> }; context: GatewayContext | Record<string, unknown> }): Promise<GatewayGraphQLResponse> {
+  override async didReceiveResponse({
+    response,
+    request,
+    context,
+  }: {
+    response: GatewayGraphQLResponse;
+    request: { variables?: Record<string, unknown> };
+    context: GatewayContext | Record<string, unknown>;
+  }): Promise<GatewayGraphQLResponse> {
     collectWriteRecords(response as { extensions?: Record<string, unknown> }, context);
     const { data, errors } = response as { data?: unknown; errors?: unknown };
     const representations = request.variables?.representations;
     // An entity fetch must answer one entry per representation, or the gateway cannot place them.
-    const entitiesOk = !Array.isArray(representations) || data == null || (Array.isArray((data as { _entities?: unknown })._entities) && (data as { _entities: unknown[] })._entities.length === representations.length);
+    const entitiesOk =
+      !Array.isArray(representations) ||
+      data == null ||
+      (Array.isArray((data as { _entities?: unknown })._entities) && (data as { _entities: unknown[] })._entities.length === representations.length);
     const dataOk = entitiesOk && (data === undefined || data === null || (typeof data === 'object' && !Array.isArray(data)));
-    const errorsOk = errors === undefined || (Array.isArray(errors) && errors.every((e) => typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string'));
+    const errorsOk =
+      errors === undefined ||
+      (Array.isArray(errors) && errors.every((e) => typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string'));
     if (!dataOk || !errorsOk || (data == null && errors === undefined)) throw new SubgraphFault('malformed');
     return response;
   }

@@ -14,7 +14,13 @@ import { SubgraphDataSource } from './data-source.js';
  * supergraph source (followed on disk), subgraph routing and transport are ours. Later concerns
  * (authorization, subscriptions) hook in here rather than forking the gateway.
  */
-export function createFederation(supergraphSdl: string, config: GatewayConfig, tokens: SubgraphTokens, inProcess: Record<string, GraphQLSchema>, guards: SubgraphGuards): ApolloGateway {
+export function createFederation(
+  supergraphSdl: string,
+  config: GatewayConfig,
+  tokens: SubgraphTokens,
+  inProcess: Record<string, GraphQLSchema>,
+  guards: SubgraphGuards,
+): ApolloGateway {
   return new ApolloGateway({
     supergraphSdl: supergraphSource({
       initialSdl: supergraphSdl,

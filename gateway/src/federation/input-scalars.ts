@@ -1,5 +1,15 @@
 import { INPUT_SCALARS } from '@ketengraph/service-kit';
-import { coerceInputValue, GraphQLError, isInputType, GraphQLScalarType, typeFromAST, valueFromASTUntyped, type GraphQLSchema, type OperationDefinitionNode, type ValueNode } from 'graphql';
+import {
+  coerceInputValue,
+  GraphQLError,
+  isInputType,
+  GraphQLScalarType,
+  typeFromAST,
+  valueFromASTUntyped,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ValueNode,
+} from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from '../context.js';
 
@@ -71,7 +81,10 @@ function invalidVariable(schema: GraphQLSchema, operation: OperationDefinitionNo
     let first: GraphQLError | undefined;
     coerceInputValue(values[name], type, (path, _invalid, error) => {
       if (first) return;
-      const at = [name, ...path].map((part) => (typeof part === 'number' ? `[${part}]` : part)).join('.').replace(/\.\[/g, '[');
+      const at = [name, ...path]
+        .map((part) => (typeof part === 'number' ? `[${part}]` : part))
+        .join('.')
+        .replace(/\.\[/g, '[');
       first = refuse(reasonOf(error), at);
     });
     if (first) return first;
@@ -86,6 +99,7 @@ function reasonOf(error: GraphQLError): string {
   const expected = /^(Expected type "[^"]+")/.exec(error.message) ?? /^(Int|Float|String|Boolean|ID) cannot represent/.exec(error.message);
   if (expected) return expected[1]!.startsWith('Expected') ? `${expected[1]}.` : `not a valid ${expected[1]}.`;
   if (/^Value .* does not exist in "([^"]+)" enum/.test(error.message)) return `not a value of the enum ${/"([^"]+)" enum/.exec(error.message)![1]}.`;
-  if (/^Field "[^"]+" (of required type "[^"]+" was not provided|is not defined by type "[^"]+")\.?$/.test(error.message)) return error.message.split('Did you mean')[0]!.trim();
-  return 'the value does not match the variable\'s type.';
+  if (/^Field "[^"]+" (of required type "[^"]+" was not provided|is not defined by type "[^"]+")\.?$/.test(error.message))
+    return error.message.split('Did you mean')[0]!.trim();
+  return "the value does not match the variable's type.";
 }

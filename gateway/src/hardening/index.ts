@@ -17,7 +17,10 @@ import { loadTrustedDocuments, MANIFEST_FILE, trustedDocumentResolver } from '..
 export interface Hardening {
   guards: SubgraphGuards;
   /** Spread into the ApolloServer options. */
-  apollo: Pick<ApolloServerOptions<GatewayContext>, 'validationRules' | 'parseOptions' | 'introspection' | 'persistedQueries' | 'formatError' | 'allowBatchedHttpRequests'>;
+  apollo: Pick<
+    ApolloServerOptions<GatewayContext>,
+    'validationRules' | 'parseOptions' | 'introspection' | 'persistedQueries' | 'formatError' | 'allowBatchedHttpRequests'
+  >;
   /** Plugins that must see the client's document, before authorization rewrites it. */
   pluginsBefore: ApolloServerPlugin<GatewayContext>[];
   /** Plugins that must see the response after authorization completed it. */
@@ -53,12 +56,18 @@ export function setUpHardening(config: GatewayConfig): Hardening {
     http: {
       service: 'gateway',
       maxBatchSize: config.limits.batchSize,
-      prepareRequest: trustedDocumentResolver(documents, { enforce: config.exposure.trustedDocuments, automaticPersistedQueries: config.exposure.automaticPersistedQueries }),
+      prepareRequest: trustedDocumentResolver(documents, {
+        enforce: config.exposure.trustedDocuments,
+        automaticPersistedQueries: config.exposure.automaticPersistedQueries,
+      }),
     },
     admit: (principal) => rateLimit(principal.organisationId),
     subgraphReady: async (name, url) => {
       if (!guards.of(name).available) return false;
-      return fetch(new URL('/ready', url), { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      return fetch(new URL('/ready', url), { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
     },
     close: stopTracing,
   };

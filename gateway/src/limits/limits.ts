@@ -6,7 +6,16 @@ import { limitRejections } from '../observability/metrics.js';
 import type { LimitsConfig } from './config.js';
 
 /** The error codes of the request limits, one per limit. */
-export const LIMIT_CODES = ['QUERY_TOO_DEEP', 'TOO_MANY_ALIASES', 'TOO_MANY_TOKENS', 'TOO_MANY_DIRECTIVES', 'QUERY_TOO_COSTLY', 'LIST_TOO_LARGE', 'BATCH_TOO_LARGE', 'PAYLOAD_TOO_LARGE'] as const;
+export const LIMIT_CODES = [
+  'QUERY_TOO_DEEP',
+  'TOO_MANY_ALIASES',
+  'TOO_MANY_TOKENS',
+  'TOO_MANY_DIRECTIVES',
+  'QUERY_TOO_COSTLY',
+  'LIST_TOO_LARGE',
+  'BATCH_TOO_LARGE',
+  'PAYLOAD_TOO_LARGE',
+] as const;
 export type LimitCode = (typeof LIMIT_CODES)[number];
 
 /** An operation refused by a limit; the code survives Apollo's wrapping of validation errors (see exposure/errors.ts). */
@@ -63,7 +72,9 @@ function operationChosenPlugin(): ApolloServerPlugin<GatewayContext> {
       return {
         async didResolveOperation({ operation, request }) {
           if (operation) return;
-          const message = request.operationName ? 'No operation in the document has the given operationName.' : 'The document holds several operations; choose one with operationName.';
+          const message = request.operationName
+            ? 'No operation in the document has the given operationName.'
+            : 'The document holds several operations; choose one with operationName.';
           throw new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
         },
       };

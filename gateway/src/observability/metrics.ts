@@ -6,20 +6,53 @@
 import { counter, gauge, latencyHistogram } from '@ketengraph/service-kit';
 
 /** Calls to a subgraph, by subgraph and outcome (`ok`, or the failure: timeout, connection, http-status, malformed, oversized, circuit-open). */
-export const subgraphRequests = counter('ketengraph_subgraph_requests_total', 'Calls from the gateway to a subgraph, by subgraph and outcome.', ['subgraph', 'outcome']);
-export const subgraphLatency = latencyHistogram('ketengraph_subgraph_request_duration_seconds', 'Time of a call from the gateway to a subgraph, retries included.', ['subgraph']);
+export const subgraphRequests = counter('ketengraph_subgraph_requests_total', 'Calls from the gateway to a subgraph, by subgraph and outcome.', [
+  'subgraph',
+  'outcome',
+]);
+export const subgraphLatency = latencyHistogram(
+  'ketengraph_subgraph_request_duration_seconds',
+  'Time of a call from the gateway to a subgraph, retries included.',
+  ['subgraph'],
+);
 export const subgraphRetries = counter('ketengraph_subgraph_retries_total', 'Repeated calls to a subgraph after a failure (queries only).', ['subgraph']);
 /** 0 closed, 1 half-open, 2 open. */
-export const subgraphCircuitState = gauge('ketengraph_subgraph_circuit_state', 'Circuit breaker per subgraph: 0 closed, 1 half-open (probing), 2 open (calls refused).', ['subgraph']);
+export const subgraphCircuitState = gauge(
+  'ketengraph_subgraph_circuit_state',
+  'Circuit breaker per subgraph: 0 closed, 1 half-open (probing), 2 open (calls refused).',
+  ['subgraph'],
+);
 
-export const authorizationDenials = counter('ketengraph_authorization_denials_total', 'Fields withheld or operations refused by field-level authorization, by reason.', ['reason']);
+export const authorizationDenials = counter(
+  'ketengraph_authorization_denials_total',
+  'Fields withheld or operations refused by field-level authorization, by reason.',
+  ['reason'],
+);
 export const limitRejections = counter('ketengraph_limit_rejections_total', 'Operations refused by a request limit, by limit (its error code).', ['limit']);
 export const rateLimited = counter('ketengraph_rate_limited_total', 'Requests refused with 429 because the organisation exceeded its rate.', []);
-export const trustedDocumentRejections = counter('ketengraph_trusted_document_rejections_total', 'Requests refused because their document is not registered, by code.', ['code']);
+export const trustedDocumentRejections = counter(
+  'ketengraph_trusted_document_rejections_total',
+  'Requests refused because their document is not registered, by code.',
+  ['code'],
+);
 
-export const auditWrites = counter('ketengraph_audit_writes_total', 'Requests whose access-log records were written (ok) or could not be (failed).', ['outcome']);
+export const auditWrites = counter('ketengraph_audit_writes_total', 'Requests whose access-log records were written (ok) or could not be (failed).', [
+  'outcome',
+]);
 export const auditRecords = counter('ketengraph_audit_records_total', 'Access-log records written.', []);
-export const auditCheckpoints = counter('ketengraph_audit_checkpoints_total', 'Access-log checkpoints: signed, refused (the log was altered since the last one) or failed.', ['outcome']);
-export const auditCheckpointSequence = gauge('ketengraph_audit_checkpoint_sequence', 'Sequence of the last access-log record a signed checkpoint anchors (hash and signature are in the log line).', []);
+export const auditCheckpoints = counter(
+  'ketengraph_audit_checkpoints_total',
+  'Access-log checkpoints: signed, refused (the log was altered since the last one) or failed.',
+  ['outcome'],
+);
+export const auditCheckpointSequence = gauge(
+  'ketengraph_audit_checkpoint_sequence',
+  'Sequence of the last access-log record a signed checkpoint anchors (hash and signature are in the log line).',
+  [],
+);
 
-export const supergraphReloads = counter('ketengraph_supergraph_reloads_total', 'Supergraph changes seen on disk: applied, or refused (the previous one keeps serving).', ['outcome']);
+export const supergraphReloads = counter(
+  'ketengraph_supergraph_reloads_total',
+  'Supergraph changes seen on disk: applied, or refused (the previous one keeps serving).',
+  ['outcome'],
+);

@@ -60,8 +60,10 @@ function bufferedResponse(url: string, status: number, headers: Record<string, s
 function faultOfRequest(error: unknown, signal: AbortSignal): SubgraphFault {
   if (signal.aborted) return new SubgraphFault('timeout');
   if (error instanceof errors.ResponseExceededMaxSizeError) return new SubgraphFault('oversized');
-  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError || error instanceof errors.ConnectTimeoutError) return new SubgraphFault('timeout');
+  if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError || error instanceof errors.ConnectTimeoutError)
+    return new SubgraphFault('timeout');
   // Refused, reset or closed connections, malformed HTTP: the subgraph could not be talked to.
-  if (error instanceof errors.UndiciError || (error instanceof Error && typeof (error as { code?: unknown }).code === 'string')) return new SubgraphFault('connection');
+  if (error instanceof errors.UndiciError || (error instanceof Error && typeof (error as { code?: unknown }).code === 'string'))
+    return new SubgraphFault('connection');
   return new SubgraphFault('internal');
 }

@@ -29,7 +29,10 @@ export class SubgraphGuard {
     config: ResilienceConfig,
   ) {
     // Only the subgraph's own faults count; a refused request passes through the breaker untouched.
-    this.breaker = circuitBreaker(handleWhen((error) => error instanceof SubgraphFault && error.subgraphAtFault), { halfOpenAfter: config.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(config.breakerFailures) });
+    this.breaker = circuitBreaker(
+      handleWhen((error) => error instanceof SubgraphFault && error.subgraphAtFault),
+      { halfOpenAfter: config.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(config.breakerFailures) },
+    );
     this.retry = retry(
       handleWhen((error) => error instanceof SubgraphFault && error.retryable),
       { maxAttempts: config.retries, backoff: new ExponentialBackoff({ initialDelay: config.retryDelayMs, maxDelay: config.retryDelayMs * 16 }) },

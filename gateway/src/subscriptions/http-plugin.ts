@@ -11,9 +11,12 @@ export function subscriptionsOverHttpPlugin(): ApolloServerPlugin {
       return {
         async didResolveOperation({ operation }) {
           if (operation?.operation !== 'subscription') return;
-          throw new GraphQLError('Subscriptions are served on /graphql over WebSocket (graphql-ws, protocol graphql-transport-ws) and Server-Sent Events (send Accept: text/event-stream), not as a plain HTTP request.', {
-            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-          });
+          throw new GraphQLError(
+            'Subscriptions are served on /graphql over WebSocket (graphql-ws, protocol graphql-transport-ws) and Server-Sent Events (send Accept: text/event-stream), not as a plain HTTP request.',
+            {
+              extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+            },
+          );
         },
       };
     },

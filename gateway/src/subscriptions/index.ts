@@ -47,7 +47,14 @@ export function setUpSubscriptions(options: SubscriptionOptions): GatewaySubscri
   return {
     route,
     attach(server) {
-      websocket = attachWebSocketSubscriptions({ server, path, maxPayload: options.maxBodyBytes, authenticate: options.authenticate, subscriptions, apiSchema: options.apiSchema });
+      websocket = attachWebSocketSubscriptions({
+        server,
+        path,
+        maxPayload: options.maxBodyBytes,
+        authenticate: options.authenticate,
+        subscriptions,
+        apiSchema: options.apiSchema,
+      });
     },
     async close() {
       await websocket?.close();

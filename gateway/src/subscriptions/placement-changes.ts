@@ -11,7 +11,14 @@
  */
 import { HttpError, type Principal } from '@ketengraph/service-kit';
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
-import { CursorExpiredError, type EventResolution, type GatewayEvents, type EventSelection, type PlacementChangeEvent, type PreparedSelection } from '../events/index.js';
+import {
+  CursorExpiredError,
+  type EventResolution,
+  type GatewayEvents,
+  type EventSelection,
+  type PlacementChangeEvent,
+  type PreparedSelection,
+} from '../events/index.js';
 import { Channel } from './channel.js';
 import { subscriptionMetrics } from './metrics.js';
 
@@ -61,10 +68,22 @@ export interface PlacementChangeSubscriptions {
 }
 
 export const SUBSCRIPTION_ERRORS = {
-  tokenExpired: () => new GraphQLError('Your token expired, so the subscription ended. Subscribe again with a new token and `after` set to the last cursor you received.', { extensions: { code: 'UNAUTHENTICATED' } }),
-  shuttingDown: () => new GraphQLError('The gateway is restarting. Subscribe again with `after` set to the last cursor you received; no event is lost.', { extensions: { code: 'SHUTTING_DOWN' } }),
-  interrupted: () => new GraphQLError('The gateway could not follow the event log without a gap. Subscribe again with `after` set to the last cursor you received.', { extensions: { code: 'SUBSCRIPTION_INTERRUPTED' } }),
-  unavailable: () => new GraphQLError('The event log could not be read (plaatsing unavailable). Subscribe again later with `after` set to the last cursor you received.', { extensions: { code: 'DEPENDENCY_UNAVAILABLE' } }),
+  tokenExpired: () =>
+    new GraphQLError('Your token expired, so the subscription ended. Subscribe again with a new token and `after` set to the last cursor you received.', {
+      extensions: { code: 'UNAUTHENTICATED' },
+    }),
+  shuttingDown: () =>
+    new GraphQLError('The gateway is restarting. Subscribe again with `after` set to the last cursor you received; no event is lost.', {
+      extensions: { code: 'SHUTTING_DOWN' },
+    }),
+  interrupted: () =>
+    new GraphQLError('The gateway could not follow the event log without a gap. Subscribe again with `after` set to the last cursor you received.', {
+      extensions: { code: 'SUBSCRIPTION_INTERRUPTED' },
+    }),
+  unavailable: () =>
+    new GraphQLError('The event log could not be read (plaatsing unavailable). Subscribe again later with `after` set to the last cursor you received.', {
+      extensions: { code: 'DEPENDENCY_UNAVAILABLE' },
+    }),
 };
 
 function asGraphQLError(error: unknown): GraphQLError {
@@ -77,7 +96,9 @@ function asGraphQLError(error: unknown): GraphQLError {
 function failureOf(errors: readonly GraphQLFormattedError[]): GraphQLError {
   const first = errors[0];
   const code = typeof first?.extensions?.code === 'string' ? first.extensions.code : 'INTERNAL_SERVER_ERROR';
-  return new GraphQLError(`${first?.message ?? 'The change could not be resolved.'} Subscribe again with \`after\` set to the last cursor you received.`, { extensions: { code } });
+  return new GraphQLError(`${first?.message ?? 'The change could not be resolved.'} Subscribe again with \`after\` set to the last cursor you received.`, {
+    extensions: { code },
+  });
 }
 
 export function createPlacementChangeSubscriptions(events: GatewayEvents, admission: Admission = {}): PlacementChangeSubscriptions {
@@ -90,7 +111,16 @@ export function createPlacementChangeSubscriptions(events: GatewayEvents, admiss
       await admission.admit?.(request.principal);
       let { selection } = request;
       if (admission.prepareRequest) {
-        const { body } = admission.prepareRequest({ method: 'POST', body: { query: selection.document, operationName: selection.operationName, variables: selection.variables, extensions: request.extensions ?? undefined }, search: '' });
+        const { body } = admission.prepareRequest({
+          method: 'POST',
+          body: {
+            query: selection.document,
+            operationName: selection.operationName,
+            variables: selection.variables,
+            extensions: request.extensions ?? undefined,
+          },
+          search: '',
+        });
         selection = { ...selection, document: (body as { query: string }).query };
       }
       prepared = events.prepare(selection);

@@ -29,7 +29,9 @@ interface RequestContext {
 }
 
 /** The last result of a stream that ended with an error, then the end. */
-function errorsAsLastResult(stream: AsyncIterableIterator<FormattedExecutionResult>): AsyncIterableIterator<FormattedExecutionResult> & { throw(): Promise<IteratorResult<FormattedExecutionResult>> } {
+function errorsAsLastResult(
+  stream: AsyncIterableIterator<FormattedExecutionResult>,
+): AsyncIterableIterator<FormattedExecutionResult> & { throw(): Promise<IteratorResult<FormattedExecutionResult>> } {
   let failed = false;
   const iterator = {
     async next(): Promise<IteratorResult<FormattedExecutionResult>> {
@@ -38,7 +40,8 @@ function errorsAsLastResult(stream: AsyncIterableIterator<FormattedExecutionResu
         return await stream.next();
       } catch (error) {
         failed = true;
-        const formatted = error instanceof GraphQLError ? error.toJSON() : { message: 'The subscription ended.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+        const formatted =
+          error instanceof GraphQLError ? error.toJSON() : { message: 'The subscription ended.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
         return { value: { data: null, errors: [formatted] }, done: false };
       }
     },
@@ -71,7 +74,11 @@ export function createSseRoute(options: SseOptions): (request: IncomingMessage, 
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname !== options.path) return false;
     const accept = request.headers.accept ?? '';
-    const isSse = accept.includes('text/event-stream') || request.headers['x-graphql-event-stream-token'] !== undefined || request.method === 'PUT' || request.method === 'DELETE';
+    const isSse =
+      accept.includes('text/event-stream') ||
+      request.headers['x-graphql-event-stream-token'] !== undefined ||
+      request.method === 'PUT' ||
+      request.method === 'DELETE';
     if (!isSse) return false;
 
     let subscriber: Subscriber;
@@ -79,7 +86,10 @@ export function createSseRoute(options: SseOptions): (request: IncomingMessage, 
       subscriber = await subscriberOf(options.authenticate, request.headers.authorization);
     } catch (error) {
       if (!(error instanceof AuthenticationError)) throw error;
-      response.setHeader('www-authenticate', error.reason === 'missing-token' ? 'Bearer realm="ketengraph"' : 'Bearer realm="ketengraph", error="invalid_token"');
+      response.setHeader(
+        'www-authenticate',
+        error.reason === 'missing-token' ? 'Bearer realm="ketengraph"' : 'Bearer realm="ketengraph", error="invalid_token"',
+      );
       sendJson(response, 401, { errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] });
       return true;
     }

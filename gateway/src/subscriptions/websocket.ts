@@ -88,7 +88,13 @@ export function attachWebSocketSubscriptions(options: WebSocketOptions): { close
           extensions: payload.extensions,
         });
         if ('errors' in opened) return opened.errors.map((e) => new GraphQLError(e.message, { extensions: e.extensions ?? {} }));
-        return { schema: options.apiSchema(), document: parse(payload.query), operationName: payload.operationName, variableValues: payload.variables, contextValue: opened };
+        return {
+          schema: options.apiSchema(),
+          document: parse(payload.query),
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: opened,
+        };
       },
       subscribe: (args) => (args.contextValue as { stream: AsyncIterable<FormattedExecutionResult> }).stream as never,
       // Results are already formatted by the gateway's pipeline (errors included).
@@ -100,11 +106,14 @@ export function attachWebSocketSubscriptions(options: WebSocketOptions): { close
   return {
     async close() {
       options.server.off('upgrade', onUpgrade);
-      const closed = [...wss.clients].map((ws) => new Promise<void>((resolve) => {
-        if (ws.readyState === ws.CLOSED) return resolve();
-        ws.once('close', () => resolve());
-        ws.close(CLOSE_SERVICE_RESTART, 'Service restart: reconnect and resubscribe with your last cursor');
-      }));
+      const closed = [...wss.clients].map(
+        (ws) =>
+          new Promise<void>((resolve) => {
+            if (ws.readyState === ws.CLOSED) return resolve();
+            ws.once('close', () => resolve());
+            ws.close(CLOSE_SERVICE_RESTART, 'Service restart: reconnect and resubscribe with your last cursor');
+          }),
+      );
       // A client that does not answer the close handshake is cut after a moment.
       const cut = setTimeout(() => wss.clients.forEach((ws) => ws.terminate()), 2000);
       await Promise.all(closed);

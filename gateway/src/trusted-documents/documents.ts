@@ -19,7 +19,8 @@ export function loadTrustedDocuments(file: string, required: boolean): Map<strin
     return new Map();
   }
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-  if (manifest.format !== 'apollo-persisted-query-manifest' || manifest.version !== 1) throw new Error(`${file} is not a persisted query manifest (version 1).`);
+  if (manifest.format !== 'apollo-persisted-query-manifest' || manifest.version !== 1)
+    throw new Error(`${file} is not a persisted query manifest (version 1).`);
   return new Map(manifest.operations.map((operation) => [operation.id, operation.body]));
 }
 
@@ -51,11 +52,15 @@ export function trustedDocumentResolver(documents: Map<string, string>, options:
         }
         throw refusal('PERSISTED_QUERY_NOT_FOUND', 'No registered operation has this id; use an id from the trusted documents manifest.');
       }
-      if (typeof rest.query === 'string' && rest.query !== document) throw refusal('PERSISTED_QUERY_NOT_FOUND', 'The query does not match the registered operation with this id.');
+      if (typeof rest.query === 'string' && rest.query !== document)
+        throw refusal('PERSISTED_QUERY_NOT_FOUND', 'The query does not match the registered operation with this id.');
       return { ...rest, query: document, extensions: withoutPersistedQuery(rest.extensions) };
     }
     if (options.enforce && !(typeof rest.query === 'string' && documents.has(sha256(rest.query)))) {
-      throw refusal('PERSISTED_QUERY_NOT_IN_LIST', 'Only registered operations are accepted here; send the id of a trusted document (documentId or extensions.persistedQuery.sha256Hash).');
+      throw refusal(
+        'PERSISTED_QUERY_NOT_IN_LIST',
+        'Only registered operations are accepted here; send the id of a trusted document (documentId or extensions.persistedQuery.sha256Hash).',
+      );
     }
     return operation;
   };

@@ -73,7 +73,9 @@ export class WebhookDispatcher {
   /** Keeps the claims of deliveries in flight; should it fail, a lease runs out and the delivery is made again (at least once). */
   private renewLeases(): void {
     if (this.closed || this.inFlight.size === 0) return;
-    this.options.store.renew([...this.inFlight.keys()], this.instanceId, LEASE_MS).catch((error: unknown) => this.report('warn', 'webhook leases could not be renewed', error));
+    this.options.store
+      .renew([...this.inFlight.keys()], this.instanceId, LEASE_MS)
+      .catch((error: unknown) => this.report('warn', 'webhook leases could not be renewed', error));
   }
 
   /**
@@ -116,7 +118,9 @@ export class WebhookDispatcher {
       else this.deliver();
       if (this.options.store.opened && Date.now() - this.lastForget > FORGET_EVERY_MS) {
         this.lastForget = Date.now();
-        this.options.store.forgetFinished(KEEP_FINISHED_DAYS).catch((error: unknown) => this.report('warn', 'finished webhook deliveries could not be removed', error));
+        this.options.store
+          .forgetFinished(KEEP_FINISHED_DAYS)
+          .catch((error: unknown) => this.report('warn', 'finished webhook deliveries could not be removed', error));
       }
       this.tick();
     }, this.options.config.pollMs);
@@ -161,7 +165,10 @@ export class WebhookDispatcher {
         if (!(error instanceof CursorExpiredError)) throw error;
         // The webhooks were down longer than the feed keeps events: those are gone. Say so loudly, continue from now.
         const head = await feed.head();
-        this.report('error', 'webhook events past the feed retention were not enqueued', undefined, { fromSequence: position.toString(), toSequence: head.toString() });
+        this.report('error', 'webhook events past the feed retention were not enqueued', undefined, {
+          fromSequence: position.toString(),
+          toSequence: head.toString(),
+        });
         webhookMetrics.lostEvents.inc(Number(head - position));
         await store.skipTo(head);
         position = head;
@@ -270,7 +277,11 @@ export class WebhookDispatcher {
       if (this.closed && resolution.kind === 'failed') return await store.release([delivery.id], this.instanceId);
       if (resolution.kind === 'failed') {
         const codes = resolution.errors.map((e) => e.extensions?.code);
-        this.report('warn', 'webhook payload could not be resolved', 'error' in resolution ? resolution.error : undefined, { endpointId: delivery.endpoint.id, sequence: delivery.sequence.toString(), codes });
+        this.report('warn', 'webhook payload could not be resolved', 'error' in resolution ? resolution.error : undefined, {
+          endpointId: delivery.endpoint.id,
+          sequence: delivery.sequence.toString(),
+          codes,
+        });
         return await this.fail(delivery, attempts, 'resolve_failed');
       }
       if (resolution.kind === 'skip') {
@@ -284,7 +295,11 @@ export class WebhookDispatcher {
         data: { sequence: event.sequence.toString(), cursor: event.cursor, ...resolution.result },
       });
       const headers = signedHeaders(messageId(delivery.id), body, delivery.secrets);
-      const outcome = await postSigned(delivery.endpoint.url, body, headers, { timeoutMs: config.timeoutMs, signal: this.closing.signal, dispatcher: receiverDispatcher(config.allowPrivateAddresses) });
+      const outcome = await postSigned(delivery.endpoint.url, body, headers, {
+        timeoutMs: config.timeoutMs,
+        signal: this.closing.signal,
+        dispatcher: receiverDispatcher(config.allowPrivateAddresses),
+      });
       if (outcome.ok) {
         await store.finish(delivery.id, this.instanceId, 'delivered', attempts);
         webhookMetrics.deliveries.inc({ outcome: 'delivered' });

@@ -58,7 +58,10 @@ export class EndpointManager {
   private schema(): GraphQLSchema {
     const schema = this.options.apiSchema();
     if (!schema?.getSubscriptionType()?.getFields().placementChanged) {
-      throw domainError('DEPENDENCY_UNAVAILABLE', 'Webhooks are not available until the gateway has loaded a supergraph with placementChanged; try again shortly.');
+      throw domainError(
+        'DEPENDENCY_UNAVAILABLE',
+        'Webhooks are not available until the gateway has loaded a supergraph with placementChanged; try again shortly.',
+      );
     }
     return schema;
   }
@@ -66,7 +69,9 @@ export class EndpointManager {
   async register(caller: Principal, input: RegisterInput): Promise<{ endpoint: Endpoint; secret: string }> {
     const purpose = caller.purpose;
     if (purpose === null) {
-      throw new GraphQLError('A webhook delivers patient data as you, so it needs a purpose of use; ask your identity provider for a token with a purpose.', { extensions: { code: 'PURPOSE_REQUIRED' } });
+      throw new GraphQLError('A webhook delivers patient data as you, so it needs a purpose of use; ask your identity provider for a token with a purpose.', {
+        extensions: { code: 'PURPOSE_REQUIRED' },
+      });
     }
     const schema = this.schema();
     const url = checkUrl(input.url, this.options.config.allowHttp, this.options.config.allowPrivateAddresses);
@@ -78,7 +83,8 @@ export class EndpointManager {
       selection = this.options.admit(input.selection);
     } catch (error) {
       // The same code a request with that document gets (PERSISTED_QUERY_NOT_IN_LIST, PERSISTED_QUERY_NOT_FOUND).
-      if (error instanceof HttpError) throw new GraphQLError(`The selection is refused: ${error.message}`, { extensions: { code: error.code, field: 'selection' } });
+      if (error instanceof HttpError)
+        throw new GraphQLError(`The selection is refused: ${error.message}`, { extensions: { code: error.code, field: 'selection' } });
       throw error;
     }
     checkSelection(schema, selection);
@@ -90,7 +96,10 @@ export class EndpointManager {
     const secret = generateSecret();
     const fromSequence = await this.options.head().catch((error: unknown) => {
       if (error instanceof GraphQLError) throw error;
-      throw domainError('DEPENDENCY_UNAVAILABLE', 'The placement event log (plaatsing) could not be read, so the endpoint cannot be registered now; try again shortly.');
+      throw domainError(
+        'DEPENDENCY_UNAVAILABLE',
+        'The placement event log (plaatsing) could not be read, so the endpoint cannot be registered now; try again shortly.',
+      );
     });
     const endpoint = await this.options.store.createEndpoint({ owner: { ...caller, purpose }, url, description, filter, selection, secret, fromSequence });
     return { endpoint, secret };
@@ -109,13 +118,19 @@ export class EndpointManager {
     const challenge = randomBytes(24).toString('base64url');
     const body = JSON.stringify({ type: VERIFICATION_EVENT, timestamp: new Date().toISOString(), data: { challenge } });
     const headers = signedHeaders(`msg_verify_${randomBytes(12).toString('hex')}`, body, await this.options.store.secrets(endpoint.id));
-    const outcome = await postSigned(endpoint.url, body, headers, { timeoutMs: this.options.config.timeoutMs, readBody: true, dispatcher: receiverDispatcher(this.options.config.allowPrivateAddresses) });
+    const outcome = await postSigned(endpoint.url, body, headers, {
+      timeoutMs: this.options.config.timeoutMs,
+      readBody: true,
+      dispatcher: receiverDispatcher(this.options.config.allowPrivateAddresses),
+    });
     if (!outcome.ok) throw verificationFailed(outcome.error);
     if (echoedChallenge(outcome.body) !== challenge) throw verificationFailed('challenge_mismatch');
     const verified = await this.options.store.transition(id, caller.organisationId, ['pending_verification'], 'active');
     if (!verified) throw await this.refusal(caller, id, 'verified');
     // A safety net for a rare race (see backfill); the regular enqueuers cover the endpoint either way, so its failure is logged, not the caller's.
-    await this.options.backfill(verified.id, verified.fromSequence).catch((error: unknown) => log.warn({ endpointId: verified.id, ...errorDetails(error) }, 'webhook backfill at verification failed'));
+    await this.options
+      .backfill(verified.id, verified.fromSequence)
+      .catch((error: unknown) => log.warn({ endpointId: verified.id, ...errorDetails(error) }, 'webhook backfill at verification failed'));
     return verified;
   }
 
@@ -150,7 +165,8 @@ export class EndpointManager {
   async redeliver(caller: Principal, deadLetterId: string): Promise<DeadLetter> {
     const result = await this.options.store.redeliver(deadLetterId, caller.organisationId);
     if (result === undefined) throw notFound('Dead letter', deadLetterId);
-    if (result === 'already') throw domainError('INVALID_TRANSITION', 'This dead letter was redelivered already; if it failed again it is listed as a new dead letter.');
+    if (result === 'already')
+      throw domainError('INVALID_TRANSITION', 'This dead letter was redelivered already; if it failed again it is listed as a new dead letter.');
     this.options.wake();
     return result;
   }

@@ -8,5 +8,9 @@ export const webhookMetrics = {
     'Webhook delivery attempts by outcome: delivered (2xx), retry (failed, tried again later), dead_letter (failed the last attempt), skipped (the owner may not see the event).',
     ['outcome'],
   ),
-  lostEvents: counter('ketengraph_webhook_events_past_retention_total', 'Events that could not be enqueued because the feed no longer kept them (webhooks down longer than the retention).', []),
+  lostEvents: counter(
+    'ketengraph_webhook_events_past_retention_total',
+    'Events that could not be enqueued because the feed no longer kept them (webhooks down longer than the retention).',
+    [],
+  ),
 };

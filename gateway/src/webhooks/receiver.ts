@@ -10,8 +10,23 @@ import type { SignedHeaders } from './signing.js';
 
 /** Addresses a receiver may not have unless allowed: loopback, private, link-local (cloud metadata), shared and unspecified ranges. */
 const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const)
+  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
 
 export function isNonPublicAddress(address: string): boolean {
   const family = isIP(address);
@@ -29,7 +44,11 @@ export function isNonPublicAddress(address: string): boolean {
  */
 const publicOnly = new Agent({
   connect: {
-    lookup(hostname: string, options: LookupOptions, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) {
+    lookup(
+      hostname: string,
+      options: LookupOptions,
+      callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+    ) {
       lookup(hostname, { ...options, all: true }, (error, addresses) => {
         if (error) return callback(error, []);
         if (addresses.some((entry) => isNonPublicAddress(entry.address))) {
@@ -48,7 +67,12 @@ export function receiverDispatcher(allowPrivateAddresses: boolean): Dispatcher |
 
 export type PostOutcome = { ok: true; status: number; body: string | undefined } | { ok: false; error: string };
 
-export async function postSigned(url: string, body: string, headers: SignedHeaders, options: { timeoutMs: number; signal?: AbortSignal; readBody?: boolean; dispatcher?: Dispatcher | undefined }): Promise<PostOutcome> {
+export async function postSigned(
+  url: string,
+  body: string,
+  headers: SignedHeaders,
+  options: { timeoutMs: number; signal?: AbortSignal; readBody?: boolean; dispatcher?: Dispatcher | undefined },
+): Promise<PostOutcome> {
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   try {

@@ -4,7 +4,17 @@
  * (authorised, completed, audited) exactly like a subscription event.
  */
 import { badInput } from '@ketengraph/service-kit';
-import { GraphQLError, isEnumType, isInputObjectType, Kind, parse, validate, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  GraphQLError,
+  isEnumType,
+  isInputObjectType,
+  Kind,
+  parse,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import type { WebhookFilter } from './store.js';
 import { isNonPublicAddress } from './receiver.js';
 
@@ -33,7 +43,8 @@ export function checkSelection(schema: GraphQLSchema, source: string): DocumentN
   const roots = operation.selectionSet.selections;
   if (roots.length !== 1 || roots[0]!.kind !== Kind.FIELD || roots[0]!.name.value !== EVENT_FIELD) fail(`must select exactly the field ${EVENT_FIELD}.`);
   const root = roots[0] as { arguments?: readonly { name: { value: string } }[] };
-  if (root.arguments?.length) fail(`must not give ${EVENT_FIELD} arguments: the endpoint's filter chooses the events, and deliveries continue from the verification on.`);
+  if (root.arguments?.length)
+    fail(`must not give ${EVENT_FIELD} arguments: the endpoint's filter chooses the events, and deliveries continue from the verification on.`);
   return document;
 }
 
@@ -41,13 +52,15 @@ export function checkSelection(schema: GraphQLSchema, source: string): DocumentN
 export function checkFilter(schema: GraphQLSchema, input: Partial<Record<keyof WebhookFilter, unknown>> | null | undefined): WebhookFilter {
   const id = (value: unknown, field: string): string | null => {
     if (value === null || value === undefined) return null;
-    if (typeof value !== 'string' || value.length === 0 || value.length > 100) throw badInput(`${field} must be an id of at most 100 characters.`, `filter.${field}`);
+    if (typeof value !== 'string' || value.length === 0 || value.length > 100)
+      throw badInput(`${field} must be an id of at most 100 characters.`, `filter.${field}`);
     return value;
   };
   const statuses = (input?.toStatus ?? []) as string[];
   const allowed = statusValues(schema);
   for (const status of statuses) {
-    if (!allowed.includes(status)) throw badInput(`toStatus ${JSON.stringify(status).slice(0, 40)} is not a placement status; use one of ${allowed.join(', ')}.`, 'filter.toStatus');
+    if (!allowed.includes(status))
+      throw badInput(`toStatus ${JSON.stringify(status).slice(0, 40)} is not a placement status; use one of ${allowed.join(', ')}.`, 'filter.toStatus');
   }
   return {
     patientId: id(input?.patientId, 'patientId'),
@@ -82,6 +95,7 @@ export function checkUrl(value: string, allowHttp: boolean, allowPrivateAddresse
   if (url.hash) fail('must not contain a fragment.');
   // A literal address is refused here; a name is checked when a delivery connects (receiver.ts).
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!allowPrivateAddresses && (host === 'localhost' || isNonPublicAddress(host))) fail('must point to a public address; receivers are reached over the internet.');
+  if (!allowPrivateAddresses && (host === 'localhost' || isNonPublicAddress(host)))
+    fail('must point to a public address; receivers are reached over the internet.');
   return url.href;
 }

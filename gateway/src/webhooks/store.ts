@@ -7,7 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { badInput, connectionFromKeyset, decodeCursor, migrate, openSqlDatabase, pageSize, plainCursors, type Connection, type Principal, type SqlDatabase } from '@ketengraph/service-kit';
+import {
+  badInput,
+  connectionFromKeyset,
+  decodeCursor,
+  migrate,
+  openSqlDatabase,
+  pageSize,
+  plainCursors,
+  type Connection,
+  type Principal,
+  type SqlDatabase,
+} from '@ketengraph/service-kit';
 import { WEBHOOK_MIGRATIONS_DIR, type WebhookConfig } from './config.js';
 
 export type EndpointStatus = 'pending_verification' | 'active' | 'paused';
@@ -99,7 +110,12 @@ const toEndpoint = (row: EndpointRow): Endpoint => ({
   owner: { subject: row.owner_subject, organisationId: row.organisation_id, role: row.owner_role, purpose: row.owner_purpose, scopes: row.owner_scopes },
   url: row.url,
   description: row.description,
-  filter: { patientId: row.filter_patient_id, trajectoryId: row.filter_trajectory_id, providerId: row.filter_provider_id, toStatus: row.filter_to_statuses ?? [] },
+  filter: {
+    patientId: row.filter_patient_id,
+    trajectoryId: row.filter_trajectory_id,
+    providerId: row.filter_provider_id,
+    toStatus: row.filter_to_statuses ?? [],
+  },
   selection: row.selection,
   status: row.status,
   fromSequence: BigInt(row.from_sequence),
@@ -128,7 +144,9 @@ class DatabaseOnFirstUse implements SqlDatabase {
 
   open(): Promise<SqlDatabase> {
     this.database ??= (async () => {
-      const db = await openSqlDatabase({ url: this.config.databaseUrl, dataDir: this.config.dataDir, poolSize: 4 }, (created) => migrate(created, WEBHOOK_MIGRATIONS_DIR));
+      const db = await openSqlDatabase({ url: this.config.databaseUrl, dataDir: this.config.dataDir, poolSize: 4 }, (created) =>
+        migrate(created, WEBHOOK_MIGRATIONS_DIR),
+      );
       try {
         await migrate(db, WEBHOOK_MIGRATIONS_DIR);
       } catch (error) {
@@ -189,13 +207,24 @@ export class WebhookStore {
 
   async ready(): Promise<boolean> {
     if (!this.opened) return true;
-    return this.db.query('SELECT 1').then(() => true, () => false);
+    return this.db.query('SELECT 1').then(
+      () => true,
+      () => false,
+    );
   }
 
   // ---- endpoints -------------------------------------------------------------------------------
 
   /** Registers an endpoint (pending verification) with its first secret; it receives the events after `fromSequence`. */
-  async createEndpoint(input: { owner: Principal & { purpose: string }; url: string; description: string | null; filter: WebhookFilter; selection: string; secret: string; fromSequence: bigint }): Promise<Endpoint> {
+  async createEndpoint(input: {
+    owner: Principal & { purpose: string };
+    url: string;
+    description: string | null;
+    filter: WebhookFilter;
+    selection: string;
+    secret: string;
+    fromSequence: bigint;
+  }): Promise<Endpoint> {
     const { owner } = input;
     const [row] = await this.db.query<EndpointRow>(
       `WITH "endpoint" AS (
@@ -207,8 +236,24 @@ export class WebhookStore {
          INSERT INTO "webhook_secret" ("id", "endpoint_id", "secret") SELECT $14, "id", $15 FROM "endpoint"
        )
        SELECT * FROM "endpoint"`,
-      [randomUUID(), owner.organisationId, owner.subject, owner.role, owner.purpose, [...owner.scopes], input.url, input.description,
-        input.filter.patientId, input.filter.trajectoryId, input.filter.providerId, nullIfEmpty(input.filter.toStatus), input.selection, randomUUID(), input.secret, input.fromSequence.toString()],
+      [
+        randomUUID(),
+        owner.organisationId,
+        owner.subject,
+        owner.role,
+        owner.purpose,
+        [...owner.scopes],
+        input.url,
+        input.description,
+        input.filter.patientId,
+        input.filter.trajectoryId,
+        input.filter.providerId,
+        nullIfEmpty(input.filter.toStatus),
+        input.selection,
+        randomUUID(),
+        input.secret,
+        input.fromSequence.toString(),
+      ],
     );
     return toEndpoint(row!);
   }
@@ -216,7 +261,10 @@ export class WebhookStore {
   /** The endpoint if it belongs to the organisation; another organisation's endpoint does not exist for the caller. */
   async endpoint(id: string, organisationId: string): Promise<Endpoint | undefined> {
     if (!isUuid(id) || !this.opened) return undefined;
-    const [row] = await this.db.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM "webhook_endpoint" WHERE "id" = $1 AND "organisation_id" = $2`, [id, organisationId]);
+    const [row] = await this.db.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM "webhook_endpoint" WHERE "id" = $1 AND "organisation_id" = $2`, [
+      id,
+      organisationId,
+    ]);
     return row && toEndpoint(row);
   }
 
@@ -232,10 +280,20 @@ export class WebhookStore {
       keyset = ` AND ("created_at", "id") > ($2::timestamptz, $3::uuid)`;
     }
     const [rows, [count]] = await Promise.all([
-      this.db.query<EndpointRow>(`SELECT ${ENDPOINT_COLUMNS} FROM "webhook_endpoint" WHERE "organisation_id" = $1${keyset} ORDER BY "created_at", "id" LIMIT ${size + 1}`, params),
+      this.db.query<EndpointRow>(
+        `SELECT ${ENDPOINT_COLUMNS} FROM "webhook_endpoint" WHERE "organisation_id" = $1${keyset} ORDER BY "created_at", "id" LIMIT ${size + 1}`,
+        params,
+      ),
       this.db.query<{ count: string | number }>(`SELECT count(*) AS "count" FROM "webhook_endpoint" WHERE "organisation_id" = $1`, [organisationId]),
     ]);
-    return connectionFromKeyset(rows.map(toEndpoint), size, (e) => `${e.createdAt.toISOString()}|${e.id}`, Number(count?.count ?? 0), Boolean(after), plainCursors);
+    return connectionFromKeyset(
+      rows.map(toEndpoint),
+      size,
+      (e) => `${e.createdAt.toISOString()}|${e.id}`,
+      Number(count?.count ?? 0),
+      Boolean(after),
+      plainCursors,
+    );
   }
 
   /** Valid secrets of an endpoint, newest first. */
@@ -332,7 +390,19 @@ export class WebhookStore {
          ON CONFLICT ("id") DO UPDATE SET "sequence" = GREATEST("webhook_feed_position"."sequence", EXCLUDED."sequence")
        )
        SELECT count(*) AS "enqueued" FROM "inserted"`,
-      [JSON.stringify(events.map((e) => ({ sequence: e.sequence.toString(), patient_id: e.patientId, trajectory_id: e.trajectoryId, provider_id: e.providerId, to_status: e.toStatus }))), through?.toString() ?? null, endpointId ?? null],
+      [
+        JSON.stringify(
+          events.map((e) => ({
+            sequence: e.sequence.toString(),
+            patient_id: e.patientId,
+            trajectory_id: e.trajectoryId,
+            provider_id: e.providerId,
+            to_status: e.toStatus,
+          })),
+        ),
+        through?.toString() ?? null,
+        endpointId ?? null,
+      ],
     );
     return Number(rows[0]?.enqueued ?? 0);
   }
@@ -356,8 +426,18 @@ export class WebhookStore {
    */
   async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     const rows = await this.db.query<{
-      id: string; sequence: string | number | bigint; patient_id: string; attempts: number;
-      endpoint_id: string; url: string; selection: string; organisation_id: string; owner_subject: string; owner_role: string; owner_purpose: string; owner_scopes: string[];
+      id: string;
+      sequence: string | number | bigint;
+      patient_id: string;
+      attempts: number;
+      endpoint_id: string;
+      url: string;
+      selection: string;
+      organisation_id: string;
+      owner_subject: string;
+      owner_role: string;
+      owner_purpose: string;
+      owner_scopes: string[];
       secrets: string[] | null;
     }>(
       `WITH "due" AS (
@@ -443,7 +523,10 @@ export class WebhookStore {
   /** Gives claims back without counting an attempt (shutdown). */
   async release(ids: readonly string[], owner: string): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.query(`UPDATE "webhook_delivery" SET "lease_owner" = NULL, "lease_until" = NULL WHERE "id" = ANY($1::uuid[]) AND "lease_owner" = $2`, [[...ids], owner]);
+    await this.db.query(`UPDATE "webhook_delivery" SET "lease_owner" = NULL, "lease_until" = NULL WHERE "id" = ANY($1::uuid[]) AND "lease_owner" = $2`, [
+      [...ids],
+      owner,
+    ]);
   }
 
   /**
@@ -475,7 +558,14 @@ export class WebhookStore {
       this.db.query<DeadLetterRow>(`SELECT l.* FROM "webhook_dead_letter" l WHERE ${owned}${keyset} ORDER BY l."dead_at", l."id" LIMIT ${size + 1}`, params),
       this.db.query<{ count: string | number }>(`SELECT count(*) AS "count" FROM "webhook_dead_letter" l WHERE ${owned}`, params.slice(0, 2)),
     ]);
-    return connectionFromKeyset(rows.map(toDeadLetter), size, (l) => `${l.deadAt.toISOString()}|${l.id}`, Number(count?.count ?? 0), Boolean(after), plainCursors);
+    return connectionFromKeyset(
+      rows.map(toDeadLetter),
+      size,
+      (l) => `${l.deadAt.toISOString()}|${l.id}`,
+      Number(count?.count ?? 0),
+      Boolean(after),
+      plainCursors,
+    );
   }
 
   /**

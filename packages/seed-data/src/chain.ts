@@ -138,17 +138,152 @@ export interface SeedPatient {
   cvEntries: SeedCvEntry[];
 }
 
-const GIVEN_NAMES = ['Daan', 'Sem', 'Lucas', 'Milan', 'Levi', 'Bram', 'Jesse', 'Thijs', 'Ruben', 'Stijn', 'Mohamed', 'Youssef', 'Kevin', 'Dennis', 'Sanne', 'Fleur', 'Lotte', 'Emma', 'Iris', 'Noor', 'Anouk', 'Priya', 'Fatima', 'Jeroen', 'Marco', 'Bas', 'Rik', 'Tim', 'Wouter', 'Sven'];
-const FAMILY_NAMES = [['de', 'Jong'], [null, 'Jansen'], ['de', 'Vries'], ['van den', 'Berg'], ['van', 'Dijk'], [null, 'Bakker'], [null, 'Visser'], [null, 'Smit'], [null, 'Meijer'], ['de', 'Boer'], [null, 'Mulder'], ['de', 'Groot'], [null, 'Bos'], [null, 'Vos'], [null, 'Peters'], [null, 'Hendriks'], ['van', 'Leeuwen'], [null, 'Dekker'], [null, 'Brouwer'], ['de', 'Wit'], [null, 'Dijkstra'], [null, 'Smits'], ['de', 'Graaf'], ['van der', 'Meer'], ['van der', 'Linden'], [null, 'Kok'], [null, 'Jacobs'], ['de', 'Haan'], [null, 'Vermeulen'], ['van den', 'Heuvel'], [null, 'El Amrani'], [null, 'Yilmaz']] as const;
-const PLACE_NAMES = ['Amsterdam', 'Rotterdam', 'Utrecht', 'Eindhoven', 'Groningen', 'Zwolle', 'Nijmegen', 'Den Haag', 'Arnhem', 'Breda', 'Maastricht', 'Assen', 'Almere', 'Haarlem', 'Leeuwarden', 'Venray', 'Dordrecht', 'Amersfoort', 'Tilburg', 'Deventer'];
-const PROVIDER_BRANDS = ['De Kijvelanden', 'Pompestichting', 'Van der Hoeven', 'Mesdag', 'Oostvaarderskliniek', 'Fivoor', 'Inforsa', 'Trajectum', 'GGz Centraal', 'Antes', 'Parnassia', 'Reinier van Arkel', 'Mondriaan', 'Lentis', 'Dimence', 'Tactus', 'Leger des Heils', 'Exodus', 'Kwintes', 'De Waag'];
-const OFFENCES = [['GEWELD', '302 Sr'], ['BEDREIGING', '285 Sr'], ['ZEDEN', '242 Sr'], ['BRANDSTICHTING', '157 Sr'], ['DIEFSTAL_MET_GEWELD', '312 Sr'], ['STALKING', '285b Sr'], ['HUISELIJK_GEWELD', '304 Sr']] as const;
-const DIAGNOSES = [['F20.0', 'Schizofrenie, paranoïde type'], ['F60.2', 'Antisociale persoonlijkheidsstoornis'], ['F60.3', 'Borderline persoonlijkheidsstoornis'], ['F10.2', 'Stoornis in alcoholgebruik'], ['F12.2', 'Stoornis in cannabisgebruik'], ['F43.1', 'Posttraumatische stressstoornis'], ['F90.0', 'ADHD']] as const;
-const RISK_FACTORS = ['middelengebruik', 'impulsiviteit', 'gebrek aan probleeminzicht', 'antisociaal netwerk', 'eerdere geweldsdelicten', 'instabiele huisvesting', 'behandelontrouw'];
+const GIVEN_NAMES = [
+  'Daan',
+  'Sem',
+  'Lucas',
+  'Milan',
+  'Levi',
+  'Bram',
+  'Jesse',
+  'Thijs',
+  'Ruben',
+  'Stijn',
+  'Mohamed',
+  'Youssef',
+  'Kevin',
+  'Dennis',
+  'Sanne',
+  'Fleur',
+  'Lotte',
+  'Emma',
+  'Iris',
+  'Noor',
+  'Anouk',
+  'Priya',
+  'Fatima',
+  'Jeroen',
+  'Marco',
+  'Bas',
+  'Rik',
+  'Tim',
+  'Wouter',
+  'Sven',
+];
+const FAMILY_NAMES = [
+  ['de', 'Jong'],
+  [null, 'Jansen'],
+  ['de', 'Vries'],
+  ['van den', 'Berg'],
+  ['van', 'Dijk'],
+  [null, 'Bakker'],
+  [null, 'Visser'],
+  [null, 'Smit'],
+  [null, 'Meijer'],
+  ['de', 'Boer'],
+  [null, 'Mulder'],
+  ['de', 'Groot'],
+  [null, 'Bos'],
+  [null, 'Vos'],
+  [null, 'Peters'],
+  [null, 'Hendriks'],
+  ['van', 'Leeuwen'],
+  [null, 'Dekker'],
+  [null, 'Brouwer'],
+  ['de', 'Wit'],
+  [null, 'Dijkstra'],
+  [null, 'Smits'],
+  ['de', 'Graaf'],
+  ['van der', 'Meer'],
+  ['van der', 'Linden'],
+  [null, 'Kok'],
+  [null, 'Jacobs'],
+  ['de', 'Haan'],
+  [null, 'Vermeulen'],
+  ['van den', 'Heuvel'],
+  [null, 'El Amrani'],
+  [null, 'Yilmaz'],
+] as const;
+const PLACE_NAMES = [
+  'Amsterdam',
+  'Rotterdam',
+  'Utrecht',
+  'Eindhoven',
+  'Groningen',
+  'Zwolle',
+  'Nijmegen',
+  'Den Haag',
+  'Arnhem',
+  'Breda',
+  'Maastricht',
+  'Assen',
+  'Almere',
+  'Haarlem',
+  'Leeuwarden',
+  'Venray',
+  'Dordrecht',
+  'Amersfoort',
+  'Tilburg',
+  'Deventer',
+];
+const PROVIDER_BRANDS = [
+  'De Kijvelanden',
+  'Pompestichting',
+  'Van der Hoeven',
+  'Mesdag',
+  'Oostvaarderskliniek',
+  'Fivoor',
+  'Inforsa',
+  'Trajectum',
+  'GGz Centraal',
+  'Antes',
+  'Parnassia',
+  'Reinier van Arkel',
+  'Mondriaan',
+  'Lentis',
+  'Dimence',
+  'Tactus',
+  'Leger des Heils',
+  'Exodus',
+  'Kwintes',
+  'De Waag',
+];
+const OFFENCES = [
+  ['GEWELD', '302 Sr'],
+  ['BEDREIGING', '285 Sr'],
+  ['ZEDEN', '242 Sr'],
+  ['BRANDSTICHTING', '157 Sr'],
+  ['DIEFSTAL_MET_GEWELD', '312 Sr'],
+  ['STALKING', '285b Sr'],
+  ['HUISELIJK_GEWELD', '304 Sr'],
+] as const;
+const DIAGNOSES = [
+  ['F20.0', 'Schizofrenie, paranoïde type'],
+  ['F60.2', 'Antisociale persoonlijkheidsstoornis'],
+  ['F60.3', 'Borderline persoonlijkheidsstoornis'],
+  ['F10.2', 'Stoornis in alcoholgebruik'],
+  ['F12.2', 'Stoornis in cannabisgebruik'],
+  ['F43.1', 'Posttraumatische stressstoornis'],
+  ['F90.0', 'ADHD'],
+] as const;
+const RISK_FACTORS = [
+  'middelengebruik',
+  'impulsiviteit',
+  'gebrek aan probleeminzicht',
+  'antisociaal netwerk',
+  'eerdere geweldsdelicten',
+  'instabiele huisvesting',
+  'behandelontrouw',
+];
 const PROTECTIVE_FACTORS = ['steunend netwerk', 'dagbesteding', 'motivatie voor behandeling', 'stabiele huisvesting', 'medicatietrouw', 'zelfcontrole'];
 const INCIDENTS = ['AGRESSIE_VERBAAL', 'AGRESSIE_FYSIEK', 'MIDDELENGEBRUIK', 'ONTTREKKING', 'ZELFBESCHADIGING'] as const;
 const TREATMENTS = ['AGRESSIEREGULATIE', 'EMDR', 'SCHEMATHERAPIE', 'FACT', 'MEDICATIE', 'VERSLAVINGSZORG'] as const;
-const DECLINE_REASONS = ['Geen passend behandelaanbod voor deze problematiek', 'Groepssamenstelling laat opname nu niet toe', 'Beveiligingsniveau past niet bij de afdeling', 'Patiënt weigert intake'];
+const DECLINE_REASONS = [
+  'Geen passend behandelaanbod voor deze problematiek',
+  'Groepssamenstelling laat opname nu niet toe',
+  'Beveiligingsniveau past niet bij de afdeling',
+  'Patiënt weigert intake',
+];
 
 /** Stable ids for things that are not patient-specific. */
 function providerId(seed: number, index: number): string {
@@ -158,15 +293,20 @@ function providerId(seed: number, index: number): string {
 export function generateProviders(seed = DEFAULT_SEED): SeedProvider[] {
   const providers: SeedProvider[] = [];
   // Weights reflect the sector: many outpatient and sheltered-housing providers, few FPCs.
-  const typeWeights: [ProviderType, number][] = [['FPC', 12], ['FPK', 14], ['FPA', 30], ['PPC', 4], ['FBW', 60], ['AMBULANT', 70]];
+  const typeWeights: [ProviderType, number][] = [
+    ['FPC', 12],
+    ['FPK', 14],
+    ['FPA', 30],
+    ['PPC', 4],
+    ['FBW', 60],
+    ['AMBULANT', 70],
+  ];
   const typeByIndex: ProviderType[] = typeWeights.flatMap(([type, count]) => Array<ProviderType>(count).fill(type));
   for (let index = 0; index < PROVIDER_COUNT; index++) {
     const rng = new Random(seed, `provider:${index}`);
     const type = typeByIndex[index]!;
     const region = REGIONS[index % REGIONS.length]!;
-    const capacity = PROVIDER_OFFER[type].flatMap(({ careType, levels }) =>
-      levels.map((securityLevel) => ({ careType, securityLevel, totalPlaces: 0 })),
-    );
+    const capacity = PROVIDER_OFFER[type].flatMap(({ careType, levels }) => levels.map((securityLevel) => ({ careType, securityLevel, totalPlaces: 0 })));
     const qualityReports = [2023, 2024, 2025].map((year) => {
       const r = new Random(seed, `quality:${index}:${year}`);
       return {
@@ -181,8 +321,20 @@ export function generateProviders(seed = DEFAULT_SEED): SeedProvider[] {
           explanation: `Plan-do-check-act voor pijler ${pillar.number} (${pillar.name}) in ${year}.`,
         })),
         indicators: [
-          { code: 'SEPARATIES', name: 'Aantal separaties per 1.000 verpleegdagen', value: Math.round(r.next() * 500) / 100, unit: 'per 1000 dagen', explanation: 'Geregistreerde separaties.' },
-          { code: 'RISICOTAXATIE_TIJDIG', name: 'Aandeel tijdige risicotaxaties', value: Math.round(r.next() * 100) / 100, unit: 'aandeel', explanation: 'Risicotaxatie binnen 6 weken na opname.' },
+          {
+            code: 'SEPARATIES',
+            name: 'Aantal separaties per 1.000 verpleegdagen',
+            value: Math.round(r.next() * 500) / 100,
+            unit: 'per 1000 dagen',
+            explanation: 'Geregistreerde separaties.',
+          },
+          {
+            code: 'RISICOTAXATIE_TIJDIG',
+            name: 'Aandeel tijdige risicotaxaties',
+            value: Math.round(r.next() * 100) / 100,
+            unit: 'aandeel',
+            explanation: 'Risicotaxatie binnen 6 weken na opname.',
+          },
         ],
       };
     });
@@ -238,19 +390,13 @@ const PHASE_TEMPLATES: Record<LegalTitle, SeedPhase[]> = {
     { ordinal: 1, name: 'Behandeling in JJI', minSecurityLevel: 3, maxSecurityLevel: 4, careTypes: ['KLINISCH'] },
     { ordinal: 2, name: 'Scholing en arbeidstoeleiding', minSecurityLevel: 1, maxSecurityLevel: 2, careTypes: ['VERBLIJF', 'AMBULANT'] },
   ],
-  VOORWAARDELIJKE_VEROORDELING: [
-    { ordinal: 1, name: 'Bijzondere voorwaarden', minSecurityLevel: 1, maxSecurityLevel: 2, careTypes: ['VERBLIJF', 'AMBULANT'] },
-  ],
+  VOORWAARDELIJKE_VEROORDELING: [{ ordinal: 1, name: 'Bijzondere voorwaarden', minSecurityLevel: 1, maxSecurityLevel: 2, careTypes: ['VERBLIJF', 'AMBULANT'] }],
   ISD: [
     { ordinal: 1, name: 'Intramuraal', minSecurityLevel: 2, maxSecurityLevel: 3, careTypes: ['KLINISCH'] },
     { ordinal: 2, name: 'Extramuraal', minSecurityLevel: 1, maxSecurityLevel: 1, careTypes: ['VERBLIJF', 'AMBULANT'] },
   ],
-  OVERPLAATSING_GEVANGENIS: [
-    { ordinal: 1, name: 'Overplaatsing naar zorg', minSecurityLevel: 2, maxSecurityLevel: 4, careTypes: ['KLINISCH'] },
-  ],
-  WFZ_ZORGMACHTIGING: [
-    { ordinal: 1, name: 'Verplichte zorg', minSecurityLevel: 2, maxSecurityLevel: 3, careTypes: ['KLINISCH', 'VERBLIJF'] },
-  ],
+  OVERPLAATSING_GEVANGENIS: [{ ordinal: 1, name: 'Overplaatsing naar zorg', minSecurityLevel: 2, maxSecurityLevel: 4, careTypes: ['KLINISCH'] }],
+  WFZ_ZORGMACHTIGING: [{ ordinal: 1, name: 'Verplichte zorg', minSecurityLevel: 2, maxSecurityLevel: 3, careTypes: ['KLINISCH', 'VERBLIJF'] }],
 };
 
 function dateString(date: Date): string {
@@ -261,7 +407,18 @@ function dateString(date: Date): string {
  * Placement histories cycle through every lifecycle outcome so that a seed of a few hundred
  * patients already contains placements in each state.
  */
-const PLACEMENT_ENDINGS: PlacementStatus[] = ['ADMITTED', 'ADMITTED', 'ENDED', 'REQUESTED', 'INTAKE', 'ACCEPTED', 'DECIDED', 'DECLINED', 'TRANSFERRED', 'WITHDRAWN'];
+const PLACEMENT_ENDINGS: PlacementStatus[] = [
+  'ADMITTED',
+  'ADMITTED',
+  'ENDED',
+  'REQUESTED',
+  'INTAKE',
+  'ACCEPTED',
+  'DECIDED',
+  'DECLINED',
+  'TRANSFERRED',
+  'WITHDRAWN',
+];
 const LIFECYCLE: PlacementStatus[] = ['REQUESTED', 'INTAKE', 'ACCEPTED', 'DECIDED', 'ADMITTED'];
 
 /**
@@ -278,7 +435,13 @@ function asOf<T extends { steps: SeedPlacementStep[]; status: PlacementStatus }>
   });
 }
 
-export function generatePatient(seed: number, index: number, providers: SeedProvider[], byOffer = providersByOffer(providers), today = new Date()): SeedPatient {
+export function generatePatient(
+  seed: number,
+  index: number,
+  providers: SeedProvider[],
+  byOffer = providersByOffer(providers),
+  today = new Date(),
+): SeedPatient {
   const cutoff = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()));
   const rng = new Random(seed, `patient:${index}`);
   const id = rng.uuid();
@@ -299,7 +462,13 @@ export function generatePatient(seed: number, index: number, providers: SeedProv
     const currentPhase = isLast ? rng.int(1, phases.length) : phases.length;
     const phase = phases[currentPhase - 1]!;
     const currentCareType = rng.pick(phase.careTypes);
-    const currentSecurityLevel = offeredLevel(byOffer, currentCareType, rng.int(phase.minSecurityLevel, phase.maxSecurityLevel), phase.minSecurityLevel, phase.maxSecurityLevel);
+    const currentSecurityLevel = offeredLevel(
+      byOffer,
+      currentCareType,
+      rng.int(phase.minSecurityLevel, phase.maxSecurityLevel),
+      phase.minSecurityLevel,
+      phase.maxSecurityLevel,
+    );
     const issuer = rng.pick(INDICATION_ISSUERS);
 
     const indications: SeedIndication[] = [];
@@ -307,16 +476,28 @@ export function generatePatient(seed: number, index: number, providers: SeedProv
     if (superseded) {
       const first = phases[0]!;
       indications.push({
-        id: rng.uuid(), issuer, careType: first.careTypes[0]!, securityLevel: first.maxSecurityLevel,
-        intensity: rng.pick(CARE_INTENSITIES), issuedOn: titleStartsOn, validFrom: titleStartsOn,
-        validUntil: addDays(titleStartsOn, 365), status: 'SUPERSEDED',
+        id: rng.uuid(),
+        issuer,
+        careType: first.careTypes[0]!,
+        securityLevel: first.maxSecurityLevel,
+        intensity: rng.pick(CARE_INTENSITIES),
+        issuedOn: titleStartsOn,
+        validFrom: titleStartsOn,
+        validUntil: addDays(titleStartsOn, 365),
+        status: 'SUPERSEDED',
       });
     }
     const issuedOn = addDays(titleStartsOn, superseded ? rng.int(60, 180) : 0);
     indications.push({
-      id: rng.uuid(), issuer, careType: currentCareType, securityLevel: currentSecurityLevel,
-      intensity: rng.pick(CARE_INTENSITIES), issuedOn, validFrom: issuedOn,
-      validUntil: addDays(issuedOn, isLast ? 730 : 365), status: isLast ? 'ISSUED' : 'EXPIRED',
+      id: rng.uuid(),
+      issuer,
+      careType: currentCareType,
+      securityLevel: currentSecurityLevel,
+      intensity: rng.pick(CARE_INTENSITIES),
+      issuedOn,
+      validFrom: issuedOn,
+      validUntil: addDays(issuedOn, isLast ? 730 : 365),
+      status: isLast ? 'ISSUED' : 'EXPIRED',
     });
 
     const trajectoryIndication = rng.chance(0.85)
@@ -329,9 +510,21 @@ export function generatePatient(seed: number, index: number, providers: SeedProv
     let requestDay = addDays(titleStartsOn, rng.int(1, 20));
     for (let p = 0; p < placementCount; p++) {
       const current = p === placementCount - 1;
-      const ending: PlacementStatus = !isLast ? 'ENDED' : current ? PLACEMENT_ENDINGS[(index + t) % PLACEMENT_ENDINGS.length]! : rng.pick(['ENDED', 'DECLINED', 'WITHDRAWN'] as const);
+      const ending: PlacementStatus = !isLast
+        ? 'ENDED'
+        : current
+          ? PLACEMENT_ENDINGS[(index + t) % PLACEMENT_ENDINGS.length]!
+          : rng.pick(['ENDED', 'DECLINED', 'WITHDRAWN'] as const);
       const careType = current ? currentCareType : rng.pick(phases[0]!.careTypes);
-      const securityLevel = current ? currentSecurityLevel : offeredLevel(byOffer, careType, rng.int(phases[0]!.minSecurityLevel, phases[0]!.maxSecurityLevel), phases[0]!.minSecurityLevel, phases[0]!.maxSecurityLevel);
+      const securityLevel = current
+        ? currentSecurityLevel
+        : offeredLevel(
+            byOffer,
+            careType,
+            rng.int(phases[0]!.minSecurityLevel, phases[0]!.maxSecurityLevel),
+            phases[0]!.minSecurityLevel,
+            phases[0]!.maxSecurityLevel,
+          );
       const candidates = byOffer.get(`${careType}:${securityLevel}`) ?? providers;
       const provider = rng.pick(candidates);
       const steps: SeedPlacementStep[] = [];
@@ -355,8 +548,13 @@ export function generatePatient(seed: number, index: number, providers: SeedProv
         const transferredOn = steps[steps.length - 1]!.at;
         const target = rng.pick(candidates.filter((c) => c.id !== provider.id).length ? candidates.filter((c) => c.id !== provider.id) : candidates);
         placements.push({
-          id: rng.uuid(), providerId: target.id, careType, securityLevel, status: 'ADMITTED',
-          steps: [{ status: 'ADMITTED', at: transferredOn }], transferredFromId: placement.id,
+          id: rng.uuid(),
+          providerId: target.id,
+          careType,
+          securityLevel,
+          status: 'ADMITTED',
+          steps: [{ status: 'ADMITTED', at: transferredOn }],
+          transferredFromId: placement.id,
         });
       }
       requestDay = addDays(steps[steps.length - 1]!.at, rng.int(1, 30));
@@ -369,17 +567,27 @@ export function generatePatient(seed: number, index: number, providers: SeedProv
       const admitted = placement.steps.find((s) => s.status === 'ADMITTED');
       if (!admitted) continue;
       handovers.push({
-        id: rng.uuid(), fromProviderId: previousProvider, toProviderId: placement.providerId,
-        handedOverOn: admitted.at, items: rng.subset(HANDOVER_ITEMS, 0.55 + rng.next() * 0.45),
+        id: rng.uuid(),
+        fromProviderId: previousProvider,
+        toProviderId: placement.providerId,
+        handedOverOn: admitted.at,
+        items: rng.subset(HANDOVER_ITEMS, 0.55 + rng.next() * 0.45),
       });
       previousProvider = placement.providerId;
     }
 
     trajectories.push({
-      id: rng.uuid(), legalTitle, titleStartsOn, titleEndsOn,
+      id: rng.uuid(),
+      legalTitle,
+      titleStartsOn,
+      titleEndsOn,
       probationOrganisation: rng.chance(0.7) ? rng.pick(PROBATION_ORGANISATIONS) : null,
-      status: isLast ? 'ACTIVE' : 'CLOSED', currentPhase, currentCareType, currentSecurityLevel,
-      trajectoryIndication, indications,
+      status: isLast ? 'ACTIVE' : 'CLOSED',
+      currentPhase,
+      currentCareType,
+      currentSecurityLevel,
+      trajectoryIndication,
+      indications,
       placements: asOf(placements, cutoff),
       handovers: handovers.filter((handover) => handover.handedOverOn.getTime() <= cutoff.getTime()),
     });
@@ -397,7 +605,17 @@ export function generatePatient(seed: number, index: number, providers: SeedProv
   const firstStart = trajectories[0]!.titleStartsOn;
   for (let i = 0, n = rng.int(1, 2); i < n; i++) {
     const [offenceType, article] = rng.pick(OFFENCES);
-    entry('OFFENCE', addDays(firstStart, -rng.int(60, 900)), { offenceType, article, committedOn: dateString(addDays(firstStart, -rng.int(60, 900))), description: `Veroordeeld voor ${offenceType.toLowerCase().replaceAll('_', ' ')}.` }, author('nifp'));
+    entry(
+      'OFFENCE',
+      addDays(firstStart, -rng.int(60, 900)),
+      {
+        offenceType,
+        article,
+        committedOn: dateString(addDays(firstStart, -rng.int(60, 900))),
+        description: `Veroordeeld voor ${offenceType.toLowerCase().replaceAll('_', ' ')}.`,
+      },
+      author('nifp'),
+    );
   }
   for (let i = 0, n = rng.int(1, 2); i < n; i++) {
     const [classification, description] = rng.pick(DIAGNOSES);
@@ -405,21 +623,35 @@ export function generatePatient(seed: number, index: number, providers: SeedProv
   }
   for (let i = 0, n = rng.int(1, 4); i < n; i++) {
     entry('RISK_ASSESSMENT', addDays(firstStart, rng.int(10, 900)), {
-      instrument: rng.pick(RISK_INSTRUMENTS), outcomeLevel: rng.pick(RISK_LEVELS),
-      riskFactors: rng.subset(RISK_FACTORS, 0.4), protectiveFactors: rng.subset(PROTECTIVE_FACTORS, 0.4),
+      instrument: rng.pick(RISK_INSTRUMENTS),
+      outcomeLevel: rng.pick(RISK_LEVELS),
+      riskFactors: rng.subset(RISK_FACTORS, 0.4),
+      protectiveFactors: rng.subset(PROTECTIVE_FACTORS, 0.4),
     });
   }
   for (let i = 0, n = rng.int(0, 4); i < n; i++) {
     const incidentType = rng.pick(INCIDENTS);
-    entry('INCIDENT', addDays(firstStart, rng.int(10, 900)), { incidentType, severity: rng.pick(['LICHT', 'MATIG', 'ERNSTIG']), description: 'Incident vastgelegd volgens afdelingsprotocol.' });
+    entry('INCIDENT', addDays(firstStart, rng.int(10, 900)), {
+      incidentType,
+      severity: rng.pick(['LICHT', 'MATIG', 'ERNSTIG']),
+      description: 'Incident vastgelegd volgens afdelingsprotocol.',
+    });
   }
   for (let i = 0, n = rng.int(0, 2); i < n; i++) {
     const from = addDays(firstStart, rng.int(100, 900));
-    entry('LEAVE', from, { leaveType: rng.pick(['BEGELEID', 'ONBEGELEID', 'TRANSMURAAL', 'PROEFVERLOF']), endsOn: dateString(addDays(from, rng.int(1, 30))), outcome: rng.pick(['VOLTOOID', 'AFGEBROKEN', 'INGETROKKEN']) });
+    entry('LEAVE', from, {
+      leaveType: rng.pick(['BEGELEID', 'ONBEGELEID', 'TRANSMURAAL', 'PROEFVERLOF']),
+      endsOn: dateString(addDays(from, rng.int(1, 30))),
+      outcome: rng.pick(['VOLTOOID', 'AFGEBROKEN', 'INGETROKKEN']),
+    });
   }
   for (let i = 0, n = rng.int(1, 2); i < n; i++) {
     const from = addDays(firstStart, rng.int(0, 300));
-    entry('TREATMENT', from, { treatmentType: rng.pick(TREATMENTS), endsOn: rng.chance(0.5) ? dateString(addDays(from, rng.int(60, 400))) : null, summary: 'Behandeling volgens behandelplan.' });
+    entry('TREATMENT', from, {
+      treatmentType: rng.pick(TREATMENTS),
+      endsOn: rng.chance(0.5) ? dateString(addDays(from, rng.int(60, 400))) : null,
+      summary: 'Behandeling volgens behandelplan.',
+    });
   }
   // Some entries were corrected: the correction is a new version, the original stays readable.
   if (rng.chance(0.2) && cvEntries.length > 0) {
@@ -434,8 +666,16 @@ export function generatePatient(seed: number, index: number, providers: SeedProv
     .filter((e) => !dropped.has(e.entryId) && (e.version === 1 || e.recordedAt.getTime() <= cutoff.getTime()))
     .map((e) => (e.recordedAt.getTime() > cutoff.getTime() ? { ...e, recordedAt: cutoff } : e));
   return {
-    index, id, bsn: syntheticBsn(index), givenName,
-    familyNamePrefix, familyName, birthDate, registeredAt, trajectories, cvEntries: recorded,
+    index,
+    id,
+    bsn: syntheticBsn(index),
+    givenName,
+    familyNamePrefix,
+    familyName,
+    birthDate,
+    registeredAt,
+    trajectories,
+    cvEntries: recorded,
   };
 }
 

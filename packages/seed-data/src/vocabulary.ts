@@ -33,17 +33,7 @@ export const INDICATION_ISSUERS = ['NIFP', 'RECLASSERING_NEDERLAND', 'SVG', 'LEG
 export const PROBATION_ORGANISATIONS = ['RECLASSERING_NEDERLAND', 'SVG', 'LEGER_DES_HEILS_JR'] as const;
 export const CARE_INTENSITIES = ['LAAG', 'MIDDEL', 'HOOG'] as const;
 
-export const PLACEMENT_STATUSES = [
-  'REQUESTED',
-  'INTAKE',
-  'ACCEPTED',
-  'DECLINED',
-  'DECIDED',
-  'ADMITTED',
-  'TRANSFERRED',
-  'ENDED',
-  'WITHDRAWN',
-] as const;
+export const PLACEMENT_STATUSES = ['REQUESTED', 'INTAKE', 'ACCEPTED', 'DECLINED', 'DECIDED', 'ADMITTED', 'TRANSFERRED', 'ENDED', 'WITHDRAWN'] as const;
 export type PlacementStatus = (typeof PLACEMENT_STATUSES)[number];
 
 export const RISK_INSTRUMENTS = ['HCR_20V3', 'HKT_R', 'FAM', 'FARE', 'B_SAFER', 'SRP', 'STATIC_99R', 'STABLE_2007', 'ACUTE_2007', 'SAPROF'] as const;
@@ -68,10 +58,35 @@ export type HandoverItem = (typeof HANDOVER_ITEMS)[number];
 
 /** The five pillars of the Kwaliteitskader Forensische Zorg (in force since 1 October 2022). */
 export const QUALITY_PILLARS = [
-  { number: 1, code: 'VEILIGHEID_PERSOONSGERICHT', name: 'Veiligheid en persoonsgerichte zorg', description: 'Safety and person-centred care: safe care for patient, staff and society, built around the person.' },
-  { number: 2, code: 'FORENSISCHE_PROFESSIONALITEIT', name: 'Forensische professionaliteit', description: 'Forensic professionalism: qualified staff who work with recognised risk assessment and treatment methods.' },
-  { number: 3, code: 'ORGANISATIE_VAN_ZORG', name: 'Organisatie van zorg', description: 'Organisation of care: governance, processes and conditions that make good forensic care possible.' },
-  { number: 4, code: 'SAMENWERKING', name: 'Samenwerking', description: 'Collaboration: working with chain partners, including warm handover between providers.' },
-  { number: 5, code: 'VERANTWOORDEN_RESULTATEN', name: 'Verantwoorden van resultaten', description: 'Reporting results: accounting for quality through the yearly quality report and performance indicators.' },
+  {
+    number: 1,
+    code: 'VEILIGHEID_PERSOONSGERICHT',
+    name: 'Veiligheid en persoonsgerichte zorg',
+    description: 'Safety and person-centred care: safe care for patient, staff and society, built around the person.',
+  },
+  {
+    number: 2,
+    code: 'FORENSISCHE_PROFESSIONALITEIT',
+    name: 'Forensische professionaliteit',
+    description: 'Forensic professionalism: qualified staff who work with recognised risk assessment and treatment methods.',
+  },
+  {
+    number: 3,
+    code: 'ORGANISATIE_VAN_ZORG',
+    name: 'Organisatie van zorg',
+    description: 'Organisation of care: governance, processes and conditions that make good forensic care possible.',
+  },
+  {
+    number: 4,
+    code: 'SAMENWERKING',
+    name: 'Samenwerking',
+    description: 'Collaboration: working with chain partners, including warm handover between providers.',
+  },
+  {
+    number: 5,
+    code: 'VERANTWOORDEN_RESULTATEN',
+    name: 'Verantwoorden van resultaten',
+    description: 'Reporting results: accounting for quality through the yearly quality report and performance indicators.',
+  },
 ] as const;
 export type QualityPillarCode = (typeof QUALITY_PILLARS)[number]['code'];

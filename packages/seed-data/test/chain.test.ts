@@ -69,14 +69,16 @@ describe('providers', () => {
 });
 
 describe('placements', () => {
-  const placements = first300.flatMap((patient) => patient.trajectories.flatMap((trajectory) => trajectory.placements.map((placement) => ({ patient, trajectory, placement }))));
+  const placements = first300.flatMap((patient) =>
+    patient.trajectories.flatMap((trajectory) => trajectory.placements.map((placement) => ({ patient, trajectory, placement }))),
+  );
 
   it('the first 300 patients have placements in every status', () => {
     const statuses = new Set(placements.map(({ placement }) => placement.status));
     expect([...PLACEMENT_STATUSES].filter((status) => !statuses.has(status))).toEqual([]);
   });
 
-  it('a placement\'s status is its last step', () => {
+  it("a placement's status is its last step", () => {
     for (const { placement } of placements) expect(placement.steps.at(-1)?.status).toBe(placement.status);
   });
 
@@ -95,9 +97,16 @@ describe('placements', () => {
   it('fit a phase of their trajectory indication that the trajectory has reached', () => {
     const misfits = placements
       .filter(({ trajectory }) => trajectory.trajectoryIndication)
-      .filter(({ trajectory, placement }) => !trajectory.trajectoryIndication!.phases.some((phase) =>
-        phase.ordinal <= trajectory.currentPhase && phase.careTypes.includes(placement.careType)
-        && placement.securityLevel >= phase.minSecurityLevel && placement.securityLevel <= phase.maxSecurityLevel))
+      .filter(
+        ({ trajectory, placement }) =>
+          !trajectory.trajectoryIndication!.phases.some(
+            (phase) =>
+              phase.ordinal <= trajectory.currentPhase &&
+              phase.careTypes.includes(placement.careType) &&
+              placement.securityLevel >= phase.minSecurityLevel &&
+              placement.securityLevel <= phase.maxSecurityLevel,
+          ),
+      )
       .map(({ patient, placement }) => `patient ${patient.index}: ${placement.id}`);
     expect(misfits).toEqual([]);
   });
@@ -119,7 +128,11 @@ describe('ids at benchmark scale', () => {
     const seen = new Set<string>();
     let count = 0;
     for (const patient of generatePatients(DEFAULT_SEED, 20_000, providers)) {
-      const ids = [patient.id, ...patient.cvEntries.map((e) => e.id), ...patient.trajectories.flatMap((t) => [t.id, ...t.placements.map((p) => p.id), ...t.indications.map((i) => i.id), ...t.handovers.map((h) => h.id)])];
+      const ids = [
+        patient.id,
+        ...patient.cvEntries.map((e) => e.id),
+        ...patient.trajectories.flatMap((t) => [t.id, ...t.placements.map((p) => p.id), ...t.indications.map((i) => i.id), ...t.handovers.map((h) => h.id)]),
+      ];
       for (const id of ids) seen.add(id);
       count += ids.length;
     }

@@ -108,7 +108,12 @@ export const filtersItself = (): undefined => undefined;
  * Wraps the resolvers of every field that carries a `@policy` in this subgraph's SDL. A field with
  * `argumentCategories` in the policy is judged by the arguments of each call (what is asked).
  */
-export function guardSchema<Context extends { access: RequestAccess }>(schema: GraphQLSchema, policies: SchemaPolicies, patientOf: Record<string, PatientOf<Context>>, policy?: AccessPolicy): void {
+export function guardSchema<Context extends { access: RequestAccess }>(
+  schema: GraphQLSchema,
+  policies: SchemaPolicies,
+  patientOf: Record<string, PatientOf<Context>>,
+  policy?: AccessPolicy,
+): void {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
@@ -153,14 +158,16 @@ export function remoteTrajectoryOwners(url: string, gatewayToken: () => string, 
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${gatewayToken()}` },
       body: JSON.stringify({
-        query: 'query TrajectoryOwners($representations: [_Any!]!) { _entities(representations: $representations) { ... on Trajectory { id patient { id } } } }',
+        query:
+          'query TrajectoryOwners($representations: [_Any!]!) { _entities(representations: $representations) { ... on Trajectory { id patient { id } } } }',
         variables: { representations: trajectoryIds.map((id) => ({ __typename: 'Trajectory', id })) },
       }),
       signal: AbortSignal.timeout(timeoutMs),
     }).catch(() => null);
     const body = response?.ok ? ((await response.json()) as { data?: { _entities?: ({ id?: string; patient?: { id?: string } } | null)[] } }) : null;
     const entities = body?.data?._entities;
-    if (!Array.isArray(entities)) throw new GraphQLError('The patient of this trajectory could not be checked; try again later.', { extensions: { code: 'DEPENDENCY_UNAVAILABLE' } });
+    if (!Array.isArray(entities))
+      throw new GraphQLError('The patient of this trajectory could not be checked; try again later.', { extensions: { code: 'DEPENDENCY_UNAVAILABLE' } });
     const owners = new Map<string, string>();
     for (const entity of entities) if (entity?.id && entity.patient?.id) owners.set(entity.id, entity.patient.id);
     return owners;
@@ -183,7 +190,8 @@ export function remoteRelationshipLookup(kind: RelationshipKind, url: string, ga
     const body = response?.ok ? ((await response.json()) as { data?: Record<string, string[] | undefined> }) : null;
     const ids = body?.data?.[field];
     // Without an answer there is no relationship to rely on: withhold rather than guess.
-    if (!Array.isArray(ids)) throw new GraphQLError('The relationship with this patient could not be checked; try again later.', { extensions: { code: 'DEPENDENCY_UNAVAILABLE' } });
+    if (!Array.isArray(ids))
+      throw new GraphQLError('The relationship with this patient could not be checked; try again later.', { extensions: { code: 'DEPENDENCY_UNAVAILABLE' } });
     return ids;
   };
 }

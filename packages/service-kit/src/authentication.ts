@@ -65,7 +65,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): (token: stri
 }
 
 /** A JWT carrying the principal's claims, signed with `key`. */
-export function signPrincipalToken(principal: Principal, key: SigningKey, options: { issuer: string; audience: string; expiresInSeconds: number }): Promise<string> {
+export function signPrincipalToken(
+  principal: Principal,
+  key: SigningKey,
+  options: { issuer: string; audience: string; expiresInSeconds: number },
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ ...principalClaims(principal) })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })

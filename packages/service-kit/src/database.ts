@@ -57,7 +57,11 @@ export async function openSqlDatabase(options: DatabaseOptions, initialise?: (db
  * behind, only a `.creating` directory the next start discards and builds again. An existing
  * directory is never replaced: the database in it holds someone's records.
  */
-async function createEmbeddedDatabase<D extends SqlDatabase>(dataDir: string, open: (dir: string) => Promise<D>, initialise?: (db: D) => Promise<unknown>): Promise<void> {
+async function createEmbeddedDatabase<D extends SqlDatabase>(
+  dataDir: string,
+  open: (dir: string) => Promise<D>,
+  initialise?: (db: D) => Promise<unknown>,
+): Promise<void> {
   if (dataDir.startsWith('memory://')) return;
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0) return;
   const staging = join(dirname(dataDir), `${basename(dataDir)}.creating`);

@@ -14,6 +14,7 @@ export function encodeEventCursor(sequence: bigint): string {
 export function decodeEventCursor(cursor: string, field = 'after'): bigint {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = /^placement-change:(0|[1-9]\d{0,18})$/.exec(text);
-  if (!match || encodeEventCursor(BigInt(match[1]!)) !== cursor) throw badInput('The cursor is not one this API handed out; use the cursor of a change you received.', field);
+  if (!match || encodeEventCursor(BigInt(match[1]!)) !== cursor)
+    throw badInput('The cursor is not one this API handed out; use the cursor of a change you received.', field);
   return BigInt(match[1]!);
 }

@@ -32,7 +32,8 @@ export function readSchemaPolicies(sdl: string): SchemaPolicies {
   const types = new Map<string, PolicyRequirement>();
   const scopes = new Map<string, PolicyRequirement>();
   for (const definition of parse(sdl).definitions) {
-    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.INTERFACE_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION) continue;
+    if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.INTERFACE_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION)
+      continue;
     const typeRequirement = requirementOf(definition.directives);
     if (typeRequirement) types.set(definition.name.value, typeRequirement);
     for (const field of definition.fields ?? []) {

@@ -80,14 +80,26 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
         .catch((error: unknown) => {
           const requestId = response.getHeader('x-request-id');
           log.error({ requestId, ...errorDetails(error) }, 'request failed');
-          if (!response.headersSent) sendJson(response, 500, { errors: [{ message: `Internal server error (request ${requestId ?? 'unknown'}).`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }] });
+          if (!response.headersSent)
+            sendJson(response, 500, {
+              errors: [{ message: `Internal server error (request ${requestId ?? 'unknown'}).`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }],
+            });
           else response.destroy();
         })
         .finally(() => {
           span.setAttribute('http.response.status_code', response.statusCode);
           // Operational routes are polled constantly; their lines would drown the requests.
           if (path === '/health' || path === '/ready' || path === '/metrics') return;
-          log.info({ requestId: response.getHeader('x-request-id'), method: request.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+          log.info(
+            {
+              requestId: response.getHeader('x-request-id'),
+              method: request.method,
+              path,
+              status: response.statusCode,
+              ms: Math.round(performance.now() - started),
+            },
+            'request',
+          );
         }),
     );
   });
@@ -97,10 +109,7 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (url.pathname === '/health') return sendJson(response, 200, { status: 'ok' });
     if (url.pathname === '/ready') {
-      const [checks, dependencies] = await Promise.all([
-        options.readiness().catch(() => ({ readiness: false })),
-        options.dependencies?.().catch(() => ({})),
-      ]);
+      const [checks, dependencies] = await Promise.all([options.readiness().catch(() => ({ readiness: false })), options.dependencies?.().catch(() => ({}))]);
       const ready = Object.values(checks).every(Boolean);
       return sendJson(response, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks, ...(dependencies ? { dependencies } : {}) });
     }
@@ -138,7 +147,14 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
         return sendJson(response, 400, { errors: [{ message: 'Text may not contain NUL characters.', extensions: { code: 'BAD_USER_INPUT' } }] });
       }
       if (Array.isArray(body) && body.length > (options.maxBatchSize ?? 1)) {
-        return sendJson(response, 400, { errors: [{ message: `A batch may hold at most ${options.maxBatchSize ?? 1} operations; send the others separately.`, extensions: { code: 'BATCH_TOO_LARGE' } }] });
+        return sendJson(response, 400, {
+          errors: [
+            {
+              message: `A batch may hold at most ${options.maxBatchSize ?? 1} operations; send the others separately.`,
+              extensions: { code: 'BATCH_TOO_LARGE' },
+            },
+          ],
+        });
       }
     }
     if (request.method === 'GET' && url.search && [...url.searchParams.values()].some((value) => value.includes('\u0000') || NUL_ESCAPE.test(value))) {
@@ -233,7 +249,9 @@ function containsNul(value: unknown, depth = 0): boolean {
 const NUL_ESCAPE = /\\u(?:0000|\{0+\})/i;
 
 function escapesNul(body: unknown): boolean {
-  return (Array.isArray(body) ? body : [body]).some((operation) => typeof (operation as { query?: unknown } | null)?.query === 'string' && NUL_ESCAPE.test((operation as { query: string }).query));
+  return (Array.isArray(body) ? body : [body]).some(
+    (operation) => typeof (operation as { query?: unknown } | null)?.query === 'string' && NUL_ESCAPE.test((operation as { query: string }).query),
+  );
 }
 
 function sendHttpError(response: ServerResponse, error: HttpError): void {

@@ -10,7 +10,23 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 export type { Logger } from 'pino';
 
 /** Fields that must never be written even if a call site passes them by mistake. */
-const REDACTED = ['variables', 'query', 'document', 'token', 'authorization', 'headers', 'data', 'body', '*.variables', '*.query', '*.token', '*.authorization', '*.headers', '*.data', '*.body'];
+const REDACTED = [
+  'variables',
+  'query',
+  'document',
+  'token',
+  'authorization',
+  'headers',
+  'data',
+  'body',
+  '*.variables',
+  '*.query',
+  '*.token',
+  '*.authorization',
+  '*.headers',
+  '*.data',
+  '*.body',
+];
 
 /** Forwards to a destination that tests can replace after loggers were created. */
 const forwarding: DestinationStream & { target: DestinationStream } = {
@@ -76,7 +92,11 @@ export function errorDetails(error: unknown): { error: string; code?: string; me
   if (typeof error !== 'object' || error === null) return { error: typeof error, ...(typeof error === 'string' ? { message: redactMessage(error) } : {}) };
   const { code, message } = error as { code?: unknown; message?: unknown };
   const stack = error instanceof Error ? error.stack : undefined;
-  const frames = stack?.split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, 12).join('\n');
+  const frames = stack
+    ?.split('\n')
+    .filter((line) => line.trimStart().startsWith('at '))
+    .slice(0, 12)
+    .join('\n');
   return {
     error: error instanceof Error ? error.name : 'object',
     ...(typeof code === 'string' ? { code } : {}),

@@ -29,8 +29,16 @@ export function latencyHistogram<L extends string>(name: string, help: string, l
 }
 
 /** GraphQL requests per service and operation name (every ketengraph process). */
-export const graphqlRequests = counter('ketengraph_graphql_requests_total', 'GraphQL operations answered, by service, operation name and outcome (ok, error).', ['service', 'operation', 'outcome']);
-export const graphqlLatency = latencyHistogram('ketengraph_graphql_request_duration_seconds', 'Time to answer a GraphQL operation, by service and operation name.', ['service', 'operation']);
+export const graphqlRequests = counter(
+  'ketengraph_graphql_requests_total',
+  'GraphQL operations answered, by service, operation name and outcome (ok, error).',
+  ['service', 'operation', 'outcome'],
+);
+export const graphqlLatency = latencyHistogram(
+  'ketengraph_graphql_request_duration_seconds',
+  'Time to answer a GraphQL operation, by service and operation name.',
+  ['service', 'operation'],
+);
 
 /**
  * Operation names come from clients; only well-formed names, and at most this many distinct

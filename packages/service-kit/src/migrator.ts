@@ -44,25 +44,31 @@ export async function migrate(db: SqlDatabase, migrationsDir: string): Promise<s
   applied.forEach((row, i) => {
     const file = files[i];
     if (!file || file.name !== row.name) {
-      throw new MigrationDriftError(`Database has migration ${row.name} applied, but the migration files ${file ? `have ${file.name} in its place` : 'do not contain it'}. Refusing to start.`);
+      throw new MigrationDriftError(
+        `Database has migration ${row.name} applied, but the migration files ${file ? `have ${file.name} in its place` : 'do not contain it'}. Refusing to start.`,
+      );
     }
     if (file.checksum !== row.checksum) {
-      throw new MigrationDriftError(`Migration ${row.name} was changed after it was applied (checksum differs). Refusing to start; add a new migration instead.`);
+      throw new MigrationDriftError(
+        `Migration ${row.name} was changed after it was applied (checksum differs). Refusing to start; add a new migration instead.`,
+      );
     }
   });
   const pending = files.slice(applied.length);
   for (const file of pending) {
     // A lock keeps two instances starting against one PostgreSQL from applying the same file twice;
     // the insert's primary key makes the loser's transaction fail instead of double-applying.
-    await db.exec(`BEGIN;
+    await db
+      .exec(`BEGIN;
 ${db.kind === 'postgres' ? `SELECT pg_advisory_xact_lock(727274);` : ''}
 ${file.sql}
 ;
 INSERT INTO "_ketengraph_migrations" ("name", "checksum") VALUES ('${file.name.replaceAll("'", "''")}', '${file.checksum}');
-COMMIT;`).catch(async (error: unknown) => {
-      await db.exec('ROLLBACK').catch(() => undefined);
-      throw error;
-    });
+COMMIT;`)
+      .catch(async (error: unknown) => {
+        await db.exec('ROLLBACK').catch(() => undefined);
+        throw error;
+      });
   }
   return pending.map((file) => file.name);
 }

@@ -73,7 +73,9 @@ export async function loadCursorSecret(db: SqlDatabase): Promise<Buffer> {
   const create = () => db.exec(`CREATE TABLE IF NOT EXISTS "_ketengraph_secret" ("name" TEXT PRIMARY KEY, "value" TEXT NOT NULL)`);
   // Two instances creating it at once on PostgreSQL: the loser's IF NOT EXISTS can still collide once; the table is there then.
   await create().catch(() => new Promise((resolve) => setTimeout(resolve, 100)).then(create));
-  await db.query(`INSERT INTO "_ketengraph_secret" ("name", "value") VALUES ('cursor', $1) ON CONFLICT ("name") DO NOTHING`, [randomBytes(32).toString('base64url')]);
+  await db.query(`INSERT INTO "_ketengraph_secret" ("name", "value") VALUES ('cursor', $1) ON CONFLICT ("name") DO NOTHING`, [
+    randomBytes(32).toString('base64url'),
+  ]);
   const [row] = await db.query<{ value: string }>(`SELECT "value" FROM "_ketengraph_secret" WHERE "name" = 'cursor'`);
   return Buffer.from(row!.value, 'base64url');
 }
@@ -88,7 +90,14 @@ export function pageSize(args: PageArgs, max = MAX_PAGE_SIZE): number {
  * Builds a connection from rows already sorted by `key`, fetched with one extra row beyond the
  * page (keyset pagination: `take: size + 1` where key > after).
  */
-export function connectionFromKeyset<T>(rows: T[], size: number, key: (row: T) => string, totalCount: number, hasPrevious: boolean, cursors: CursorCodec): Connection<T> {
+export function connectionFromKeyset<T>(
+  rows: T[],
+  size: number,
+  key: (row: T) => string,
+  totalCount: number,
+  hasPrevious: boolean,
+  cursors: CursorCodec,
+): Connection<T> {
   const page = rows.slice(0, size);
   const edges = page.map((node) => ({ cursor: cursors.encode(key(node)), node }));
   return {

@@ -45,9 +45,19 @@ const TRAJECTORY_FACTS = `query TrajectoryFacts($ids: [ID!]!) { trajectoryFacts(
 const EXISTING_PATIENTS = `query ExistingPatients($ids: [ID!]!) { existingPatients(ids: $ids) }`;
 const TRAJECTORY_RELATIONS = `query TrajectoryRelations($ids: [ID!]!) { trajectoryRelations(trajectoryIds: $ids) { trajectoryId treating receiving } }`;
 
-async function ask<T>(service: string, url: string, token: string, query: string, variables: Record<string, unknown>, field: string, timeoutMs: number): Promise<T> {
+async function ask<T>(
+  service: string,
+  url: string,
+  token: string,
+  query: string,
+  variables: Record<string, unknown>,
+  field: string,
+  timeoutMs: number,
+): Promise<T> {
   const unavailable = () =>
-    domainError('DEPENDENCY_UNAVAILABLE', `The ${service} service did not answer a check this change needs; nothing was changed, try again later.`, { service });
+    domainError('DEPENDENCY_UNAVAILABLE', `The ${service} service did not answer a check this change needs; nothing was changed, try again later.`, {
+      service,
+    });
   let body: { data?: Record<string, unknown> | null; errors?: unknown[] };
   try {
     const response = await fetch(url, {
@@ -92,7 +102,12 @@ export function createPeerFacts(urls: PeerUrls, token: () => string, timeoutMs =
  * trajectory (the policy's `placingOrganisations`): DJI for clinical care, the assigned probation
  * organisation for outpatient and residential care, PMO for transfers from prison.
  */
-export function isPlacingOrganisation(policy: AccessPolicy, principal: Principal, careType: string, trajectory: Pick<TrajectoryFacts, 'legalTitle' | 'probationOrganisation' | 'status'>): boolean {
+export function isPlacingOrganisation(
+  policy: AccessPolicy,
+  principal: Principal,
+  careType: string,
+  trajectory: Pick<TrajectoryFacts, 'legalTitle' | 'probationOrganisation' | 'status'>,
+): boolean {
   const organisation = principal.organisationId.toUpperCase();
   return policy.placingOrganisations.some((entry) => {
     if (entry.role !== principal.role || !entry.careTypes.includes(careType)) return false;

@@ -117,9 +117,11 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
   if (!isRecord(raw)) return fail('not a JSON object.');
   const categories = strings(raw.categories, 'categories');
   const purposes = strings(raw.purposes, 'purposes');
-  if (typeof raw.handoverPeriodDays !== 'number' || !Number.isInteger(raw.handoverPeriodDays) || raw.handoverPeriodDays < 0) fail('handoverPeriodDays must be a non-negative integer.');
+  if (typeof raw.handoverPeriodDays !== 'number' || !Number.isInteger(raw.handoverPeriodDays) || raw.handoverPeriodDays < 0)
+    fail('handoverPeriodDays must be a non-negative integer.');
   const patientCategories = raw.patientCategories;
-  if (!Array.isArray(patientCategories) || !patientCategories.every((c) => typeof c === 'string' && c in categories)) fail('patientCategories must list known categories.');
+  if (!Array.isArray(patientCategories) || !patientCategories.every((c) => typeof c === 'string' && c in categories))
+    fail('patientCategories must list known categories.');
   if (!isRecord(raw.roles) || Object.keys(raw.roles).length === 0) return fail('roles must be a non-empty object.');
   for (const [role, grants] of Object.entries(raw.roles)) {
     if (!isRecord(grants)) return fail(`role ${role} must map categories to grants.`);
@@ -133,7 +135,8 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
   for (const [coordinate, value] of Object.entries(raw.fields)) {
     const list = typeof value === 'string' ? [value] : value;
     if (!/^[A-Z]\w*(\.\w+)?$/.test(coordinate)) fail(`${coordinate} is not a Type or Type.field coordinate.`);
-    if (!Array.isArray(list) || list.length === 0 || !list.every((c) => typeof c === 'string' && c in categories)) fail(`field ${coordinate} must name known categories.`);
+    if (!Array.isArray(list) || list.length === 0 || !list.every((c) => typeof c === 'string' && c in categories))
+      fail(`field ${coordinate} must name known categories.`);
     fields[coordinate] = list as string[];
   }
   const argumentCategories: AccessPolicy['argumentCategories'] = {};
@@ -163,21 +166,31 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
   const writeRelationships = strings(raw.writeRelationships, 'writeRelationships');
   if (!Array.isArray(raw.placingOrganisations)) return fail('placingOrganisations must be a list.');
   for (const entry of raw.placingOrganisations as unknown[]) {
-    if (!isRecord(entry) || !Array.isArray(entry.careTypes) || typeof entry.role !== 'string' || !Object.hasOwn(raw.roles, entry.role) || typeof entry.why !== 'string') fail('each placingOrganisations entry needs careTypes, a known role and why.');
+    if (
+      !isRecord(entry) ||
+      !Array.isArray(entry.careTypes) ||
+      typeof entry.role !== 'string' ||
+      !Object.hasOwn(raw.roles, entry.role) ||
+      typeof entry.why !== 'string'
+    )
+      fail('each placingOrganisations entry needs careTypes, a known role and why.');
   }
   if (!isRecord(raw.writeRules)) return fail('writeRules must map Mutation.field coordinates to rules.');
   for (const [coordinate, rule] of Object.entries(raw.writeRules)) {
     if (!/^Mutation\.\w+$/.test(coordinate)) fail(`writeRules: ${coordinate} is not a Mutation.field coordinate.`);
     if (!isRecord(rule) || (rule.action !== 'create' && rule.action !== 'update')) return fail(`writeRules ${coordinate}: action must be create or update.`);
-    if (!Array.isArray(rule.categories) || !rule.categories.every((c) => typeof c === 'string' && c in categories)) fail(`writeRules ${coordinate}: categories must be known categories.`);
+    if (!Array.isArray(rule.categories) || !rule.categories.every((c) => typeof c === 'string' && c in categories))
+      fail(`writeRules ${coordinate}: categories must be known categories.`);
     if (!Array.isArray(rule.allow)) return fail(`writeRules ${coordinate}: allow must be a list.`);
     for (const allowance of rule.allow as unknown[]) {
       if (!isRecord(allowance)) return fail(`writeRules ${coordinate}: each allowance must be an object.`);
       const { role, relationship, purpose, why } = allowance;
       if (typeof role !== 'string' || !Object.hasOwn(raw.roles, role)) fail(`writeRules ${coordinate}: unknown role ${String(role)}.`);
-      if (typeof relationship !== 'string' || !(relationship in writeRelationships)) fail(`writeRules ${coordinate}: unknown relationship ${String(relationship)}.`);
+      if (typeof relationship !== 'string' || !(relationship in writeRelationships))
+        fail(`writeRules ${coordinate}: unknown relationship ${String(relationship)}.`);
       const rolePurposes = isRecord(raw.rolePurposes) ? (raw.rolePurposes[role as string] as unknown[] | undefined) : undefined;
-      if (typeof purpose !== 'string' || !rolePurposes?.includes(purpose)) fail(`writeRules ${coordinate}: purpose ${String(purpose)} is not one of ${String(role)}'s purposes.`);
+      if (typeof purpose !== 'string' || !rolePurposes?.includes(purpose))
+        fail(`writeRules ${coordinate}: purpose ${String(purpose)} is not one of ${String(role)}'s purposes.`);
       if (typeof why !== 'string' || !why) fail(`writeRules ${coordinate}: every allowance says why.`);
     }
   }

@@ -8,7 +8,17 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import { DEFAULT_SEED } from '@ketengraph/seed-data';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
-import { createRequestAccess, guardSchema, RELATIONSHIP_FIELDS, remoteRelationshipLookup, remoteTrajectoryOwners, type PatientOf, type RelationshipLookup, type RequestAccess, type TrajectoryOwnerLookup } from './access.js';
+import {
+  createRequestAccess,
+  guardSchema,
+  RELATIONSHIP_FIELDS,
+  remoteRelationshipLookup,
+  remoteTrajectoryOwners,
+  type PatientOf,
+  type RelationshipLookup,
+  type RequestAccess,
+  type TrajectoryOwnerLookup,
+} from './access.js';
 import { actorOf, type Actor } from './actor.js';
 import { readSchemaPolicies, type RelationshipKind } from './grants.js';
 import { openDatabase, type Database } from './database.js';
@@ -142,7 +152,7 @@ function gatewayKeySource(env: NodeJS.ProcessEnv): KeySource {
   if (env.GATEWAY_JWKS_URL) return { source: 'url', url: env.GATEWAY_JWKS_URL };
   if (env.GATEWAY_PUBLIC_KEY_FILE) return { source: 'file', file: env.GATEWAY_PUBLIC_KEY_FILE };
   // The development default trusts whatever key pair the local gateway generated; production names its key.
-  if (env.NODE_ENV === 'production') throw new Error('NODE_ENV=production: set GATEWAY_JWKS_URL or GATEWAY_PUBLIC_KEY_FILE to the gateway\'s public key.');
+  if (env.NODE_ENV === 'production') throw new Error("NODE_ENV=production: set GATEWAY_JWKS_URL or GATEWAY_PUBLIC_KEY_FILE to the gateway's public key.");
   return { source: 'file', file: join(GATEWAY_KEYS_DIR, JWKS_FILE) };
 }
 
@@ -196,7 +206,8 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
     const lookup = held[kind]!;
     resolvers.Query = {
       ...(resolvers.Query as Record<string, unknown>),
-      [RELATIONSHIP_FIELDS[kind]]: (_: unknown, args: { patientIds?: string[] | null }, context: Context) => lookup(prisma, context.principal.organisationId, args.patientIds ?? null),
+      [RELATIONSHIP_FIELDS[kind]]: (_: unknown, args: { patientIds?: string[] | null }, context: Context) =>
+        lookup(prisma, context.principal.organisationId, args.patientIds ?? null),
     } as never;
   }
   const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as GraphQLResolverMap<unknown> });
@@ -225,7 +236,9 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
         const lookups = {} as Record<RelationshipKind, RelationshipLookup>;
         for (const kind of ['own-patients', 'own-supervisees'] as const) {
           const local = held[kind];
-          lookups[kind] = local ? (organisationId, ids) => local(prisma, organisationId, ids) : remoteRelationshipLookup(kind, config.relationshipSources[kind], () => token);
+          lookups[kind] = local
+            ? (organisationId, ids) => local(prisma, organisationId, ids)
+            : remoteRelationshipLookup(kind, config.relationshipSources[kind], () => token);
         }
         const owners: TrajectoryOwnerLookup = module.access.trajectoryOwners
           ? (ids) => module.access.trajectoryOwners!(prisma, ids)
@@ -235,9 +248,25 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
         const peers = { plaatsing: config.relationshipSources['own-patients'], indicatiestelling: config.relationshipSources['own-supervisees'] };
         const writes = createRequestWrites(policy, principal, access);
         const peerFacts = createPeerFacts(peers, () => token);
-        return module.createContext({ prisma, requestId, principal, actor: actorOf(principal), gatewayToken: token, access, cursors, peers, writes, peerFacts });
+        return module.createContext({
+          prisma,
+          requestId,
+          principal,
+          actor: actorOf(principal),
+          gatewayToken: token,
+          access,
+          cursors,
+          peers,
+          writes,
+          peerFacts,
+        });
       },
-      readiness: async () => ({ database: await db.query('SELECT 1').then(() => true, () => false) }),
+      readiness: async () => ({
+        database: await db.query('SELECT 1').then(
+          () => true,
+          () => false,
+        ),
+      }),
     });
   } catch (error) {
     await apollo.stop();
@@ -279,7 +308,14 @@ function writeRecordsPlugin<Context extends { writes: RequestWrites }>(): Apollo
   };
 }
 
-const KNOWN_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+const KNOWN_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
 
 /**
  * Errors raised on purpose carry a code; anything else (a database fault, a bug) is logged here
@@ -294,7 +330,8 @@ function maskUnexpectedErrors(subgraph: string) {
     // reports a literal as a validation error and a variable with its value quoted ("got invalid value …", personal
     // data for a BSN): answer with the scalar's own message, which never repeats the value.
     const refusal = scalarRefusal(error);
-    if (refusal) return { message: refusal.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code: 'BAD_USER_INPUT' } };
+    if (refusal)
+      return { message: refusal.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code: 'BAD_USER_INPUT' } };
     const deliberate = original === undefined || original instanceof GraphQLError || (typeof code === 'string' && KNOWN_CODES.has(code));
     if (deliberate && code !== 'INTERNAL_SERVER_ERROR') return formatted;
     log.error({ ...errorDetails(original), path: formatted.path }, 'unexpected resolver error');
@@ -325,13 +362,16 @@ export async function runSubgraphProcess<Prisma extends { $disconnect(): Promise
     // A shutdown that cannot finish (a stuck connection, a database that does not answer) must not keep the process alive.
     setTimeout(() => process.exit(1), 20_000).unref();
     log.info({ signal }, 'shutting down');
-    running.close().then(stopTracing).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error(errorDetails(error), 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    running
+      .close()
+      .then(stopTracing)
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error(errorDetails(error), 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

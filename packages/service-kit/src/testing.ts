@@ -38,7 +38,11 @@ export interface MintOptions {
 }
 
 export function mintTestToken(keyPair: TestKeyPair, who: Actor | Principal, options: MintOptions): Promise<string> {
-  return signPrincipalToken(principalOf(who), keyPair.signingKey, { issuer: options.issuer, audience: options.audience, expiresInSeconds: options.expiresInSeconds ?? 300 });
+  return signPrincipalToken(principalOf(who), keyPair.signingKey, {
+    issuer: options.issuer,
+    audience: options.audience,
+    expiresInSeconds: options.expiresInSeconds ?? 300,
+  });
 }
 
 /** A stand-in for the gateway in subgraph tests: its public key for `startSubgraph`, and its tokens. */

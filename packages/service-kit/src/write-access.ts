@@ -94,7 +94,10 @@ export function createRequestWrites(policy: AccessPolicy, principal: Principal, 
       }
       const forPurpose = mine.filter((a) => a.purpose === principal.purpose);
       if (forPurpose.length === 0) {
-        throw forbidden(`${step} is taken for the purpose ${mine.map((a) => a.purpose).join(' or ')}; ask for a token with that purpose.`, { reason: 'purpose', step });
+        throw forbidden(`${step} is taken for the purpose ${mine.map((a) => a.purpose).join(' or ')}; ask for a token with that purpose.`, {
+          reason: 'purpose',
+          step,
+        });
       }
       for (const allowance of forPurpose) {
         if (allowance.relationship === 'none') return grant();
@@ -130,7 +133,8 @@ export function recordWrites<Context extends { writes: RequestWrites }>(schema: 
     // internal scope can call it, and the gateway audits what it changes (the handover relay).
     if (field.astNode?.directives?.some((d) => d.name.value === 'inaccessible')) continue;
     const coordinate = `Mutation.${field.name}`;
-    if (!policy.writeRules[coordinate]) throw new Error(`${subgraph}: ${coordinate} has no rule in writeRules (schema/access-policy.json); every step needs one.`);
+    if (!policy.writeRules[coordinate])
+      throw new Error(`${subgraph}: ${coordinate} has no rule in writeRules (schema/access-policy.json); every step needs one.`);
     const resolve = field.resolve ?? defaultFieldResolver;
     field.resolve = async (parent, args, context: Context, info) => {
       const writes = context.writes as RequestWritesInternal;

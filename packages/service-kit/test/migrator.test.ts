@@ -73,9 +73,12 @@ describe('migrate', () => {
 
   it('rolls a failing migration back completely and surfaces the error', async () => {
     writeMigration('20260101000000_init', `CREATE TABLE "Thing" ("id" TEXT PRIMARY KEY);`);
-    writeMigration('20260102000000_broken', `CREATE TABLE "Half" ("id" TEXT PRIMARY KEY);
+    writeMigration(
+      '20260102000000_broken',
+      `CREATE TABLE "Half" ("id" TEXT PRIMARY KEY);
 INSERT INTO "Thing" ("id") VALUES ('written-before-the-fault');
-INSERT INTO "NoSuchTable" ("id") VALUES ('x');`);
+INSERT INTO "NoSuchTable" ("id") VALUES ('x');`,
+    );
     writeMigration('20260103000000_after', `CREATE TABLE "After" ("id" TEXT PRIMARY KEY);`);
 
     await expect(migrate(db, dir)).rejects.toThrow(/NoSuchTable/);

@@ -35,7 +35,7 @@ describe('cursors bound to a caller', () => {
     for (const value of ['a', 'e3b0c442-98fc-1c14-9afb-f4c8996fb924', 'Ünïcödé 2026']) expect(mine.decode(mine.encode(value))).toBe(value);
   });
 
-  it("mean nothing for another caller, another key or with the position changed", () => {
+  it('mean nothing for another caller, another key or with the position changed', () => {
     const cursor = mine.encode('patient-0042');
     expect(codeOf(() => theirs.decode(cursor))).toBe('BAD_USER_INPUT');
     expect(codeOf(() => boundCursors(Buffer.alloc(32, 8), 'zorgaanbieder|provider-1|zorgverlening').decode(cursor))).toBe('BAD_USER_INPUT');
@@ -43,9 +43,12 @@ describe('cursors bound to a caller', () => {
     expect(codeOf(() => mine.decode(`${encodeCursor('patient-0043')}${tag}`))).toBe('BAD_USER_INPUT');
   });
 
-  it.each(['', '.', 'abc', encodeCursor('patient-0042'), `${encodeCursor('x')}.`, `${encodeCursor('x')}.AAAAAAAAAAAAAAAAAAAAAA`])('refuse forged %j with BAD_USER_INPUT', (cursor) => {
-    expect(codeOf(() => mine.decode(cursor))).toBe('BAD_USER_INPUT');
-  });
+  it.each(['', '.', 'abc', encodeCursor('patient-0042'), `${encodeCursor('x')}.`, `${encodeCursor('x')}.AAAAAAAAAAAAAAAAAAAAAA`])(
+    'refuse forged %j with BAD_USER_INPUT',
+    (cursor) => {
+      expect(codeOf(() => mine.decode(cursor))).toBe('BAD_USER_INPUT');
+    },
+  );
 });
 
 describe('pageSize', () => {
@@ -87,7 +90,9 @@ describe('connectionFromList', () => {
 
   it('handles an empty list', () => {
     expect(connectionFromList([], {}, key, plainCursors)).toEqual({
-      edges: [], totalCount: 0, pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+      edges: [],
+      totalCount: 0,
+      pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
     });
   });
 

@@ -23,16 +23,23 @@ export function createLoaders(prisma: PrismaClient) {
   );
   // All versions of all entries of the requested patients, newest occurrence first. The versions
   // of each entry are in here too, so they prime versionsByEntry: history costs no extra statement.
-  const entriesByPatient = groupLoader(async (patientIds) => {
-    const rows = await prisma.cvEntry.findMany({
-      where: { patientId: { in: [...patientIds] } },
-      orderBy: [{ occurredOn: 'desc' }, { recordedAt: 'desc' }, { id: 'asc' }],
-    });
-    const byEntry = new Map<string, CvEntry[]>();
-    for (const row of rows) byEntry.set(row.entryId, [...(byEntry.get(row.entryId) ?? []), row]);
-    for (const [entryId, versions] of byEntry) versionsByEntry.prime(entryId, versions.sort((a, b) => a.version - b.version));
-    return rows;
-  }, (row) => row.patientId);
+  const entriesByPatient = groupLoader(
+    async (patientIds) => {
+      const rows = await prisma.cvEntry.findMany({
+        where: { patientId: { in: [...patientIds] } },
+        orderBy: [{ occurredOn: 'desc' }, { recordedAt: 'desc' }, { id: 'asc' }],
+      });
+      const byEntry = new Map<string, CvEntry[]>();
+      for (const row of rows) byEntry.set(row.entryId, [...(byEntry.get(row.entryId) ?? []), row]);
+      for (const [entryId, versions] of byEntry)
+        versionsByEntry.prime(
+          entryId,
+          versions.sort((a, b) => a.version - b.version),
+        );
+      return rows;
+    },
+    (row) => row.patientId,
+  );
   return { entriesByPatient, versionsByEntry };
 }
 

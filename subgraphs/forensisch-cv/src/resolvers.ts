@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { connectionFromList, DateScalar, DateTimeScalar, domainError, isUniqueViolation, notFound, requireActor, unauthorized, type Actor, type PageArgs } from '@ketengraph/service-kit';
+import {
+  connectionFromList,
+  DateScalar,
+  DateTimeScalar,
+  domainError,
+  isUniqueViolation,
+  notFound,
+  requireActor,
+  unauthorized,
+  type Actor,
+  type PageArgs,
+} from '@ketengraph/service-kit';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from './context.js';
 import {
@@ -71,24 +82,41 @@ const pathOf = (info: GraphQLResolveInfo) => {
 };
 
 /** What providers' EPDs hold of these kinds is brought up to date (within the read deadline) before the CV is read. */
-function refreshed(cv: { patientId: string }, kinds: Iterable<CvEntryKind>, context: Context, info: GraphQLResolveInfo, args: Record<string, unknown> = {}): Promise<void> {
+function refreshed(
+  cv: { patientId: string },
+  kinds: Iterable<CvEntryKind>,
+  context: Context,
+  info: GraphQLResolveInfo,
+  args: Record<string, unknown> = {},
+): Promise<void> {
   return context.epd.refresh(cv.patientId, kinds, { type: info.parentType.name, field: info.fieldName, args }, pathOf(info));
 }
 
 function kindConnection(kind: CvEntryKind) {
   return async (cv: { patientId: string }, args: PageArgs, context: Context, info: GraphQLResolveInfo) => {
     await refreshed(cv, [kind], context, info);
-    return connectionFromList(currentOf(await context.loaders.entriesByPatient.load(cv.patientId)).filter((row) => row.kind === kind), args, byId, context.cursors);
+    return connectionFromList(
+      currentOf(await context.loaders.entriesByPatient.load(cv.patientId)).filter((row) => row.kind === kind),
+      args,
+      byId,
+      context.cursors,
+    );
   };
 }
-
 
 /**
  * Appends one row: a new entry (version 1), or with `corrects` the next version of that entry.
  * Concurrent corrections of one version both pass the check only on PostgreSQL's read committed;
  * UNIQUE(entryId, version) then refuses the second insert, reported the same way as the check.
  */
-async function record<K extends CvEntryKind>(context: Context, coordinate: string, author: Actor, kind: K, common: ValidCommon, entryDetails: DetailsByKind[K]): Promise<CvEntry> {
+async function record<K extends CvEntryKind>(
+  context: Context,
+  coordinate: string,
+  author: Actor,
+  kind: K,
+  common: ValidCommon,
+  entryDetails: DetailsByKind[K],
+): Promise<CvEntry> {
   const { prisma, writes, access, peerFacts } = context;
   // The patient register is indicatiestelling's (asked first: the step's record names only a patient that exists);
   // the relationships live in plaatsing (own patients) and indicatiestelling (assigned probation).
@@ -112,8 +140,17 @@ async function record<K extends CvEntryKind>(context: Context, coordinate: strin
       }
       return tx.cvEntry.create({
         data: {
-          id: randomUUID(), patientId: common.patientId, entryId, version, kind, occurredOn: common.occurredOn, recordedAt: new Date(),
-          authorId: author.userId, authorOrganisationId: author.organisationId, details: entryDetails, supersedesId,
+          id: randomUUID(),
+          patientId: common.patientId,
+          entryId,
+          version,
+          kind,
+          occurredOn: common.occurredOn,
+          recordedAt: new Date(),
+          authorId: author.userId,
+          authorOrganisationId: author.organisationId,
+          details: entryDetails,
+          supersedesId,
         },
       });
     });

@@ -16,10 +16,17 @@ export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions
     for (const entry of [...patient.cvEntries].sort((a, b) => a.version - b.version)) {
       idByVersion.set(`${entry.entryId}:${entry.version}`, entry.id);
       batch.push({
-        id: entry.id, patientId: patient.id, entryId: entry.entryId, version: entry.version, kind: entry.kind,
-        occurredOn: entry.occurredOn, recordedAt: entry.recordedAt, authorId: entry.authorId,
-        authorOrganisationId: entry.authorOrganisationId, details: entry.details,
-        supersedesId: entry.version > 1 ? idByVersion.get(`${entry.entryId}:${entry.version - 1}`) ?? null : null,
+        id: entry.id,
+        patientId: patient.id,
+        entryId: entry.entryId,
+        version: entry.version,
+        kind: entry.kind,
+        occurredOn: entry.occurredOn,
+        recordedAt: entry.recordedAt,
+        authorId: entry.authorId,
+        authorOrganisationId: entry.authorOrganisationId,
+        details: entry.details,
+        supersedesId: entry.version > 1 ? (idByVersion.get(`${entry.entryId}:${entry.version - 1}`) ?? null) : null,
       });
     }
     if (batch.length >= 2000) await flush();

@@ -32,15 +32,25 @@ function codeOf(fn: () => unknown): { code: unknown; field: unknown; message: st
 
 describe('common fields', () => {
   it('accepts a trimmed patient id, today and an optional correction', () => {
-    expect(validateCommon({ patientId: '  p-1 ', occurredOn: day('2026-06-15') }, today)).toEqual({ patientId: 'p-1', occurredOn: day('2026-06-15'), corrects: null });
+    expect(validateCommon({ patientId: '  p-1 ', occurredOn: day('2026-06-15') }, today)).toEqual({
+      patientId: 'p-1',
+      occurredOn: day('2026-06-15'),
+      corrects: null,
+    });
     expect(validateCommon({ patientId: 'p-1', occurredOn: day('2026-01-01'), corrects: 'e-1' }, today).corrects).toBe('e-1');
   });
 
   it('refuses blank or over-long ids and dates in the future', () => {
-    expect(codeOf(() => validateCommon({ patientId: '   ', occurredOn: day('2026-01-01') }, today))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'patientId' });
+    expect(codeOf(() => validateCommon({ patientId: '   ', occurredOn: day('2026-01-01') }, today))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'patientId',
+    });
     expect(codeOf(() => validateCommon({ patientId: 'x'.repeat(65), occurredOn: day('2026-01-01') }, today))).toMatchObject({ field: 'patientId' });
     expect(validateCommon({ patientId: 'x'.repeat(64), occurredOn: day('2026-01-01') }, today).patientId).toHaveLength(64);
-    expect(codeOf(() => validateCommon({ patientId: 'p', occurredOn: day('2026-06-16') }, today))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'occurredOn' });
+    expect(codeOf(() => validateCommon({ patientId: 'p', occurredOn: day('2026-06-16') }, today))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'occurredOn',
+    });
     expect(codeOf(() => validateCommon({ patientId: 'p', occurredOn: day('2026-01-01'), corrects: ' ' }, today))).toMatchObject({ field: 'corrects' });
   });
 });
@@ -48,11 +58,20 @@ describe('common fields', () => {
 describe('per-kind validators', () => {
   it('offence: trims text, stores committedOn as a calendar date, refuses a future committedOn', () => {
     expect(validateOffence({ offenceType: ' GEWELD ', article: '302 Sr', committedOn: day('2025-02-03'), description: ' Veroordeeld. ' }, today)).toEqual({
-      offenceType: 'GEWELD', article: '302 Sr', committedOn: '2025-02-03', description: 'Veroordeeld.',
+      offenceType: 'GEWELD',
+      article: '302 Sr',
+      committedOn: '2025-02-03',
+      description: 'Veroordeeld.',
     });
-    expect(codeOf(() => validateOffence({ offenceType: 'GEWELD', article: '302 Sr', committedOn: day('2027-01-01'), description: 'x' }, today))).toMatchObject({ field: 'committedOn' });
-    expect(codeOf(() => validateOffence({ offenceType: 'GEWELD', article: ' ', committedOn: day('2025-01-01'), description: 'x' }, today))).toMatchObject({ field: 'article' });
-    expect(codeOf(() => validateOffence({ offenceType: 'x'.repeat(101), article: 'a', committedOn: day('2025-01-01'), description: 'x' }, today))).toMatchObject({ field: 'offenceType' });
+    expect(codeOf(() => validateOffence({ offenceType: 'GEWELD', article: '302 Sr', committedOn: day('2027-01-01'), description: 'x' }, today))).toMatchObject({
+      field: 'committedOn',
+    });
+    expect(codeOf(() => validateOffence({ offenceType: 'GEWELD', article: ' ', committedOn: day('2025-01-01'), description: 'x' }, today))).toMatchObject({
+      field: 'article',
+    });
+    expect(
+      codeOf(() => validateOffence({ offenceType: 'x'.repeat(101), article: 'a', committedOn: day('2025-01-01'), description: 'x' }, today)),
+    ).toMatchObject({ field: 'offenceType' });
   });
 
   it('diagnosis: accepts ICD-10 and DSM-5 codes, refuses anything else', () => {
@@ -83,18 +102,32 @@ describe('per-kind validators', () => {
 
   it('leave: ends on or after it starts, not in the future', () => {
     expect(validateLeave({ occurredOn: day('2026-05-01'), leaveType: 'BEGELEID', endsOn: day('2026-05-01'), outcome: 'VOLTOOID' }, today)).toEqual({
-      leaveType: 'BEGELEID', endsOn: '2026-05-01', outcome: 'VOLTOOID',
+      leaveType: 'BEGELEID',
+      endsOn: '2026-05-01',
+      outcome: 'VOLTOOID',
     });
-    expect(codeOf(() => validateLeave({ occurredOn: day('2026-05-02'), leaveType: 'BEGELEID', endsOn: day('2026-05-01'), outcome: 'VOLTOOID' }, today))).toMatchObject({ field: 'endsOn' });
-    expect(codeOf(() => validateLeave({ occurredOn: day('2026-05-02'), leaveType: 'BEGELEID', endsOn: day('2026-07-01'), outcome: 'VOLTOOID' }, today))).toMatchObject({ field: 'endsOn' });
-    expect(codeOf(() => validateLeave({ occurredOn: day('2026-05-02'), leaveType: 'VRIJ', endsOn: day('2026-05-03'), outcome: 'VOLTOOID' }, today))).toMatchObject({ field: 'leaveType' });
+    expect(
+      codeOf(() => validateLeave({ occurredOn: day('2026-05-02'), leaveType: 'BEGELEID', endsOn: day('2026-05-01'), outcome: 'VOLTOOID' }, today)),
+    ).toMatchObject({ field: 'endsOn' });
+    expect(
+      codeOf(() => validateLeave({ occurredOn: day('2026-05-02'), leaveType: 'BEGELEID', endsOn: day('2026-07-01'), outcome: 'VOLTOOID' }, today)),
+    ).toMatchObject({ field: 'endsOn' });
+    expect(
+      codeOf(() => validateLeave({ occurredOn: day('2026-05-02'), leaveType: 'VRIJ', endsOn: day('2026-05-03'), outcome: 'VOLTOOID' }, today)),
+    ).toMatchObject({ field: 'leaveType' });
   });
 
   it('treatment: an open end is allowed, a given end must follow the start', () => {
     expect(validateTreatment({ occurredOn: day('2026-01-01'), treatmentType: 'EMDR', endsOn: null, summary: 'Gestart.' }, today).endsOn).toBeNull();
-    expect(validateTreatment({ occurredOn: day('2026-01-01'), treatmentType: 'EMDR', endsOn: day('2026-03-01'), summary: 'Afgerond.' }, today).endsOn).toBe('2026-03-01');
-    expect(codeOf(() => validateTreatment({ occurredOn: day('2026-01-01'), treatmentType: 'EMDR', endsOn: day('2025-12-31'), summary: 'x' }, today))).toMatchObject({ field: 'endsOn' });
-    expect(codeOf(() => validateTreatment({ occurredOn: day('2026-01-01'), treatmentType: 'EMDR', summary: '\n\t ' }, today))).toMatchObject({ field: 'summary' });
+    expect(validateTreatment({ occurredOn: day('2026-01-01'), treatmentType: 'EMDR', endsOn: day('2026-03-01'), summary: 'Afgerond.' }, today).endsOn).toBe(
+      '2026-03-01',
+    );
+    expect(
+      codeOf(() => validateTreatment({ occurredOn: day('2026-01-01'), treatmentType: 'EMDR', endsOn: day('2025-12-31'), summary: 'x' }, today)),
+    ).toMatchObject({ field: 'endsOn' });
+    expect(codeOf(() => validateTreatment({ occurredOn: day('2026-01-01'), treatmentType: 'EMDR', summary: '\n\t ' }, today))).toMatchObject({
+      field: 'summary',
+    });
   });
 
   it('messages never repeat what the user typed', () => {
@@ -112,7 +145,9 @@ describe('stored details', () => {
   });
 
   it('are refused as corrupt when they do not', () => {
-    expect(() => parseDetails('RISK_ASSESSMENT', { instrument: 'HCR_20V3', outcomeLevel: 'HOOG', riskFactors: [1], protectiveFactors: [] })).toThrow(CvDetailsError);
+    expect(() => parseDetails('RISK_ASSESSMENT', { instrument: 'HCR_20V3', outcomeLevel: 'HOOG', riskFactors: [1], protectiveFactors: [] })).toThrow(
+      CvDetailsError,
+    );
     expect(() => parseDetails('OFFENCE', { offenceType: 'GEWELD', article: '302 Sr', committedOn: '1 jan', description: 'x' })).toThrow(CvDetailsError);
     expect(() => parseDetails('DIAGNOSIS', ['F60.2'])).toThrow(CvDetailsError);
     expect(() => parseDetails('INCIDENT', null)).toThrow(CvDetailsError);

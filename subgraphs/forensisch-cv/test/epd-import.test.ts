@@ -35,15 +35,21 @@ const settings = { ...loadEpdSettings({}), pageSize: 2, timeoutMs: 5000, retryAf
 
 const resources = (): FhirResource[] =>
   [
-    patient('fp-1', BSN), riskAssessment('fp-1'), condition('fp-1'), flag('fp-1'), adverseEvent('fp-1'), episodeOfCare('fp-1'),
+    patient('fp-1', BSN),
+    riskAssessment('fp-1'),
+    condition('fp-1'),
+    flag('fp-1'),
+    adverseEvent('fp-1'),
+    episodeOfCare('fp-1'),
     // Not mappable (SNOMED only): counted, not dropped.
     condition('fp-1', { id: 'cond-snomed', code: { coding: [{ system: 'http://snomed.info/sct', code: '66214007' }], text: 'Middelenmisbruik' } }),
     // Another patient's record: never asked for.
     flag('fp-other', { id: 'flag-other' }),
   ] as unknown as FhirResource[];
 
-const newEpd = (records = resources()) => new SimulatedEpd({ baseUrl: BASE, clientId: 'ketengraph', clientJwks: { keys: [publicJwk(signingKey)] }, resources: records });
-let epd = newEpd();
+const newEpd = (records = resources()) =>
+  new SimulatedEpd({ baseUrl: BASE, clientId: 'ketengraph', clientJwks: { keys: [publicJwk(signingKey)] }, resources: records });
+const epd = newEpd();
 // The simulated EPD is the default handler; a test's failures are put in front of it and removed after it.
 const msw = setupServer(http.all(`${BASE}/*`, ({ request }) => epd.handle(request)));
 let sg: RunningSubgraph<PrismaClient>;
@@ -88,7 +94,6 @@ afterAll(async () => {
   await sg?.close();
 });
 
-
 describe('importing from a FHIR R4 EPD', () => {
   it('authenticates with a signed client assertion, finds the patient by BSN, pages through every type and imports with provenance', async () => {
     await sync.run(source, PATIENT, BSN, [...ALL_TYPES], null);
@@ -99,24 +104,42 @@ describe('importing from a FHIR R4 EPD', () => {
     expect(epd.requests.some((url) => url.href.includes(BSN))).toBe(false);
     // Two conditions with _count=2 fit one page; the next links are followed where there are more.
     expect(epd.requests.filter((url) => url.pathname.endsWith('/AdverseEvent'))[0]!.searchParams.get('subject')).toBe('Patient/fp-1');
-    expect(epd.requests.every((url) => url.pathname.endsWith('/auth/token') || url.pathname.endsWith('/Patient/_search') || url.searchParams.get('_count') === '2')).toBe(true);
+    expect(
+      epd.requests.every((url) => url.pathname.endsWith('/auth/token') || url.pathname.endsWith('/Patient/_search') || url.searchParams.get('_count') === '2'),
+    ).toBe(true);
 
     const result = await cv(PATIENT);
     expect(result.entries.totalCount).toBe(5);
     const byType = Object.fromEntries(result.entries.edges.map((edge: any) => [edge.node.source.resourceType, edge.node]));
     expect(byType.RiskAssessment).toMatchObject({
-      __typename: 'RiskAssessmentEntry', version: 1, isCurrent: true, occurredOn: '2026-01-28', instrument: 'HCR_20V3', outcomeLevel: 'HOOG',
-      riskFactors: ['middelengebruik', 'impulsiviteit', 'gebrek aan probleeminzicht'], protectiveFactors: ['steunend netwerk', 'dagbesteding'],
+      __typename: 'RiskAssessmentEntry',
+      version: 1,
+      isCurrent: true,
+      occurredOn: '2026-01-28',
+      instrument: 'HCR_20V3',
+      outcomeLevel: 'HOOG',
+      riskFactors: ['middelengebruik', 'impulsiviteit', 'gebrek aan probleeminzicht'],
+      protectiveFactors: ['steunend netwerk', 'dagbesteding'],
       author: { userId: 'epd:provider-a', organisationId: 'provider-a' },
       source: { provider: { id: 'provider-a' }, resourceType: 'RiskAssessment', resourceId: 'ra-1', versionId: '1', lastUpdated: '2026-02-01T10:00:00.000Z' },
     });
     expect(byType.Condition).toMatchObject({ __typename: 'DiagnosisEntry', classification: 'F60.2', source: { versionId: '1' } });
-    expect(byType.Flag).toMatchObject({ __typename: 'EarlyWarningSignEntry', kind: 'EARLY_WARNING_SIGN', signal: 'Trekt zich terug op kamer, slaapt slecht', active: true });
+    expect(byType.Flag).toMatchObject({
+      __typename: 'EarlyWarningSignEntry',
+      kind: 'EARLY_WARNING_SIGN',
+      signal: 'Trekt zich terug op kamer, slaapt slecht',
+      active: true,
+    });
     expect(byType.AdverseEvent).toMatchObject({ __typename: 'IncidentEntry', incidentType: 'AGRESSIE_FYSIEK', severity: 'MATIG' });
     expect(byType.EpisodeOfCare).toMatchObject({ __typename: 'TreatmentEntry', treatmentType: 'SCHEMATHERAPIE', startsOn: '2026-01-06', endsOn: null });
     expect(result.earlyWarningSigns.totalCount).toBe(1);
     expect(result.epdImports).toEqual([
-      { provider: { id: 'provider-a' }, lastSyncedAt: expect.any(String), importedVersions: 5, unmapped: [{ resourceType: 'Condition', reason: 'NO_CLASSIFICATION', count: 1 }] },
+      {
+        provider: { id: 'provider-a' },
+        lastSyncedAt: expect.any(String),
+        importedVersions: 5,
+        unmapped: [{ resourceType: 'Condition', reason: 'NO_CLASSIFICATION', count: 1 }],
+      },
     ]);
   });
 
@@ -125,16 +148,26 @@ describe('importing from a FHIR R4 EPD', () => {
     await sync.run(source, PATIENT, BSN, [...ALL_TYPES], null);
     expect((await cv(PATIENT)).entries.totalCount).toBe(5);
 
-    epd.put({ ...riskAssessment('fp-1'), meta: { lastUpdated: '2026-03-01T08:00:00Z' }, prediction: [{ qualitativeRisk: { coding: [{ code: 'low' }] } }] } as unknown as FhirResource);
+    epd.put({
+      ...riskAssessment('fp-1'),
+      meta: { lastUpdated: '2026-03-01T08:00:00Z' },
+      prediction: [{ qualitativeRisk: { coding: [{ code: 'low' }] } }],
+    } as unknown as FhirResource);
     const since = new Date('2026-02-01T10:00:00Z');
     await sync.run(source, PATIENT, BSN, ['RiskAssessment'], since);
-    const search = epd.requests.slice(requestsBefore).filter((url) => url.pathname.endsWith('/RiskAssessment')).at(-1)!;
+    const search = epd.requests
+      .slice(requestsBefore)
+      .filter((url) => url.pathname.endsWith('/RiskAssessment'))
+      .at(-1)!;
     expect(search.searchParams.get('_lastUpdated')).toBe(`ge${since.toISOString()}`);
 
     const result = await cv(PATIENT);
     const versions = result.entries.edges.map((edge: any) => edge.node).filter((node: any) => node.source.resourceType === 'RiskAssessment');
     expect(versions.map((node: any) => [node.version, node.isCurrent, node.outcomeLevel, node.source.versionId])).toEqual(
-      expect.arrayContaining([[1, false, 'HOOG', '1'], [2, true, 'LAAG', '2']]),
+      expect.arrayContaining([
+        [1, false, 'HOOG', '1'],
+        [2, true, 'LAAG', '2'],
+      ]),
     );
     const [v1, v2] = [versions.find((node: any) => node.version === 1), versions.find((node: any) => node.version === 2)];
     expect(v2.entryId).toBe(v1.entryId);
@@ -147,7 +180,11 @@ describe('importing from a FHIR R4 EPD', () => {
     epd.revokeTokens();
     await sync.run(source, PATIENT, BSN, ['Flag'], null);
     const otherKey = await generateSigningKey();
-    const stranger: EpdSource = { ...source, providerId: 'provider-b', auth: { ...(source.auth as Extract<EpdSource['auth'], { kind: 'SMART_BACKEND_SERVICES' }>), signingKey: otherKey } };
+    const stranger: EpdSource = {
+      ...source,
+      providerId: 'provider-b',
+      auth: { ...(source.auth as Extract<EpdSource['auth'], { kind: 'SMART_BACKEND_SERVICES' }>), signingKey: otherKey },
+    };
     await expect(sync.run(stranger, PATIENT, BSN, ['Flag'], null)).rejects.toMatchObject({ reason: 'token_refused' });
   });
 
@@ -166,18 +203,35 @@ describe('importing from a FHIR R4 EPD', () => {
   });
 
   const failing = async (handler: Parameters<typeof msw.use>[0]) => {
-    msw.use(http.post(`${BASE}/auth/token`, () => HttpResponse.json({ access_token: 'ok', expires_in: 300 })), handler);
-    const error = await new FhirClient(source, settings).patientIds(BSN, AbortSignal.timeout(300)).then(() => null, (e: unknown) => e);
+    msw.use(
+      http.post(`${BASE}/auth/token`, () => HttpResponse.json({ access_token: 'ok', expires_in: 300 })),
+      handler,
+    );
+    const error = await new FhirClient(source, settings).patientIds(BSN, AbortSignal.timeout(300)).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(EpdError);
     return (error as EpdError).reason;
   };
 
   it('slow, down, garbage, OperationOutcome: each a coded failure, none a crash', async () => {
-    expect(await failing(http.post(`${BASE}/Patient/_search`, async () => { await delay(2000); return HttpResponse.json(searchset([], { self: BASE })); }))).toBe('timeout');
+    expect(
+      await failing(
+        http.post(`${BASE}/Patient/_search`, async () => {
+          await delay(2000);
+          return HttpResponse.json(searchset([], { self: BASE }));
+        }),
+      ),
+    ).toBe('timeout');
     expect(await failing(http.post(`${BASE}/Patient/_search`, () => HttpResponse.error()))).toBe('unreachable');
-    expect(await failing(http.post(`${BASE}/Patient/_search`, () => new HttpResponse('<html>maintenance</html>', { headers: { 'content-type': 'text/html' } })))).toBe('malformed');
+    expect(
+      await failing(http.post(`${BASE}/Patient/_search`, () => new HttpResponse('<html>maintenance</html>', { headers: { 'content-type': 'text/html' } }))),
+    ).toBe('malformed');
     expect(await failing(http.post(`${BASE}/Patient/_search`, () => HttpResponse.json({ resourceType: 'Patient', id: 'x' })))).toBe('malformed');
-    expect(await failing(http.post(`${BASE}/Patient/_search`, () => HttpResponse.json(operationOutcome('exception', 'database down'), { status: 500 })))).toBe('operation_outcome');
+    expect(await failing(http.post(`${BASE}/Patient/_search`, () => HttpResponse.json(operationOutcome('exception', 'database down'), { status: 500 })))).toBe(
+      'operation_outcome',
+    );
     expect(await failing(http.post(`${BASE}/Patient/_search`, () => new HttpResponse(null, { status: 503 })))).toBe('http_status');
   });
 
@@ -190,13 +244,20 @@ describe('importing from a FHIR R4 EPD', () => {
       [`${PATIENT}\u0000provider-a\u0000RiskAssessment`, { syncedAt: old, highWater: new Date('2026-03-01T08:00:00Z') }],
       [`${PATIENT}\u0000provider-a\u0000Flag`, { syncedAt: old, highWater: new Date('2026-02-10T07:00:00Z') }],
     ]);
-    expect(fresh.stale(aged, PATIENT, 'provider-a', ['RiskAssessment', 'Flag'])).toEqual({ stale: ['RiskAssessment', 'Flag'], since: new Date('2026-02-10T07:00:00Z') });
+    expect(fresh.stale(aged, PATIENT, 'provider-a', ['RiskAssessment', 'Flag'])).toEqual({
+      stale: ['RiskAssessment', 'Flag'],
+      since: new Date('2026-02-10T07:00:00Z'),
+    });
     // A type never read reads everything.
     expect(fresh.stale(aged, PATIENT, 'provider-a', ['RiskAssessment', 'Condition'])).toEqual({ stale: ['RiskAssessment', 'Condition'], since: null });
   });
 
   it('never follows a redirect', async () => {
-    expect(await failing(http.post(`${BASE}/Patient/_search`, () => new HttpResponse(null, { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data' } })))).toBe('redirected');
+    expect(
+      await failing(
+        http.post(`${BASE}/Patient/_search`, () => new HttpResponse(null, { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data' } })),
+      ),
+    ).toBe('redirected');
   });
 
   it('in production, refuses to connect to an EPD whose name resolves to a non-public address', async () => {
@@ -210,7 +271,14 @@ describe('importing from a FHIR R4 EPD', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const local = `http://localhost:${(server.address() as AddressInfo).port}/fhir`;
-      const client = new FhirClient({ ...source, fhirBaseUrl: local, auth: { ...(source.auth as Extract<EpdSource['auth'], { kind: 'SMART_BACKEND_SERVICES' }>), tokenUrl: `${local}/token` } }, { ...settings, allowPrivateAddresses: false });
+      const client = new FhirClient(
+        {
+          ...source,
+          fhirBaseUrl: local,
+          auth: { ...(source.auth as Extract<EpdSource['auth'], { kind: 'SMART_BACKEND_SERVICES' }>), tokenUrl: `${local}/token` },
+        },
+        { ...settings, allowPrivateAddresses: false },
+      );
       await expect(client.patientIds(BSN, AbortSignal.timeout(2000))).rejects.toMatchObject({ reason: 'non_public_address' });
       expect(reached).toBe(0);
     } finally {
@@ -221,13 +289,15 @@ describe('importing from a FHIR R4 EPD', () => {
   it('runs at most EPD_CONCURRENCY imports at once per EPD', async () => {
     let active = 0;
     let most = 0;
-    msw.use(http.post(`${BASE}/Patient/_search`, async () => {
-      active++;
-      most = Math.max(most, active);
-      await delay(40);
-      active--;
-      return HttpResponse.json(searchset([], { self: `${BASE}/Patient` }));
-    }));
+    msw.use(
+      http.post(`${BASE}/Patient/_search`, async () => {
+        active++;
+        most = Math.max(most, active);
+        await delay(40);
+        active--;
+        return HttpResponse.json(searchset([], { self: `${BASE}/Patient` }));
+      }),
+    );
     const limited = new EpdSync(sg.prisma, { ...settings, concurrency: 2 });
     await Promise.all(Array.from({ length: 6 }, (_, i) => limited.run(source, `other-${i}`, BSN, ['Flag'], null)));
     expect(most).toBe(2);
@@ -235,15 +305,23 @@ describe('importing from a FHIR R4 EPD', () => {
 
   it('never follows a next link outside the EPD: the access token is not sent elsewhere', async () => {
     let foreign = 0;
-    msw.use(http.get('https://elsewhere.test/*', () => {
-      foreign++;
-      return HttpResponse.json(searchset([], { self: 'x' }));
-    }));
-    expect(await failing(http.post(`${BASE}/Patient/_search`, () => HttpResponse.json(searchset([patient('fp-1', BSN)], { self: `${BASE}/Patient`, next: 'https://elsewhere.test/fhir/Patient?page=2' }))))).toBe('foreign_link');
+    msw.use(
+      http.get('https://elsewhere.test/*', () => {
+        foreign++;
+        return HttpResponse.json(searchset([], { self: 'x' }));
+      }),
+    );
+    expect(
+      await failing(
+        http.post(`${BASE}/Patient/_search`, () =>
+          HttpResponse.json(searchset([patient('fp-1', BSN)], { self: `${BASE}/Patient`, next: 'https://elsewhere.test/fhir/Patient?page=2' })),
+        ),
+      ),
+    ).toBe('foreign_link');
     expect(foreign).toBe(0);
   });
 
-  it('an EPD that answers with another patient\'s record: not put into this CV, counted as OTHER_PATIENT', async () => {
+  it("an EPD that answers with another patient's record: not put into this CV, counted as OTHER_PATIENT", async () => {
     msw.use(http.get(`${BASE}/Flag`, () => HttpResponse.json(searchset([flag('fp-other', { id: 'flag-other' })], { self: `${BASE}/Flag` }))));
     await sync.run(source, PATIENT, BSN, ['Flag'], null);
     const result = await cv(PATIENT);

@@ -33,8 +33,16 @@ describe('FHIR R4 → CV entry mapping', () => {
 
   it('RiskAssessment: every recognised instrument by its usual spellings, from method or code', () => {
     const cases: [string, string][] = [
-      ['HCR-20V3', 'HCR_20V3'], ['HKT-R', 'HKT_R'], ['FAM', 'FAM'], ['FARE', 'FARE'], ['B-SAFER', 'B_SAFER'], ['SRP', 'SRP'],
-      ['Static-99R', 'STATIC_99R'], ['Stable-2007', 'STABLE_2007'], ['Acute 2007', 'ACUTE_2007'], ['SAPROF', 'SAPROF'],
+      ['HCR-20V3', 'HCR_20V3'],
+      ['HKT-R', 'HKT_R'],
+      ['FAM', 'FAM'],
+      ['FARE', 'FARE'],
+      ['B-SAFER', 'B_SAFER'],
+      ['SRP', 'SRP'],
+      ['Static-99R', 'STATIC_99R'],
+      ['Stable-2007', 'STABLE_2007'],
+      ['Acute 2007', 'ACUTE_2007'],
+      ['SAPROF', 'SAPROF'],
     ];
     for (const [text, instrument] of cases) {
       expect(mapped(riskAssessment('p1', { method: { text } })).details).toMatchObject({ instrument });
@@ -44,8 +52,16 @@ describe('FHIR R4 → CV entry mapping', () => {
   });
 
   it('RiskAssessment: levels from FHIR risk-probability codes and Dutch words; without one it is unmapped', () => {
-    const level = (code: string) => (mapped(riskAssessment('p1', { prediction: [{ qualitativeRisk: { coding: [{ code }] } }] })).details as { outcomeLevel: string }).outcomeLevel;
-    expect([level('negligible'), level('low'), level('moderate'), level('high'), level('certain'), level('zeer hoog')]).toEqual(['LAAG', 'LAAG', 'MATIG', 'HOOG', 'ZEER_HOOG', 'ZEER_HOOG']);
+    const level = (code: string) =>
+      (mapped(riskAssessment('p1', { prediction: [{ qualitativeRisk: { coding: [{ code }] } }] })).details as { outcomeLevel: string }).outcomeLevel;
+    expect([level('negligible'), level('low'), level('moderate'), level('high'), level('certain'), level('zeer hoog')]).toEqual([
+      'LAAG',
+      'LAAG',
+      'MATIG',
+      'HOOG',
+      'ZEER_HOOG',
+      'ZEER_HOOG',
+    ]);
     expect(reasonOf(riskAssessment('p1', { prediction: [{ probabilityDecimal: 0.4 }] }))).toBe('NO_RISK_LEVEL');
     expect(reasonOf(riskAssessment('p1', { occurrenceDateTime: undefined }))).toBe('NO_DATE');
     expect(reasonOf(riskAssessment('p1', { status: 'entered-in-error' }))).toBe('ENTERED_IN_ERROR');
@@ -55,10 +71,14 @@ describe('FHIR R4 → CV entry mapping', () => {
     const result = mapped(condition('p1'));
     expect(result).toMatchObject({ kind: 'DIAGNOSIS', details: { classification: 'F60.2', description: 'Antisociale persoonlijkheidsstoornis' } });
     expect(result.occurredOn.toISOString().slice(0, 10)).toBe('2025-11-03');
-    const problemList = condition('p1', { category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }] });
+    const problemList = condition('p1', {
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
+    });
     expect(mapped(problemList).kind).toBe('DIAGNOSIS');
     // A health concern is not a diagnosis; a SNOMED code alone is not a classification the CV takes.
-    expect(reasonOf(condition('p1', { category: [{ coding: [{ system: 'http://hl7.org/fhir/us/core/CodeSystem/condition-category', code: 'health-concern' }] }] }))).toBe('NOT_A_DIAGNOSIS');
+    expect(
+      reasonOf(condition('p1', { category: [{ coding: [{ system: 'http://hl7.org/fhir/us/core/CodeSystem/condition-category', code: 'health-concern' }] }] })),
+    ).toBe('NOT_A_DIAGNOSIS');
     expect(reasonOf(condition('p1', { code: { coding: [{ system: 'http://snomed.info/sct', code: '21831000' }], text: 'ASPS' } }))).toBe('NO_CLASSIFICATION');
     expect(reasonOf(condition('p1', { verificationStatus: { coding: [{ code: 'refuted' }] } }))).toBe('NOT_A_DIAGNOSIS');
     expect(reasonOf(condition('p1', { verificationStatus: { coding: [{ code: 'entered-in-error' }] } }))).toBe('ENTERED_IN_ERROR');
@@ -66,22 +86,36 @@ describe('FHIR R4 → CV entry mapping', () => {
 
   it('Flag → early-warning sign', () => {
     const result = mapped(flag('p1'));
-    expect(result).toMatchObject({ kind: 'EARLY_WARNING_SIGN', details: { signal: 'Trekt zich terug op kamer, slaapt slecht', signalCode: 'SP-04', active: true, endsOn: null } });
-    expect(mapped(flag('p1', { status: 'inactive', period: { start: '2026-01-01', end: '2026-01-20' } })).details).toMatchObject({ active: false, endsOn: '2026-01-20' });
+    expect(result).toMatchObject({
+      kind: 'EARLY_WARNING_SIGN',
+      details: { signal: 'Trekt zich terug op kamer, slaapt slecht', signalCode: 'SP-04', active: true, endsOn: null },
+    });
+    expect(mapped(flag('p1', { status: 'inactive', period: { start: '2026-01-01', end: '2026-01-20' } })).details).toMatchObject({
+      active: false,
+      endsOn: '2026-01-20',
+    });
     expect(reasonOf(flag('p1', { period: undefined }))).toBe('NO_DATE');
   });
 
   it('AdverseEvent → incident with severity; a near miss (potential) is not an incident', () => {
     const result = mapped(adverseEvent('p1'));
-    expect(result).toMatchObject({ kind: 'INCIDENT', details: { incidentType: 'AGRESSIE_FYSIEK', severity: 'MATIG', description: 'Sloeg medepatiënt tijdens avondeten' } });
+    expect(result).toMatchObject({
+      kind: 'INCIDENT',
+      details: { incidentType: 'AGRESSIE_FYSIEK', severity: 'MATIG', description: 'Sloeg medepatiënt tijdens avondeten' },
+    });
     expect(result.occurredOn.toISOString().slice(0, 10)).toBe('2026-02-12');
     expect(reasonOf(adverseEvent('p1', { actuality: 'potential' }))).toBe('POTENTIAL_EVENT');
     expect(reasonOf(adverseEvent('p1', { severity: undefined }))).toBe('NO_SEVERITY');
   });
 
   it('EpisodeOfCare → treatment history', () => {
-    expect(mapped(episodeOfCare('p1'))).toMatchObject({ kind: 'TREATMENT', details: { treatmentType: 'SCHEMATHERAPIE', endsOn: null, summary: 'Schematherapie, status active, bij FPC De Kijvelanden' } });
-    expect(mapped(episodeOfCare('p1', { status: 'finished', period: { start: '2025-03-01', end: '2025-12-01' } })).details).toMatchObject({ endsOn: '2025-12-01' });
+    expect(mapped(episodeOfCare('p1'))).toMatchObject({
+      kind: 'TREATMENT',
+      details: { treatmentType: 'SCHEMATHERAPIE', endsOn: null, summary: 'Schematherapie, status active, bij FPC De Kijvelanden' },
+    });
+    expect(mapped(episodeOfCare('p1', { status: 'finished', period: { start: '2025-03-01', end: '2025-12-01' } })).details).toMatchObject({
+      endsOn: '2025-12-01',
+    });
     expect(reasonOf(episodeOfCare('p1', { status: 'cancelled' }))).toBe('ENTERED_IN_ERROR');
   });
 

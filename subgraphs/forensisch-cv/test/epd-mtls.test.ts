@@ -21,11 +21,16 @@ const settings = { ...loadEpdSettings({}), allowPrivateAddresses: true };
 let url: string;
 const seen: (string | undefined)[] = [];
 
-const server = createServer({ key: pem('server.key.pem'), cert: pem('server.crt.pem'), ca: pem('ca.crt.pem'), requestCert: true, rejectUnauthorized: true }, (request, response) => {
-  const cn = (request.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN;
-  seen.push(Array.isArray(cn) ? cn.join(',') : cn);
-  response.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify(searchset([patient('fp-9', '999999990')], { self: `${url}/Patient` })));
-});
+const server = createServer(
+  { key: pem('server.key.pem'), cert: pem('server.crt.pem'), ca: pem('ca.crt.pem'), requestCert: true, rejectUnauthorized: true },
+  (request, response) => {
+    const cn = (request.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN;
+    seen.push(Array.isArray(cn) ? cn.join(',') : cn);
+    response
+      .writeHead(200, { 'content-type': 'application/fhir+json' })
+      .end(JSON.stringify(searchset([patient('fp-9', '999999990')], { self: `${url}/Patient` })));
+  },
+);
 
 beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -35,7 +40,14 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 function configured(cert: string, key: string) {
   const file = join(mkdtempSync(join(tmpdir(), 'epd-sources-')), 'sources.json');
-  writeFileSync(file, JSON.stringify({ sources: [{ providerId: 'provider-m', fhirBaseUrl: url, mutualTls: { certFile: join(dir, cert), keyFile: join(dir, key), caFile: join(dir, 'ca.crt.pem') } }] }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      sources: [
+        { providerId: 'provider-m', fhirBaseUrl: url, mutualTls: { certFile: join(dir, cert), keyFile: join(dir, key), caFile: join(dir, 'ca.crt.pem') } },
+      ],
+    }),
+  );
   return loadConfiguredSources(file)[0]!;
 }
 
@@ -48,7 +60,9 @@ describe('an EPD behind mutual TLS', () => {
   });
 
   it('a certificate the EPD does not trust gets no answer (unreachable), nor does an EPD whose certificate is not from the CA', async () => {
-    await expect(new FhirClient(configured('stranger.crt.pem', 'stranger.key.pem'), settings).patientIds('999999990', AbortSignal.timeout(3000))).rejects.toMatchObject({ reason: 'unreachable' });
+    await expect(
+      new FhirClient(configured('stranger.crt.pem', 'stranger.key.pem'), settings).patientIds('999999990', AbortSignal.timeout(3000)),
+    ).rejects.toMatchObject({ reason: 'unreachable' });
     const wrongCa = { ...configured('client.crt.pem', 'client.key.pem') };
     wrongCa.auth = { ...(wrongCa.auth as Extract<typeof wrongCa.auth, { kind: 'MUTUAL_TLS' }>), ca: pem('stranger.crt.pem') };
     await expect(new FhirClient(wrongCa, settings).patientIds('999999990', AbortSignal.timeout(3000))).rejects.toMatchObject({ reason: 'unreachable' });
@@ -57,7 +71,14 @@ describe('an EPD behind mutual TLS', () => {
 
   it('a broken sources file stops at start with the entry named', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'epd-sources-')), 'sources.json');
-    writeFileSync(file, JSON.stringify({ sources: [{ providerId: 'p', fhirBaseUrl: url, smart: { tokenUrl: url, clientId: 'c', privateKeyFile: 'x' }, mutualTls: { certFile: 'a', keyFile: 'b' } }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        sources: [
+          { providerId: 'p', fhirBaseUrl: url, smart: { tokenUrl: url, clientId: 'c', privateKeyFile: 'x' }, mutualTls: { certFile: 'a', keyFile: 'b' } },
+        ],
+      }),
+    );
     expect(() => loadConfiguredSources(file)).toThrow(/sources\[0\]: give exactly one of "smart" and "mutualTls"/);
   });
 });

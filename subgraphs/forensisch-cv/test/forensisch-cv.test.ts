@@ -84,16 +84,33 @@ const RECORD_TREATMENT = `mutation($input: RecordTreatmentInput!) { recordTreatm
 
 const dayOffset = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
 const risk = (patientId: string, extra: Record<string, unknown> = {}) => ({
-  patientId, occurredOn: '2026-03-02', instrument: 'HCR_20V3', outcomeLevel: 'HOOG',
-  riskFactors: ['impulsiviteit', 'middelengebruik'], protectiveFactors: ['dagbesteding'], ...extra,
+  patientId,
+  occurredOn: '2026-03-02',
+  instrument: 'HCR_20V3',
+  outcomeLevel: 'HOOG',
+  riskFactors: ['impulsiviteit', 'middelengebruik'],
+  protectiveFactors: ['dagbesteding'],
+  ...extra,
 });
 
 beforeAll(async () => {
   ind = await startSubgraph(indicatiestelling, { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS, gatewayKeys: gateway.gatewayKeys });
-  sg = await startSubgraph(forensischCv, { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS, gatewayKeys: gateway.gatewayKeys, relationshipSources: { 'own-patients': 'http://127.0.0.1:9/graphql', 'own-supervisees': ind.url } });
+  sg = await startSubgraph(forensischCv, {
+    port: 0,
+    dataDir: 'memory://',
+    seedPatients: SEED_PATIENTS,
+    gatewayKeys: gateway.gatewayKeys,
+    relationshipSources: { 'own-patients': 'http://127.0.0.1:9/graphql', 'own-supervisees': ind.url },
+  });
   // The patients these tests write for, registered (fixture data) so the CV accepts entries for them.
   await (ind.prisma as any).patient.createMany({
-    data: ['patient-record-1', 'patient-correct-1', 'patient-refused-1', 'another-patient'].map((id, i) => ({ id, bsn: syntheticBsn(70_000 + i), givenName: 'Test', familyName: 'Cv', birthDate: new Date('1980-01-01') })),
+    data: ['patient-record-1', 'patient-correct-1', 'patient-refused-1', 'another-patient'].map((id, i) => ({
+      id,
+      bsn: syntheticBsn(70_000 + i),
+      givenName: 'Test',
+      familyName: 'Cv',
+      birthDate: new Date('1980-01-01'),
+    })),
   });
   seeded = [...generatePatients(DEFAULT_SEED, SEED_PATIENTS, generateProviders(DEFAULT_SEED))];
 });
@@ -115,7 +132,10 @@ describe('seeded CV', () => {
     expect(cv.entries.totalCount).toBe(corrected.cvEntries.length);
     const node = cv.entries.edges.find((e: any) => e.node.id === v2.id).node;
     expect(node).toMatchObject({ version: 2, isCurrent: true, entryId: v1.entryId, supersedes: { id: v1.id, version: 1 } });
-    expect(node.versions).toEqual([{ id: v1.id, version: 1, isCurrent: false }, { id: v2.id, version: 2, isCurrent: true }]);
+    expect(node.versions).toEqual([
+      { id: v1.id, version: 1, isCurrent: false },
+      { id: v2.id, version: 2, isCurrent: true },
+    ]);
     // Without superseded versions, the corrected original drops out of the list.
     const current = await cvOf(corrected.id, { first: 100 });
     expect(current.entries.totalCount).toBe(corrected.cvEntries.length - 1);
@@ -132,12 +152,18 @@ describe('seeded CV', () => {
       const node = cv.entries.edges.find((e: any) => e.node.id === entry.id).node;
       const { endsOn, ...details } = entry.details as Record<string, unknown>;
       expect(node).toMatchObject({
-        kind: entry.kind, entryId: entry.entryId, version: entry.version, occurredOn: entry.occurredOn.toISOString().slice(0, 10),
-        recordedAt: entry.recordedAt.toISOString(), author: { userId: entry.authorId, organisationId: entry.authorOrganisationId }, ...details,
+        kind: entry.kind,
+        entryId: entry.entryId,
+        version: entry.version,
+        occurredOn: entry.occurredOn.toISOString().slice(0, 10),
+        recordedAt: entry.recordedAt.toISOString(),
+        author: { userId: entry.authorId, organisationId: entry.authorOrganisationId },
+        ...details,
       });
       if (endsOn !== undefined) expect(node.endsOn).toBe(endsOn);
     }
-    const current = (kind: string) => patient.cvEntries.filter((e) => e.kind === kind && !patient.cvEntries.some((later) => later.entryId === e.entryId && later.version > e.version)).length;
+    const current = (kind: string) =>
+      patient.cvEntries.filter((e) => e.kind === kind && !patient.cvEntries.some((later) => later.entryId === e.entryId && later.version > e.version)).length;
     expect(cv.offences.totalCount).toBe(current('OFFENCE'));
     expect(cv.riskAssessments.totalCount).toBe(current('RISK_ASSESSMENT'));
     expect(cv.treatments.totalCount).toBe(current('TREATMENT'));
@@ -200,7 +226,9 @@ describe('append-only store', () => {
   });
 
   it('refuses a second row with the same entry and version, and a correction that does not continue its entry', async () => {
-    const [row] = await sg.db.query<{ id: string; entryId: string; patientId: string }>(`SELECT "id", "entryId", "patientId" FROM "CvEntry" WHERE "version" = 1 AND "kind" = 'OFFENCE' LIMIT 1`);
+    const [row] = await sg.db.query<{ id: string; entryId: string; patientId: string }>(
+      `SELECT "id", "entryId", "patientId" FROM "CvEntry" WHERE "version" = 1 AND "kind" = 'OFFENCE' LIMIT 1`,
+    );
     const insert = `INSERT INTO "CvEntry" ("id", "patientId", "entryId", "version", "kind", "occurredOn", "authorId", "authorOrganisationId", "details", "supersedesId")
       VALUES ($1, $2, $3, $4, $5, '2026-01-01', 'u', 'o', '{}'::jsonb, $6)`;
     await expect(sg.db.query(insert, ['dup-1', row!.patientId, row!.entryId, 1, 'OFFENCE', null])).rejects.toThrow();
@@ -216,27 +244,70 @@ describe('recording entries', () => {
 
   it('records every kind with the actor as author and now as recordedAt', async () => {
     const started = Date.now();
-    const offence = (await ok(RECORD_OFFENCE, { input: { patientId, occurredOn: '2025-11-04', offenceType: 'BEDREIGING', article: '285 Sr', committedOn: '2025-06-01', description: 'Veroordeeld voor bedreiging.' } })).recordOffence;
+    const offence = (
+      await ok(RECORD_OFFENCE, {
+        input: {
+          patientId,
+          occurredOn: '2025-11-04',
+          offenceType: 'BEDREIGING',
+          article: '285 Sr',
+          committedOn: '2025-06-01',
+          description: 'Veroordeeld voor bedreiging.',
+        },
+      })
+    ).recordOffence;
     expect(offence).toMatchObject({
-      __typename: 'OffenceEntry', kind: 'OFFENCE', version: 1, isCurrent: true, supersedes: null, occurredOn: '2025-11-04',
-      author: { userId: actor.userId, organisationId: actor.organisationId }, offenceType: 'BEDREIGING', article: '285 Sr', committedOn: '2025-06-01',
+      __typename: 'OffenceEntry',
+      kind: 'OFFENCE',
+      version: 1,
+      isCurrent: true,
+      supersedes: null,
+      occurredOn: '2025-11-04',
+      author: { userId: actor.userId, organisationId: actor.organisationId },
+      offenceType: 'BEDREIGING',
+      article: '285 Sr',
+      committedOn: '2025-06-01',
     });
     expect(offence.versions).toEqual([{ id: offence.id, version: 1, isCurrent: true }]);
     expect(new Date(offence.recordedAt).getTime()).toBeGreaterThanOrEqual(started - 1000);
 
-    const diagnosis = (await ok(RECORD_DIAGNOSIS, { input: { patientId, occurredOn: '2026-01-10', classification: 'f60.2', description: ' Antisociale persoonlijkheidsstoornis ' } })).recordDiagnosis;
+    const diagnosis = (
+      await ok(RECORD_DIAGNOSIS, {
+        input: { patientId, occurredOn: '2026-01-10', classification: 'f60.2', description: ' Antisociale persoonlijkheidsstoornis ' },
+      })
+    ).recordDiagnosis;
     expect(diagnosis).toMatchObject({ __typename: 'DiagnosisEntry', classification: 'F60.2', description: 'Antisociale persoonlijkheidsstoornis' });
 
     const assessment = (await ok(RECORD_RISK, { input: risk(patientId) })).recordRiskAssessment;
-    expect(assessment).toMatchObject({ __typename: 'RiskAssessmentEntry', instrument: 'HCR_20V3', outcomeLevel: 'HOOG', riskFactors: ['impulsiviteit', 'middelengebruik'], protectiveFactors: ['dagbesteding'] });
+    expect(assessment).toMatchObject({
+      __typename: 'RiskAssessmentEntry',
+      instrument: 'HCR_20V3',
+      outcomeLevel: 'HOOG',
+      riskFactors: ['impulsiviteit', 'middelengebruik'],
+      protectiveFactors: ['dagbesteding'],
+    });
 
-    const incident = (await ok(RECORD_INCIDENT, { input: { patientId, occurredOn: dayOffset(0), incidentType: 'ONTTREKKING', severity: 'ERNSTIG', description: 'Niet teruggekeerd van verlof.' } })).recordIncident;
+    const incident = (
+      await ok(RECORD_INCIDENT, {
+        input: { patientId, occurredOn: dayOffset(0), incidentType: 'ONTTREKKING', severity: 'ERNSTIG', description: 'Niet teruggekeerd van verlof.' },
+      })
+    ).recordIncident;
     expect(incident).toMatchObject({ __typename: 'IncidentEntry', severity: 'ERNSTIG', occurredOn: dayOffset(0) });
 
-    const leave = (await ok(RECORD_LEAVE, { input: { patientId, occurredOn: '2026-04-01', leaveType: 'BEGELEID', endsOn: '2026-04-02', outcome: 'VOLTOOID' } })).recordLeave;
-    expect(leave).toMatchObject({ __typename: 'LeaveEntry', leaveType: 'BEGELEID', startsOn: '2026-04-01', occurredOn: '2026-04-01', endsOn: '2026-04-02', outcome: 'VOLTOOID' });
+    const leave = (await ok(RECORD_LEAVE, { input: { patientId, occurredOn: '2026-04-01', leaveType: 'BEGELEID', endsOn: '2026-04-02', outcome: 'VOLTOOID' } }))
+      .recordLeave;
+    expect(leave).toMatchObject({
+      __typename: 'LeaveEntry',
+      leaveType: 'BEGELEID',
+      startsOn: '2026-04-01',
+      occurredOn: '2026-04-01',
+      endsOn: '2026-04-02',
+      outcome: 'VOLTOOID',
+    });
 
-    const treatment = (await ok(RECORD_TREATMENT, { input: { patientId, occurredOn: '2026-02-01', treatmentType: 'SCHEMATHERAPIE', summary: 'Gestart met schematherapie.' } })).recordTreatment;
+    const treatment = (
+      await ok(RECORD_TREATMENT, { input: { patientId, occurredOn: '2026-02-01', treatmentType: 'SCHEMATHERAPIE', summary: 'Gestart met schematherapie.' } })
+    ).recordTreatment;
     expect(treatment).toMatchObject({ __typename: 'TreatmentEntry', startsOn: '2026-02-01', endsOn: null });
 
     const cv = await cvOf(patientId);
@@ -253,12 +324,17 @@ describe('corrections', () => {
     const v1 = (await ok(RECORD_RISK, { input: risk(patientId) })).recordRiskAssessment;
     const v2 = (await ok(RECORD_RISK, { input: risk(patientId, { outcomeLevel: 'MATIG', corrects: v1.id }) })).recordRiskAssessment;
     expect(v2).toMatchObject({ entryId: v1.entryId, version: 2, isCurrent: true, outcomeLevel: 'MATIG', supersedes: { id: v1.id, version: 1 } });
-    expect(v2.versions).toEqual([{ id: v1.id, version: 1, isCurrent: false }, { id: v2.id, version: 2, isCurrent: true }]);
+    expect(v2.versions).toEqual([
+      { id: v1.id, version: 1, isCurrent: false },
+      { id: v2.id, version: 2, isCurrent: true },
+    ]);
     const v3 = (await ok(RECORD_RISK, { input: risk(patientId, { outcomeLevel: 'LAAG', riskFactors: [], corrects: v2.id }) })).recordRiskAssessment;
     expect(v3).toMatchObject({ version: 3, supersedes: { id: v2.id }, riskFactors: [] });
 
     const cv = await cvOf(patientId, { all: false });
-    expect(cv.riskAssessments.edges.map((e: any) => e.node)).toEqual([{ id: v3.id, version: 3, instrument: 'HCR_20V3', outcomeLevel: 'LAAG', riskFactors: [], protectiveFactors: ['dagbesteding'] }]);
+    expect(cv.riskAssessments.edges.map((e: any) => e.node)).toEqual([
+      { id: v3.id, version: 3, instrument: 'HCR_20V3', outcomeLevel: 'LAAG', riskFactors: [], protectiveFactors: ['dagbesteding'] },
+    ]);
     expect(cv.entries.totalCount).toBe(1);
     const history = await cvOf(patientId, { all: true });
     expect(history.entries.totalCount).toBe(3);
@@ -286,16 +362,36 @@ describe('corrections', () => {
     expect(losers.map((r) => r.errors![0]!.extensions?.code)).toEqual(['INVALID_TRANSITION', 'INVALID_TRANSITION']);
     expect(await rowCount()).toBe(before + 1);
     const cv = await cvOf(patientId, { all: true, first: 100 });
-    const versions = cv.entries.edges.filter((e: any) => e.node.entryId === v1.entryId).map((e: any) => e.node.version).sort();
+    const versions = cv.entries.edges
+      .filter((e: any) => e.node.entryId === v1.entryId)
+      .map((e: any) => e.node.version)
+      .sort();
     expect(versions).toEqual([1, 2]);
   });
 
   it('refuses a correction of an unknown entry, another kind or another patient', async () => {
-    const incident = (await ok(RECORD_INCIDENT, { input: { patientId, occurredOn: '2026-01-01', incidentType: 'AGRESSIE_VERBAAL', severity: 'LICHT', description: 'Schelden.' } })).recordIncident;
+    const incident = (
+      await ok(RECORD_INCIDENT, {
+        input: { patientId, occurredOn: '2026-01-01', incidentType: 'AGRESSIE_VERBAAL', severity: 'LICHT', description: 'Schelden.' },
+      })
+    ).recordIncident;
     await refused(RECORD_RISK, { input: risk(patientId, { corrects: 'no-such-entry' }) }, 'NOT_FOUND');
     const kind = await refused(RECORD_RISK, { input: risk(patientId, { corrects: incident.id }) }, 'BAD_USER_INPUT');
     expect(kind.extensions).toMatchObject({ field: 'corrects' });
-    const other = await refused(RECORD_INCIDENT, { input: { patientId: 'another-patient', occurredOn: '2026-01-01', incidentType: 'AGRESSIE_VERBAAL', severity: 'LICHT', description: 'x', corrects: incident.id } }, 'BAD_USER_INPUT');
+    const other = await refused(
+      RECORD_INCIDENT,
+      {
+        input: {
+          patientId: 'another-patient',
+          occurredOn: '2026-01-01',
+          incidentType: 'AGRESSIE_VERBAAL',
+          severity: 'LICHT',
+          description: 'x',
+          corrects: incident.id,
+        },
+      },
+      'BAD_USER_INPUT',
+    );
     expect(other.extensions).toMatchObject({ field: 'corrects' });
   });
 });
@@ -315,8 +411,16 @@ describe('refusals change nothing', () => {
       [RECORD_RISK, risk(patientId, { occurredOn: dayOffset(2) }), 'occurredOn'],
       [RECORD_RISK, risk(patientId, { riskFactors: Array(21).fill('impulsiviteit') }), 'riskFactors'],
       [RECORD_RISK, risk(patientId, { protectiveFactors: ['  '] }), 'protectiveFactors[0]'],
-      [RECORD_OFFENCE, { patientId, occurredOn: '2025-01-01', offenceType: 'GEWELD', article: '302 Sr', committedOn: dayOffset(3), description: 'x' }, 'committedOn'],
-      [RECORD_OFFENCE, { patientId, occurredOn: '2025-01-01', offenceType: 'GEWELD', article: '302 Sr', committedOn: '2024-01-01', description: 'x'.repeat(2001) }, 'description'],
+      [
+        RECORD_OFFENCE,
+        { patientId, occurredOn: '2025-01-01', offenceType: 'GEWELD', article: '302 Sr', committedOn: dayOffset(3), description: 'x' },
+        'committedOn',
+      ],
+      [
+        RECORD_OFFENCE,
+        { patientId, occurredOn: '2025-01-01', offenceType: 'GEWELD', article: '302 Sr', committedOn: '2024-01-01', description: 'x'.repeat(2001) },
+        'description',
+      ],
       [RECORD_DIAGNOSIS, { patientId, occurredOn: '2025-01-01', classification: 'borderline', description: 'x' }, 'classification'],
       [RECORD_INCIDENT, { patientId, occurredOn: '2025-01-01', incidentType: '', severity: 'LICHT', description: 'x' }, 'incidentType'],
       [RECORD_LEAVE, { patientId, occurredOn: '2025-01-05', leaveType: 'ONBEGELEID', endsOn: '2025-01-04', outcome: 'VOLTOOID' }, 'endsOn'],
@@ -330,13 +434,21 @@ describe('refusals change nothing', () => {
 
   it('BAD_USER_INPUT for values outside the schema enums and malformed dates', async () => {
     await refused(RECORD_RISK, { input: risk(patientId, { instrument: 'PCL_R' }) }, 'BAD_USER_INPUT');
-    await refused(RECORD_INCIDENT, { input: { patientId, occurredOn: '2025-01-01', incidentType: 'X', severity: 'ZWAAR', description: 'x' } }, 'BAD_USER_INPUT');
+    await refused(
+      RECORD_INCIDENT,
+      { input: { patientId, occurredOn: '2025-01-01', incidentType: 'X', severity: 'ZWAAR', description: 'x' } },
+      'BAD_USER_INPUT',
+    );
     await refused(RECORD_RISK, { input: risk(patientId, { occurredOn: '2025-02-30' }) }, 'BAD_USER_INPUT');
   });
 
   it('never echoes what the user typed', async () => {
     const secret = 'Pietje Puk, BSN 123456782';
-    const error = await refused(RECORD_DIAGNOSIS, { input: { patientId, occurredOn: '2025-01-01', classification: secret, description: secret } }, 'BAD_USER_INPUT');
+    const error = await refused(
+      RECORD_DIAGNOSIS,
+      { input: { patientId, occurredOn: '2025-01-01', classification: secret, description: secret } },
+      'BAD_USER_INPUT',
+    );
     expect(error.message).not.toContain('Pietje');
     expect(error.message).not.toContain('123456782');
   });

@@ -17,7 +17,9 @@ export const access: SubgraphAccess<PrismaClient, Context> = {
     Trajectory: (trajectory: { patientId: string }) => trajectory.patientId,
   },
   trajectoryOwners: async (prisma, trajectoryIds) =>
-    new Map((await prisma.trajectory.findMany({ where: { id: { in: [...trajectoryIds] } }, select: { id: true, patientId: true } })).map((t) => [t.id, t.patientId])),
+    new Map(
+      (await prisma.trajectory.findMany({ where: { id: { in: [...trajectoryIds] } }, select: { id: true, patientId: true } })).map((t) => [t.id, t.patientId]),
+    ),
   relationships: {
     'own-supervisees': async (prisma, organisationId, patientIds) => {
       const rows = await prisma.trajectory.findMany({

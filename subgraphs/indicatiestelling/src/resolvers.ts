@@ -107,8 +107,13 @@ export const resolvers: Resolvers = {
       assertIdBatch(ids, 'ids');
       const rows = await prisma.trajectory.findMany({ where: { id: { in: ids } }, include: { trajectoryIndication: { include: { phases: true } } } });
       return rows.map((t) => ({
-        id: t.id, patientId: t.patientId, status: t.status, legalTitle: t.legalTitle, probationOrganisation: t.probationOrganisation,
-        currentCareType: t.currentCareType, currentSecurityLevel: t.currentSecurityLevel,
+        id: t.id,
+        patientId: t.patientId,
+        status: t.status,
+        legalTitle: t.legalTitle,
+        probationOrganisation: t.probationOrganisation,
+        currentCareType: t.currentCareType,
+        currentSecurityLevel: t.currentSecurityLevel,
         currentPhase: t.trajectoryIndication?.phases.find((phase) => phase.ordinal === t.currentPhase) ?? null,
       }));
     },
@@ -138,7 +143,8 @@ export const resolvers: Resolvers = {
       return phases?.find((phase) => phase.ordinal === trajectory.currentPhase) ?? null;
     },
     trajectoryIndication: async (trajectory, _, { loaders }) => (await loaders.trajectoryIndicationByTrajectory.load(trajectory.id))[0] ?? null,
-    indications: async (trajectory, args, { loaders, cursors }) => connectionFromList(await loaders.indicationsByTrajectory.load(trajectory.id), args, byId, cursors),
+    indications: async (trajectory, args, { loaders, cursors }) =>
+      connectionFromList(await loaders.indicationsByTrajectory.load(trajectory.id), args, byId, cursors),
     scalingDecisions: async (trajectory, args, { loaders, cursors }) =>
       connectionFromList(await loaders.scalingDecisionsByTrajectory.load(trajectory.id), args, byId, cursors),
   },
@@ -218,8 +224,16 @@ export const resolvers: Resolvers = {
         await tx.indication.updateMany({ where: { trajectoryId: trajectory.id, status: 'ISSUED' }, data: { status: 'SUPERSEDED' } });
         const indication = await tx.indication.create({
           data: {
-            id: randomUUID(), trajectoryId: trajectory.id, issuer, careType: input.careType, securityLevel: input.securityLevel,
-            intensity: input.intensity, validFrom: input.validFrom, validUntil: input.validUntil, status: 'ISSUED', issuedOn: new Date(),
+            id: randomUUID(),
+            trajectoryId: trajectory.id,
+            issuer,
+            careType: input.careType,
+            securityLevel: input.securityLevel,
+            intensity: input.intensity,
+            validFrom: input.validFrom,
+            validUntil: input.validUntil,
+            status: 'ISSUED',
+            issuedOn: new Date(),
           },
         });
         // A new indication sets the care the trajectory continues with.
@@ -233,7 +247,9 @@ export const resolvers: Resolvers = {
       return prisma.$transaction(async (tx) => {
         const indication = await tx.indication.findUnique({ where: { id: indicationId }, include: { trajectory: { select: { patientId: true } } } });
         if (!indication) throw notFound('Indication', indicationId);
-        await writes.authorize('Mutation.withdrawIndication', indication.trajectory.patientId, { issuing: sameOrganisation(indication.issuer, principal.organisationId) });
+        await writes.authorize('Mutation.withdrawIndication', indication.trajectory.patientId, {
+          issuing: sameOrganisation(indication.issuer, principal.organisationId),
+        });
         if (indication.status !== 'ISSUED' && indication.status !== 'DRAFT') {
           throw domainError('INVALID_TRANSITION', `An indication that is ${indication.status} cannot be withdrawn.`, { status: indication.status });
         }
@@ -249,7 +265,9 @@ export const resolvers: Resolvers = {
       const issuer = assertNotBlank(input.issuer, 'issuer', 100);
       return prisma.$transaction(async (tx) => {
         const trajectory = await lockTrajectory(tx, input.trajectoryId);
-        await writes.authorize('Mutation.issueTrajectoryIndication', trajectory.patientId, { issuing: () => isIssuingBody(tx, trajectory.id, principal.organisationId) });
+        await writes.authorize('Mutation.issueTrajectoryIndication', trajectory.patientId, {
+          issuing: () => isIssuingBody(tx, trajectory.id, principal.organisationId),
+        });
         assertOwnIssuer(issuer, principal.organisationId);
         if (trajectory.status === 'CLOSED') throw domainError('INVALID_TRANSITION', 'A closed trajectory cannot get a trajectory indication.');
         const first = { ordinal: 1, ...input.phases[0]! };
@@ -263,8 +281,20 @@ export const resolvers: Resolvers = {
         }
         await tx.trajectoryIndication.create({
           data: {
-            id: randomUUID(), trajectoryId: trajectory.id, issuer, issuedOn: input.issuedOn,
-            phases: { create: input.phases.map((phase, i) => ({ id: randomUUID(), ordinal: i + 1, name: phase.name, minSecurityLevel: phase.minSecurityLevel, maxSecurityLevel: phase.maxSecurityLevel, careTypes: phase.careTypes })) },
+            id: randomUUID(),
+            trajectoryId: trajectory.id,
+            issuer,
+            issuedOn: input.issuedOn,
+            phases: {
+              create: input.phases.map((phase, i) => ({
+                id: randomUUID(),
+                ordinal: i + 1,
+                name: phase.name,
+                minSecurityLevel: phase.minSecurityLevel,
+                maxSecurityLevel: phase.maxSecurityLevel,
+                careTypes: phase.careTypes,
+              })),
+            },
           },
         });
         return tx.trajectory.update({ where: { id: trajectory.id }, data: { currentPhase: 1 } });
@@ -275,12 +305,18 @@ export const resolvers: Resolvers = {
       prisma.$transaction(async (tx) => {
         await lockTrajectory(tx, trajectoryId);
         const trajectory = (await tx.trajectory.findUnique({ where: { id: trajectoryId }, include: { trajectoryIndication: { include: { phases: true } } } }))!;
-        await writes.authorize('Mutation.advanceTrajectoryPhase', trajectory.patientId, { issuing: () => isIssuingBody(tx, trajectory.id, principal.organisationId) });
+        await writes.authorize('Mutation.advanceTrajectoryPhase', trajectory.patientId, {
+          issuing: () => isIssuingBody(tx, trajectory.id, principal.organisationId),
+        });
         if (trajectory.status === 'CLOSED') throw domainError('INVALID_TRANSITION', 'A closed trajectory has no next phase.');
         const next = trajectory.trajectoryIndication?.phases.find((phase) => phase.ordinal === trajectory.currentPhase + 1);
         if (!next) throw domainError('INVALID_TRANSITION', 'This trajectory has no next phase.');
         if (!fitsPhase(next, trajectory.currentCareType, trajectory.currentSecurityLevel)) {
-          throw domainError('REINDICATION_REQUIRED', `The current care does not fit phase ${next.ordinal}; scale within the current phase first or re-indicate.`, { phase: next.ordinal });
+          throw domainError(
+            'REINDICATION_REQUIRED',
+            `The current care does not fit phase ${next.ordinal}; scale within the current phase first or re-indicate.`,
+            { phase: next.ordinal },
+          );
         }
         return tx.trajectory.update({ where: { id: trajectoryId }, data: { currentPhase: next.ordinal } });
       }),
@@ -290,7 +326,10 @@ export const resolvers: Resolvers = {
       const reason = assertNotBlank(input.reason, 'reason');
       return prisma.$transaction(async (tx) => {
         await lockTrajectory(tx, input.trajectoryId);
-        const trajectory = (await tx.trajectory.findUnique({ where: { id: input.trajectoryId }, include: { trajectoryIndication: { include: { phases: true } } } }))!;
+        const trajectory = (await tx.trajectory.findUnique({
+          where: { id: input.trajectoryId },
+          include: { trajectoryIndication: { include: { phases: true } } },
+        }))!;
         // The treating provider (its admitted placement lives in plaatsing) or the supervising probation organisation; nobody else.
         await writes.authorize('Mutation.recordScalingDecision', trajectory.patientId, {
           assigned: trajectory.status === 'ACTIVE' && sameOrganisation(trajectory.probationOrganisation, principal.organisationId),
@@ -301,10 +340,16 @@ export const resolvers: Resolvers = {
         assertScalingWithinBounds(phase, input.careType, input.securityLevel);
         const decision = await tx.scalingDecision.create({
           data: {
-            id: randomUUID(), trajectoryId: trajectory.id, phase: trajectory.currentPhase,
-            fromCareType: trajectory.currentCareType, fromSecurityLevel: trajectory.currentSecurityLevel,
-            toCareType: input.careType, toSecurityLevel: input.securityLevel, reason,
-            decidedBy: decidedBy.userId, decidedByOrganisation: decidedBy.organisationId,
+            id: randomUUID(),
+            trajectoryId: trajectory.id,
+            phase: trajectory.currentPhase,
+            fromCareType: trajectory.currentCareType,
+            fromSecurityLevel: trajectory.currentSecurityLevel,
+            toCareType: input.careType,
+            toSecurityLevel: input.securityLevel,
+            reason,
+            decidedBy: decidedBy.userId,
+            decidedByOrganisation: decidedBy.organisationId,
           },
         });
         await tx.trajectory.update({ where: { id: trajectory.id }, data: { currentCareType: input.careType, currentSecurityLevel: input.securityLevel } });

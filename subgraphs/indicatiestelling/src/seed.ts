@@ -18,19 +18,39 @@ export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions
   };
   for (const patient of generatePatients(seed, patients, providers)) {
     batch.patients.push({
-      id: patient.id, bsn: patient.bsn, givenName: patient.givenName, familyNamePrefix: patient.familyNamePrefix,
-      familyName: patient.familyName, birthDate: patient.birthDate, registeredAt: patient.registeredAt,
+      id: patient.id,
+      bsn: patient.bsn,
+      givenName: patient.givenName,
+      familyNamePrefix: patient.familyNamePrefix,
+      familyName: patient.familyName,
+      birthDate: patient.birthDate,
+      registeredAt: patient.registeredAt,
     });
     for (const t of patient.trajectories) {
       batch.trajectories.push({
-        id: t.id, patientId: patient.id, legalTitle: t.legalTitle, titleStartsOn: t.titleStartsOn, titleEndsOn: t.titleEndsOn,
-        probationOrganisation: t.probationOrganisation, status: t.status, currentPhase: t.currentPhase,
-        currentCareType: t.currentCareType, currentSecurityLevel: t.currentSecurityLevel,
+        id: t.id,
+        patientId: patient.id,
+        legalTitle: t.legalTitle,
+        titleStartsOn: t.titleStartsOn,
+        titleEndsOn: t.titleEndsOn,
+        probationOrganisation: t.probationOrganisation,
+        status: t.status,
+        currentPhase: t.currentPhase,
+        currentCareType: t.currentCareType,
+        currentSecurityLevel: t.currentSecurityLevel,
       });
       for (const i of t.indications) {
         batch.indications.push({
-          id: i.id, trajectoryId: t.id, issuer: i.issuer, careType: i.careType, securityLevel: i.securityLevel, intensity: i.intensity,
-          validFrom: i.validFrom, validUntil: i.validUntil, status: i.status, issuedOn: i.issuedOn,
+          id: i.id,
+          trajectoryId: t.id,
+          issuer: i.issuer,
+          careType: i.careType,
+          securityLevel: i.securityLevel,
+          intensity: i.intensity,
+          validFrom: i.validFrom,
+          validUntil: i.validUntil,
+          status: i.status,
+          issuedOn: i.issuedOn,
         });
       }
       if (t.trajectoryIndication) {

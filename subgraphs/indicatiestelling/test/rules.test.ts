@@ -106,7 +106,12 @@ describe('smaller rules', () => {
 
   it('assertSecurityLevel accepts 1..5 only', () => {
     expect([0, 1, 3, 5, 6, 1.5].map((level) => refusal(() => assertSecurityLevel(level)))).toEqual([
-      'BAD_USER_INPUT', null, null, null, 'BAD_USER_INPUT', 'BAD_USER_INPUT',
+      'BAD_USER_INPUT',
+      null,
+      null,
+      null,
+      'BAD_USER_INPUT',
+      'BAD_USER_INPUT',
     ]);
   });
 

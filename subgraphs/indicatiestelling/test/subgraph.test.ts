@@ -98,7 +98,16 @@ async function registerPatient(): Promise<string> {
 
 async function openTrajectory(careType = 'KLINISCH', securityLevel = 4): Promise<string> {
   const patientId = await registerPatient();
-  const data = await ok(OPEN, { input: { patientId, legalTitle: 'TBS_DWANGVERPLEGING', titleStartsOn: '2025-03-01', careType, securityLevel, probationOrganisation: PROBATION.organisationId } });
+  const data = await ok(OPEN, {
+    input: {
+      patientId,
+      legalTitle: 'TBS_DWANGVERPLEGING',
+      titleStartsOn: '2025-03-01',
+      careType,
+      securityLevel,
+      probationOrganisation: PROBATION.organisationId,
+    },
+  });
   return data.openTrajectory.id;
 }
 
@@ -115,7 +124,10 @@ describe('registerPatient', () => {
     const bsn = freshBsn();
     const data = await ok(REGISTER, { input: { bsn, givenName: ' Sanne ', familyNamePrefix: 'van der', familyName: 'Meer', birthDate: '1988-02-29' } });
     expect(data.registerPatient).toMatchObject({
-      bsn, birthDate: '1988-02-29', name: { given: 'Sanne', prefix: 'van der', family: 'Meer', full: 'Sanne van der Meer' }, trajectories: { totalCount: 0 },
+      bsn,
+      birthDate: '1988-02-29',
+      name: { given: 'Sanne', prefix: 'van der', family: 'Meer', full: 'Sanne van der Meer' },
+      trajectories: { totalCount: 0 },
     });
     const byBsn = await ok(`query ($bsn: BSN!) { patientByBsn(bsn: $bsn) { id } }`, { bsn });
     expect(byBsn.patientByBsn.id).toBe(data.registerPatient.id);
@@ -141,7 +153,9 @@ describe('registerPatient', () => {
   });
 
   it('refuses a BSN of a seeded patient', async () => {
-    expect(await refusedWith(REGISTER, { input: { bsn: syntheticBsn(3), givenName: 'Test', familyName: 'Persoon', birthDate: '1990-01-01' } })).toBe('ALREADY_EXISTS');
+    expect(await refusedWith(REGISTER, { input: { bsn: syntheticBsn(3), givenName: 'Test', familyName: 'Persoon', birthDate: '1990-01-01' } })).toBe(
+      'ALREADY_EXISTS',
+    );
   });
 
   it('refuses a birth date in the future and a date that does not exist', async () => {
@@ -163,8 +177,12 @@ describe('openTrajectory', () => {
       input: { patientId, legalTitle: 'PIJ', titleStartsOn: '2025-06-01', probationOrganisation: 'SVG', careType: 'KLINISCH', securityLevel: 3 },
     });
     expect(data.openTrajectory).toMatchObject({
-      status: 'ACTIVE', currentCareType: 'KLINISCH', currentSecurityLevel: 3, currentPhase: null,
-      patient: { id: patientId }, legalTitle: { kind: 'PIJ', startsOn: '2025-06-01', endsOn: null },
+      status: 'ACTIVE',
+      currentCareType: 'KLINISCH',
+      currentSecurityLevel: 3,
+      currentPhase: null,
+      patient: { id: patientId },
+      legalTitle: { kind: 'PIJ', startsOn: '2025-06-01', endsOn: null },
     });
     const patient = await ok(`query ($id: ID!) { patient(id: $id) { trajectories { totalCount edges { node { id } } } } }`, { id: patientId });
     expect(patient.patient.trajectories.edges.map((e: any) => e.node.id)).toEqual([data.openTrajectory.id]);
@@ -231,7 +249,9 @@ describe('issueTrajectoryIndication', () => {
     const data = await ok(ISSUE_TI, { input: { trajectoryId, issuer: 'NIFP', issuedOn: '2025-03-01', phases: TBS_PHASES } });
     expect(data.issueTrajectoryIndication.currentPhase).toEqual({ ordinal: 1, name: 'Klinische behandeling' });
     expect(data.issueTrajectoryIndication.trajectoryIndication).toEqual({
-      issuer: 'NIFP', issuedOn: '2025-03-01', phases: TBS_PHASES.map((phase, i) => ({ ordinal: i + 1, ...phase })),
+      issuer: 'NIFP',
+      issuedOn: '2025-03-01',
+      phases: TBS_PHASES.map((phase, i) => ({ ordinal: i + 1, ...phase })),
     });
   });
 
@@ -243,7 +263,11 @@ describe('issueTrajectoryIndication', () => {
     expect(await refusedWith(ISSUE_TI, { input: { trajectoryId, issuer: 'PMO', issuedOn: '2025-04-01', phases: replacement } }, PMO)).toBe('FORBIDDEN');
     expect(await refusedWith(ISSUE_TI, { input: { trajectoryId, issuer: 'PMO', issuedOn: '2025-04-01', phases: replacement } })).toBe('FORBIDDEN');
     const data = await ok(ISSUE_TI, { input: { trajectoryId, issuer: 'NIFP', issuedOn: '2025-04-01', phases: replacement } });
-    expect(data.issueTrajectoryIndication.trajectoryIndication).toMatchObject({ issuer: 'NIFP', issuedOn: '2025-04-01', phases: [{ ordinal: 1, ...replacement[0] }] });
+    expect(data.issueTrajectoryIndication.trajectoryIndication).toMatchObject({
+      issuer: 'NIFP',
+      issuedOn: '2025-04-01',
+      phases: [{ ordinal: 1, ...replacement[0] }],
+    });
     expect(await sg.prisma.trajectoryIndication.count({ where: { trajectoryId } })).toBe(1);
   });
 
@@ -252,7 +276,9 @@ describe('issueTrajectoryIndication', () => {
     const input = { trajectoryId, issuer: 'NIFP', issuedOn: '2025-03-01', phases: TBS_PHASES };
     expect(await refusedWith(ISSUE_TI, { input })).toBe('BAD_USER_INPUT');
     expect(await refusedWith(ISSUE_TI, { input: { ...input, phases: [] } })).toBe('BAD_USER_INPUT');
-    expect(await refusedWith(ISSUE_TI, { input: { ...input, phases: [{ ...TBS_PHASES[2], minSecurityLevel: 3, maxSecurityLevel: 1 }] } })).toBe('BAD_USER_INPUT');
+    expect(await refusedWith(ISSUE_TI, { input: { ...input, phases: [{ ...TBS_PHASES[2], minSecurityLevel: 3, maxSecurityLevel: 1 }] } })).toBe(
+      'BAD_USER_INPUT',
+    );
     expect(await sg.prisma.trajectoryIndication.count({ where: { trajectoryId } })).toBe(0);
   });
 });
@@ -262,13 +288,20 @@ describe('recordScalingDecision', () => {
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
     const data = await ok(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 5, reason: 'Escalatie op de afdeling' } }, PROBATION);
     expect(data.recordScalingDecision).toMatchObject({
-      phase: 1, fromCareType: 'KLINISCH', fromSecurityLevel: 4, toCareType: 'KLINISCH', toSecurityLevel: 5,
-      reason: 'Escalatie op de afdeling', decidedBy: PROBATION.userId, decidedByOrganisation: PROBATION.organisationId,
+      phase: 1,
+      fromCareType: 'KLINISCH',
+      fromSecurityLevel: 4,
+      toCareType: 'KLINISCH',
+      toSecurityLevel: 5,
+      reason: 'Escalatie op de afdeling',
+      decidedBy: PROBATION.userId,
+      decidedByOrganisation: PROBATION.organisationId,
     });
     expect(Number.isNaN(Date.parse(data.recordScalingDecision.decidedAt))).toBe(false);
     const { trajectory } = await ok(TRAJECTORY, { id: trajectoryId });
     expect(trajectory).toMatchObject({
-      currentCareType: 'KLINISCH', currentSecurityLevel: 5,
+      currentCareType: 'KLINISCH',
+      currentSecurityLevel: 5,
       scalingDecisions: { totalCount: 1, edges: [{ node: { id: data.recordScalingDecision.id, toSecurityLevel: 5 } }] },
     });
   });
@@ -282,20 +315,25 @@ describe('recordScalingDecision', () => {
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'REINDICATION_REQUIRED', phase: 1, minSecurityLevel: 4, maxSecurityLevel: 5 });
     expect(result.data).toEqual({ recordScalingDecision: null });
     expect(await sg.prisma.scalingDecision.count({ where: { trajectoryId } })).toBe(0);
-    expect(await sg.prisma.trajectory.findUnique({ where: { id: trajectoryId }, select: { currentCareType: true, currentSecurityLevel: true, currentPhase: true } }))
-      .toEqual({ currentCareType: 'KLINISCH', currentSecurityLevel: 4, currentPhase: 1 });
+    expect(
+      await sg.prisma.trajectory.findUnique({ where: { id: trajectoryId }, select: { currentCareType: true, currentSecurityLevel: true, currentPhase: true } }),
+    ).toEqual({ currentCareType: 'KLINISCH', currentSecurityLevel: 4, currentPhase: 1 });
   });
 
   it('refuses above the highest level of the current phase', async () => {
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
     await ok(ADVANCE, { id: trajectoryId });
-    expect(await refusedWith(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 5, reason: 'Opschalen' } }, PROBATION)).toBe('REINDICATION_REQUIRED');
+    expect(await refusedWith(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 5, reason: 'Opschalen' } }, PROBATION)).toBe(
+      'REINDICATION_REQUIRED',
+    );
     expect(await sg.prisma.scalingDecision.count({ where: { trajectoryId } })).toBe(0);
   });
 
   it('requires a re-indication for any change in a trajectory without a trajectory indication', async () => {
     const trajectoryId = await openTrajectory('KLINISCH', 4);
-    expect(await refusedWith(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 3, reason: 'Afschalen' } }, PROBATION)).toBe('REINDICATION_REQUIRED');
+    expect(await refusedWith(SCALE, { input: { trajectoryId, careType: 'KLINISCH', securityLevel: 3, reason: 'Afschalen' } }, PROBATION)).toBe(
+      'REINDICATION_REQUIRED',
+    );
     expect(await sg.prisma.scalingDecision.count({ where: { trajectoryId } })).toBe(0);
   });
 
@@ -321,7 +359,9 @@ describe('recordScalingDecision', () => {
   });
 
   it('refuses unknown and closed trajectories', async () => {
-    expect(await refusedWith(SCALE, { input: { trajectoryId: 'no-such-trajectory', careType: 'KLINISCH', securityLevel: 4, reason: 'x' } }, PROBATION)).toBe('NOT_FOUND');
+    expect(await refusedWith(SCALE, { input: { trajectoryId: 'no-such-trajectory', careType: 'KLINISCH', securityLevel: 4, reason: 'x' } }, PROBATION)).toBe(
+      'NOT_FOUND',
+    );
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
     await ok(CLOSE, { id: trajectoryId, endsOn: '2026-01-01' });
     // Supervision ends with the trajectory: the probation organisation may no longer scale it.
@@ -334,7 +374,11 @@ describe('advanceTrajectoryPhase', () => {
     const trajectoryId = await trajectoryWithPhases('KLINISCH', 4);
     expect((await ok(ADVANCE, { id: trajectoryId })).advanceTrajectoryPhase.currentPhase).toEqual({ ordinal: 2 });
     await ok(SCALE, { input: { trajectoryId, careType: 'VERBLIJF', securityLevel: 2, reason: 'Resocialisatie loopt goed' } }, PROBATION);
-    expect((await ok(ADVANCE, { id: trajectoryId })).advanceTrajectoryPhase).toMatchObject({ currentPhase: { ordinal: 3 }, currentCareType: 'VERBLIJF', currentSecurityLevel: 2 });
+    expect((await ok(ADVANCE, { id: trajectoryId })).advanceTrajectoryPhase).toMatchObject({
+      currentPhase: { ordinal: 3 },
+      currentCareType: 'VERBLIJF',
+      currentSecurityLevel: 2,
+    });
     expect(await refusedWith(ADVANCE, { id: trajectoryId })).toBe('INVALID_TRANSITION');
     expect((await sg.prisma.trajectory.findUnique({ where: { id: trajectoryId } }))?.currentPhase).toBe(3);
   });
@@ -463,9 +507,18 @@ describe('batching: the statements for a list do not grow with its length', () =
   it('_entities for Patient representations', async () => {
     // The first patient has a trajectory indication, so the small batch takes every path the large one does
     // (earlier tests add patients with random ids, so "the first 20 by id" alone varies between runs).
-    const withPhases = await sg.prisma.trajectory.findFirstOrThrow({ where: { trajectoryIndication: { isNot: null } }, orderBy: { id: 'asc' }, select: { patientId: true } });
+    const withPhases = await sg.prisma.trajectory.findFirstOrThrow({
+      where: { trajectoryIndication: { isNot: null } },
+      orderBy: { id: 'asc' },
+      select: { patientId: true },
+    });
     // Seeded patients only (registered before the seed's last date): the ones earlier tests add have random ids and shapes.
-    const others = await sg.prisma.patient.findMany({ where: { id: { not: withPhases.patientId }, registeredAt: { lt: new Date('2025-07-01T00:00:00Z') } }, orderBy: { id: 'asc' }, take: 19, select: { id: true } });
+    const others = await sg.prisma.patient.findMany({
+      where: { id: { not: withPhases.patientId }, registeredAt: { lt: new Date('2025-07-01T00:00:00Z') } },
+      orderBy: { id: 'asc' },
+      take: 19,
+      select: { id: true },
+    });
     const ids = [withPhases.patientId, ...others.map((p) => p.id)];
     const query = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Patient {
       id name { full } trajectories { edges { node { ${TRAJECTORY_FIELDS} } } }
@@ -480,21 +533,32 @@ describe('batching: the statements for a list do not grow with its length', () =
   it('_entities for Trajectory representations, with a trajectory indication and scaling decisions', async () => {
     const scaled = await trajectoryWithPhases('KLINISCH', 4);
     await ok(SCALE, { input: { trajectoryId: scaled, careType: 'KLINISCH', securityLevel: 5, reason: 'Escalatie' } }, PROBATION);
-    const others = (await sg.prisma.trajectory.findMany({ where: { id: { not: scaled } }, orderBy: { id: 'asc' }, take: 19, select: { id: true } })).map((t) => t.id);
+    const others = (await sg.prisma.trajectory.findMany({ where: { id: { not: scaled } }, orderBy: { id: 'asc' }, take: 19, select: { id: true } })).map(
+      (t) => t.id,
+    );
     const ids = [scaled, ...others];
     const query = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Trajectory { ${TRAJECTORY_FIELDS} } } }`;
     const reps = (n: number) => ({ representations: ids.slice(0, n).map((id) => ({ __typename: 'Trajectory', id })) });
     const small = await statementsFor(query, reps(2));
     const large = await statementsFor(query, reps(20));
     expect(large.data._entities.map((e: any) => e.id)).toEqual(ids);
-    expect(large.data._entities[0]).toMatchObject({ currentPhase: { ordinal: 1 }, trajectoryIndication: { phases: [{ ordinal: 1 }, { ordinal: 2 }, { ordinal: 3 }] }, scalingDecisions: { totalCount: 1 } });
+    expect(large.data._entities[0]).toMatchObject({
+      currentPhase: { ordinal: 1 },
+      trajectoryIndication: { phases: [{ ordinal: 1 }, { ordinal: 2 }, { ordinal: 3 }] },
+      scalingDecisions: { totalCount: 1 },
+    });
     expect(large.statements).toBe(small.statements);
   });
 
   it('a mixed batch of both entity types resolves unknown ids to null', async () => {
     const [patient] = await sg.prisma.patient.findMany({ take: 1 });
     const query = `query ($representations: [_Any!]!) { _entities(representations: $representations) { ... on Patient { id } ... on Trajectory { id } } }`;
-    const data = await ok(query, { representations: [{ __typename: 'Patient', id: patient!.id }, { __typename: 'Trajectory', id: 'missing' }] });
+    const data = await ok(query, {
+      representations: [
+        { __typename: 'Patient', id: patient!.id },
+        { __typename: 'Trajectory', id: 'missing' },
+      ],
+    });
     expect(data._entities).toEqual([{ id: patient!.id }, null]);
   });
 });

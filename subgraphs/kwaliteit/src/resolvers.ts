@@ -20,7 +20,6 @@ import { recordTransferHandovers, relayPosition, requireRelay } from './transfer
 
 const byId = (row: { id: string }) => row.id;
 
-
 export const resolvers: Resolvers = {
   Date: DateScalar,
 
@@ -60,7 +59,8 @@ export const resolvers: Resolvers = {
 
   Provider: {
     __resolveReference: (reference) => ({ id: reference.id }),
-    qualityReports: async (provider, args, { loaders, cursors }) => connectionFromList(await loaders.qualityReportsByProvider.load(provider.id), args, byId, cursors),
+    qualityReports: async (provider, args, { loaders, cursors }) =>
+      connectionFromList(await loaders.qualityReportsByProvider.load(provider.id), args, byId, cursors),
     latestQualityReport: async (provider, _, { loaders }) => (await loaders.qualityReportsByProvider.load(provider.id))[0] ?? null,
   },
 
@@ -78,7 +78,8 @@ export const resolvers: Resolvers = {
 
   Trajectory: {
     __resolveReference: (reference) => ({ id: reference.id }),
-    handovers: async (trajectory, args, { loaders, cursors }) => connectionFromList(await loaders.handoversByTrajectory.load(trajectory.id), args, byId, cursors),
+    handovers: async (trajectory, args, { loaders, cursors }) =>
+      connectionFromList(await loaders.handoversByTrajectory.load(trajectory.id), args, byId, cursors),
     handoverQuality: async (trajectory, _, { loaders }) =>
       summariseHandovers((await loaders.handoversByTrajectory.load(trajectory.id)).map((handover) => handover.items)),
   },
@@ -109,9 +110,14 @@ export const resolvers: Resolvers = {
         return await prisma.$transaction((tx) =>
           tx.qualityReport.create({
             data: {
-              id, providerId: report.providerId, year: report.year, submittedOn: startOfUtcDay(new Date()),
-              forensicPatientCount: report.forensicPatientCount, djiFundedShare: report.djiFundedShare,
-              submittedBy: submittedBy.userId, submittedByOrganisation: submittedBy.organisationId,
+              id,
+              providerId: report.providerId,
+              year: report.year,
+              submittedOn: startOfUtcDay(new Date()),
+              forensicPatientCount: report.forensicPatientCount,
+              djiFundedShare: report.djiFundedShare,
+              submittedBy: submittedBy.userId,
+              submittedByOrganisation: submittedBy.organisationId,
               pillarScores: { createMany: { data: report.pillarScores.map((score) => ({ id: `${id}:${score.pillar}`, ...score })) } },
               indicators: { createMany: { data: report.indicators.map((indicator) => ({ id: randomUUID(), ...indicator })) } },
             },

@@ -11,8 +11,12 @@ export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions
   for (const provider of providers) {
     for (const report of provider.qualityReports) {
       reports.push({
-        id: report.id, providerId: provider.id, year: report.year, submittedOn: report.submittedOn,
-        forensicPatientCount: report.forensicPatientCount, djiFundedShare: report.djiFundedShare,
+        id: report.id,
+        providerId: provider.id,
+        year: report.year,
+        submittedOn: report.submittedOn,
+        forensicPatientCount: report.forensicPatientCount,
+        djiFundedShare: report.djiFundedShare,
       });
       for (const score of report.pillarScores) scores.push({ id: `${report.id}:${score.pillar}`, reportId: report.id, ...score });
       for (const indicator of report.indicators) indicators.push({ id: `${report.id}:${indicator.code}`, reportId: report.id, ...indicator });
@@ -31,8 +35,13 @@ export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions
         // The generator also hands over a readmission at the same provider; no provider hands over then.
         const fromProviderId = handover.fromProviderId === handover.toProviderId ? null : handover.fromProviderId;
         batch.push({
-          id: handover.id, trajectoryId: trajectory.id, patientId: patient.id, fromProviderId,
-          toProviderId: handover.toProviderId, handedOverOn: handover.handedOverOn, items: handover.items,
+          id: handover.id,
+          trajectoryId: trajectory.id,
+          patientId: patient.id,
+          fromProviderId,
+          toProviderId: handover.toProviderId,
+          handedOverOn: handover.handedOverOn,
+          items: handover.items,
         });
       }
     }

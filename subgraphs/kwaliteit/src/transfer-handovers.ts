@@ -47,7 +47,11 @@ export async function relayPosition(prisma: PrismaClient): Promise<bigint | null
 }
 
 /** Records the transfers' handovers (those not recorded yet) and moves the position to at least `upTo`, in one transaction. */
-export async function recordTransferHandovers(prisma: PrismaClient, upToText: string, transfers: readonly TransferInput[]): Promise<{ position: bigint; recordedPatientIds: string[] }> {
+export async function recordTransferHandovers(
+  prisma: PrismaClient,
+  upToText: string,
+  transfers: readonly TransferInput[],
+): Promise<{ position: bigint; recordedPatientIds: string[] }> {
   const upTo = parseSequence(upToText, 'upTo');
   if (transfers.length > MAX_TRANSFERS_PER_CALL) throw badInput(`At most ${MAX_TRANSFERS_PER_CALL} transfers per call.`, 'transfers');
   const rows = transfers.map((transfer, index) => {
@@ -71,7 +75,9 @@ export async function recordTransferHandovers(prisma: PrismaClient, upToText: st
   });
   return prisma.$transaction(async (tx) => {
     // ON CONFLICT DO NOTHING on the source sequence: a transfer already recorded (by a retry or another gateway) is skipped.
-    const created = rows.length ? await tx.handover.createManyAndReturn({ data: rows, skipDuplicates: true, select: { patientId: true, sourceSequence: true } }) : [];
+    const created = rows.length
+      ? await tx.handover.createManyAndReturn({ data: rows, skipDuplicates: true, select: { patientId: true, sourceSequence: true } })
+      : [];
     const [row] = await tx.$queryRaw<{ sequence: bigint }[]>`
       INSERT INTO "HandoverRelayPosition" ("id", "sequence") VALUES (1, ${upTo})
       ON CONFLICT ("id") DO UPDATE SET "sequence" = GREATEST("HandoverRelayPosition"."sequence", EXCLUDED."sequence")

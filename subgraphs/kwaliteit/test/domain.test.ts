@@ -2,14 +2,7 @@ import { HANDOVER_ITEMS, QUALITY_PILLARS, type HandoverItem } from '@ketengraph/
 import type { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { assertHandover, handoverCompleteness, summariseHandovers, type HandoverInput } from '../src/domain/handover.js';
-import {
-  assertQualityReport,
-  isSubmittedOnTime,
-  onTimeShare,
-  reportDueOn,
-  summarisePillars,
-  type QualityReportInput,
-} from '../src/domain/quality.js';
+import { assertQualityReport, isSubmittedOnTime, onTimeShare, reportDueOn, summarisePillars, type QualityReportInput } from '../src/domain/quality.js';
 
 const NOW = new Date('2026-11-23T10:00:00Z');
 
@@ -63,8 +56,12 @@ describe('summariseHandovers', () => {
 
 describe('assertHandover', () => {
   const valid: HandoverInput = {
-    trajectoryId: 't1', patientId: 'p1', fromProviderId: 'a', toProviderId: 'b',
-    handedOverOn: new Date('2026-11-23T00:00:00Z'), items: ['RECOVERY_GOALS', 'SETTING'],
+    trajectoryId: 't1',
+    patientId: 'p1',
+    fromProviderId: 'a',
+    toProviderId: 'b',
+    handedOverOn: new Date('2026-11-23T00:00:00Z'),
+    items: ['RECOVERY_GOALS', 'SETTING'],
   };
 
   it('accepts a handover of today and orders its items', () => {
@@ -89,14 +86,23 @@ describe('assertHandover', () => {
 
 describe('quality reports', () => {
   const valid: QualityReportInput = {
-    providerId: 'prov-1', year: 2025, forensicPatientCount: 120, djiFundedShare: 0.8,
+    providerId: 'prov-1',
+    year: 2025,
+    forensicPatientCount: 120,
+    djiFundedShare: 0.8,
     pillarScores: QUALITY_PILLARS.map((p) => ({ pillar: p.code, maturity: p.number - 1, explanation: `Toelichting ${p.number}` })).reverse(),
     indicators: [{ code: 'SEPARATIES', name: 'Separaties', value: 1.2, unit: 'per 1000 dagen', explanation: 'Geregistreerd.' }],
   };
 
   it('accepts a complete report and numbers its pillars in order', () => {
     const report = assertQualityReport(valid, NOW);
-    expect(report.pillarScores.map((s) => [s.pillar, s.maturity])).toEqual([[1, 0], [2, 1], [3, 2], [4, 3], [5, 4]]);
+    expect(report.pillarScores.map((s) => [s.pillar, s.maturity])).toEqual([
+      [1, 0],
+      [2, 1],
+      [3, 2],
+      [4, 3],
+      [5, 4],
+    ]);
     expect(report.indicators).toEqual(valid.indicators);
   });
 
@@ -124,7 +130,18 @@ describe('quality reports', () => {
 
   it('never echoes typed text in a refusal', () => {
     const secret = 'Jan de Vries 123456782';
-    const { message } = refusal(() => assertQualityReport({ ...valid, indicators: [{ ...valid.indicators[0]!, code: secret }, { ...valid.indicators[0]!, code: secret }] }, NOW));
+    const { message } = refusal(() =>
+      assertQualityReport(
+        {
+          ...valid,
+          indicators: [
+            { ...valid.indicators[0]!, code: secret },
+            { ...valid.indicators[0]!, code: secret },
+          ],
+        },
+        NOW,
+      ),
+    );
     expect(message).not.toContain('Jan');
   });
 
@@ -142,7 +159,13 @@ describe('quality reports', () => {
     ]);
     expect(overview.map((p) => p.pillar.number)).toEqual([1, 2, 3, 4, 5]);
     expect(overview[0]!.averageMaturity).toBe(3);
-    expect(overview[0]!.distribution).toEqual([{ maturity: 0, count: 1 }, { maturity: 1, count: 0 }, { maturity: 2, count: 0 }, { maturity: 3, count: 0 }, { maturity: 4, count: 3 }]);
+    expect(overview[0]!.distribution).toEqual([
+      { maturity: 0, count: 1 },
+      { maturity: 1, count: 0 },
+      { maturity: 2, count: 0 },
+      { maturity: 3, count: 0 },
+      { maturity: 4, count: 3 },
+    ]);
     expect(overview[1]!.averageMaturity).toBeNull();
     expect(overview[2]!.averageMaturity).toBe(2);
     expect(onTimeShare(0, 0)).toBeNull();

@@ -9,7 +9,13 @@ import { indicatiestelling } from '@ketengraph/indicatiestelling';
 import { createPlaatsing } from '@ketengraph/plaatsing';
 
 // Reads handovers of any patient (indicatiesteller) and may write quality data (kwaliteit:write).
-const ACTOR: Principal = { subject: 'kwaliteitsmedewerker-1', organisationId: 'nifp', role: 'indicatiesteller', scopes: ['kwaliteit:write'], purpose: 'indicatiestelling' };
+const ACTOR: Principal = {
+  subject: 'kwaliteitsmedewerker-1',
+  organisationId: 'nifp',
+  role: 'indicatiesteller',
+  scopes: ['kwaliteit:write'],
+  purpose: 'indicatiestelling',
+};
 const gateway = await createTestGateway();
 const CURRENT_YEAR = new Date().getUTCFullYear();
 const TODAY = new Date().toISOString().slice(0, 10);
@@ -20,7 +26,13 @@ interface GqlResult {
 }
 
 /** A care provider acting for itself: it submits its own report and records the handovers it receives (the write rules). */
-const asProvider = (organisationId: string): Principal => ({ subject: 'kwaliteitsmedewerker-1', organisationId, role: 'zorgaanbieder', scopes: ['kwaliteit:write'], purpose: 'zorgverlening' });
+const asProvider = (organisationId: string): Principal => ({
+  subject: 'kwaliteitsmedewerker-1',
+  organisationId,
+  role: 'zorgaanbieder',
+  scopes: ['kwaliteit:write'],
+  purpose: 'zorgverlening',
+});
 
 let sg: RunningSubgraph<PrismaClient>;
 // The trajectory is indicatiestelling's and the receiving provider's placement plaatsing's: a handover is checked against both.
@@ -29,8 +41,19 @@ let pl: RunningSubgraph<any>;
 
 beforeAll(async () => {
   ind = await startSubgraph(indicatiestelling, { port: 0, dataDir: 'memory://', seedPatients: 30, gatewayKeys: gateway.gatewayKeys });
-  pl = await startSubgraph(createPlaatsing({ indicatiestellingUrl: ind.url, indicatiestellingTimeoutMs: 3000 }), { port: 0, dataDir: 'memory://', seedPatients: 30, gatewayKeys: gateway.gatewayKeys });
-  sg = await startSubgraph(kwaliteit, { port: 0, dataDir: 'memory://', seedPatients: 30, gatewayKeys: gateway.gatewayKeys, relationshipSources: { 'own-patients': pl.url, 'own-supervisees': ind.url } });
+  pl = await startSubgraph(createPlaatsing({ indicatiestellingUrl: ind.url, indicatiestellingTimeoutMs: 3000 }), {
+    port: 0,
+    dataDir: 'memory://',
+    seedPatients: 30,
+    gatewayKeys: gateway.gatewayKeys,
+  });
+  sg = await startSubgraph(kwaliteit, {
+    port: 0,
+    dataDir: 'memory://',
+    seedPatients: 30,
+    gatewayKeys: gateway.gatewayKeys,
+    relationshipSources: { 'own-patients': pl.url, 'own-supervisees': ind.url },
+  });
 });
 
 afterAll(async () => {
@@ -61,7 +84,9 @@ async function statementsFor(query: string, variables: Record<string, unknown>):
 
 async function qualityRowCounts() {
   const [reports, scores, indicators] = await Promise.all([
-    sg.prisma.qualityReport.count(), sg.prisma.pillarScore.count(), sg.prisma.performanceIndicator.count(),
+    sg.prisma.qualityReport.count(),
+    sg.prisma.pillarScore.count(),
+    sg.prisma.performanceIndicator.count(),
   ]);
   return { reports, scores, indicators };
 }
@@ -76,7 +101,10 @@ const SUBMIT = `mutation($input: SubmitQualityReportInput!) {
 
 function reportInput(providerId: string, year: number, change: Record<string, unknown> = {}) {
   return {
-    providerId, year, forensicPatientCount: 84, djiFundedShare: 0.65,
+    providerId,
+    year,
+    forensicPatientCount: 84,
+    djiFundedShare: 0.65,
     pillarScores: QUALITY_PILLARS.map((p) => ({ pillar: p.code, maturity: (p.number + 1) % 5, explanation: `PDCA-cyclus pijler ${p.number}.` })),
     indicators: [
       { code: 'SEPARATIES', name: 'Separaties per 1.000 verpleegdagen', value: 2.4, unit: 'per 1000 dagen', explanation: 'Geregistreerde separaties.' },
@@ -99,15 +127,29 @@ describe('submitQualityReport', () => {
     expect(result.errors).toBeUndefined();
     const report = result.data!.submitQualityReport;
     expect(report).toMatchObject({
-      provider: { id: 'provider-new-1' }, year: CURRENT_YEAR, submittedOn: TODAY, dueOn: `${CURRENT_YEAR + 1}-05-31`, submittedOnTime: true,
-      forensicPatientCount: 84, djiFundedShare: 0.65,
+      provider: { id: 'provider-new-1' },
+      year: CURRENT_YEAR,
+      submittedOn: TODAY,
+      dueOn: `${CURRENT_YEAR + 1}-05-31`,
+      submittedOnTime: true,
+      forensicPatientCount: 84,
+      djiFundedShare: 0.65,
     });
-    expect(report.pillarScores.map((s: any) => [s.pillar.number, s.maturity])).toEqual([[1, 2], [2, 3], [3, 4], [4, 0], [5, 1]]);
+    expect(report.pillarScores.map((s: any) => [s.pillar.number, s.maturity])).toEqual([
+      [1, 2],
+      [2, 3],
+      [3, 4],
+      [4, 0],
+      [5, 1],
+    ]);
     expect(report.indicators.map((i: any) => i.code)).toEqual(['RISICOTAXATIE_TIJDIG', 'SEPARATIES']);
 
-    const provider = await gql('query($r: [_Any!]!) { _entities(representations: $r) { ... on Provider { latestQualityReport { id } qualityReports { totalCount } } } }', {
-      r: [{ __typename: 'Provider', id: 'provider-new-1' }],
-    });
+    const provider = await gql(
+      'query($r: [_Any!]!) { _entities(representations: $r) { ... on Provider { latestQualityReport { id } qualityReports { totalCount } } } }',
+      {
+        r: [{ __typename: 'Provider', id: 'provider-new-1' }],
+      },
+    );
     expect(provider.data!._entities[0]).toEqual({ latestQualityReport: { id: report.id }, qualityReports: { totalCount: 1 } });
   });
 
@@ -118,9 +160,17 @@ describe('submitQualityReport', () => {
 
   const refusals: [string, Record<string, unknown>, string][] = [
     ['a missing pillar', { pillarScores: reportInput('x', 2024).pillarScores.slice(0, 4) }, 'pillarScores'],
-    ['a pillar scored twice', { pillarScores: [...reportInput('x', 2024).pillarScores.slice(0, 4), { ...reportInput('x', 2024).pillarScores[0]! }] }, 'pillarScores[4].pillar'],
+    [
+      'a pillar scored twice',
+      { pillarScores: [...reportInput('x', 2024).pillarScores.slice(0, 4), { ...reportInput('x', 2024).pillarScores[0]! }] },
+      'pillarScores[4].pillar',
+    ],
     ['a maturity of 5', { pillarScores: reportInput('x', 2024).pillarScores.map((s, i) => (i === 3 ? { ...s, maturity: 5 } : s)) }, 'pillarScores[3].maturity'],
-    ['a negative maturity', { pillarScores: reportInput('x', 2024).pillarScores.map((s, i) => (i === 0 ? { ...s, maturity: -1 } : s)) }, 'pillarScores[0].maturity'],
+    [
+      'a negative maturity',
+      { pillarScores: reportInput('x', 2024).pillarScores.map((s, i) => (i === 0 ? { ...s, maturity: -1 } : s)) },
+      'pillarScores[0].maturity',
+    ],
     ['a DJI share above 1', { djiFundedShare: 1.5 }, 'djiFundedShare'],
     ['a negative DJI share', { djiFundedShare: -0.01 }, 'djiFundedShare'],
     ['a negative patient count', { forensicPatientCount: -3 }, 'forensicPatientCount'],
@@ -158,7 +208,10 @@ describe('submitQualityReport', () => {
 
   it('lets exactly one of two simultaneous submissions for the same provider and year through', async () => {
     const input = reportInput('provider-race', 2025);
-    const results = await Promise.all([gql(SUBMIT, { input }, asProvider('provider-race')), gql(SUBMIT, { input: { ...input, forensicPatientCount: 90 } }, asProvider('provider-race'))]);
+    const results = await Promise.all([
+      gql(SUBMIT, { input }, asProvider('provider-race')),
+      gql(SUBMIT, { input: { ...input, forensicPatientCount: 90 } }, asProvider('provider-race')),
+    ]);
     const succeeded = results.filter((r) => r.data?.submitQualityReport);
     const refused = results.filter((r) => r.errors);
     expect(succeeded).toHaveLength(1);
@@ -185,7 +238,10 @@ describe('qualityOverview', () => {
     const onTime = reports.filter((r) => r.submittedOn.getTime() <= reportDueOn(2024).getTime()).length;
     expect(overview.onTimeShare).toBeCloseTo(onTime / reports.length, 10);
     for (const pillar of QUALITY_PILLARS) {
-      const scores = reports.flatMap((r) => r.pillarScores).filter((s) => s.pillar === pillar.number).map((s) => s.maturity);
+      const scores = reports
+        .flatMap((r) => r.pillarScores)
+        .filter((s) => s.pillar === pillar.number)
+        .map((s) => s.maturity);
       const row = overview.pillars.find((p: any) => p.pillar.number === pillar.number);
       expect(row.averageMaturity).toBeCloseTo(scores.reduce((a, b) => a + b, 0) / scores.length, 10);
       expect(row.distribution).toEqual([0, 1, 2, 3, 4].map((maturity) => ({ maturity, count: scores.filter((m) => m === maturity).length })));
@@ -205,7 +261,9 @@ describe('qualityOverview', () => {
     const full = await statementsFor(OVERVIEW, { year: 2024 });
     const empty = await statementsFor(OVERVIEW, { year: 2030 });
     expect(empty.result.data!.qualityOverview).toMatchObject({ year: 2030, reportCount: 0, onTimeShare: null });
-    expect(empty.result.data!.qualityOverview.pillars.every((p: any) => p.averageMaturity === null && p.distribution.every((d: any) => d.count === 0))).toBe(true);
+    expect(empty.result.data!.qualityOverview.pillars.every((p: any) => p.averageMaturity === null && p.distribution.every((d: any) => d.count === 0))).toBe(
+      true,
+    );
     expect(full.statements).toBe(empty.statements);
   });
 });
@@ -232,14 +290,28 @@ describe('handovers', () => {
   it('records a handover with its completeness and shows it on the trajectory', async () => {
     const { seeded, receiver } = await receivingCase();
     const items = ['SETTING', 'RISK_AND_PROTECTIVE_FACTORS', 'EARLY_WARNING_SIGNS'];
-    const result = await gql(RECORD, {
-      input: { trajectoryId: seeded.trajectoryId, patientId: seeded.patientId, fromProviderId: seeded.toProviderId, toProviderId: receiver, handedOverOn: TODAY, items },
-    }, asProvider(receiver));
+    const result = await gql(
+      RECORD,
+      {
+        input: {
+          trajectoryId: seeded.trajectoryId,
+          patientId: seeded.patientId,
+          fromProviderId: seeded.toProviderId,
+          toProviderId: receiver,
+          handedOverOn: TODAY,
+          items,
+        },
+      },
+      asProvider(receiver),
+    );
     expect(result.errors).toBeUndefined();
     const handover = result.data!.recordHandover;
     expect(handover).toMatchObject({
-      trajectory: { id: seeded.trajectoryId }, fromProvider: { id: seeded.toProviderId }, toProvider: { id: receiver },
-      handedOverOn: TODAY, items: ['SETTING', 'EARLY_WARNING_SIGNS', 'RISK_AND_PROTECTIVE_FACTORS'],
+      trajectory: { id: seeded.trajectoryId },
+      fromProvider: { id: seeded.toProviderId },
+      toProvider: { id: receiver },
+      handedOverOn: TODAY,
+      items: ['SETTING', 'EARLY_WARNING_SIGNS', 'RISK_AND_PROTECTIVE_FACTORS'],
     });
     expect(handover.completeness).toBeCloseTo(3 / 12);
     expect(handover.missingItems).toHaveLength(9);
@@ -259,18 +331,36 @@ describe('handovers', () => {
 
   it('starts care without a handing-over provider', async () => {
     const { seeded, receiver } = await receivingCase();
-    const result = await gql(RECORD, {
-      input: { trajectoryId: seeded.trajectoryId, patientId: seeded.patientId, toProviderId: receiver, handedOverOn: '2025-03-01', items: [...HANDOVER_ITEMS] },
-    }, asProvider(receiver));
+    const result = await gql(
+      RECORD,
+      {
+        input: {
+          trajectoryId: seeded.trajectoryId,
+          patientId: seeded.patientId,
+          toProviderId: receiver,
+          handedOverOn: '2025-03-01',
+          items: [...HANDOVER_ITEMS],
+        },
+      },
+      asProvider(receiver),
+    );
     expect(result.data!.recordHandover).toMatchObject({ fromProvider: null, completeness: 1, missingItems: [] });
   });
 
   it('refuses a handover for a trajectory indicatiestelling does not know (NOT_FOUND), and one to a provider without the patient (FORBIDDEN)', async () => {
     const before = await sg.prisma.handover.count();
-    const unknown = await gql(RECORD, { input: { trajectoryId: 'trajectory-new', patientId: 'patient-new', toProviderId: 'provider-a', handedOverOn: '2025-03-01', items: ['SETTING'] } }, asProvider('provider-a'));
+    const unknown = await gql(
+      RECORD,
+      { input: { trajectoryId: 'trajectory-new', patientId: 'patient-new', toProviderId: 'provider-a', handedOverOn: '2025-03-01', items: ['SETTING'] } },
+      asProvider('provider-a'),
+    );
     expect(errorCode(unknown)).toBe('NOT_FOUND');
     const { seeded } = await receivingCase();
-    const stranger = await gql(RECORD, { input: { trajectoryId: seeded.trajectoryId, patientId: seeded.patientId, toProviderId: 'provider-a', handedOverOn: '2025-03-01', items: ['SETTING'] } }, asProvider('provider-a'));
+    const stranger = await gql(
+      RECORD,
+      { input: { trajectoryId: seeded.trajectoryId, patientId: seeded.patientId, toProviderId: 'provider-a', handedOverOn: '2025-03-01', items: ['SETTING'] } },
+      asProvider('provider-a'),
+    );
     expect(errorCode(stranger)).toBe('FORBIDDEN');
     expect(await sg.prisma.handover.count()).toBe(before);
   });
@@ -278,13 +368,21 @@ describe('handovers', () => {
   it('gives an unknown trajectory an empty handover quality', async () => {
     const { data } = await gql(TRAJECTORY, { r: [{ __typename: 'Trajectory', id: 'trajectory-without-handovers' }] });
     expect(data!._entities[0]).toEqual({
-      id: 'trajectory-without-handovers', handovers: { totalCount: 0, edges: [] },
+      id: 'trajectory-without-handovers',
+      handovers: { totalCount: 0, edges: [] },
       handoverQuality: { handoverCount: 0, averageCompleteness: null, lowestCompleteness: null, mostOftenMissing: [] },
     });
   });
 
   const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-  const base = { trajectoryId: 'trajectory-refused', patientId: 'patient-refused', fromProviderId: 'provider-a', toProviderId: 'provider-b', handedOverOn: '2025-06-01', items: ['SETTING'] };
+  const base = {
+    trajectoryId: 'trajectory-refused',
+    patientId: 'patient-refused',
+    fromProviderId: 'provider-a',
+    toProviderId: 'provider-b',
+    handedOverOn: '2025-06-01',
+    items: ['SETTING'],
+  };
   it.each<[string, Record<string, unknown>, string]>([
     ['duplicate items', { items: ['SETTING', 'POPULATION', 'SETTING'] }, 'items'],
     ['a date in the future', { handedOverOn: tomorrow }, 'handedOverOn'],
@@ -299,7 +397,11 @@ describe('handovers', () => {
   it('refuses a patient that does not match the trajectory and writes nothing', async () => {
     const { seeded, receiver } = await receivingCase();
     const before = await sg.prisma.handover.count();
-    const result = await gql(RECORD, { input: { ...base, trajectoryId: seeded.trajectoryId, patientId: 'someone-else', toProviderId: receiver } }, asProvider(receiver));
+    const result = await gql(
+      RECORD,
+      { input: { ...base, trajectoryId: seeded.trajectoryId, patientId: 'someone-else', toProviderId: receiver } },
+      asProvider(receiver),
+    );
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'patientId' });
     expect(await sg.prisma.handover.count()).toBe(before);
   });
@@ -344,7 +446,7 @@ describe('batching', () => {
     expect(two.statements).toBe(3); // reports, pillar scores, indicators
   });
 
-  it('pages through a provider\'s reports, newest year first', async () => {
+  it("pages through a provider's reports, newest year first", async () => {
     const { providerId } = await sg.prisma.qualityReport.findFirstOrThrow({ where: { year: 2023 }, orderBy: { providerId: 'asc' } });
     const query = `query($r: [_Any!]!, $after: String) { _entities(representations: $r) { ... on Provider {
       qualityReports(first: 2, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { node { year } } }

@@ -14,13 +14,20 @@ export function carePlacementWhere() {
 /** The caller's provider organisation and each trajectory: treating (admitted there) and receiving (a current or recent placement there). */
 export async function trajectoryRelations(prisma: PrismaClient, organisationId: string, trajectoryIds: readonly string[]) {
   const handoverStart = new Date(Date.now() - loadAccessPolicy().handoverPeriodDays * 86_400_000);
-  const rows = await prisma.placement.findMany({ where: { providerId: organisationId, trajectoryId: { in: [...trajectoryIds] } }, select: { trajectoryId: true, status: true, endedAt: true } });
+  const rows = await prisma.placement.findMany({
+    where: { providerId: organisationId, trajectoryId: { in: [...trajectoryIds] } },
+    select: { trajectoryId: true, status: true, endedAt: true },
+  });
   return trajectoryIds.map((trajectoryId) => {
     const mine = rows.filter((row) => row.trajectoryId === trajectoryId);
     return {
       trajectoryId,
       treating: mine.some((row) => row.status === 'ADMITTED'),
-      receiving: mine.some((row) => (OPEN as readonly string[]).includes(row.status) || ((ENDED as readonly string[]).includes(row.status) && row.endedAt !== null && row.endedAt >= handoverStart)),
+      receiving: mine.some(
+        (row) =>
+          (OPEN as readonly string[]).includes(row.status) ||
+          ((ENDED as readonly string[]).includes(row.status) && row.endedAt !== null && row.endedAt >= handoverStart),
+      ),
     };
   });
 }

@@ -29,7 +29,11 @@ export async function readFeed(prisma: PrismaClient, after: bigint, limit: numbe
   const events = await prisma.placementEvent.findMany({ where: { sequence: { gt: after } }, orderBy: { sequence: 'asc' }, take: limit });
   const oldestKept = Date.now() - retentionDays * 86_400_000;
   if (events[0] && events[0].occurredAt.getTime() < oldestKept) {
-    throw domainError('CURSOR_EXPIRED', `Events after this cursor are older than the retention of ${retentionDays} days and may be incomplete; resynchronise (read the current state) and subscribe without a cursor.`, { retentionDays });
+    throw domainError(
+      'CURSOR_EXPIRED',
+      `Events after this cursor are older than the retention of ${retentionDays} days and may be incomplete; resynchronise (read the current state) and subscribe without a cursor.`,
+      { retentionDays },
+    );
   }
   return events;
 }

@@ -23,7 +23,10 @@ interface TrajectoryResponse {
 }
 
 export function httpIndicationSource(url: string, timeoutMs: number): IndicationSource {
-  const unavailable = () => domainError('DEPENDENCY_UNAVAILABLE', 'The indication service (indicatiestelling) did not answer; nothing was changed, try again later.', { service: 'indicatiestelling' });
+  const unavailable = () =>
+    domainError('DEPENDENCY_UNAVAILABLE', 'The indication service (indicatiestelling) did not answer; nothing was changed, try again later.', {
+      service: 'indicatiestelling',
+    });
   return {
     async trajectory(id, gatewayToken) {
       let body: TrajectoryResponse;

@@ -19,11 +19,21 @@ export function createLoaders(prisma: PrismaClient) {
     placement: byIdLoader((ids) => prisma.placement.findMany({ where: { id: { in: [...ids] } } })),
     // The providers that have each patient as their own patient (forensisch-cv's careProvidersOfPatient), one statement per request.
     careProvidersByPatient: groupLoader(
-      (ids) => prisma.placement.findMany({ where: { patientId: { in: [...ids] }, ...carePlacementWhere() }, select: { patientId: true, providerId: true }, distinct: ['patientId', 'providerId'], orderBy: [{ patientId: 'asc' }, { providerId: 'asc' }] }),
+      (ids) =>
+        prisma.placement.findMany({
+          where: { patientId: { in: [...ids] }, ...carePlacementWhere() },
+          select: { patientId: true, providerId: true },
+          distinct: ['patientId', 'providerId'],
+          orderBy: [{ patientId: 'asc' }, { providerId: 'asc' }],
+        }),
       (row) => row.patientId,
     ),
     capacityByProvider: groupLoader(
-      (ids) => prisma.providerCapacity.findMany({ where: { providerId: { in: [...ids] } }, orderBy: [{ providerId: 'asc' }, { careType: 'asc' }, { securityLevel: 'asc' }] }),
+      (ids) =>
+        prisma.providerCapacity.findMany({
+          where: { providerId: { in: [...ids] } },
+          orderBy: [{ providerId: 'asc' }, { careType: 'asc' }, { securityLevel: 'asc' }],
+        }),
       (row) => row.providerId,
     ),
     placementsByPatient: groupLoader(

@@ -23,7 +23,14 @@ export interface StepOptions {
 export type StepAuthorization = (placement: Placement) => Promise<void>;
 
 /** Takes one lifecycle step; refuses it (and so rolls back the transaction) when it is not allowed. */
-export async function applyStep(tx: Tx, placementId: string, step: PlacementStep, actor: Actor, authorize: StepAuthorization, options: StepOptions = {}): Promise<Placement> {
+export async function applyStep(
+  tx: Tx,
+  placementId: string,
+  step: PlacementStep,
+  actor: Actor,
+  authorize: StepAuthorization,
+  options: StepOptions = {},
+): Promise<Placement> {
   const placement = await tx.placement.findUnique({ where: { id: placementId } });
   if (!placement) throw notFound('Placement', placementId);
   // Before anything about the placement's state is told: a caller who may not take the step learns nothing more.
@@ -33,7 +40,10 @@ export async function applyStep(tx: Tx, placementId: string, step: PlacementStep
   // Conditional on the status read above: of two concurrent steps on one placement only one applies.
   const changed = await tx.placement.updateMany({ where: { id: placement.id, status: placement.status }, data: { status: to, ...options.data } });
   if (changed.count === 0) {
-    throw domainError('INVALID_TRANSITION', `The placement changed while it could ${step}; it is no longer ${placement.status}. Reload and try again.`, { status: placement.status, step });
+    throw domainError('INVALID_TRANSITION', `The placement changed while it could ${step}; it is no longer ${placement.status}. Reload and try again.`, {
+      status: placement.status,
+      step,
+    });
   }
   if (capacity === 'claim') await claimPlace(tx, placement);
   if (capacity === 'release') await releasePlace(tx, placement);
@@ -55,15 +65,26 @@ export async function claimPlace(tx: Tx, { providerId, careType, securityLevel }
   });
   if (claimed.count === 1) return;
   await assertOffers(tx, { providerId, careType, securityLevel });
-  throw domainError('NO_CAPACITY', `The provider has no free place for ${careType} at security level ${securityLevel}.`, { providerId, careType, securityLevel });
+  throw domainError('NO_CAPACITY', `The provider has no free place for ${careType} at security level ${securityLevel}.`, {
+    providerId,
+    careType,
+    securityLevel,
+  });
 }
 
 export async function releasePlace(tx: Tx, { providerId, careType, securityLevel }: Offer): Promise<void> {
-  await tx.providerCapacity.updateMany({ where: { providerId, careType, securityLevel, occupiedPlaces: { gt: 0 } }, data: { occupiedPlaces: { decrement: 1 } } });
+  await tx.providerCapacity.updateMany({
+    where: { providerId, careType, securityLevel, occupiedPlaces: { gt: 0 } },
+    data: { occupiedPlaces: { decrement: 1 } },
+  });
 }
 
 /** The provider exists (NOT_FOUND) and offers this care type at this level at all (BAD_USER_INPUT). */
-export async function assertOffers(tx: Tx, { providerId, careType, securityLevel }: { providerId: string; careType: CareType; securityLevel: number }, field = 'providerId'): Promise<void> {
+export async function assertOffers(
+  tx: Tx,
+  { providerId, careType, securityLevel }: { providerId: string; careType: CareType; securityLevel: number },
+  field = 'providerId',
+): Promise<void> {
   const provider = await tx.provider.findUnique({
     where: { id: providerId },
     select: { id: true, capacity: { where: { careType, securityLevel }, select: { providerId: true } } },
@@ -82,8 +103,15 @@ export async function recordEvent(tx: Tx, placement: Placement, fromStatus: Plac
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}::bigint)`;
   await tx.placementEvent.create({
     data: {
-      placementId: placement.id, patientId: placement.patientId, trajectoryId: placement.trajectoryId, providerId: placement.providerId,
-      fromStatus, toStatus: placement.status, reason, actorId: actor.userId, actorOrganisationId: actor.organisationId,
+      placementId: placement.id,
+      patientId: placement.patientId,
+      trajectoryId: placement.trajectoryId,
+      providerId: placement.providerId,
+      fromStatus,
+      toStatus: placement.status,
+      reason,
+      actorId: actor.userId,
+      actorOrganisationId: actor.organisationId,
     },
     select: { sequence: true },
   });

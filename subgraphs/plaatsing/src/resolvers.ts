@@ -17,7 +17,16 @@ import {
   placingNeedsTrajectory,
 } from '@ketengraph/service-kit';
 import { INITIAL_STATUS } from './domain/lifecycle.js';
-import { admissionWindow, assertEffectiveDate, assertPlacementFits, assertReason, assertSecurityLevel, dayNumber, waitingDays, waitingTimeStatistics } from './domain/rules.js';
+import {
+  admissionWindow,
+  assertEffectiveDate,
+  assertPlacementFits,
+  assertReason,
+  assertSecurityLevel,
+  dayNumber,
+  waitingDays,
+  waitingTimeStatistics,
+} from './domain/rules.js';
 import { Prisma } from './generated/prisma/client.js';
 import type { CapacitySummary, ProviderFilter, Resolvers } from './generated/resolvers.js';
 import { trajectoryRelations } from './access.js';
@@ -35,7 +44,8 @@ export const resolvers: Resolvers = {
     careProvidersOfPatient: async (_, { patientId }, { loaders, access }) => {
       // Which providers hold a patient is logistics: the caller must see this patient's logistics.
       const rule = access.decideField('Patient', 'placements');
-      const allowed = rule?.decision === 'granted' || (rule?.decision === 'relationship' && rule.kind !== null && (await access.isRelated(rule.kind, patientId)));
+      const allowed =
+        rule?.decision === 'granted' || (rule?.decision === 'relationship' && rule.kind !== null && (await access.isRelated(rule.kind, patientId)));
       if (!allowed) throw unauthorized('Query.careProvidersOfPatient');
       return (await loaders.careProvidersByPatient.load(patientId)).map((row) => row.providerId);
     },
@@ -56,7 +66,8 @@ export const resolvers: Resolvers = {
       if (!event) return null;
       // Under a relationship grant the whole change is withheld for another provider's patient, not just its fields.
       const rule = access.decideField('PlacementChange', 'cursor');
-      if (rule?.decision === 'relationship' && !(await access.isRelated(rule.kind!, event.patientId))) throw unauthorized('Query.placementChange', event.patientId);
+      if (rule?.decision === 'relationship' && !(await access.isRelated(rule.kind!, event.patientId)))
+        throw unauthorized('Query.placementChange', event.patientId);
       return event;
     },
     placementEventFeed: (_, { after, limit }, { prisma, principal, eventRetentionDays }) => {
@@ -98,7 +109,12 @@ export const resolvers: Resolvers = {
       if (securityLevel != null) assertSecurityLevel(securityLevel);
       // Transfers continue a stay; they have no request-to-admission wait of their own.
       const rows = await prisma.placement.findMany({
-        where: { admittedAt: admissionWindow(from, to), transferredFromId: null, ...(careType ? { careType } : {}), ...(securityLevel != null ? { securityLevel } : {}) },
+        where: {
+          admittedAt: admissionWindow(from, to),
+          transferredFromId: null,
+          ...(careType ? { careType } : {}),
+          ...(securityLevel != null ? { securityLevel } : {}),
+        },
         select: { requestedAt: true, admittedAt: true },
       });
       return waitingTimeStatistics(rows.map((row) => dayNumber(row.admittedAt!) - dayNumber(row.requestedAt)));
@@ -136,7 +152,8 @@ export const resolvers: Resolvers = {
 
   Trajectory: {
     __resolveReference: (reference) => ({ id: reference.id }),
-    placements: async (trajectory, args, { loaders, cursors }) => connectionFromList(await loaders.placementsByTrajectory.load(trajectory.id), args, byId, cursors),
+    placements: async (trajectory, args, { loaders, cursors }) =>
+      connectionFromList(await loaders.placementsByTrajectory.load(trajectory.id), args, byId, cursors),
   },
 
   Placement: {
@@ -176,13 +193,20 @@ export const resolvers: Resolvers = {
       if (!trajectory) throw notFound('Trajectory', input.trajectoryId);
       return prisma.$transaction(async (tx) => {
         // Addressing a provider gives it reads: only the placing organisation may (never a provider itself).
-        await writes.authorize('Mutation.requestPlacement', trajectory.patientId, { placing: isPlacingOrganisation(loadAccessPolicy(), principal, input.careType, trajectory) });
+        await writes.authorize('Mutation.requestPlacement', trajectory.patientId, {
+          placing: isPlacingOrganisation(loadAccessPolicy(), principal, input.careType, trajectory),
+        });
         assertPlacementFits(trajectory, input.patientId, input.careType, input.securityLevel);
         await assertOffers(tx, input);
         const placement = await tx.placement.create({
           data: {
-            id: randomUUID(), patientId: input.patientId, trajectoryId: trajectory.id, providerId: input.providerId,
-            careType: input.careType, securityLevel: input.securityLevel, status: INITIAL_STATUS.request,
+            id: randomUUID(),
+            patientId: input.patientId,
+            trajectoryId: trajectory.id,
+            providerId: input.providerId,
+            careType: input.careType,
+            securityLevel: input.securityLevel,
+            status: INITIAL_STATUS.request,
           },
         });
         await recordEvent(tx, placement, null, null, by);
@@ -203,7 +227,9 @@ export const resolvers: Resolvers = {
     declinePlacement: (_, { placementId, reason }, context) => {
       const by = requireActor(context.actor);
       const declineReason = assertReason(reason);
-      return context.prisma.$transaction((tx) => applyStep(tx, placementId, 'decline', by, stepRule(context, 'Mutation.declinePlacement'), { reason: declineReason, data: { declineReason } }));
+      return context.prisma.$transaction((tx) =>
+        applyStep(tx, placementId, 'decline', by, stepRule(context, 'Mutation.declinePlacement'), { reason: declineReason, data: { declineReason } }),
+      );
     },
 
     decidePlacement: (_, { placementId }, context) => {
@@ -243,9 +269,16 @@ export const resolvers: Resolvers = {
         await assertOffers(tx, { providerId: toProviderId, careType: from.careType, securityLevel: from.securityLevel }, 'toProviderId');
         const next = await tx.placement.create({
           data: {
-            id: randomUUID(), patientId: from.patientId, trajectoryId: from.trajectoryId, providerId: toProviderId,
-            careType: from.careType, securityLevel: from.securityLevel, status: INITIAL_STATUS.transfer,
-            requestedAt: transferredOn, admittedAt: transferredOn, transferredFromId: from.id,
+            id: randomUUID(),
+            patientId: from.patientId,
+            trajectoryId: from.trajectoryId,
+            providerId: toProviderId,
+            careType: from.careType,
+            securityLevel: from.securityLevel,
+            status: INITIAL_STATUS.transfer,
+            requestedAt: transferredOn,
+            admittedAt: transferredOn,
+            transferredFromId: from.id,
           },
         });
         await claimPlace(tx, next);
@@ -288,7 +321,8 @@ function stepRule(context: Context, coordinate: string): StepAuthorization {
       sending: placement.providerId === principal.organisationId,
       placing: async () => {
         const policy = loadAccessPolicy();
-        if (!placingNeedsTrajectory(policy, principal.role)) return isPlacingOrganisation(policy, principal, placement.careType, { legalTitle: '', probationOrganisation: null, status: 'ACTIVE' });
+        if (!placingNeedsTrajectory(policy, principal.role))
+          return isPlacingOrganisation(policy, principal, placement.careType, { legalTitle: '', probationOrganisation: null, status: 'ACTIVE' });
         const trajectory = await indications.trajectory(placement.trajectoryId, gatewayToken);
         return trajectory !== null && isPlacingOrganisation(policy, principal, placement.careType, trajectory);
       },

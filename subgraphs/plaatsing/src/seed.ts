@@ -40,16 +40,31 @@ export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions
         const step = (status: PlacementStatus) => placement.steps.find((s) => s.status === status);
         const ended = step('ENDED') ?? step('TRANSFERRED');
         placements.push({
-          id: placement.id, patientId: patient.id, trajectoryId: trajectory.id, providerId: placement.providerId,
-          careType: placement.careType, securityLevel: placement.securityLevel, status: placement.status,
-          requestedAt: placement.steps[0]!.at, admittedAt: step('ADMITTED')?.at ?? null, endedAt: ended?.at ?? null,
-          declineReason: step('DECLINED')?.reason ?? null, transferredFromId: placement.transferredFromId ?? null,
+          id: placement.id,
+          patientId: patient.id,
+          trajectoryId: trajectory.id,
+          providerId: placement.providerId,
+          careType: placement.careType,
+          securityLevel: placement.securityLevel,
+          status: placement.status,
+          requestedAt: placement.steps[0]!.at,
+          admittedAt: step('ADMITTED')?.at ?? null,
+          endedAt: ended?.at ?? null,
+          declineReason: step('DECLINED')?.reason ?? null,
+          transferredFromId: placement.transferredFromId ?? null,
         });
         placement.steps.forEach((s: SeedPlacementStep, i) => {
           events.push({
-            placementId: placement.id, patientId: patient.id, trajectoryId: trajectory.id, providerId: placement.providerId,
-            fromStatus: i === 0 ? null : placement.steps[i - 1]!.status, toStatus: s.status, occurredAt: s.at, reason: s.reason ?? null,
-            actorId: 'seed', actorOrganisationId: DJI_STEPS.has(s.status) ? DJI : placement.providerId,
+            placementId: placement.id,
+            patientId: patient.id,
+            trajectoryId: trajectory.id,
+            providerId: placement.providerId,
+            fromStatus: i === 0 ? null : placement.steps[i - 1]!.status,
+            toStatus: s.status,
+            occurredAt: s.at,
+            reason: s.reason ?? null,
+            actorId: 'seed',
+            actorOrganisationId: DJI_STEPS.has(s.status) ? DJI : placement.providerId,
           });
         });
         const entry = offer(placement.providerId, placement.careType, placement.securityLevel);
@@ -64,9 +79,11 @@ export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions
 
   await prisma.providerCapacity.createMany({
     data: [...occupied.values()].map(({ providerId, careType, securityLevel, count }) => ({
-      providerId, careType, securityLevel, occupiedPlaces: count,
+      providerId,
+      careType,
+      securityLevel,
+      occupiedPlaces: count,
       totalPlaces: count + new Random(seed, `capacity:${providerId}:${careType}:${securityLevel}`).int(0, 6),
     })),
   });
 }
-

@@ -2,7 +2,15 @@ import { PLACEMENT_STATUSES } from '@ketengraph/seed-data';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { findTransition, isFinal, transition, TRANSITIONS, type PlacementStep } from '../src/domain/lifecycle.js';
-import { admissionWindow, assertEffectiveDate, assertPlacementFits, fitsIndication, waitingDays, waitingTimeStatistics, type TrajectoryIndicationView } from '../src/domain/rules.js';
+import {
+  admissionWindow,
+  assertEffectiveDate,
+  assertPlacementFits,
+  fitsIndication,
+  waitingDays,
+  waitingTimeStatistics,
+  type TrajectoryIndicationView,
+} from '../src/domain/rules.js';
 
 const code = (fn: () => unknown): unknown => {
   try {
@@ -71,7 +79,11 @@ describe('placement lifecycle', () => {
 
 describe('fit with the indication', () => {
   const view: TrajectoryIndicationView = {
-    id: 't', status: 'ACTIVE', patientId: 'p', currentCareType: 'KLINISCH', currentSecurityLevel: 3,
+    id: 't',
+    status: 'ACTIVE',
+    patientId: 'p',
+    currentCareType: 'KLINISCH',
+    currentSecurityLevel: 3,
     currentPhase: { minSecurityLevel: 2, maxSecurityLevel: 4, careTypes: ['KLINISCH', 'VERBLIJF'] },
   };
 

@@ -12,7 +12,13 @@ import { createPlaatsing } from '../src/subgraph.js';
  */
 const gateway = await createTestGateway();
 const planner = { userId: 'user-dji-1', organisationId: 'dji', role: 'plaatser' };
-const reader: Principal = { subject: 'urn:ketengraph:gateway:event-reader', organisationId: 'ketengraph-gateway', role: 'beleid', scopes: ['events:read'], purpose: null };
+const reader: Principal = {
+  subject: 'urn:ketengraph:gateway:event-reader',
+  organisationId: 'ketengraph-gateway',
+  role: 'beleid',
+  scopes: ['events:read'],
+  purpose: null,
+};
 const RETENTION_DAYS = 30;
 
 interface Result<T = any> {
@@ -24,26 +30,52 @@ describe('plaatsing event feed', () => {
   let sg: RunningSubgraph<PrismaClient>;
   beforeAll(async () => {
     // indicatiestelling is not needed: no request here asks it anything.
-    sg = await startSubgraph(createPlaatsing({ indicatiestellingUrl: 'http://127.0.0.1:9/graphql', indicatiestellingTimeoutMs: 100, eventRetentionDays: RETENTION_DAYS }), { port: 0, dataDir: 'memory://', seedPatients: 10, gatewayKeys: gateway.gatewayKeys });
+    sg = await startSubgraph(
+      createPlaatsing({ indicatiestellingUrl: 'http://127.0.0.1:9/graphql', indicatiestellingTimeoutMs: 100, eventRetentionDays: RETENTION_DAYS }),
+      { port: 0, dataDir: 'memory://', seedPatients: 10, gatewayKeys: gateway.gatewayKeys },
+    );
   });
   afterAll(() => sg?.close());
 
   async function gql<T = any>(query: string, variables: Record<string, unknown>, who: Principal | typeof planner): Promise<Result<T>> {
-    const response = await fetch(sg.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(await gateway.authorization(who)) }, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(sg.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(await gateway.authorization(who)) },
+      body: JSON.stringify({ query, variables }),
+    });
     return (await response.json()) as Result<T>;
   }
-  const FEED = 'query($after: String!, $limit: Int!) { placementEventFeed(after: $after, limit: $limit) { sequence placementId patientId trajectoryId providerId fromStatus toStatus occurredAt } }';
+  const FEED =
+    'query($after: String!, $limit: Int!) { placementEventFeed(after: $after, limit: $limit) { sequence placementId patientId trajectoryId providerId fromStatus toStatus occurredAt } }';
   const HEAD = '{ placementEventHead }';
   const code = (result: Result) => result.errors?.[0]?.extensions?.code;
 
   /** A fresh REQUESTED placement (fixture), taken one step through the API: one new event. */
   async function freshEvent(): Promise<{ placementId: string; patientId: string; providerId: string }> {
     const seeded = await sg.prisma.placement.findFirstOrThrow({ orderBy: { id: 'asc' } });
-    const provider = await sg.prisma.provider.findFirstOrThrow({ where: { id: { not: seeded.providerId } }, include: { capacity: true }, orderBy: { id: 'desc' } });
+    const provider = await sg.prisma.provider.findFirstOrThrow({
+      where: { id: { not: seeded.providerId } },
+      include: { capacity: true },
+      orderBy: { id: 'desc' },
+    });
     const id = randomUUID();
-    await sg.prisma.placement.create({ data: { id, patientId: seeded.patientId, trajectoryId: seeded.trajectoryId, providerId: provider.id, careType: provider.capacity[0]!.careType, securityLevel: provider.capacity[0]!.securityLevel, status: 'REQUESTED' } });
+    await sg.prisma.placement.create({
+      data: {
+        id,
+        patientId: seeded.patientId,
+        trajectoryId: seeded.trajectoryId,
+        providerId: provider.id,
+        careType: provider.capacity[0]!.careType,
+        securityLevel: provider.capacity[0]!.securityLevel,
+        status: 'REQUESTED',
+      },
+    });
     // The provider the request is addressed to starts the intake (the write rules).
-    const step = await gql('mutation($id: ID!) { startIntake(placementId: $id) { status } }', { id }, { userId: 'user-provider', organisationId: provider.id, role: 'zorgaanbieder' });
+    const step = await gql(
+      'mutation($id: ID!) { startIntake(placementId: $id) { status } }',
+      { id },
+      { userId: 'user-provider', organisationId: provider.id, role: 'zorgaanbieder' },
+    );
     expect(step.errors).toBeUndefined();
     return { placementId: id, patientId: seeded.patientId, providerId: provider.id };
   }
@@ -58,7 +90,7 @@ describe('plaatsing event feed', () => {
     expect(head.data!.placementEventHead).toBe(newest.sequence.toString());
   });
 
-  it("tells the event reader, and no one else, which patient each placement belongs to (for the access log)", async () => {
+  it('tells the event reader, and no one else, which patient each placement belongs to (for the access log)', async () => {
     const placement = await sg.prisma.placement.findFirstOrThrow({ orderBy: { id: 'asc' } });
     const query = 'query($ids: [ID!]!) { placementPatients(ids: $ids) }';
     expect(code(await gql(query, { ids: [placement.id] }, planner))).toBe('UNAUTHORIZED_FIELD_OR_TYPE');
@@ -70,9 +102,14 @@ describe('plaatsing event feed', () => {
     const before = BigInt((await gql<{ placementEventHead: string }>(HEAD, {}, reader)).data!.placementEventHead);
     const first = await freshEvent();
     const second = await freshEvent();
-    const feed = await gql<{ placementEventFeed: { sequence: string; placementId: string; patientId: string; providerId: string; fromStatus: string; toStatus: string }[] }>(FEED, { after: before.toString(), limit: 10 }, reader);
+    const feed = await gql<{
+      placementEventFeed: { sequence: string; placementId: string; patientId: string; providerId: string; fromStatus: string; toStatus: string }[];
+    }>(FEED, { after: before.toString(), limit: 10 }, reader);
     expect(feed.errors).toBeUndefined();
-    expect(feed.data!.placementEventFeed.map((e) => [e.placementId, e.fromStatus, e.toStatus])).toEqual([[first.placementId, 'REQUESTED', 'INTAKE'], [second.placementId, 'REQUESTED', 'INTAKE']]);
+    expect(feed.data!.placementEventFeed.map((e) => [e.placementId, e.fromStatus, e.toStatus])).toEqual([
+      [first.placementId, 'REQUESTED', 'INTAKE'],
+      [second.placementId, 'REQUESTED', 'INTAKE'],
+    ]);
     expect(feed.data!.placementEventFeed[0]).toMatchObject({ patientId: first.patientId, providerId: first.providerId });
     const limited = await gql<{ placementEventFeed: { sequence: string }[] }>(FEED, { after: before.toString(), limit: 1 }, reader);
     expect(limited.data!.placementEventFeed).toHaveLength(1);
@@ -83,12 +120,19 @@ describe('plaatsing event feed', () => {
 
   it('refuses a reader whose next event is past the retention with CURSOR_EXPIRED, and keeps the placement history', async () => {
     const oldest = await sg.prisma.placementEvent.findFirstOrThrow({ orderBy: { sequence: 'asc' } });
-    await sg.prisma.placementEvent.update({ where: { sequence: oldest.sequence }, data: { occurredAt: new Date(Date.now() - (RETENTION_DAYS + 1) * 86_400_000) } });
+    await sg.prisma.placementEvent.update({
+      where: { sequence: oldest.sequence },
+      data: { occurredAt: new Date(Date.now() - (RETENTION_DAYS + 1) * 86_400_000) },
+    });
     const expired = await gql(FEED, { after: (oldest.sequence - 1n).toString(), limit: 10 }, reader);
     expect(code(expired)).toBe('CURSOR_EXPIRED');
     expect(expired.errors![0]!.message).toMatch(/resynchronise/);
     // Nothing was deleted: the history of that placement still has its first event.
-    const history = await gql<{ placement: { history: { sequence: string }[] } }>('query($id: ID!) { placement(id: $id) { history { sequence } } }', { id: oldest.placementId }, planner);
+    const history = await gql<{ placement: { history: { sequence: string }[] } }>(
+      'query($id: ID!) { placement(id: $id) { history { sequence } } }',
+      { id: oldest.placementId },
+      planner,
+    );
     expect(history.data!.placement.history[0]!.sequence).toBe(oldest.sequence.toString());
   });
 
@@ -98,14 +142,23 @@ describe('plaatsing event feed', () => {
     const CHANGE = 'query($cursor: String!) { placementChange(cursor: $cursor) { cursor sequence fromStatus toStatus placement { id } patient { id } } }';
     const cursor = encodeEventCursor(event.sequence);
     const planned = await gql(CHANGE, { cursor }, planner);
-    expect(planned.data!.placementChange).toEqual({ cursor, sequence: event.sequence.toString(), fromStatus: 'REQUESTED', toStatus: 'INTAKE', placement: { id: placementId }, patient: { id: patientId } });
+    expect(planned.data!.placementChange).toEqual({
+      cursor,
+      sequence: event.sequence.toString(),
+      fromStatus: 'REQUESTED',
+      toStatus: 'INTAKE',
+      placement: { id: placementId },
+      patient: { id: patientId },
+    });
 
     const own = { userId: 'user-provider', organisationId: providerId, role: 'zorgaanbieder' };
     expect((await gql(CHANGE, { cursor }, own)).data!.placementChange.placement).toEqual({ id: placementId });
     const strangerId = (await sg.prisma.provider.findFirstOrThrow({ where: { placements: { none: { patientId } } } })).id;
     const stranger = await gql(CHANGE, { cursor }, { userId: 'user-stranger', organisationId: strangerId, role: 'zorgaanbieder' });
     expect(stranger.data!.placementChange).toBeNull();
-    expect(stranger.errors).toEqual([expect.objectContaining({ path: ['placementChange'], extensions: expect.objectContaining({ code: 'UNAUTHORIZED_FIELD_OR_TYPE' }) })]);
+    expect(stranger.errors).toEqual([
+      expect.objectContaining({ path: ['placementChange'], extensions: expect.objectContaining({ code: 'UNAUTHORIZED_FIELD_OR_TYPE' }) }),
+    ]);
 
     expect((await gql(CHANGE, { cursor: encodeEventCursor(0n) }, planner)).data!.placementChange).toBeNull();
     expect(code(await gql(CHANGE, { cursor: 'bm9wZQ' }, planner))).toBe('BAD_USER_INPUT');

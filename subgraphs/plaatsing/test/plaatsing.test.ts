@@ -19,7 +19,12 @@ interface GraphQLResult<T = any> {
   errors?: { message: string; extensions?: { code?: string; [key: string]: unknown } }[];
 }
 
-async function post<T = any>(url: string, query: string, variables: Record<string, unknown> = {}, actor: typeof planner | null = planner): Promise<GraphQLResult<T>> {
+async function post<T = any>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  actor: typeof planner | null = planner,
+): Promise<GraphQLResult<T>> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(actor ? await gateway.authorization(actor) : {}) },
@@ -67,7 +72,12 @@ describe('plaatsing subgraph', () => {
 
   beforeAll(async () => {
     ind = await startSubgraph(indicatiestelling, { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS, gatewayKeys: gateway.gatewayKeys });
-    sg = await startSubgraph(createPlaatsing({ indicatiestellingUrl: ind.url, indicatiestellingTimeoutMs: 3000 }), { port: 0, dataDir: 'memory://', seedPatients: SEED_PATIENTS, gatewayKeys: gateway.gatewayKeys });
+    sg = await startSubgraph(createPlaatsing({ indicatiestellingUrl: ind.url, indicatiestellingTimeoutMs: 3000 }), {
+      port: 0,
+      dataDir: 'memory://',
+      seedPatients: SEED_PATIENTS,
+      gatewayKeys: gateway.gatewayKeys,
+    });
     url = sg.url;
   });
 
@@ -83,12 +93,17 @@ describe('plaatsing subgraph', () => {
   /** Makes sure the offer has `free` free places, whatever the seed left there. */
   const setFree = async (providerId: string, careType: CareType, securityLevel: number, free: number) => {
     const row = await capacity(providerId, careType, securityLevel);
-    await sg.prisma.providerCapacity.update({ where: { providerId_careType_securityLevel: { providerId, careType, securityLevel } }, data: { totalPlaces: row.occupiedPlaces + free } });
+    await sg.prisma.providerCapacity.update({
+      where: { providerId_careType_securityLevel: { providerId, careType, securityLevel } },
+      data: { totalPlaces: row.occupiedPlaces + free },
+    });
   };
   const counts = async () => ({ placements: await sg.prisma.placement.count(), events: await sg.prisma.placementEvent.count() });
 
   async function request(providerId = fit.providerIds[0]!) {
-    const result = await gql(REQUEST, { input: { trajectoryId: fit.trajectoryId, patientId: fit.patientId, providerId, careType: fit.careType, securityLevel: fit.securityLevel } });
+    const result = await gql(REQUEST, {
+      input: { trajectoryId: fit.trajectoryId, patientId: fit.patientId, providerId, careType: fit.careType, securityLevel: fit.securityLevel },
+    });
     expect(result.errors).toBeUndefined();
     return result.data.requestPlacement as { id: string; status: string; history: { sequence: string }[] };
   }
@@ -101,9 +116,20 @@ describe('plaatsing subgraph', () => {
       const placement = await sg.prisma.placement.findUnique({ where: { id: String(args.placementId) } });
       if (placement) who = { userId: 'user-provider', organisationId: placement.providerId, role: 'zorgaanbieder' };
     }
-    const params = Object.keys(args).map((k) => `${k}: $${k}`).join(', ');
-    const types: Record<string, string> = { placementId: 'ID!', reason: 'String!', admittedOn: 'Date!', endedOn: 'Date!', transferredOn: 'Date!', toProviderId: 'ID!' };
-    const decl = Object.keys(args).map((k) => `$${k}: ${types[k]}`).join(', ');
+    const params = Object.keys(args)
+      .map((k) => `${k}: $${k}`)
+      .join(', ');
+    const types: Record<string, string> = {
+      placementId: 'ID!',
+      reason: 'String!',
+      admittedOn: 'Date!',
+      endedOn: 'Date!',
+      transferredOn: 'Date!',
+      toProviderId: 'ID!',
+    };
+    const decl = Object.keys(args)
+      .map((k) => `$${k}: ${types[k]}`)
+      .join(', ');
     return gql(`mutation(${decl}) { ${mutation}(${params}) { ${PLACEMENT_FIELDS} } }`, args, who);
   }
 
@@ -117,7 +143,11 @@ describe('plaatsing subgraph', () => {
     it('holds the 190 providers with capacity that matches the admitted placements', async () => {
       expect(await sg.prisma.provider.count()).toBe(190);
       const rows = await sg.prisma.providerCapacity.findMany();
-      const admitted = await sg.prisma.placement.groupBy({ by: ['providerId', 'careType', 'securityLevel'], where: { status: 'ADMITTED' }, _count: { _all: true } });
+      const admitted = await sg.prisma.placement.groupBy({
+        by: ['providerId', 'careType', 'securityLevel'],
+        where: { status: 'ADMITTED' },
+        _count: { _all: true },
+      });
       const occupied = new Map(admitted.map((g) => [`${g.providerId}:${g.careType}:${g.securityLevel}`, g._count._all]));
       for (const row of rows) {
         expect(row.occupiedPlaces).toBe(occupied.get(`${row.providerId}:${row.careType}:${row.securityLevel}`) ?? 0);
@@ -143,10 +173,22 @@ describe('plaatsing subgraph', () => {
       const before = await capacity(providerId, fit.careType, fit.securityLevel);
 
       const requested = await request(providerId);
-      expect(requested).toMatchObject({ status: 'REQUESTED', patient: { id: fit.patientId }, trajectory: { id: fit.trajectoryId }, provider: { id: providerId }, waitingDays: 0 });
-      expect(requested.history).toEqual([expect.objectContaining({ fromStatus: null, toStatus: 'REQUESTED', actorId: planner.userId, actorOrganisationId: 'dji' })]);
+      expect(requested).toMatchObject({
+        status: 'REQUESTED',
+        patient: { id: fit.patientId },
+        trajectory: { id: fit.trajectoryId },
+        provider: { id: providerId },
+        waitingDays: 0,
+      });
+      expect(requested.history).toEqual([
+        expect.objectContaining({ fromStatus: null, toStatus: 'REQUESTED', actorId: planner.userId, actorOrganisationId: 'dji' }),
+      ]);
 
-      for (const [m, status] of [['startIntake', 'INTAKE'], ['acceptPlacement', 'ACCEPTED'], ['decidePlacement', 'DECIDED']] as const) {
+      for (const [m, status] of [
+        ['startIntake', 'INTAKE'],
+        ['acceptPlacement', 'ACCEPTED'],
+        ['decidePlacement', 'DECIDED'],
+      ] as const) {
         const result = await step(m, { placementId: requested.id });
         expect(result.errors).toBeUndefined();
         expect(result.data[m].status).toBe(status);
@@ -159,7 +201,14 @@ describe('plaatsing subgraph', () => {
       const ended = await step('endPlacement', { placementId: requested.id, endedOn: today, reason: 'Einde titel' });
       expect(ended.errors).toBeUndefined();
       const history = ended.data.endPlacement.history as { sequence: string; fromStatus: string | null; toStatus: string; reason: string | null }[];
-      expect(history.map((e) => `${e.fromStatus}>${e.toStatus}`)).toEqual(['null>REQUESTED', 'REQUESTED>INTAKE', 'INTAKE>ACCEPTED', 'ACCEPTED>DECIDED', 'DECIDED>ADMITTED', 'ADMITTED>ENDED']);
+      expect(history.map((e) => `${e.fromStatus}>${e.toStatus}`)).toEqual([
+        'null>REQUESTED',
+        'REQUESTED>INTAKE',
+        'INTAKE>ACCEPTED',
+        'ACCEPTED>DECIDED',
+        'DECIDED>ADMITTED',
+        'ADMITTED>ENDED',
+      ]);
       expect(history[5]!.reason).toBe('Einde titel');
       const sequences = history.map((e) => BigInt(e.sequence));
       for (let i = 1; i < sequences.length; i++) expect(sequences[i]! > sequences[i - 1]!).toBe(true);
@@ -227,7 +276,19 @@ describe('plaatsing subgraph', () => {
       expect(codeOf(await step('admitPatient', { placementId: id, admittedOn: '2000-01-01' }))).toBe('BAD_USER_INPUT');
       const anonymous = await gql(`mutation($id: ID!) { admitPatient(placementId: $id, admittedOn: "${today}") { id } }`, { id }, null);
       expect(codeOf(anonymous)).toBe('UNAUTHENTICATED');
-      const anonymousRequest = await gql(REQUEST, { input: { trajectoryId: fit.trajectoryId, patientId: fit.patientId, providerId: fit.providerIds[0], careType: fit.careType, securityLevel: fit.securityLevel } }, null);
+      const anonymousRequest = await gql(
+        REQUEST,
+        {
+          input: {
+            trajectoryId: fit.trajectoryId,
+            patientId: fit.patientId,
+            providerId: fit.providerIds[0],
+            careType: fit.careType,
+            securityLevel: fit.securityLevel,
+          },
+        },
+        null,
+      );
       expect(codeOf(anonymousRequest)).toBe('UNAUTHENTICATED');
       expect(await counts()).toEqual(before);
     });
@@ -252,23 +313,40 @@ describe('plaatsing subgraph', () => {
       const providerId = fit.providerIds[0]!;
       const id = await decided(providerId);
       await setFree(providerId, fit.careType, fit.securityLevel, 0);
-      const before = { ...(await counts()), capacity: await capacity(providerId, fit.careType, fit.securityLevel), history: await sg.prisma.placementEvent.count({ where: { placementId: id } }) };
+      const before = {
+        ...(await counts()),
+        capacity: await capacity(providerId, fit.careType, fit.securityLevel),
+        history: await sg.prisma.placementEvent.count({ where: { placementId: id } }),
+      };
       const refused = await step('admitPatient', { placementId: id, admittedOn: today });
       expect(codeOf(refused)).toBe('NO_CAPACITY');
       expect(refused.errors![0]!.extensions).toMatchObject({ careType: fit.careType, securityLevel: fit.securityLevel });
-      expect({ ...(await counts()), capacity: await capacity(providerId, fit.careType, fit.securityLevel), history: await sg.prisma.placementEvent.count({ where: { placementId: id } }) }).toEqual(before);
+      expect({
+        ...(await counts()),
+        capacity: await capacity(providerId, fit.careType, fit.securityLevel),
+        history: await sg.prisma.placementEvent.count({ where: { placementId: id } }),
+      }).toEqual(before);
       expect((await sg.prisma.placement.findUniqueOrThrow({ where: { id } })).status).toBe('DECIDED');
     });
 
     it('sums free capacity per care type, level and region in SQL', async () => {
-      const result = await gql(`{ freeCapacity(careType: ${fit.careType}, securityLevel: ${fit.securityLevel}) { careType securityLevel region providerCount totalPlaces occupiedPlaces freePlaces } }`);
+      const result = await gql(
+        `{ freeCapacity(careType: ${fit.careType}, securityLevel: ${fit.securityLevel}) { careType securityLevel region providerCount totalPlaces occupiedPlaces freePlaces } }`,
+      );
       expect(result.errors).toBeUndefined();
-      const rows = await sg.prisma.providerCapacity.findMany({ where: { careType: fit.careType, securityLevel: fit.securityLevel }, include: { provider: true } });
+      const rows = await sg.prisma.providerCapacity.findMany({
+        where: { careType: fit.careType, securityLevel: fit.securityLevel },
+        include: { provider: true },
+      });
       for (const summary of result.data.freeCapacity) {
         const inRegion = rows.filter((r) => r.provider.region === summary.region);
         expect(summary).toEqual({
-          careType: fit.careType, securityLevel: fit.securityLevel, region: summary.region, providerCount: inRegion.length,
-          totalPlaces: inRegion.reduce((s, r) => s + r.totalPlaces, 0), occupiedPlaces: inRegion.reduce((s, r) => s + r.occupiedPlaces, 0),
+          careType: fit.careType,
+          securityLevel: fit.securityLevel,
+          region: summary.region,
+          providerCount: inRegion.length,
+          totalPlaces: inRegion.reduce((s, r) => s + r.totalPlaces, 0),
+          occupiedPlaces: inRegion.reduce((s, r) => s + r.occupiedPlaces, 0),
           freePlaces: inRegion.reduce((s, r) => s + r.totalPlaces - r.occupiedPlaces, 0),
         });
       }
@@ -276,22 +354,31 @@ describe('plaatsing subgraph', () => {
     });
 
     it('filters providers in SQL by region, type, offer and free places', async () => {
-      const free = await gql(`{ providers(first: 100, filter: { careType: ${fit.careType}, securityLevel: ${fit.securityLevel}, hasFreePlaces: true }) { totalCount edges { node { id capacity { careType securityLevel freePlaces } } } } }`);
-      const full = await gql(`{ providers(first: 100, filter: { careType: ${fit.careType}, securityLevel: ${fit.securityLevel}, hasFreePlaces: false }) { totalCount edges { node { id capacity { careType securityLevel freePlaces } } } } }`);
-      const offer = (node: { capacity: { careType: string; securityLevel: number; freePlaces: number }[] }) => node.capacity.find((c) => c.careType === fit.careType && c.securityLevel === fit.securityLevel)!;
+      const free = await gql(
+        `{ providers(first: 100, filter: { careType: ${fit.careType}, securityLevel: ${fit.securityLevel}, hasFreePlaces: true }) { totalCount edges { node { id capacity { careType securityLevel freePlaces } } } } }`,
+      );
+      const full = await gql(
+        `{ providers(first: 100, filter: { careType: ${fit.careType}, securityLevel: ${fit.securityLevel}, hasFreePlaces: false }) { totalCount edges { node { id capacity { careType securityLevel freePlaces } } } } }`,
+      );
+      const offer = (node: { capacity: { careType: string; securityLevel: number; freePlaces: number }[] }) =>
+        node.capacity.find((c) => c.careType === fit.careType && c.securityLevel === fit.securityLevel)!;
       for (const edge of free.data.providers.edges) expect(offer(edge.node).freePlaces).toBeGreaterThan(0);
       for (const edge of full.data.providers.edges) expect(offer(edge.node).freePlaces).toBe(0);
       const offering = await sg.prisma.providerCapacity.count({ where: { careType: fit.careType, securityLevel: fit.securityLevel } });
       expect(free.data.providers.totalCount + full.data.providers.totalCount).toBe(offering);
 
-      const region = await gql(`{ providers(first: 5, filter: { region: MIDDEN, type: FPC }) { totalCount pageInfo { hasNextPage endCursor } edges { node { region type } } } }`);
+      const region = await gql(
+        `{ providers(first: 5, filter: { region: MIDDEN, type: FPC }) { totalCount pageInfo { hasNextPage endCursor } edges { node { region type } } } }`,
+      );
       expect(region.data.providers.totalCount).toBe(providers.filter((p) => p.region === 'MIDDEN' && p.type === 'FPC').length);
       for (const edge of region.data.providers.edges) expect(edge.node).toEqual({ region: 'MIDDEN', type: 'FPC' });
     });
 
     it('pages providers by id', async () => {
       const first = await gql(`{ providers(first: 3) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }`);
-      const next = await gql(`query($after: String) { providers(first: 3, after: $after) { pageInfo { hasPreviousPage } edges { node { id } } } }`, { after: first.data.providers.pageInfo.endCursor });
+      const next = await gql(`query($after: String) { providers(first: 3, after: $after) { pageInfo { hasPreviousPage } edges { node { id } } } }`, {
+        after: first.data.providers.pageInfo.endCursor,
+      });
       const ids = [...first.data.providers.edges, ...next.data.providers.edges].map((e: { node: { id: string } }) => e.node.id);
       expect(ids).toEqual([...providers.map((p) => p.id)].sort().slice(0, 6));
       expect(first.data.providers).toMatchObject({ totalCount: 190, pageInfo: { hasNextPage: true } });
@@ -300,8 +387,12 @@ describe('plaatsing subgraph', () => {
 
     it('reports waiting times of the admissions in a window', async () => {
       const result = await gql(`{ waitingTimes(from: "2000-01-01", to: "${today}") { count averageDays medianDays p90Days } }`);
-      const admitted = await sg.prisma.placement.findMany({ where: { admittedAt: { not: null, lte: new Date(`${today}T23:59:59.999Z`) }, transferredFromId: null } });
-      const days = admitted.map((p) => Math.floor(p.admittedAt!.getTime() / 86_400_000) - Math.floor(p.requestedAt.getTime() / 86_400_000)).sort((x, y) => x - y);
+      const admitted = await sg.prisma.placement.findMany({
+        where: { admittedAt: { not: null, lte: new Date(`${today}T23:59:59.999Z`) }, transferredFromId: null },
+      });
+      const days = admitted
+        .map((p) => Math.floor(p.admittedAt!.getTime() / 86_400_000) - Math.floor(p.requestedAt.getTime() / 86_400_000))
+        .sort((x, y) => x - y);
       expect(result.data.waitingTimes.count).toBe(days.length);
       expect(result.data.waitingTimes.p90Days).toBe(days[Math.ceil(0.9 * days.length) - 1]);
       const empty = await gql(`{ waitingTimes(careType: KLINISCH, from: "1990-01-01", to: "1990-12-31") { count averageDays medianDays p90Days } }`);
@@ -311,7 +402,16 @@ describe('plaatsing subgraph', () => {
   });
 
   describe('fit with the indication', () => {
-    const input = (overrides: Record<string, unknown>) => ({ input: { trajectoryId: fit.trajectoryId, patientId: fit.patientId, providerId: fit.providerIds[0], careType: fit.careType, securityLevel: fit.securityLevel, ...overrides } });
+    const input = (overrides: Record<string, unknown>) => ({
+      input: {
+        trajectoryId: fit.trajectoryId,
+        patientId: fit.patientId,
+        providerId: fit.providerIds[0],
+        careType: fit.careType,
+        securityLevel: fit.securityLevel,
+        ...overrides,
+      },
+    });
 
     it('refuses a care type or level outside the indication with INDICATION_MISMATCH and writes nothing', async () => {
       const before = await counts();
@@ -330,7 +430,9 @@ describe('plaatsing subgraph', () => {
       expect(codeOf(await gql(REQUEST, input({ patientId: patients.find((p) => p.id !== fit.patientId)!.id })))).toBe('BAD_USER_INPUT');
       const closed = patients.flatMap((p) => p.trajectories.map((t) => ({ p, t }))).find(({ t }) => t.status === 'CLOSED')!;
       expect(codeOf(await gql(REQUEST, input({ trajectoryId: closed.t.id, patientId: closed.p.id })))).toBe('INVALID_TRANSITION');
-      const notOffering = providers.find((p) => !p.capacity.some((c) => c.careType === fit.careType && c.securityLevel === fit.securityLevel) && p.type === 'AMBULANT')!;
+      const notOffering = providers.find(
+        (p) => !p.capacity.some((c) => c.careType === fit.careType && c.securityLevel === fit.securityLevel) && p.type === 'AMBULANT',
+      )!;
       expect(codeOf(await gql(REQUEST, input({ providerId: notOffering.id })))).toBe('BAD_USER_INPUT');
       expect(codeOf(await gql(REQUEST, input({ providerId: 'no-such-provider' })))).toBe('NOT_FOUND');
       expect(codeOf(await gql(REQUEST, input({ securityLevel: 9 })))).toBe('BAD_USER_INPUT');
@@ -339,7 +441,9 @@ describe('plaatsing subgraph', () => {
   });
 
   describe('batching and federation', () => {
-    const PROVIDERS = (n: number) => `{ providers(first: ${n}) { edges { node { id name capacity { careType securityLevel totalPlaces occupiedPlaces freePlaces }
+    const PROVIDERS = (
+      n: number,
+    ) => `{ providers(first: ${n}) { edges { node { id name capacity { careType securityLevel totalPlaces occupiedPlaces freePlaces }
       placements(first: 5) { totalCount pageInfo { hasNextPage } edges { node { id status waitingDays provider { id } patient { id } history { sequence toStatus } } } } } } } }`;
 
     it('uses the same number of statements for 2 providers as for 20', async () => {
@@ -355,16 +459,29 @@ describe('plaatsing subgraph', () => {
       expect(twenty).toBe(two);
     });
 
-    it('pages and filters a provider\'s placements', async () => {
+    it("pages and filters a provider's placements", async () => {
       const all = await gql(`{ providers(first: 100) { edges { node { id placements(first: 100) { totalCount edges { node { id status } } } } } } }`);
       const busiest = all.data.providers.edges.map((e: any) => e.node).sort((x: any, y: any) => y.placements.totalCount - x.placements.totalCount)[0];
-      const firstPage = await gql(`query($id: ID!) { provider(id: $id) { placements(first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } } }`, { id: busiest.id });
+      const firstPage = await gql(
+        `query($id: ID!) { provider(id: $id) { placements(first: 1) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } } }`,
+        { id: busiest.id },
+      );
       const page = firstPage.data.provider.placements;
       expect(page.totalCount).toBe(busiest.placements.totalCount);
-      const second = await gql(`query($id: ID!, $after: String) { provider(id: $id) { placements(first: 1, after: $after) { edges { node { id } } } } }`, { id: busiest.id, after: page.pageInfo.endCursor });
-      expect([page.edges[0].node.id, second.data.provider.placements.edges[0].node.id]).toEqual(busiest.placements.edges.map((e: any) => e.node.id).sort().slice(0, 2));
+      const second = await gql(`query($id: ID!, $after: String) { provider(id: $id) { placements(first: 1, after: $after) { edges { node { id } } } } }`, {
+        id: busiest.id,
+        after: page.pageInfo.endCursor,
+      });
+      expect([page.edges[0].node.id, second.data.provider.placements.edges[0].node.id]).toEqual(
+        busiest.placements.edges
+          .map((e: any) => e.node.id)
+          .sort()
+          .slice(0, 2),
+      );
       const status = busiest.placements.edges[0].node.status;
-      const filtered = await gql(`query($id: ID!) { provider(id: $id) { placements(status: ${status}) { totalCount edges { node { status } } } } }`, { id: busiest.id });
+      const filtered = await gql(`query($id: ID!) { provider(id: $id) { placements(status: ${status}) { totalCount edges { node { status } } } } }`, {
+        id: busiest.id,
+      });
       expect(filtered.data.provider.placements.totalCount).toBe(busiest.placements.edges.filter((e: any) => e.node.status === status).length);
     });
 
@@ -379,7 +496,14 @@ describe('plaatsing subgraph', () => {
           ... on Placement { id status provider { id } }
           ... on Provider { id name }
         } }`,
-        { r: [{ __typename: 'Patient', id: patient.id }, { __typename: 'Trajectory', id: trajectory.id }, { __typename: 'Placement', id: placement.id }, { __typename: 'Provider', id: placement.providerId }] },
+        {
+          r: [
+            { __typename: 'Patient', id: patient.id },
+            { __typename: 'Trajectory', id: trajectory.id },
+            { __typename: 'Placement', id: placement.id },
+            { __typename: 'Provider', id: placement.providerId },
+          ],
+        },
       );
       expect(result.errors).toBeUndefined();
       const [p, t, pl, pr] = result.data._entities;
@@ -416,13 +540,24 @@ describe('plaatsing without indicatiestelling', () => {
   });
 
   const fit = fittingCase();
-  const input = { trajectoryId: fit.trajectoryId, patientId: fit.patientId, providerId: fit.providerIds[0], careType: fit.careType, securityLevel: fit.securityLevel };
+  const input = {
+    trajectoryId: fit.trajectoryId,
+    patientId: fit.patientId,
+    providerId: fit.providerIds[0],
+    careType: fit.careType,
+    securityLevel: fit.securityLevel,
+  };
 
   it.each([
     ['closed port', () => `http://127.0.0.1:${closedPort}/graphql`],
     ['server that never answers', () => `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/graphql`],
   ])('refuses requestPlacement with DEPENDENCY_UNAVAILABLE when indicatiestelling is a %s', async (_, target) => {
-    const sg = await startSubgraph(createPlaatsing({ indicatiestellingUrl: target(), indicatiestellingTimeoutMs: 300 }), { port: 0, dataDir: 'memory://', seedPatients: 5, gatewayKeys: gateway.gatewayKeys });
+    const sg = await startSubgraph(createPlaatsing({ indicatiestellingUrl: target(), indicatiestellingTimeoutMs: 300 }), {
+      port: 0,
+      dataDir: 'memory://',
+      seedPatients: 5,
+      gatewayKeys: gateway.gatewayKeys,
+    });
     subgraphs.push(sg);
     const before = await sg.prisma.placement.count();
     const started = Date.now();

@@ -40,7 +40,11 @@ function useDevToken(userId: string | null): TokenState {
     const load = async () => {
       setState({ state: 'loading' });
       try {
-        const response = await fetch(config.devTokenPath!, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: userId }) });
+        const response = await fetch(config.devTokenPath!, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ user: userId }),
+        });
         if (!response.ok) throw new Error(`the gateway answered ${response.status}`);
         const { token, expiresInSeconds } = (await response.json()) as DevTokenResponse;
         if (cancelled) return;
@@ -161,11 +165,20 @@ function Explorer() {
         ) : (
           <label>
             Token{' '}
-            <input name="token" type="password" autoComplete="off" placeholder="Bearer-token van uw identity provider (your identity provider's token)" value={pastedToken} onChange={(event) => setPastedToken(event.target.value)} />
+            <input
+              name="token"
+              type="password"
+              autoComplete="off"
+              placeholder="Bearer-token van uw identity provider (your identity provider's token)"
+              value={pastedToken}
+              onChange={(event) => setPastedToken(event.target.value)}
+            />
           </label>
         )}
       </header>
-      {waitingForFirstToken ? null : <GraphiQL fetcher={fetcher} plugins={plugins} defaultTabs={defaultTabs} initialVariables={openingVariables} defaultEditorToolsVisibility="variables" />}
+      {waitingForFirstToken ? null : (
+        <GraphiQL fetcher={fetcher} plugins={plugins} defaultTabs={defaultTabs} initialVariables={openingVariables} defaultEditorToolsVisibility="variables" />
+      )}
     </div>
   );
 }

@@ -230,10 +230,14 @@ export function nextVersionFor(target: CorrectionTarget, correction: { kind: CvE
   if (target.kind !== correction.kind) throw badInput(`corrects refers to a ${target.kind} entry, not a ${correction.kind} entry.`, 'corrects');
   if (target.patientId !== correction.patientId) throw badInput('corrects refers to an entry of another patient.', 'corrects');
   if (target.version !== latestVersion) {
-    throw domainError('INVALID_TRANSITION', `Version ${target.version} of this entry has already been corrected; correct the current version ${latestVersion}.`, {
-      entryId: target.entryId,
-      currentVersion: latestVersion,
-    });
+    throw domainError(
+      'INVALID_TRANSITION',
+      `Version ${target.version} of this entry has already been corrected; correct the current version ${latestVersion}.`,
+      {
+        entryId: target.entryId,
+        currentVersion: latestVersion,
+      },
+    );
   }
   return latestVersion + 1;
 }

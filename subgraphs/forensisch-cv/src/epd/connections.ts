@@ -27,7 +27,7 @@ export async function connectEpd(
 ): Promise<EpdConnectionView> {
   const providerId = assertId(input.providerId, 'providerId');
   if (sync.configuredSource(providerId)) {
-    throw domainError('INVALID_TRANSITION', 'This provider\'s EPD is set in ketengraph\'s configuration; ask the operator to change it.');
+    throw domainError('INVALID_TRANSITION', "This provider's EPD is set in ketengraph's configuration; ask the operator to change it.");
   }
   const fhirBaseUrl = validateEndpointUrl(input.fhirBaseUrl, 'fhirBaseUrl', sync.settings);
   const tokenUrl = validateEndpointUrl(input.tokenUrl, 'tokenUrl', sync.settings);

@@ -14,7 +14,8 @@ import type { EpdResourceType } from './mapping.js';
 export const BSN_SYSTEM = 'http://fhir.nl/fhir/NamingSystem/bsn';
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 /** SMART v1 system scopes for what ketengraph reads; a configured source may narrow them. */
-export const DEFAULT_SCOPE = 'system/Patient.read system/RiskAssessment.read system/Condition.read system/Flag.read system/AdverseEvent.read system/EpisodeOfCare.read';
+export const DEFAULT_SCOPE =
+  'system/Patient.read system/RiskAssessment.read system/Condition.read system/Flag.read system/AdverseEvent.read system/EpisodeOfCare.read';
 
 export type EpdAuth =
   | { kind: 'SMART_BACKEND_SERVICES'; tokenUrl: string; clientId: string; scope: string; signingKey: JWK }
@@ -29,7 +30,19 @@ export interface EpdSource {
   registeredAt: Date;
 }
 
-export type EpdFailure = 'timeout' | 'unreachable' | 'non_public_address' | 'redirected' | 'unauthorized' | 'token_refused' | 'http_status' | 'operation_outcome' | 'malformed' | 'too_large' | 'foreign_link' | 'too_many_pages';
+export type EpdFailure =
+  | 'timeout'
+  | 'unreachable'
+  | 'non_public_address'
+  | 'redirected'
+  | 'unauthorized'
+  | 'token_refused'
+  | 'http_status'
+  | 'operation_outcome'
+  | 'malformed'
+  | 'too_large'
+  | 'foreign_link'
+  | 'too_many_pages';
 
 export class EpdError extends Error {
   override name = 'EpdError';
@@ -51,8 +64,23 @@ export interface FhirClientOptions {
 
 /** Loopback, private, link-local (cloud metadata), shared and unspecified ranges. */
 const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.168.0.0', 16]] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const)
+  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
 
 export function isNonPublicAddress(address: string): boolean {
   const family = isIP(address);
@@ -63,10 +91,15 @@ export function isNonPublicAddress(address: string): boolean {
 }
 
 /** Checked where the connection is made, after DNS: a name that (re-)resolves to an internal address is refused too. */
-function publicOnlyLookup(hostname: string, options: LookupOptions, callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void): void {
+function publicOnlyLookup(
+  hostname: string,
+  options: LookupOptions,
+  callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+): void {
   lookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(error, []);
-    if (addresses.some((entry) => isNonPublicAddress(entry.address))) return callback(Object.assign(new Error('EPD address is not public'), { code: 'ERR_NON_PUBLIC_ADDRESS' }), []);
+    if (addresses.some((entry) => isNonPublicAddress(entry.address)))
+      return callback(Object.assign(new Error('EPD address is not public'), { code: 'ERR_NON_PUBLIC_ADDRESS' }), []);
     if (options.all) return callback(null, addresses);
     callback(null, addresses[0]!.address, addresses[0]!.family);
   });
@@ -177,7 +210,8 @@ export class FhirClient {
     }
     if (!response.ok) {
       const outcome = (await this.readJson(response).catch(() => null)) as { resourceType?: unknown; issue?: { code?: unknown }[] } | null;
-      if (outcome?.resourceType === 'OperationOutcome') throw new EpdError('operation_outcome', `HTTP ${response.status}, issue ${String(outcome.issue?.[0]?.code ?? 'unknown')}`);
+      if (outcome?.resourceType === 'OperationOutcome')
+        throw new EpdError('operation_outcome', `HTTP ${response.status}, issue ${String(outcome.issue?.[0]?.code ?? 'unknown')}`);
       throw new EpdError('http_status', `HTTP ${response.status}`);
     }
     return this.readJson(response);
@@ -197,8 +231,18 @@ export class FhirClient {
       .setIssuedAt()
       .setExpirationTime('5m')
       .sign(key);
-    const body = new URLSearchParams({ grant_type: 'client_credentials', scope: auth.scope, client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion });
-    const response = await this.send(auth.tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: body.toString(), signal });
+    const body = new URLSearchParams({
+      grant_type: 'client_credentials',
+      scope: auth.scope,
+      client_assertion_type: CLIENT_ASSERTION_TYPE,
+      client_assertion: assertion,
+    });
+    const response = await this.send(auth.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: body.toString(),
+      signal,
+    });
     if (!response.ok) {
       discard(response);
       throw new EpdError('token_refused', `HTTP ${response.status}`);
@@ -258,7 +302,11 @@ interface SearchBundle {
 function isSearchBundle(value: unknown): value is SearchBundle {
   const bundle = value as SearchBundle | null;
   return (
-    typeof bundle === 'object' && bundle !== null && bundle.resourceType === 'Bundle' && bundle.type === 'searchset' &&
-    (bundle.entry === undefined || Array.isArray(bundle.entry)) && (bundle.link === undefined || Array.isArray(bundle.link))
+    typeof bundle === 'object' &&
+    bundle !== null &&
+    bundle.resourceType === 'Bundle' &&
+    bundle.type === 'searchset' &&
+    (bundle.entry === undefined || Array.isArray(bundle.entry)) &&
+    (bundle.link === undefined || Array.isArray(bundle.link))
   );
 }

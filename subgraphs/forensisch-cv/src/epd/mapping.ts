@@ -65,19 +65,30 @@ export type Mapped =
 // ---------------------------------------------------------------------------------------------
 // Vocabulary.
 
-const normalise = (text: string) => text.toUpperCase().normalize('NFKD').replace(/[^A-Z0-9]/g, '');
+const normalise = (text: string) =>
+  text
+    .toUpperCase()
+    .normalize('NFKD')
+    .replace(/[^A-Z0-9]/g, '');
 
 /**
  * Instruments by their usual spellings (code, display or text, compared without case, spaces or
  * punctuation): EPDs code them locally, so the names are what is shared.
  */
 const INSTRUMENTS: Record<string, RiskInstrument> = {
-  HCR20V3: 'HCR_20V3', HCR20VERSIE3: 'HCR_20V3', HCR20VERSION3: 'HCR_20V3',
-  HKTR: 'HKT_R', HKTREVISIE: 'HKT_R', HISTORISCHKLINISCHTOEKOMSTREVISIE: 'HKT_R',
-  FAM: 'FAM', FEMALEADDITIONALMANUAL: 'FAM',
-  FARE: 'FARE', FORENSISCHAMBULANTERISICOEVALUATIE: 'FARE',
+  HCR20V3: 'HCR_20V3',
+  HCR20VERSIE3: 'HCR_20V3',
+  HCR20VERSION3: 'HCR_20V3',
+  HKTR: 'HKT_R',
+  HKTREVISIE: 'HKT_R',
+  HISTORISCHKLINISCHTOEKOMSTREVISIE: 'HKT_R',
+  FAM: 'FAM',
+  FEMALEADDITIONALMANUAL: 'FAM',
+  FARE: 'FARE',
+  FORENSISCHAMBULANTERISICOEVALUATIE: 'FARE',
   BSAFER: 'B_SAFER',
-  SRP: 'SRP', STALKINGRISKPROFILE: 'SRP',
+  SRP: 'SRP',
+  STALKINGRISKPROFILE: 'SRP',
   STATIC99R: 'STATIC_99R',
   STABLE2007: 'STABLE_2007',
   ACUTE2007: 'ACUTE_2007',
@@ -86,16 +97,29 @@ const INSTRUMENTS: Record<string, RiskInstrument> = {
 
 /** FHIR's risk-probability codes (http://terminology.hl7.org/CodeSystem/risk-probability) and their Dutch words. */
 const RISK_LEVELS: Record<string, RiskLevel> = {
-  NEGLIGIBLE: 'LAAG', LOW: 'LAAG', LAAG: 'LAAG',
-  MODERATE: 'MATIG', MATIG: 'MATIG', MIDDEN: 'MATIG', GEMIDDELD: 'MATIG',
-  HIGH: 'HOOG', HOOG: 'HOOG',
-  CERTAIN: 'ZEER_HOOG', VERYHIGH: 'ZEER_HOOG', ZEERHOOG: 'ZEER_HOOG',
+  NEGLIGIBLE: 'LAAG',
+  LOW: 'LAAG',
+  LAAG: 'LAAG',
+  MODERATE: 'MATIG',
+  MATIG: 'MATIG',
+  MIDDEN: 'MATIG',
+  GEMIDDELD: 'MATIG',
+  HIGH: 'HOOG',
+  HOOG: 'HOOG',
+  CERTAIN: 'ZEER_HOOG',
+  VERYHIGH: 'ZEER_HOOG',
+  ZEERHOOG: 'ZEER_HOOG',
 };
 const LEVEL_ORDER: RiskLevel[] = ['LAAG', 'MATIG', 'HOOG', 'ZEER_HOOG'];
 
 /** AdverseEvent.severity (http://terminology.hl7.org/CodeSystem/adverse-event-severity) and Dutch words. */
 const SEVERITIES: Record<string, IncidentSeverity> = {
-  MILD: 'LICHT', LICHT: 'LICHT', MODERATE: 'MATIG', MATIG: 'MATIG', SEVERE: 'ERNSTIG', ERNSTIG: 'ERNSTIG',
+  MILD: 'LICHT',
+  LICHT: 'LICHT',
+  MODERATE: 'MATIG',
+  MATIG: 'MATIG',
+  SEVERE: 'ERNSTIG',
+  ERNSTIG: 'ERNSTIG',
 };
 
 export const CONDITION_CATEGORY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/condition-category';
@@ -132,7 +156,9 @@ function clip(text: string, max: number): string {
 
 function conceptTexts(concept: CodeableConcept | undefined): string[] {
   if (!concept) return [];
-  return [concept.text, ...list(concept.coding).flatMap((coding) => [coding.code, coding.display])].filter((value): value is string => typeof value === 'string' && value.trim() !== '');
+  return [concept.text, ...list(concept.coding).flatMap((coding) => [coding.code, coding.display])].filter(
+    (value): value is string => typeof value === 'string' && value.trim() !== '',
+  );
 }
 
 function conceptLabel(concept: CodeableConcept | undefined): string | null {
@@ -174,7 +200,11 @@ export function mapRiskAssessment(resource: RiskAssessment): Result<'RISK_ASSESS
   const instrument = [...conceptTexts(resource.method), ...conceptTexts(resource.code)].map((text) => INSTRUMENTS[normalise(text)]).find(Boolean);
   if (!instrument) return 'UNKNOWN_INSTRUMENT';
   // Several predictions (outcomes) may be given: the CV keeps the highest level among them.
-  const levels = list(resource.prediction).flatMap((prediction) => conceptTexts(prediction.qualitativeRisk).map((text) => RISK_LEVELS[normalise(text)]).filter(Boolean)) as RiskLevel[];
+  const levels = list(resource.prediction).flatMap((prediction) =>
+    conceptTexts(prediction.qualitativeRisk)
+      .map((text) => RISK_LEVELS[normalise(text)])
+      .filter(Boolean),
+  ) as RiskLevel[];
   if (!levels.length) return 'NO_RISK_LEVEL';
   const outcomeLevel = levels.reduce((highest, level) => (LEVEL_ORDER.indexOf(level) > LEVEL_ORDER.indexOf(highest) ? level : highest));
   const riskFactors: string[] = [];
@@ -186,8 +216,16 @@ export function mapRiskAssessment(resource: RiskAssessment): Result<'RISK_ASSESS
       else if (RISK_PREFIX.test(line)) riskFactors.push(line.replace(RISK_PREFIX, ''));
     }
   }
-  const factors = (list: string[]) => list.map((text) => clip(text, MAX_FACTOR_LENGTH)).filter(Boolean).slice(0, MAX_FACTORS);
-  return { kind: 'RISK_ASSESSMENT', occurredOn, details: { instrument, outcomeLevel, riskFactors: factors(riskFactors), protectiveFactors: factors(protectiveFactors) } };
+  const factors = (list: string[]) =>
+    list
+      .map((text) => clip(text, MAX_FACTOR_LENGTH))
+      .filter(Boolean)
+      .slice(0, MAX_FACTORS);
+  return {
+    kind: 'RISK_ASSESSMENT',
+    occurredOn,
+    details: { instrument, outcomeLevel, riskFactors: factors(riskFactors), protectiveFactors: factors(protectiveFactors) },
+  };
 }
 
 export function mapCondition(resource: Condition): Result<'DIAGNOSIS'> {
@@ -219,7 +257,12 @@ export function mapFlag(resource: Flag): Result<'EARLY_WARNING_SIGN'> {
   return {
     kind: 'EARLY_WARNING_SIGN',
     occurredOn,
-    details: { signal: clip(signal, MAX_TEXT_LENGTH), signalCode: code ? clip(code, MAX_CODE_LENGTH) : null, active: resource.status === 'active', endsOn: endsOn ? toDay(endsOn) : null },
+    details: {
+      signal: clip(signal, MAX_TEXT_LENGTH),
+      signalCode: code ? clip(code, MAX_CODE_LENGTH) : null,
+      active: resource.status === 'active',
+      endsOn: endsOn ? toDay(endsOn) : null,
+    },
   };
 }
 
@@ -228,12 +271,21 @@ export function mapAdverseEvent(resource: AdverseEvent): Result<'INCIDENT'> {
   if (resource.actuality === 'potential') return 'POTENTIAL_EVENT';
   const occurredOn = fhirDay(resource.date ?? resource.detected ?? resource.recordedDate);
   if (!occurredOn) return 'NO_DATE';
-  const severity = conceptTexts(resource.severity).map((text) => SEVERITIES[normalise(text)]).find(Boolean);
+  const severity = conceptTexts(resource.severity)
+    .map((text) => SEVERITIES[normalise(text)])
+    .find(Boolean);
   if (!severity) return 'NO_SEVERITY';
   const description = conceptLabel(resource.event);
   if (!description) return 'NO_DESCRIPTION';
   const typeCode = resource.event?.coding?.find((coding) => coding.code)?.code ?? conceptLabel(resource.category?.[0]) ?? description;
-  const incidentType = clip(typeCode.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, ''), MAX_CODE_LENGTH) || 'ONBEKEND';
+  const incidentType =
+    clip(
+      typeCode
+        .toUpperCase()
+        .replace(/[^A-Z0-9]+/g, '_')
+        .replace(/^_|_$/g, ''),
+      MAX_CODE_LENGTH,
+    ) || 'ONBEKEND';
   return { kind: 'INCIDENT', occurredOn, details: { incidentType, severity, description: clip(description, MAX_TEXT_LENGTH) } };
 }
 
@@ -251,7 +303,18 @@ export function mapEpisodeOfCare(resource: EpisodeOfCare): Result<'TREATMENT'> {
   return {
     kind: 'TREATMENT',
     occurredOn,
-    details: { treatmentType: clip(code.toUpperCase().replace(/[^A-Z0-9]+/g, '_').replace(/^_|_$/g, ''), MAX_CODE_LENGTH) || 'ONBEKEND', endsOn: endsOn ? toDay(endsOn) : null, summary: clip(summary, MAX_TEXT_LENGTH) },
+    details: {
+      treatmentType:
+        clip(
+          code
+            .toUpperCase()
+            .replace(/[^A-Z0-9]+/g, '_')
+            .replace(/^_|_$/g, ''),
+          MAX_CODE_LENGTH,
+        ) || 'ONBEKEND',
+      endsOn: endsOn ? toDay(endsOn) : null,
+      summary: clip(summary, MAX_TEXT_LENGTH),
+    },
   };
 }
 
@@ -281,7 +344,8 @@ export function mapResource(resource: unknown, patientIds?: readonly string[]): 
   }
   const record = resource as { resourceType?: unknown; id?: unknown; meta?: Meta };
   const provenance = provenanceOf(record);
-  if (!(typeof record.resourceType === 'string' && record.resourceType in MAPPERS)) return { outcome: 'unmapped', provenance, reason: 'UNSUPPORTED_RESOURCE_TYPE' };
+  if (!(typeof record.resourceType === 'string' && record.resourceType in MAPPERS))
+    return { outcome: 'unmapped', provenance, reason: 'UNSUPPORTED_RESOURCE_TYPE' };
   if (!provenance.resourceId || provenance.resourceId.length > 64) return { outcome: 'unmapped', provenance, reason: 'NO_ID' };
   // Without versionId or lastUpdated a later version could not be told from the one imported.
   if (!provenance.versionId && !provenance.lastUpdated) return { outcome: 'unmapped', provenance, reason: 'NO_VERSION' };

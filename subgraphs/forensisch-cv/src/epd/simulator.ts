@@ -91,7 +91,8 @@ export class SimulatedEpd {
     // Search by POST [type]/_search: the parameters in the body, as FHIR allows (and as ketengraph sends the BSN).
     const postSearch = /^([A-Za-z]+)\/_search$/.exec(path);
     if (request.method === 'POST' && postSearch) {
-      if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded')) return outcome(415, 'not-supported', '_search takes application/x-www-form-urlencoded.');
+      if (!(request.headers.get('content-type') ?? '').startsWith('application/x-www-form-urlencoded'))
+        return outcome(415, 'not-supported', '_search takes application/x-www-form-urlencoded.');
       const type = postSearch[1]!;
       if (!(type in SEARCHABLE)) return outcome(404, 'not-supported', 'Resource type not supported.');
       const effective = new URL(`${this.baseUrl}/${type}`);
@@ -112,21 +113,34 @@ export class SimulatedEpd {
 
   private async token(request: Request): Promise<Response> {
     const form = new URLSearchParams(await request.text());
-    const error = (description: string) => new Response(JSON.stringify({ error: 'invalid_client', error_description: description }), { status: 401, headers: { 'content-type': 'application/json' } });
-    if (form.get('grant_type') !== 'client_credentials' || form.get('client_assertion_type') !== CLIENT_ASSERTION_TYPE) return error('Unsupported grant or assertion type.');
+    const error = (description: string) =>
+      new Response(JSON.stringify({ error: 'invalid_client', error_description: description }), {
+        status: 401,
+        headers: { 'content-type': 'application/json' },
+      });
+    if (form.get('grant_type') !== 'client_credentials' || form.get('client_assertion_type') !== CLIENT_ASSERTION_TYPE)
+      return error('Unsupported grant or assertion type.');
     try {
-      await jwtVerify(form.get('client_assertion') ?? '', this.keys, { issuer: this.options.clientId, subject: this.options.clientId, audience: this.tokenUrl, maxTokenAge: '5m' });
+      await jwtVerify(form.get('client_assertion') ?? '', this.keys, {
+        issuer: this.options.clientId,
+        subject: this.options.clientId,
+        audience: this.tokenUrl,
+        maxTokenAge: '5m',
+      });
     } catch {
       return error('Client assertion not valid for this client.');
     }
     const token = randomBytes(24).toString('base64url');
     this.tokens.set(token, Date.now() + 300_000);
-    return new Response(JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: 300, scope: form.get('scope') ?? '' }), { headers: { 'content-type': 'application/json' } });
+    return new Response(JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: 300, scope: form.get('scope') ?? '' }), {
+      headers: { 'content-type': 'application/json' },
+    });
   }
 
   private search(type: string, url: URL): Response {
     for (const name of url.searchParams.keys()) {
-      if (!CONTROL.has(name) && !SEARCHABLE[type]!.includes(name)) return outcome(400, 'not-supported', `Search parameter ${name} is not supported for ${type}.`);
+      if (!CONTROL.has(name) && !SEARCHABLE[type]!.includes(name))
+        return outcome(400, 'not-supported', `Search parameter ${name} is not supported for ${type}.`);
     }
     const count = Math.min(Math.max(Number(url.searchParams.get('_count') ?? 20) || 20, 1), 100);
     const offset = Math.max(Number(url.searchParams.get('_offset') ?? 0) || 0, 0);
@@ -146,7 +160,9 @@ export class SimulatedEpd {
         if (since !== null && Date.parse(resource.meta!.lastUpdated!) < since) return false;
         if (identifier) {
           const [system, value] = identifier.includes('|') ? identifier.split('|') : [null, identifier];
-          return ((resource.identifier as { system?: string; value?: string }[] | undefined) ?? []).some((id) => id.value === value && (!system || id.system === system));
+          return ((resource.identifier as { system?: string; value?: string }[] | undefined) ?? []).some(
+            (id) => id.value === value && (!system || id.system === system),
+          );
         }
         if (patients) {
           const subject = ((resource.subject ?? resource.patient) as { reference?: string } | undefined)?.reference?.replace(/^Patient\//, '');
@@ -195,15 +211,34 @@ export function simulatedEpdProviders(seed: number, patients: number, count = 3)
 }
 
 function currentProviders(patient: SeedPatient): string[] {
-  return patient.trajectories.flatMap((trajectory) => trajectory.placements.filter((placement) => ['REQUESTED', 'INTAKE', 'ACCEPTED', 'DECIDED', 'ADMITTED'].includes(placement.status)).map((placement) => placement.providerId));
+  return patient.trajectories.flatMap((trajectory) =>
+    trajectory.placements
+      .filter((placement) => ['REQUESTED', 'INTAKE', 'ACCEPTED', 'DECIDED', 'ADMITTED'].includes(placement.status))
+      .map((placement) => placement.providerId),
+  );
 }
 
 const INSTRUMENT_NAMES = ['HCR-20V3', 'HKT-R', 'FARE', 'SAPROF', 'Static-99R', 'B-SAFER'];
 const LEVELS = ['low', 'moderate', 'high', 'certain'];
-const DIAGNOSES = [['F60.2', 'Antisociale persoonlijkheidsstoornis'], ['F20.0', 'Schizofrenie, paranoïde type'], ['F10.2', 'Stoornis in alcoholgebruik'], ['F43.1', 'Posttraumatische stressstoornis']] as const;
+const DIAGNOSES = [
+  ['F60.2', 'Antisociale persoonlijkheidsstoornis'],
+  ['F20.0', 'Schizofrenie, paranoïde type'],
+  ['F10.2', 'Stoornis in alcoholgebruik'],
+  ['F43.1', 'Posttraumatische stressstoornis'],
+] as const;
 const SIGNS = ['Trekt zich terug op kamer', 'Slaapt slecht, piekert', 'Verhoogde prikkelbaarheid', 'Zoekt contact met oud netwerk', 'Weigert medicatie'];
-const EVENTS = [['agressie-verbaal', 'Schold begeleider uit'], ['agressie-fysiek', 'Duwde medepatiënt'], ['middelengebruik', 'Positieve urinecontrole'], ['onttrekking', 'Te laat terug van verlof']] as const;
-const TREATMENTS = [['SCHEMATHERAPIE', 'Schematherapie'], ['AGRESSIEREGULATIE', 'Agressieregulatietraining'], ['EMDR', 'EMDR'], ['FACT', 'FACT-behandeling']] as const;
+const EVENTS = [
+  ['agressie-verbaal', 'Schold begeleider uit'],
+  ['agressie-fysiek', 'Duwde medepatiënt'],
+  ['middelengebruik', 'Positieve urinecontrole'],
+  ['onttrekking', 'Te laat terug van verlof'],
+] as const;
+const TREATMENTS = [
+  ['SCHEMATHERAPIE', 'Schematherapie'],
+  ['AGRESSIEREGULATIE', 'Agressieregulatietraining'],
+  ['EMDR', 'EMDR'],
+  ['FACT', 'FACT-behandeling'],
+] as const;
 
 /** Every provider's EPD contents: Patient (by BSN) plus forensic records, versions included, for its current patients. */
 export function simulatedEpdRecords(seed: number, patients: number, providerIds: readonly string[]): Map<string, FhirResource[][]> {
@@ -220,32 +255,100 @@ export function simulatedEpdRecords(seed: number, patients: number, providerIds:
       const fhirId = `pat-${patient.id.slice(0, 8)}`;
       const subject = { reference: `Patient/${fhirId}` };
       // Each inner list is one resource's versions, oldest first.
-      list.push([{ resourceType: 'Patient', id: fhirId, meta: { lastUpdated: at(0) }, identifier: [{ system: BSN_SYSTEM, value: patient.bsn }], name: [{ family: patient.familyName, given: [patient.givenName] }], birthDate: patient.birthDate.toISOString().slice(0, 10) }]);
+      list.push([
+        {
+          resourceType: 'Patient',
+          id: fhirId,
+          meta: { lastUpdated: at(0) },
+          identifier: [{ system: BSN_SYSTEM, value: patient.bsn }],
+          name: [{ family: patient.familyName, given: [patient.givenName] }],
+          birthDate: patient.birthDate.toISOString().slice(0, 10),
+        },
+      ]);
       const risk = (level: string, offset: number): FhirResource => ({
-        resourceType: 'RiskAssessment', id: `ra-${patient.id.slice(0, 8)}`, meta: { lastUpdated: at(offset + 1) }, status: 'final', subject,
-        method: { text: random.pick(INSTRUMENT_NAMES) }, occurrenceDateTime: day(offset),
+        resourceType: 'RiskAssessment',
+        id: `ra-${patient.id.slice(0, 8)}`,
+        meta: { lastUpdated: at(offset + 1) },
+        status: 'final',
+        subject,
+        method: { text: random.pick(INSTRUMENT_NAMES) },
+        occurrenceDateTime: day(offset),
         basis: [{ display: 'middelengebruik' }, { display: 'impulsiviteit' }],
-        prediction: [{ outcome: { text: 'Geweld' }, qualitativeRisk: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/risk-probability', code: level }] } }],
+        prediction: [
+          { outcome: { text: 'Geweld' }, qualitativeRisk: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/risk-probability', code: level }] } },
+        ],
         note: [{ text: 'Beschermende factor: dagbesteding' }],
       });
       const first = risk(random.pick(LEVELS), 14);
       list.push(random.chance(0.4) ? [first, { ...risk(random.pick(LEVELS), 60), method: first.method }] : [first]);
       const [code, text] = random.pick(DIAGNOSES);
-      list.push([{
-        resourceType: 'Condition', id: `cond-${patient.id.slice(0, 8)}`, meta: { lastUpdated: at(8) }, subject, recordedDate: day(7), onsetDateTime: day(7),
-        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis' }] }],
-        verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
-        code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code, display: text }], text },
-      }]);
+      list.push([
+        {
+          resourceType: 'Condition',
+          id: `cond-${patient.id.slice(0, 8)}`,
+          meta: { lastUpdated: at(8) },
+          subject,
+          recordedDate: day(7),
+          onsetDateTime: day(7),
+          category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'encounter-diagnosis' }] }],
+          verificationStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: 'confirmed' }] },
+          code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10', code, display: text }], text },
+        },
+      ]);
       // A problem recorded only in SNOMED: the CV takes ICD-10/DSM classifications, so this one is reported as unmapped.
-      if (random.chance(0.5)) list.push([{ resourceType: 'Condition', id: `cond2-${patient.id.slice(0, 8)}`, meta: { lastUpdated: at(9) }, subject, recordedDate: day(9), category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }], code: { coding: [{ system: 'http://snomed.info/sct', code: '66214007', display: 'Substance abuse' }], text: 'Middelenmisbruik' } }]);
-      list.push([{ resourceType: 'Flag', id: `flag-${patient.id.slice(0, 8)}`, meta: { lastUpdated: at(20) }, status: 'active', subject, period: { start: day(20) }, category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/flag-category', code: 'behavioral' }] }], code: { text: random.pick(SIGNS) } }]);
+      if (random.chance(0.5))
+        list.push([
+          {
+            resourceType: 'Condition',
+            id: `cond2-${patient.id.slice(0, 8)}`,
+            meta: { lastUpdated: at(9) },
+            subject,
+            recordedDate: day(9),
+            category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
+            code: { coding: [{ system: 'http://snomed.info/sct', code: '66214007', display: 'Substance abuse' }], text: 'Middelenmisbruik' },
+          },
+        ]);
+      list.push([
+        {
+          resourceType: 'Flag',
+          id: `flag-${patient.id.slice(0, 8)}`,
+          meta: { lastUpdated: at(20) },
+          status: 'active',
+          subject,
+          period: { start: day(20) },
+          category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/flag-category', code: 'behavioral' }] }],
+          code: { text: random.pick(SIGNS) },
+        },
+      ]);
       for (let i = 0; i < random.int(0, 2); i++) {
         const [eventCode, eventText] = random.pick(EVENTS);
-        list.push([{ resourceType: 'AdverseEvent', id: `ae-${i}-${patient.id.slice(0, 8)}`, meta: { lastUpdated: at(30 + i * 10) }, actuality: 'actual', subject, date: day(30 + i * 10), event: { coding: [{ code: eventCode }], text: eventText }, severity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/adverse-event-severity', code: random.pick(['mild', 'moderate', 'severe']) }] } }]);
+        list.push([
+          {
+            resourceType: 'AdverseEvent',
+            id: `ae-${i}-${patient.id.slice(0, 8)}`,
+            meta: { lastUpdated: at(30 + i * 10) },
+            actuality: 'actual',
+            subject,
+            date: day(30 + i * 10),
+            event: { coding: [{ code: eventCode }], text: eventText },
+            severity: {
+              coding: [{ system: 'http://terminology.hl7.org/CodeSystem/adverse-event-severity', code: random.pick(['mild', 'moderate', 'severe']) }],
+            },
+          },
+        ]);
       }
       const [treatmentCode, treatmentText] = random.pick(TREATMENTS);
-      list.push([{ resourceType: 'EpisodeOfCare', id: `eoc-${patient.id.slice(0, 8)}`, meta: { lastUpdated: at(3) }, status: 'active', patient: subject, period: { start: day(3) }, type: [{ coding: [{ code: treatmentCode, display: treatmentText }] }] }]);
+      list.push([
+        {
+          resourceType: 'EpisodeOfCare',
+          id: `eoc-${patient.id.slice(0, 8)}`,
+          meta: { lastUpdated: at(3) },
+          status: 'active',
+          patient: subject,
+          period: { start: day(3) },
+          type: [{ coding: [{ code: treatmentCode, display: treatmentText }] }],
+        },
+      ]);
     }
   }
   return records;
@@ -258,7 +361,13 @@ export interface SimulatedEpdServer {
 }
 
 /** One HTTP server for several simulated EPDs, each under `/fhir/<providerId>`. */
-export async function startSimulatedEpdServer(options: { port: number; host?: string; clientId: string; clientJwks: JSONWebKeySet; records: Map<string, FhirResource[][]> }): Promise<SimulatedEpdServer> {
+export async function startSimulatedEpdServer(options: {
+  port: number;
+  host?: string;
+  clientId: string;
+  clientJwks: JSONWebKeySet;
+  records: Map<string, FhirResource[][]>;
+}): Promise<SimulatedEpdServer> {
   const host = options.host ?? '127.0.0.1';
   const epds = new Map<string, SimulatedEpd>();
   const server: Server = createServer((req, res) => {
@@ -272,8 +381,14 @@ export async function startSimulatedEpdServer(options: { port: number; host?: st
       }
       const providerId = /^\/fhir\/([^/]+)\//.exec(url.pathname)?.[1];
       const epd = providerId ? epds.get(providerId) : undefined;
-      const headers = new Headers(Object.entries(req.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value] as [string, string]] : [])));
-      const request = new Request(url, { method: req.method, headers, ...(req.method !== 'GET' && req.method !== 'HEAD' ? { body: Buffer.concat(chunks) } : {}) });
+      const headers = new Headers(
+        Object.entries(req.headers).flatMap(([name, value]) => (typeof value === 'string' ? [[name, value] as [string, string]] : [])),
+      );
+      const request = new Request(url, {
+        method: req.method,
+        headers,
+        ...(req.method !== 'GET' && req.method !== 'HEAD' ? { body: Buffer.concat(chunks) } : {}),
+      });
       void (epd ? epd.handle(request) : Promise.resolve(outcome(404, 'not-found', 'No EPD here.'))).then(async (response) => {
         res.writeHead(response.status, Object.fromEntries(response.headers));
         res.end(Buffer.from(await response.arrayBuffer()));

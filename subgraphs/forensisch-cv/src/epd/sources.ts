@@ -83,9 +83,20 @@ export function loadConfiguredSources(file: string | undefined, now = new Date()
     if (entry.smart && !entry.mutualTls) {
       const key = JSON.parse(read(entry.smart.privateKeyFile)) as JWK;
       if (!key.d || !key.alg) throw new Error(`${where}: privateKeyFile must hold a private JWK with "alg".`);
-      auth = { kind: 'SMART_BACKEND_SERVICES', tokenUrl: new URL(entry.smart.tokenUrl).href, clientId: entry.smart.clientId, scope: entry.smart.scope ?? DEFAULT_SCOPE, signingKey: key };
+      auth = {
+        kind: 'SMART_BACKEND_SERVICES',
+        tokenUrl: new URL(entry.smart.tokenUrl).href,
+        clientId: entry.smart.clientId,
+        scope: entry.smart.scope ?? DEFAULT_SCOPE,
+        signingKey: key,
+      };
     } else if (entry.mutualTls && !entry.smart) {
-      auth = { kind: 'MUTUAL_TLS', cert: read(entry.mutualTls.certFile), key: read(entry.mutualTls.keyFile), ...(entry.mutualTls.caFile ? { ca: read(entry.mutualTls.caFile) } : {}) };
+      auth = {
+        kind: 'MUTUAL_TLS',
+        cert: read(entry.mutualTls.certFile),
+        key: read(entry.mutualTls.keyFile),
+        ...(entry.mutualTls.caFile ? { ca: read(entry.mutualTls.caFile) } : {}),
+      };
     } else {
       throw new Error(`${where}: give exactly one of "smart" and "mutualTls".`);
     }
@@ -119,9 +130,18 @@ function isPrivateLiteral(hostname: string): boolean {
   const version = isIP(host);
   if (version === 4) {
     const [a, b] = host.split('.').map(Number) as [number, number];
-    return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+    return (
+      a === 10 ||
+      a === 127 ||
+      a === 0 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
   }
-  if (version === 6) return host === '::1' || host === '::' || host.startsWith('fc') || host.startsWith('fd') || host.startsWith('fe80') || host.startsWith('::ffff:');
+  if (version === 6)
+    return host === '::1' || host === '::' || host.startsWith('fc') || host.startsWith('fd') || host.startsWith('fe80') || host.startsWith('::ffff:');
   return false;
 }
 

@@ -28,18 +28,32 @@ function isLater(candidate: Mapped['provenance'], imported: Pick<CvEntry, 'sourc
 export function versionKey(provenance: Mapped['provenance'], resource: unknown): string {
   if (provenance.versionId) return provenance.versionId;
   if (provenance.lastUpdated) return provenance.lastUpdated.toISOString();
-  return `sha256:${createHash('sha256').update(JSON.stringify(resource ?? null)).digest('hex').slice(0, 32)}`;
+  return `sha256:${createHash('sha256')
+    .update(JSON.stringify(resource ?? null))
+    .digest('hex')
+    .slice(0, 32)}`;
 }
 
 /** Stores one page of a patient's resources from one provider's EPD. */
-export async function importPage(prisma: PrismaClient, patientId: string, providerId: string, page: { mapped: Mapped; resource: unknown }[], now = new Date()): Promise<ImportCounts> {
+export async function importPage(
+  prisma: PrismaClient,
+  patientId: string,
+  providerId: string,
+  page: { mapped: Mapped; resource: unknown }[],
+  now = new Date(),
+): Promise<ImportCounts> {
   const counts: ImportCounts = { imported: 0, unchanged: 0, unmapped: 0 };
   const unmapped = page.filter((item) => item.mapped.outcome === 'unmapped');
   if (unmapped.length) {
     await prisma.epdUnmapped.createMany({
       data: unmapped.map(({ mapped, resource }) => ({
-        providerId, patientId, resourceType: mapped.provenance.resourceType.slice(0, 64), resourceId: mapped.provenance.resourceId.slice(0, 64) || '(none)',
-        versionKey: versionKey(mapped.provenance, resource).slice(0, 100), reason: mapped.outcome === 'unmapped' ? mapped.reason : '', seenAt: now,
+        providerId,
+        patientId,
+        resourceType: mapped.provenance.resourceType.slice(0, 64),
+        resourceId: mapped.provenance.resourceId.slice(0, 64) || '(none)',
+        versionKey: versionKey(mapped.provenance, resource).slice(0, 100),
+        reason: mapped.outcome === 'unmapped' ? mapped.reason : '',
+        seenAt: now,
       })),
       skipDuplicates: true,
     });
@@ -50,12 +64,17 @@ export async function importPage(prisma: PrismaClient, patientId: string, provid
 
   // Every version already imported from these resources, with the entry's versions (a native correction may follow the import).
   const imported = await prisma.cvEntry.findMany({
-    where: { patientId, sourceProviderId: providerId, OR: mapped.map((item) => ({ sourceResourceType: item.provenance.resourceType, sourceResourceId: item.provenance.resourceId })) },
+    where: {
+      patientId,
+      sourceProviderId: providerId,
+      OR: mapped.map((item) => ({ sourceResourceType: item.provenance.resourceType, sourceResourceId: item.provenance.resourceId })),
+    },
     orderBy: { version: 'asc' },
   });
   const entryIds = [...new Set(imported.map((row) => row.entryId))];
   const latestOfEntry = new Map<string, CvEntry>();
-  for (const row of entryIds.length ? await prisma.cvEntry.findMany({ where: { entryId: { in: entryIds } }, orderBy: { version: 'asc' } }) : []) latestOfEntry.set(row.entryId, row);
+  for (const row of entryIds.length ? await prisma.cvEntry.findMany({ where: { entryId: { in: entryIds } }, orderBy: { version: 'asc' } }) : [])
+    latestOfEntry.set(row.entryId, row);
   const bySource = new Map<string, CvEntry[]>();
   for (const row of imported) {
     const key = `${row.sourceResourceType}/${row.sourceResourceId}`;
@@ -66,18 +85,32 @@ export async function importPage(prisma: PrismaClient, patientId: string, provid
     const { provenance } = item;
     const versions = bySource.get(`${provenance.resourceType}/${provenance.resourceId}`) ?? [];
     const lastImported = versions[versions.length - 1];
-    if (lastImported && (!isLater(provenance, lastImported) || versions.some((row) => row.sourceVersionId !== null && row.sourceVersionId === provenance.versionId))) {
+    if (
+      lastImported &&
+      (!isLater(provenance, lastImported) || versions.some((row) => row.sourceVersionId !== null && row.sourceVersionId === provenance.versionId))
+    ) {
       counts.unchanged++;
       continue;
     }
     const previous = lastImported ? latestOfEntry.get(lastImported.entryId)! : null;
     const row = {
-      id: randomUUID(), patientId, entryId: previous?.entryId ?? randomUUID(), version: (previous?.version ?? 0) + 1, kind: item.kind,
-      occurredOn: item.occurredOn, recordedAt: now,
+      id: randomUUID(),
+      patientId,
+      entryId: previous?.entryId ?? randomUUID(),
+      version: (previous?.version ?? 0) + 1,
+      kind: item.kind,
+      occurredOn: item.occurredOn,
+      recordedAt: now,
       // The EPD is the author's system: the organisation is the provider, the user the EPD itself.
-      authorId: `epd:${providerId}`.slice(0, 200), authorOrganisationId: providerId, details: item.details, supersedesId: previous?.id ?? null,
-      sourceProviderId: providerId, sourceResourceType: provenance.resourceType, sourceResourceId: provenance.resourceId,
-      sourceVersionId: provenance.versionId, sourceLastUpdated: provenance.lastUpdated,
+      authorId: `epd:${providerId}`.slice(0, 200),
+      authorOrganisationId: providerId,
+      details: item.details,
+      supersedesId: previous?.id ?? null,
+      sourceProviderId: providerId,
+      sourceResourceType: provenance.resourceType,
+      sourceResourceId: provenance.resourceId,
+      sourceVersionId: provenance.versionId,
+      sourceLastUpdated: provenance.lastUpdated,
     };
     try {
       const created = await prisma.cvEntry.create({ data: row });
@@ -93,7 +126,14 @@ export async function importPage(prisma: PrismaClient, patientId: string, provid
   return counts;
 }
 
-export async function recordSynced(prisma: PrismaClient, patientId: string, providerId: string, resourceType: string, highWater: Date | null, now = new Date()): Promise<void> {
+export async function recordSynced(
+  prisma: PrismaClient,
+  patientId: string,
+  providerId: string,
+  resourceType: string,
+  highWater: Date | null,
+  now = new Date(),
+): Promise<void> {
   await prisma.epdSyncState.upsert({
     where: { patientId_providerId_resourceType: { patientId, providerId, resourceType } },
     create: { patientId, providerId, resourceType, syncedAt: now, highWater },
@@ -113,7 +153,12 @@ export async function importSummaries(prisma: PrismaClient, patientId: string): 
   const [entries, syncs, unmapped] = await Promise.all([
     prisma.cvEntry.groupBy({ by: ['sourceProviderId'], where: { patientId, sourceProviderId: { not: null } }, _count: { _all: true } }),
     prisma.epdSyncState.groupBy({ by: ['providerId'], where: { patientId }, _max: { syncedAt: true } }),
-    prisma.epdUnmapped.groupBy({ by: ['providerId', 'resourceType', 'reason'], where: { patientId }, _count: { _all: true }, orderBy: [{ providerId: 'asc' }, { resourceType: 'asc' }, { reason: 'asc' }] }),
+    prisma.epdUnmapped.groupBy({
+      by: ['providerId', 'resourceType', 'reason'],
+      where: { patientId },
+      _count: { _all: true },
+      orderBy: [{ providerId: 'asc' }, { resourceType: 'asc' }, { reason: 'asc' }],
+    }),
   ]);
   const summaries = new Map<string, EpdImportSummary>();
   const summary = (providerId: string) => {

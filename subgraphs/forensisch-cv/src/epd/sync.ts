@@ -23,8 +23,12 @@ import { importPage, recordSynced, type ImportCounts } from './store.js';
 
 const log = serviceLogger('forensisch-cv');
 // Labels are codes only: which provider failed is in the log line.
-const imports = counter('ketengraph_epd_imports_total', 'Imports from providers\' EPDs, by outcome (ok or the failure reason).', ['outcome']);
-const importedResources = counter('ketengraph_epd_resources_total', 'EPD resource versions seen by imports: imported (a new CV version), unchanged, unmapped.', ['result']);
+const imports = counter('ketengraph_epd_imports_total', "Imports from providers' EPDs, by outcome (ok or the failure reason).", ['outcome']);
+const importedResources = counter(
+  'ketengraph_epd_resources_total',
+  'EPD resource versions seen by imports: imported (a new CV version), unchanged, unmapped.',
+  ['result'],
+);
 const importLatency = latencyHistogram('ketengraph_epd_import_duration_seconds', 'Time one import from an EPD took, successful or not.', []);
 const readProblems = counter('ketengraph_epd_read_problems_total', 'CV reads answered with EPD_UNAVAILABLE, by reason.', ['reason']);
 
@@ -104,7 +108,11 @@ export function remotePeers(urls: { plaatsing: string; indicatiestelling: string
       const result = new Map<string, string[]>();
       patientIds.forEach((id, i) => {
         const providers = data[`p${i}`];
-        if (Array.isArray(providers)) result.set(id, providers.filter((value): value is string => typeof value === 'string'));
+        if (Array.isArray(providers))
+          result.set(
+            id,
+            providers.filter((value): value is string => typeof value === 'string'),
+          );
       });
       return result;
     },
@@ -189,7 +197,12 @@ export class EpdSync {
   }
 
   /** Which of the resource types were not read recently, and since when to ask for the rest of them. */
-  stale(states: Map<string, { syncedAt: Date; highWater: Date | null }>, patientId: string, providerId: string, resourceTypes: EpdResourceType[]): { stale: EpdResourceType[]; since: Date | null } {
+  stale(
+    states: Map<string, { syncedAt: Date; highWater: Date | null }>,
+    patientId: string,
+    providerId: string,
+    resourceTypes: EpdResourceType[],
+  ): { stale: EpdResourceType[]; since: Date | null } {
     const stateOf = (type: EpdResourceType) => states.get(`${patientId}\u0000${providerId}\u0000${type}`);
     const stale = resourceTypes.filter((type) => {
       const state = stateOf(type);
@@ -308,7 +321,12 @@ export class EpdRequest {
    * resolver reads them. `coordinate` is the field being resolved: only a caller who may see it
    * (granted, or by relationship — the guard has checked the patient already) makes EPDs be read.
    */
-  async refresh(patientId: string, kinds: Iterable<CvEntryKind>, coordinate: { type: string; field: string; args: Record<string, unknown> }, path: readonly (string | number)[]): Promise<void> {
+  async refresh(
+    patientId: string,
+    kinds: Iterable<CvEntryKind>,
+    coordinate: { type: string; field: string; args: Record<string, unknown> },
+    path: readonly (string | number)[],
+  ): Promise<void> {
     // Judged as the guard judged the field: by the arguments asked (entries(kinds:)) where the policy says so.
     const byArguments = argumentRequirement(loadAccessPolicy(), coordinate.type, coordinate.field, coordinate.args);
     const decision = byArguments ? this.access.decide(byArguments) : this.access.decideField(coordinate.type, coordinate.field)?.decision;
@@ -342,7 +360,10 @@ export class EpdRequest {
     }
     // Per patient, the EPDs of its own providers, and of those only the resource types not read recently.
     const involved = [...new Set([...providersOf.values()].flat().filter((providerId) => sources.has(providerId)))];
-    const states = await this.sync.syncStates(wants.filter((want) => providersOf.has(want.patientId)).map((want) => want.patientId), involved);
+    const states = await this.sync.syncStates(
+      wants.filter((want) => providersOf.has(want.patientId)).map((want) => want.patientId),
+      involved,
+    );
     const jobs: { want: Want; source: EpdSource; stale: EpdResourceType[]; since: Date | null }[] = [];
     for (const want of wants) {
       if (!providersOf.has(want.patientId)) {
@@ -397,8 +418,8 @@ export class EpdRequest {
 const MESSAGES: Record<EpdProblem['reason'], string> = {
   timeout: 'did not answer in time',
   unreachable: 'could not be reached',
-  unauthorized: 'refused ketengraph\'s credentials',
-  token_refused: 'refused ketengraph\'s token request',
+  unauthorized: "refused ketengraph's credentials",
+  token_refused: "refused ketengraph's token request",
   http_status: 'answered with an error',
   operation_outcome: 'answered with an OperationOutcome error',
   malformed: 'answered with something that is not FHIR',
@@ -408,7 +429,7 @@ const MESSAGES: Record<EpdProblem['reason'], string> = {
   redirected: 'answered with a redirect, which ketengraph does not follow',
   too_many_pages: 'has more pages than ketengraph reads at once',
   relationship_unavailable: 'could not be determined (plaatsing did not answer)',
-  bsn_unavailable: 'could not be asked: the patient\'s BSN was not available',
+  bsn_unavailable: "could not be asked: the patient's BSN was not available",
 };
 
 /** The response's EPD_UNAVAILABLE errors (one per provider, reason and path). */

@@ -52,7 +52,10 @@ export function fitsPhase(phase: PhaseBounds, careType: CareType, securityLevel:
 export function assertScalingWithinBounds(phase: PhaseBounds | null, careType: CareType, securityLevel: number): void {
   assertSecurityLevel(securityLevel);
   if (!phase) {
-    throw domainError('REINDICATION_REQUIRED', 'This trajectory has no trajectory indication, so every change of care type or security level needs a new indication.');
+    throw domainError(
+      'REINDICATION_REQUIRED',
+      'This trajectory has no trajectory indication, so every change of care type or security level needs a new indication.',
+    );
   }
   if (!fitsPhase(phase, careType, securityLevel)) {
     throw domainError(

@@ -29,7 +29,8 @@ export function dayNumber(date: Date): number {
 /** A recorded date of a step: not in the future and not before the step it follows. */
 export function assertEffectiveDate(date: Date, notBefore: Date, field: string, today = new Date()): void {
   if (dayNumber(date) > dayNumber(today)) throw badInput(`${field} must not be in the future.`, field);
-  if (dayNumber(date) < dayNumber(notBefore)) throw badInput(`${field} must not be before ${notBefore.toISOString().slice(0, 10)}, the date of the previous step.`, field);
+  if (dayNumber(date) < dayNumber(notBefore))
+    throw badInput(`${field} must not be before ${notBefore.toISOString().slice(0, 10)}, the date of the previous step.`, field);
 }
 
 /** The trajectory as indicatiestelling reports it, reduced to what placement needs. */
@@ -61,7 +62,9 @@ export function assertPlacementFits(view: TrajectoryIndicationView, patientId: s
     ? `the current phase allows ${phase.careTypes.join('/')} at security level ${phase.minSecurityLevel}-${phase.maxSecurityLevel}`
     : `the indication is ${view.currentCareType} at security level ${view.currentSecurityLevel}`;
   throw domainError('INDICATION_MISMATCH', `${careType} at security level ${securityLevel} does not fit the indication: ${allowed}.`, {
-    allowed: phase ? { careTypes: phase.careTypes, minSecurityLevel: phase.minSecurityLevel, maxSecurityLevel: phase.maxSecurityLevel } : { careTypes: [view.currentCareType], minSecurityLevel: view.currentSecurityLevel, maxSecurityLevel: view.currentSecurityLevel },
+    allowed: phase
+      ? { careTypes: phase.careTypes, minSecurityLevel: phase.minSecurityLevel, maxSecurityLevel: phase.maxSecurityLevel }
+      : { careTypes: [view.currentCareType], minSecurityLevel: view.currentSecurityLevel, maxSecurityLevel: view.currentSecurityLevel },
   });
 }
 
