@@ -40,6 +40,12 @@ export interface HttpServiceOptions<Context extends BaseContext> {
   maxBodyBytes?: number;
   /** Rejecting with an AuthenticationError answers 401 UNAUTHENTICATED before the body is read. */
   context: (request: IncomingMessage, requestId: string) => Promise<Context>;
+  /**
+   * Requests whose request line is logged at `debug` instead of `info`: the gateway's own
+   * background reads (event feed, handover relay) poll every second or faster, and their lines
+   * would bury the callers' requests.
+   */
+  quietRequest?: (context: Context) => boolean;
   /** Reasons the service cannot serve yet; empty when ready. */
   readiness: () => Promise<Record<string, boolean>>;
   /**
@@ -72,6 +78,7 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
   const path = options.path ?? '/graphql';
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
   const log = serviceLogger(options.service);
+  const quiet = new WeakSet<IncomingMessage>();
   const server = createServer((request, response) => {
     const started = performance.now();
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
@@ -90,7 +97,7 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
           span.setAttribute('http.response.status_code', response.statusCode);
           // Operational routes are polled constantly; their lines would drown the requests.
           if (path === '/health' || path === '/ready' || path === '/metrics') return;
-          log.info(
+          log[quiet.has(request) ? 'debug' : 'info'](
             {
               requestId: response.getHeader('x-request-id'),
               method: request.method,
@@ -127,6 +134,7 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
     let context: Context;
     try {
       context = await options.context(request, requestId);
+      if (options.quietRequest?.(context)) quiet.add(request);
     } catch (error) {
       if (error instanceof AuthenticationError) return sendUnauthenticated(response, error, requestId, log);
       if (error instanceof HttpError) return sendHttpError(response, error);

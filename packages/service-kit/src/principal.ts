@@ -221,6 +221,15 @@ export interface PrincipalClaims {
   purpose?: string;
 }
 
+/**
+ * Scopes the policy grants to no role: only the gateway's own system principals (the event feed
+ * reader, the handover relay) hold them.
+ */
+export function internalScopes(policy: AccessPolicy): Set<string> {
+  const granted = new Set(Object.values(policy.roleScopes).flat());
+  return new Set(Object.keys(policy.scopes).filter((scope) => !granted.has(scope)));
+}
+
 export function principalClaims(principal: Principal): PrincipalClaims {
   return {
     sub: principal.subject,

@@ -31,7 +31,7 @@ import { migrate } from './migrator.js';
 import { boundCursors, loadCursorSecret, type CursorCodec } from './pagination.js';
 import { repositoryRoot } from './paths.js';
 import { ScalarRefusal } from './scalars.js';
-import { loadAccessPolicy, type Principal } from './principal.js';
+import { internalScopes, loadAccessPolicy, type Principal } from './principal.js';
 import { loadTracingConfig, startTracing } from './tracing-export.js';
 import { createPeerFacts, type PeerFacts } from './peers.js';
 import { createRequestWrites, recordWrites, WRITE_RECORDS_EXTENSION, type RequestWrites } from './write-access.js';
@@ -197,6 +197,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
 
   const sdl = readFileSync(join(module.root, 'schema.graphql'), 'utf8');
   const policy = loadAccessPolicy();
+  const systemScopes = internalScopes(policy);
   const policies = readSchemaPolicies(sdl);
   const held = module.access.relationships ?? {};
   const heldKinds = Object.keys(held) as RelationshipKind[];
@@ -231,6 +232,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
       service: module.name,
       port: config.port,
       host: config.host,
+      quietRequest: (context) => context.principal.scopes.some((scope) => systemScopes.has(scope)),
       context: async (request: IncomingMessage, requestId: string) => {
         const { principal, token } = await authenticate(request);
         const lookups = {} as Record<RelationshipKind, RelationshipLookup>;

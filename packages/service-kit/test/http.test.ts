@@ -1,7 +1,15 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { domainError, startSubgraph, type RunningSubgraph, type SubgraphModule, type SubgraphRequestContext } from '@ketengraph/service-kit';
+import {
+  domainError,
+  redirectLogs,
+  startSubgraph,
+  type Principal,
+  type RunningSubgraph,
+  type SubgraphModule,
+  type SubgraphRequestContext,
+} from '@ketengraph/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestGateway } from '../src/testing.js';
 
@@ -95,6 +103,39 @@ describe('http service', () => {
     const failed = (await (await post(JSON.stringify({ query: '{ fail }' }))).json()) as any;
     expect(failed.errors[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     expect(JSON.stringify(failed)).not.toContain('111222333');
+  });
+
+  it("logs a caller's request at info and the gateway's own background reads (internal scopes) at debug", async () => {
+    const lines: { level: string; msg: string; requestId?: string }[] = [];
+    const restore = redirectLogs({ write: (line: string) => lines.push(JSON.parse(line)) }, 'debug');
+    try {
+      const headers = (who: Principal, requestId: string) =>
+        gateway.authorization(who).then((authorization) => ({ 'content-type': 'application/json', 'x-request-id': requestId, ...authorization }));
+      const body = JSON.stringify({ query: '{ ping }' });
+      const feedReader: Principal = {
+        subject: 'urn:ketengraph:gateway:event-reader',
+        organisationId: 'ketengraph-gateway',
+        role: 'beleid',
+        scopes: ['events:read'],
+        purpose: null,
+      };
+      const person: Principal = { subject: 'user-1', organisationId: 'dji', role: 'plaatser', scopes: ['plaatsing:write'], purpose: 'plaatsing' };
+      for (const [who, requestId] of [
+        [feedReader, 'background-read'],
+        [person, 'caller-read'],
+      ] as const) {
+        expect((await (await fetch(sg.url, { method: 'POST', headers: await headers(who, requestId), body })).json()) as unknown).toEqual({
+          data: { ping: 'pong' },
+        });
+      }
+      // The request line is written once the answer has gone out.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      restore();
+    }
+    const requestLine = (requestId: string) => lines.find((line) => line.msg === 'request' && line.requestId === requestId);
+    expect(requestLine('background-read')?.level).toBe('debug');
+    expect(requestLine('caller-read')?.level).toBe('info');
   });
 
   it('serves health, readiness, metrics and 404', async () => {
