@@ -68,7 +68,7 @@ async function waitFor(name: string, url: string, firstStart: boolean, seedPatie
     process: managed,
     onProgress: (waited) =>
       console.log(
-        `  … ${name} not ready yet after ${Math.round(waited / 1000)} s${firstStart ? ' (first start: creating its database' + (seedPatients ? `, seeding ${seedPatients} patients` : '') + ')' : ''}`,
+        `  … ${name} not ready yet after ${Math.round(waited / 1000)} s${firstStart ? ` (first start: creating its database${seedPatients ? `, seeding ${seedPatients} patients` : ''})` : ''}`,
       ),
   });
   console.log(`  ${name} ready`);

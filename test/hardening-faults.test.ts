@@ -118,7 +118,12 @@ describe('a failing subgraph yields partial data', () => {
     proxy.fault = 'codeless-error';
     const lines: string[] = [];
     const restore = redirectLogs(
-      new Writable({ write: (chunk, _encoding, done) => (lines.push(...String(chunk).split('\n').filter(Boolean)), done()) }) as never,
+      new Writable({
+        write: (chunk, _encoding, done) => {
+          lines.push(...String(chunk).split('\n').filter(Boolean));
+          done();
+        },
+      }) as never,
     );
     const { body, text, headers } = await post<any>(federation, gateway.url, { query: ROOT_QUERY }).finally(restore);
     const requestId = headers.get('x-request-id');

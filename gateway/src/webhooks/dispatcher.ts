@@ -268,12 +268,7 @@ export class WebhookDispatcher {
         return await this.fail(delivery, attempts, 'selection_invalid', true);
       }
       const context = { principal: delivery.endpoint.owner, requestId: `webhook-${messageId(delivery.id)}-${attempts}` };
-      let resolution;
-      try {
-        resolution = await events.resolve(prepared, event, context);
-      } catch (error) {
-        resolution = { kind: 'failed' as const, errors: [], error };
-      }
+      const resolution = await events.resolve(prepared, event, context).catch((error: unknown) => ({ kind: 'failed' as const, errors: [], error }));
       if (this.closed && resolution.kind === 'failed') return await store.release([delivery.id], this.instanceId);
       if (resolution.kind === 'failed') {
         const codes = resolution.errors.map((e) => e.extensions?.code);

@@ -99,6 +99,7 @@ export function createRequestAccess(
  * `undefined`: not tied to one patient at this level — only for types whose guarded fields filter
  * themselves in SQL (a root search, a provider's placement list); see `filtersItself`.
  */
+// biome-ignore lint/suspicious/noExplicitAny: each type's rule reads its own parent shape (Prisma rows, entity references)
 export type PatientOf<Context> = (parent: any, context: Context) => string | null | undefined | Promise<string | null | undefined>;
 
 /** For a type whose relationship-guarded fields apply the relationship in their own SQL. */

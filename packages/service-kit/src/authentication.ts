@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
+import { errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AuthenticationError } from './authentication-error.js';
 import type { SigningKey } from './keys.js';
 import { principalClaims, principalFromClaims, type AccessPolicy, type Principal } from './principal.js';
@@ -44,7 +44,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): (token: stri
       if (Date.now() < hit.validUntil) return hit.principal;
       remembered.delete(token);
     }
-    let claims;
+    let claims: JWTPayload;
     try {
       ({ payload: claims } = await jwtVerify(token, options.keys, {
         issuer: options.issuer,

@@ -20,8 +20,12 @@ parentPort.on('message', async ({ id, op, sql, params }) => {
       parentPort.postMessage({ id, ok: true });
       return;
     }
-    const result = op === 'exec' ? (await client.exec(sql), undefined) : (await client.query(sql, params)).rows;
-    parentPort.postMessage({ id, ok: true, result });
+    if (op === 'exec') {
+      await client.exec(sql);
+      parentPort.postMessage({ id, ok: true, result: undefined });
+      return;
+    }
+    parentPort.postMessage({ id, ok: true, result: (await client.query(sql, params)).rows });
   } catch (error) {
     parentPort.postMessage({ id, ok: false, error: describe(error) });
   }

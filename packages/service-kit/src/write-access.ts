@@ -57,7 +57,7 @@ export function forbidden(message: string, details: Record<string, unknown>): Gr
 
 const STEP = (coordinate: string) => coordinate.slice('Mutation.'.length);
 
-function describeAllowances(policy: AccessPolicy, rule: WriteRule): string {
+function describeAllowances(rule: WriteRule): string {
   return rule.allow.map((a) => `${a.role} (${a.relationship})`).join(', ');
 }
 
@@ -90,7 +90,7 @@ export function createRequestWrites(policy: AccessPolicy, principal: Principal, 
       if (!rule) throw forbidden(`No write rule covers ${step}; nobody may take it.`, { reason: 'no-rule', step });
       const mine = allowancesOf(coordinate);
       if (mine.length === 0) {
-        throw forbidden(`A ${principal.role} may not take the step ${step}; it is taken by ${describeAllowances(policy, rule)}.`, { reason: 'role', step });
+        throw forbidden(`A ${principal.role} may not take the step ${step}; it is taken by ${describeAllowances(rule)}.`, { reason: 'role', step });
       }
       const forPurpose = mine.filter((a) => a.purpose === principal.purpose);
       if (forPurpose.length === 0) {
