@@ -584,6 +584,36 @@ describe('field-level authorization through the gateway', () => {
       ]);
     });
 
+    it("records a patientByBsn refused before execution (a role with no identity data) for the BSN's patient, telling the caller nothing", async () => {
+      const patient = await (federation.subgraphs.indicatiestelling.prisma as any).patient.findUnique({ where: { id: scenario.patientId } });
+      const operation = `Search${randomUUID().slice(0, 8)}`;
+      const response = await federation.request(
+        `query ${operation}($bsn: BSN!) { patientByBsn(bsn: $bsn) { id } }`,
+        { bsn: patient.bsn },
+        { principal: principal('inspectie', 'igj') },
+      );
+      expect(response.data).toBeNull();
+      expect(unauthorizedPaths(response)).toEqual(['patientByBsn']);
+      expect(JSON.stringify(response)).not.toContain(scenario.patientId);
+      expect(await trailOf(scenario.patientId, operation)).toEqual([
+        expect.objectContaining({ outcome: 'DENIED', fieldsDelivered: [], fieldsWithheld: ['Query.patientByBsn'], organisationId: 'igj' }),
+      ]);
+    });
+
+    it('keeps the audit identifier internal: patientsByBsn is not in the public graph, and a subgraph answers it only to that identity', async () => {
+      const patient = await (federation.subgraphs.indicatiestelling.prisma as any).patient.findUnique({ where: { id: scenario.patientId } });
+      const viaGateway = await federation.request('query($b: [BSN!]!) { patientsByBsn(bsns: $b) }', { b: [patient.bsn] }, { principal: plaatser });
+      expect(codes(viaGateway)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      const direct = await fetch(federation.subgraphs.indicatiestelling.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.gatewayToken(plaatser)}` },
+        body: JSON.stringify({ query: 'query($b: [BSN!]!) { patientsByBsn(bsns: $b) }', variables: { b: [patient.bsn] } }),
+      });
+      const answer = (await direct.json()) as { data?: unknown; errors?: { extensions?: { code?: string } }[] };
+      expect(answer.errors?.map((e) => e.extensions?.code)).toEqual([UNAUTHORIZED]);
+      expect(JSON.stringify(answer)).not.toContain(scenario.patientId);
+    });
+
     it('answers an unknown placement(id) the same as a known one to a role that may not see placements (no existence oracle)', async () => {
       const placement = await (federation.subgraphs.plaatsing.prisma as any).placement.findFirst({ where: { patientId: scenario.patientId } });
       const inspectie = principal('inspectie', 'igj');

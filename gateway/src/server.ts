@@ -3,7 +3,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { loadAccessPolicy, readSchemaPolicies, startHttpService, type HttpService } from '@ketengraph/service-kit';
 import { AuditLog, createAuditSchema } from './audit/index.js';
 import { setUpAuthentication } from './auth/index.js';
-import { placementPatientsAt } from './authorization/identify.js';
+import { bsnPatientsAt, placementPatientsAt } from './authorization/identify.js';
 import { authorizationPlugin } from './authorization/plugin.js';
 import type { GatewayConfig } from './config.js';
 import type { GatewayContext } from './context.js';
@@ -68,6 +68,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         mode: config.authorizationMode,
         audit,
         placementPatients: placementPatientsAt(() => endpoints.find((e) => e.name === 'plaatsing')!.url, auth.subgraphTokens),
+        bsnPatients: bsnPatientsAt(() => endpoints.find((e) => e.name === 'indicatiestelling')!.url, auth.subgraphTokens),
       }),
       ...hardening.pluginsAfter,
     ],

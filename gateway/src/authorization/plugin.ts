@@ -14,7 +14,7 @@ import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
 import { auditRecords as auditRecordsWritten, auditWrites, authorizationDenials } from '../observability/metrics.js';
 import { completeResponse, unauthorizedError, visibleErrors, type Completion } from './complete.js';
 import { grantsFor, type PrincipalGrants, type SchemaPolicies } from '@ketengraph/service-kit';
-import type { PlacementPatients } from './identify.js';
+import type { PatientLookup } from './identify.js';
 import { rewriteOperation, type Rewrite, type SelectionPlan } from './rewrite.js';
 import { mergeStepReads, writeAuditRecords } from '../audit/writes.js';
 
@@ -28,7 +28,9 @@ export interface AuthorizationOptions {
   mode: AuthorizationMode;
   audit: AuditLog;
   /** For the access log of operations refused before execution: the patients of the placements they named. */
-  placementPatients?: PlacementPatients;
+  placementPatients?: PatientLookup;
+  /** Likewise: the patients of the BSNs they searched for (`patientByBsn`). */
+  bsnPatients?: PatientLookup;
   /** Rewrites kept per (operation, role, purpose state); operations repeat, so this keeps the hot path at a lookup. */
   cacheSize?: number;
 }
@@ -39,12 +41,12 @@ interface CachedRewrite extends Rewrite {
 
 const SEARCH_FIELDS = new Set(['patients', 'patientByBsn']);
 
-/** Ids an operation names at its root for a field (`patient(id:)`, `placement(id:)`), literal or variable. */
-function rootIds(operation: OperationDefinitionNode | undefined, variables: Record<string, unknown>, field: string): string[] {
+/** Values an operation names at its root for a field's argument (`patient(id:)`, `placement(id:)`, `patientByBsn(bsn:)`), literal or variable. */
+function rootIds(operation: OperationDefinitionNode | undefined, variables: Record<string, unknown>, field: string, argument = 'id'): string[] {
   const ids = new Set<string>();
   for (const selection of operation?.selectionSet.selections ?? []) {
     if (selection.kind !== Kind.FIELD || selection.name.value !== field) continue;
-    const value = selection.arguments?.find((a) => a.name.value === 'id')?.value;
+    const value = selection.arguments?.find((a) => a.name.value === argument)?.value;
     const id = value?.kind === Kind.STRING ? value.value : value?.kind === Kind.VARIABLE ? variables[value.name.value] : undefined;
     if (typeof id === 'string') ids.add(id);
   }
@@ -205,13 +207,17 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
               plan.fields.forEach((f) => f.plan && collect(f.plan));
             };
             collect(rewrite.plan);
-            // Nothing was executed, so the patients are those the operation named: `patient(id:)`, or the patient of a `placement(id:)`.
+            // Nothing was executed, so the patients are those the operation named: `patient(id:)`, or the patient of a `placement(id:)` or a `patientByBsn(bsn:)`.
             const variables = context.request.variables ?? {};
-            const placements = rootIds(context.operation, variables, 'placement');
-            const ofPlacements = placements.length && options.placementPatients ? await options.placementPatients(placements) : [];
-            const asked = [
-              ...new Set([...rootIds(context.operation, variables, 'patient'), ...ofPlacements.filter((id): id is string => typeof id === 'string')]),
-            ];
+            const named = async (field: string, argument: string, lookup: PatientLookup | undefined) => {
+              const keys = rootIds(context.operation, variables, field, argument);
+              return keys.length && lookup ? (await lookup(keys)).filter((id): id is string => typeof id === 'string') : [];
+            };
+            const [ofPlacements, ofBsns] = await Promise.all([
+              named('placement', 'id', options.placementPatients),
+              named('patientByBsn', 'bsn', options.bsnPatients),
+            ]);
+            const asked = [...new Set([...rootIds(context.operation, variables, 'patient'), ...ofPlacements, ...ofBsns])];
             completion = { errors: [], access: new Map((asked.length ? asked : [null]).map((patient) => [patient, { delivered: new Map(), withheld }])) };
           } else {
             completion = completeResponse(result.data as never, rewrite.plan, context.request.variables ?? {}, result.errors ?? []);

@@ -13,6 +13,7 @@ import {
   notFound,
   pageSize,
   requireActor,
+  unauthorized,
   type RequestAccess,
 } from '@ketengraph/service-kit';
 import type { Prisma } from './generated/prisma/client.js';
@@ -29,6 +30,9 @@ import type { Context } from './context.js';
 import type { Resolvers } from './generated/resolvers.js';
 import { supervisedBy } from './access.js';
 import { loadPhases } from './loaders.js';
+
+/** The internal scope of the gateway's audit identifier (see patientsByBsn); no role is granted it. */
+export const AUDIT_IDENTIFY_SCOPE = 'audit:identify';
 
 const byId = (row: { id: string }) => row.id;
 
@@ -87,6 +91,14 @@ export const resolvers: Resolvers = {
 
   Query: {
     patient: async (_, { id }, { loaders }) => found(await loaders.patient.load(id), 'patient'),
+    patientsByBsn: async (_, { bsns }, { prisma, principal }) => {
+      // Only the gateway's audit identifier (a scope no role is granted): it answers who a BSN is, outside any relationship.
+      if (!principal.scopes.includes(AUDIT_IDENTIFY_SCOPE)) throw unauthorized('Query.patientsByBsn');
+      if (bsns.length > 100) throw badInput('At most 100 BSNs.', 'bsns');
+      const rows = await prisma.patient.findMany({ where: { bsn: { in: [...bsns] } }, select: { id: true, bsn: true } });
+      const ids = new Map(rows.map((row) => [row.bsn, row.id]));
+      return bsns.map((bsn) => ids.get(bsn) ?? null);
+    },
     patientByBsn: async (_, { bsn }, { prisma, access }) => {
       // Under a relationship grant the search runs inside the relationship: a patient outside it is not found.
       return prisma.patient.findFirst({ where: { AND: [{ bsn }, await visiblePatients(access, 'patientByBsn')] } });
