@@ -1,6 +1,7 @@
 import type { RunningGateway } from '@ketengraph/gateway';
 import { kwaliteit } from '@ketengraph/kwaliteit';
 import { startSubgraph, type RunningSubgraph } from '@ketengraph/service-kit';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +41,11 @@ describe('handover relay: every transfer gets its handover in kwaliteit, exactly
   const relayed = (patientId: string) => db().handover.findMany({ where: { patientId, sourceSequence: { not: null } } });
   const caughtUp = () => relaying!.handoverRelay!.caughtUp();
 
-  async function transfer(): Promise<{ patientId: string; trajectoryId: string; from: string; to: string }> {
+  async function transfer(
+    beforeTransfer?: (patientId: string) => Promise<void>,
+  ): Promise<{ patientId: string; trajectoryId: string; from: string; to: string }> {
     const fixture = await createWriteFixture(federation, { KLINISCH: providers, AMBULANT: providers }, 'KLINISCH', 'ADMITTED');
+    await beforeTransfer?.(fixture.patientId);
     const { response } = await requestAs(
       federation,
       principalFor('zorgaanbieder', providers.addressed),
@@ -110,6 +114,48 @@ describe('handover relay: every transfer gets its handover in kwaliteit, exactly
     expect(records.map((r) => [r.action, r.outcome, r.fieldsDelivered])).toEqual([['create', 'granted', ['Mutation.recordTransferHandovers']]]);
   });
 
+  it("the handover's items are those the patient's forensic CV held at the transfer, scored through the graph", async () => {
+    const cv = federation.subgraphs['forensisch-cv'].prisma as any;
+    const entry = (patientId: string, kind: string, recordedAt?: Date) => {
+      const id = randomUUID();
+      return cv.cvEntry.create({
+        data: {
+          id,
+          patientId,
+          entryId: id,
+          version: 1,
+          kind,
+          occurredOn: new Date(`${today()}T00:00:00Z`),
+          authorId: 'test',
+          authorOrganisationId: providers.addressed,
+          details: {},
+          ...(recordedAt ? { recordedAt } : {}),
+        },
+      });
+    };
+    const t = await transfer(async (patientId) => {
+      for (const kind of ['OFFENCE', 'DIAGNOSIS', 'LEAVE', 'INCIDENT']) await entry(patientId, kind);
+      // Recorded after the transfer: not what the CV held then.
+      await entry(patientId, 'TREATMENT', new Date(Date.now() + 3_600_000));
+    });
+    await caughtUp();
+    const rows = await relayed(t.patientId);
+    expect(rows.map((r: any) => r.items)).toEqual([['SETTING', 'OFFENCE_INFORMATION', 'COURSE_OF_STAY', 'DIAGNOSTIC_DATA']]);
+    const response = await fetch(relaying!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.callerToken(principalFor('zorgaanbieder', t.to))}` },
+      body: JSON.stringify({
+        query: 'query($id: ID!) { trajectory(id: $id) { handovers { edges { node { items completeness } } } } }',
+        variables: { id: t.trajectoryId },
+      }),
+    });
+    const body = (await response.json()) as any;
+    expect(body.errors).toBeUndefined();
+    expect(body.data.trajectory.handovers.edges.map((e: any) => e.node)).toEqual([
+      { items: ['SETTING', 'OFFENCE_INFORMATION', 'COURSE_OF_STAY', 'DIAGNOSTIC_DATA'], completeness: 4 / 12 },
+    ]);
+  });
+
   it('with kwaliteit down at the transfer, the handover appears once kwaliteit is back, exactly once', async () => {
     await own!.close();
     const t = await transfer();
@@ -144,5 +190,14 @@ describe('handover relay: every transfer gets its handover in kwaliteit, exactly
     expect(((await direct.json()) as any).errors?.map((e: any) => e.extensions?.code)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
     const viaGateway = await federation.request('{ transferHandoverPosition }');
     expect(viaGateway.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    // forensisch-cv's kinds are the relay's too: an ordinary gateway token is refused, and the public graph has no such field.
+    const cvDirect = await fetch(federation.subgraphs['forensisch-cv'].url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await federation.gatewayToken()}` },
+      body: JSON.stringify({ query: '{ cvContentKinds(patientIds: []) { patientId kinds } }' }),
+    });
+    expect(((await cvDirect.json()) as any).errors?.map((e: any) => e.extensions?.code)).toEqual(['UNAUTHORIZED_FIELD_OR_TYPE']);
+    const cvViaGateway = await federation.request('{ cvContentKinds(patientIds: []) { patientId kinds } }');
+    expect(cvViaGateway.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });

@@ -135,6 +135,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     ? startHandoverRelay({
         plaatsingUrl,
         kwaliteitUrl: endpoints.find((e) => e.name === 'kwaliteit')!.url,
+        forensischCvUrl: endpoints.find((e) => e.name === 'forensisch-cv')!.url,
         tokens: auth.subgraphTokens,
         config: config.handoverRelay,
         audit: (records) => audit.append(records),

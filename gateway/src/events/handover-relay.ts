@@ -8,9 +8,15 @@
  * keeps, and hands kwaliteit each range it has read with the transfers in it; kwaliteit records
  * the handovers (unique per transfer) and moves the position in one transaction. So a retry, a
  * gateway restart or several gateways relaying at once record each handover once and skip none.
- * While kwaliteit (or plaatsing) cannot be reached the relay backs off and tries again from the
+ * While kwaliteit (or plaatsing, or forensisch-cv) cannot be reached the relay backs off and tries again from the
  * position kwaliteit kept; the feed keeps events EVENT_RETENTION_DAYS, so nothing is lost unless
  * the outage outlasts that (then it logs an error every attempt, and an operator must act).
+ *
+ * The handover's items come from what the patient's forensic CV held at the transfer: the relay asks
+ * forensisch-cv (internal cvContentKinds, kinds only, never content) for the kinds of entry of the
+ * batch's patients, in one call, and kwaliteit maps them to the minimum-content items. When
+ * forensisch-cv cannot answer, the relay backs off like when kwaliteit is down: a handover recorded
+ * without them would understate what was handed over, and could not be corrected by a retry.
  *
  * Each handover the relay records is written to the access log (action create, the relay's system
  * identity, the patient, outcome granted): the relay is the one who took that step.
@@ -24,7 +30,7 @@ const log = serviceLogger('gateway');
 
 /**
  * Who the relay acts as: the gateway's system identity with the internal scopes of plaatsing's
- * feed and kwaliteit's relay fields (granted to no role; both are @inaccessible).
+ * feed and the relay fields of kwaliteit and forensisch-cv (granted to no role; all @inaccessible).
  */
 export const HANDOVER_RELAY: Principal = Object.freeze({
   subject: 'urn:ketengraph:gateway:handover-relay',
@@ -39,7 +45,7 @@ export interface HandoverRelayConfig {
   enabled: boolean;
   /** HANDOVER_RELAY_INTERVAL_MS: pause between reads of the feed once caught up; also the first retry delay. */
   intervalMs: number;
-  /** HANDOVER_RELAY_MAX_BACKOFF_MS: the longest pause between retries while plaatsing or kwaliteit cannot be reached. */
+  /** HANDOVER_RELAY_MAX_BACKOFF_MS: the longest pause between retries while plaatsing, kwaliteit or forensisch-cv cannot be reached. */
   maxBackoffMs: number;
 }
 
@@ -120,11 +126,12 @@ export function transfersIn(after: bigint, events: readonly RelayFeedEvent[]): {
 export interface HandoverRelayOptions {
   plaatsingUrl: string;
   kwaliteitUrl: string;
+  forensischCvUrl: string;
   tokens: SubgraphTokens;
   config: HandoverRelayConfig;
   /** Writes the access-log records of the handovers the relay recorded. */
   audit: (records: AuditRecordInput[]) => Promise<void>;
-  /** Feed events per read (plaatsing serves at most 1000). */
+  /** Feed events per read (at most 200: a transfer is two events, and forensisch-cv answers 100 patients per call). */
   batchSize?: number;
   timeoutMs?: number;
 }
@@ -142,12 +149,17 @@ const FEED_QUERY = `query HandoverRelayFeed($after: String!, $limit: Int!) {
 }`;
 const HEAD_QUERY = 'query HandoverRelayHead { placementEventHead }';
 const POSITION_QUERY = 'query HandoverRelayPosition { transferHandoverPosition }';
+const CV_KINDS_QUERY = `query HandoverRelayCvKinds($patientIds: [ID!]!, $asOf: DateTime) {
+  cvContentKinds(patientIds: $patientIds, asOf: $asOf) { patientId kinds }
+}`;
+/** forensisch-cv answers at most this many patients per call; a feed read of twice as many events holds at most as many transfers. */
+const CV_KINDS_BATCH = 100;
 const RECORD_MUTATION = `mutation HandoverRelayRecord($upTo: String!, $transfers: [TransferHandoverInput!]!) {
   recordTransferHandovers(upTo: $upTo, transfers: $transfers) { position recordedPatientIds }
 }`;
 
 export function startHandoverRelay(options: HandoverRelayOptions): HandoverRelay {
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = Math.min(options.batchSize ?? CV_KINDS_BATCH * 2, CV_KINDS_BATCH * 2);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const { intervalMs, maxBackoffMs } = options.config;
   let closed = false;
@@ -186,7 +198,7 @@ export function startHandoverRelay(options: HandoverRelayOptions): HandoverRelay
       const events = (await call<{ placementEventFeed: RelayFeedEvent[] }>(options.plaatsingUrl, FEED_QUERY, { after: position.toString(), limit: batchSize }))
         .placementEventFeed;
       const { upTo, transfers } = transfersIn(position, events);
-      if (upTo > position) position = BigInt(await record(upTo, transfers));
+      if (upTo > position) position = BigInt(await record(upTo, await withCvKinds(transfers)));
       if (events.length < batchSize) {
         const head = events.length ? BigInt(events[events.length - 1]!.sequence) : position;
         for (const waiter of waiters.splice(0)) {
@@ -199,7 +211,26 @@ export function startHandoverRelay(options: HandoverRelayOptions): HandoverRelay
     }
   }
 
-  async function record(upTo: bigint, transfers: Transfer[]): Promise<string> {
+  /**
+   * The transfers with the kinds of entry each patient's CV held at the latest transfer of the
+   * batch: one call. A CV entry recorded between a patient's transfer and that instant is
+   * counted too — the receiving provider gets the CV as it is when the relay hands it over.
+   */
+  async function withCvKinds(transfers: Transfer[]): Promise<(Transfer & { cvKinds: string[] })[]> {
+    if (!transfers.length) return [];
+    const patientIds = [...new Set(transfers.map((t) => t.patientId))];
+    const asOf = new Date(Math.max(...transfers.map((t) => Date.parse(t.transferredAt)))).toISOString();
+    const answer = (await call<{ cvContentKinds: { patientId: string; kinds: string[] }[] }>(options.forensischCvUrl, CV_KINDS_QUERY, { patientIds, asOf }))
+      .cvContentKinds;
+    const kinds = new Map(answer.map((row) => [row.patientId, row.kinds]));
+    return transfers.map((transfer) => {
+      const cvKinds = kinds.get(transfer.patientId);
+      if (!cvKinds) throw new RelayCallError('forensisch-cv did not answer for every patient');
+      return { ...transfer, cvKinds };
+    });
+  }
+
+  async function record(upTo: bigint, transfers: (Transfer & { cvKinds: string[] })[]): Promise<string> {
     const { recordTransferHandovers: result } = await call<{ recordTransferHandovers: { position: string; recordedPatientIds: string[] } }>(
       options.kwaliteitUrl,
       RECORD_MUTATION,

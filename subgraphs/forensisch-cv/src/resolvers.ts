@@ -35,6 +35,7 @@ import { currentOf } from './loaders.js';
 import { connectEpd, disconnectEpd, epdConnectionOf } from './epd/connections.js';
 import { importSummaries } from './epd/store.js';
 import { CV_ENTRY_KINDS } from './domain/entries.js';
+import { cvContentKinds, requireRelay } from './content-kinds.js';
 
 const byId = (row: { id: string }) => row.id;
 
@@ -281,6 +282,13 @@ export const resolvers: Resolvers = {
       return endsOn ? fromDateString(endsOn) : null;
     },
     summary: (row) => details(row, 'TREATMENT').summary,
+  },
+
+  Query: {
+    cvContentKinds: (_, { patientIds, asOf }, { prisma, principal }) => {
+      requireRelay(principal.scopes, 'Query.cvContentKinds');
+      return cvContentKinds(prisma, patientIds, asOf ?? new Date());
+    },
   },
 
   // The actor is required before the input is looked at, so an anonymous call learns nothing.

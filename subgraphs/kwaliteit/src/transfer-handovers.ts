@@ -6,22 +6,14 @@
  * second gateway relaying the same range records nothing twice and skips nothing.
  */
 import { randomUUID } from 'node:crypto';
-import type { HandoverItem } from '@ketengraph/seed-data';
 import { badInput, unauthorized } from '@ketengraph/service-kit';
 import { assertId, startOfUtcDay } from './domain/common.js';
+import { transferHandoverItems } from './domain/handover.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 
 /** The internal scope the gateway's handover relay carries; no role is granted it. */
 export const HANDOVER_RELAY_SCOPE = 'handovers:relay';
 export const MAX_TRANSFERS_PER_CALL = 500;
-
-/**
- * What a transfer is known to hand over by itself: the setting (from which provider to which,
- * in which care type and level — the feed names both placements). Everything else of the minimum
- * content is what the providers hand over to each other; the relay does not claim it, so the
- * handover scores it as missing until the receiving provider records a handover with it.
- */
-export const TRANSFER_ITEMS: readonly HandoverItem[] = ['SETTING'];
 
 export interface TransferInput {
   sequence: string;
@@ -30,6 +22,8 @@ export interface TransferInput {
   fromProviderId: string;
   toProviderId: string;
   transferredAt: string;
+  /** The kinds of entry the patient's forensic CV held at the transfer (forensisch-cv's cvContentKinds); see transferHandoverItems. */
+  cvKinds: readonly string[];
 }
 
 export function requireRelay(scopes: readonly string[], coordinate: string): void {
@@ -70,7 +64,7 @@ export async function recordTransferHandovers(
       fromProviderId,
       toProviderId,
       handedOverOn: startOfUtcDay(transferredAt),
-      items: [...TRANSFER_ITEMS],
+      items: transferHandoverItems(transfer.cvKinds, `transfers.${index}.cvKinds`),
     };
   });
   return prisma.$transaction(async (tx) => {

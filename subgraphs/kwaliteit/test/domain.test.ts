@@ -1,7 +1,7 @@
 import { HANDOVER_ITEMS, QUALITY_PILLARS, type HandoverItem } from '@ketengraph/seed-data';
 import type { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { assertHandover, handoverCompleteness, summariseHandovers, type HandoverInput } from '../src/domain/handover.js';
+import { assertHandover, handoverCompleteness, summariseHandovers, transferHandoverItems, type HandoverInput } from '../src/domain/handover.js';
 import { assertQualityReport, isSubmittedOnTime, onTimeShare, reportDueOn, summarisePillars, type QualityReportInput } from '../src/domain/quality.js';
 
 const NOW = new Date('2026-11-23T10:00:00Z');
@@ -51,6 +51,31 @@ describe('summariseHandovers', () => {
 
   it('reports nothing missing when every handover was complete', () => {
     expect(summariseHandovers([HANDOVER_ITEMS, HANDOVER_ITEMS]).mostOftenMissing).toEqual([]);
+  });
+});
+
+describe('transferHandoverItems', () => {
+  it('is the setting alone when the CV holds nothing', () => {
+    expect(transferHandoverItems([])).toEqual(['SETTING']);
+  });
+
+  it('maps every CV kind to its item, once each, in the minimum content order', () => {
+    expect(transferHandoverItems(['TREATMENT', 'LEAVE', 'INCIDENT', 'OFFENCE', 'DIAGNOSIS', 'RISK_ASSESSMENT', 'EARLY_WARNING_SIGN', 'OFFENCE'])).toEqual([
+      'SETTING',
+      'OFFENCE_INFORMATION',
+      'COURSE_OF_STAY',
+      'EARLY_WARNING_SIGNS',
+      'DIAGNOSTIC_DATA',
+      'RISK_AND_PROTECTIVE_FACTORS',
+      'GOALS_CONTINUED',
+    ]);
+    expect(handoverCompleteness(transferHandoverItems(['LEAVE', 'INCIDENT'])).completeness).toBe(2 / 12);
+  });
+
+  it('refuses an unknown kind instead of dropping it', () => {
+    expect(() => transferHandoverItems(['OFFENCE', 'GOSSIP'], 'transfers.0.cvKinds')).toThrow(
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) }),
+    );
   });
 });
 

@@ -82,3 +82,36 @@ export function assertHandover(input: HandoverInput, now = new Date()): ValidHan
   }
   return { trajectoryId, patientId, fromProviderId, toProviderId, handedOverOn: input.handedOverOn, items: handoverCompleteness(input.items).present };
 }
+
+/**
+ * Which minimum-handover item a kind of forensic-CV entry stands for. The handover relay cannot
+ * see the CV's content (kwaliteit never does); it learns only which kinds of entries the patient's
+ * CV held at the transfer, and the receiving provider gets that CV with the patient. So an item
+ * counts as handed over when the CV holds an entry of a kind that carries it: the score says what
+ * the chain had on record to hand over, not that each entry was complete. Items no CV kind carries
+ * (care needs, agreements, contacts, …) stay missing until a provider records them.
+ */
+export const CV_KIND_ITEMS: ReadonlyMap<string, HandoverItem> = new Map<string, HandoverItem>([
+  ['OFFENCE', 'OFFENCE_INFORMATION'],
+  ['DIAGNOSIS', 'DIAGNOSTIC_DATA'],
+  ['RISK_ASSESSMENT', 'RISK_AND_PROTECTIVE_FACTORS'],
+  ['INCIDENT', 'COURSE_OF_STAY'],
+  ['LEAVE', 'COURSE_OF_STAY'],
+  ['EARLY_WARNING_SIGN', 'EARLY_WARNING_SIGNS'],
+  ['TREATMENT', 'GOALS_CONTINUED'],
+]);
+
+/**
+ * The items of a relayed transfer's handover: the setting (the transfer itself establishes it)
+ * and the items of the CV kinds present, in HANDOVER_ITEMS order, each once. An unknown kind is
+ * refused, never dropped: a silently poorer handover would misstate the score.
+ */
+export function transferHandoverItems(cvKinds: readonly string[], field = 'cvKinds'): HandoverItem[] {
+  const items = new Set<HandoverItem>(['SETTING']);
+  for (const kind of cvKinds) {
+    const item = CV_KIND_ITEMS.get(kind);
+    if (!item) throw badInput(`Unknown forensic-CV entry kind; expected one of ${[...CV_KIND_ITEMS.keys()].join(', ')}.`, field);
+    items.add(item);
+  }
+  return HANDOVER_ITEMS.filter((item) => items.has(item));
+}
