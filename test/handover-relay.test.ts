@@ -41,6 +41,25 @@ describe('handover relay: every transfer gets its handover in kwaliteit, exactly
   const relayed = (patientId: string) => db().handover.findMany({ where: { patientId, sourceSequence: { not: null } } });
   const caughtUp = () => relaying!.handoverRelay!.caughtUp();
 
+  /** A CV entry of this kind for the patient, straight into forensisch-cv's database (only its kind matters here). */
+  const entry = (patientId: string, kind: string, recordedAt?: Date) => {
+    const id = randomUUID();
+    return (federation.subgraphs['forensisch-cv'].prisma as any).cvEntry.create({
+      data: {
+        id,
+        patientId,
+        entryId: id,
+        version: 1,
+        kind,
+        occurredOn: new Date(`${today()}T00:00:00Z`),
+        authorId: 'test',
+        authorOrganisationId: providers.addressed,
+        details: {},
+        ...(recordedAt ? { recordedAt } : {}),
+      },
+    });
+  };
+
   async function transfer(
     beforeTransfer?: (patientId: string) => Promise<void>,
   ): Promise<{ patientId: string; trajectoryId: string; from: string; to: string }> {
@@ -115,24 +134,6 @@ describe('handover relay: every transfer gets its handover in kwaliteit, exactly
   });
 
   it("the handover's items are those the patient's forensic CV held at the transfer, scored through the graph", async () => {
-    const cv = federation.subgraphs['forensisch-cv'].prisma as any;
-    const entry = (patientId: string, kind: string, recordedAt?: Date) => {
-      const id = randomUUID();
-      return cv.cvEntry.create({
-        data: {
-          id,
-          patientId,
-          entryId: id,
-          version: 1,
-          kind,
-          occurredOn: new Date(`${today()}T00:00:00Z`),
-          authorId: 'test',
-          authorOrganisationId: providers.addressed,
-          details: {},
-          ...(recordedAt ? { recordedAt } : {}),
-        },
-      });
-    };
     const t = await transfer(async (patientId) => {
       for (const kind of ['OFFENCE', 'DIAGNOSIS', 'LEAVE', 'INCIDENT']) await entry(patientId, kind);
       // Recorded after the transfer: not what the CV held then.
@@ -179,6 +180,21 @@ describe('handover relay: every transfer gets its handover in kwaliteit, exactly
     } finally {
       await second.close();
     }
+  });
+
+  it('while forensisch-cv cannot answer the relay waits, and then records the handover with the CV kinds', async () => {
+    await relaying!.close();
+    relaying = await federation.startGateway({
+      subgraphUrls: { kwaliteit: `http://127.0.0.1:${port}/graphql`, 'forensisch-cv': `http://127.0.0.1:${await freePort()}/graphql` },
+      handoverRelay: RELAY,
+    });
+    const t = await transfer((patientId) => entry(patientId, 'RISK_ASSESSMENT'));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await relayed(t.patientId)).toHaveLength(0);
+    await relaying!.close();
+    await startRelay();
+    await caughtUp();
+    expect((await relayed(t.patientId)).map((r: any) => r.items)).toEqual([['SETTING', 'RISK_AND_PROTECTIVE_FACTORS']]);
   });
 
   it('the relay fields are internal: refused without the relay scope and not in the public graph', async () => {
