@@ -221,6 +221,10 @@ describe("faults are the subgraph's, errors are the caller's", () => {
   let limited: RunningGateway;
   let spareKwaliteit: RunningSubgraph<unknown>;
   const INSPECTIE: Principal = { subject: 'flooder', organisationId: 'igj', role: 'inspectie', scopes: [], purpose: 'kwaliteitstoezicht' };
+  // Each well-behaved caller below is an organisation of its own: the rate limit counts per
+  // organisation, and on a fast machine the tests' requests would otherwise share one budget.
+  const OTHER: Principal = { subject: 'other-caller', organisationId: 'other-partner', role: 'plaatser', scopes: [], purpose: 'plaatsing' };
+  const OUTAGE_PROBE: Principal = { subject: 'outage-probe', organisationId: 'outage-probe', role: 'plaatser', scopes: [], purpose: 'plaatsing' };
   const BAD_DATES = [
     '{ waitingTimes(from: "2024-02-30", to: "2024-03-01") { count } }',
     { query: 'query W($from: Date!) { waitingTimes(from: $from, to: "2024-03-01") { count } }', variables: { from: '2024-02-30' } },
@@ -302,7 +306,7 @@ describe("faults are the subgraph's, errors are the caller's", () => {
     const others = async (count: number) => {
       let ok = 0;
       for (let i = 0; i < count; i++) {
-        const { status, body } = await post<any>(federation, limited.url, { query: GOOD });
+        const { status, body } = await post<any>(federation, limited.url, { query: GOOD }, { principal: OTHER });
         if (status === 200 && !body.errors && body.data.waitingTimes && body.data.qualityPillars) ok++;
       }
       return ok;
@@ -333,13 +337,13 @@ describe("faults are the subgraph's, errors are the caller's", () => {
   it('a real outage still opens the breaker: kwaliteit killed', async () => {
     await spareKwaliteit.close();
     for (let i = 0; i < 3; i++) {
-      const { body } = await post<any>(federation, limited.url, { query: '{ qualityPillars { number } }' });
+      const { body } = await post<any>(federation, limited.url, { query: '{ qualityPillars { number } }' }, { principal: OUTAGE_PROBE });
       expect(body.errors?.[0]?.extensions?.code).toBe('SUBGRAPH_UNAVAILABLE');
     }
     expect(await metricValue(limited.url, 'ketengraph_subgraph_circuit_state', { subgraph: 'kwaliteit' })).toBe(2);
     const ready = (await (await fetch(new URL('/ready', limited.url))).json()) as any;
     expect(ready.dependencies).toMatchObject({ kwaliteit: false, plaatsing: true });
-    const { body } = await post<any>(federation, limited.url, { query: GOOD });
+    const { body } = await post<any>(federation, limited.url, { query: GOOD }, { principal: OUTAGE_PROBE });
     expect(body.data.providers.edges).toHaveLength(1);
     expect(body.errors?.map((e: any) => `${e.extensions.code} ${e.extensions.subgraph}`)).toEqual(['SUBGRAPH_UNAVAILABLE kwaliteit']);
   });
