@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isNonPublicAddress, postSigned, receiverDispatcher } from '../src/webhooks/receiver.js';
+import { isNonPublicAddress } from '@ketengraph/service-kit';
+import { postSigned, receiverDispatcher } from '../src/webhooks/receiver.js';
 import { checkUrl } from '../src/webhooks/selection.js';
 import { generateSecret, signedHeaders } from '../src/webhooks/signing.js';
 

@@ -3,63 +3,12 @@
  * failure, so a receiver cannot bounce deliveries elsewhere), and the outcome reduced to a code.
  * Response bodies are never kept: a receiver's answer may contain personal data.
  */
-import { lookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { publicOnlyLookup } from '@ketengraph/service-kit';
 import { Agent, fetch, type Dispatcher } from 'undici';
 import type { SignedHeaders } from './signing.js';
 
-/** Addresses a receiver may not have unless allowed: loopback, private, link-local (cloud metadata), shared and unspecified ranges. */
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-] as const)
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-] as const)
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
-
-export function isNonPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  // An IPv4 address written as IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it is.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (mapped) return NON_PUBLIC.check(mapped, 'ipv4');
-  return NON_PUBLIC.check(address, family === 6 ? 'ipv6' : 'ipv4');
-}
-
-/**
- * Connections for deliveries when receivers must be public: the address is checked where the
- * connection is made, after DNS, so a name that resolves (or later re-resolves) to an internal
- * address is refused too.
- */
-const publicOnly = new Agent({
-  connect: {
-    lookup(
-      hostname: string,
-      options: LookupOptions,
-      callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
-    ) {
-      lookup(hostname, { ...options, all: true }, (error, addresses) => {
-        if (error) return callback(error, []);
-        if (addresses.some((entry) => isNonPublicAddress(entry.address))) {
-          return callback(Object.assign(new Error('receiver address is not public'), { code: 'ERR_NON_PUBLIC_ADDRESS' }), []);
-        }
-        if (options.all) return callback(null, addresses);
-        callback(null, addresses[0]!.address, addresses[0]!.family);
-      });
-    },
-  },
-});
+/** Connections for deliveries when receivers must be public (see publicOnlyLookup in the kit). */
+const publicOnly = new Agent({ connect: { lookup: publicOnlyLookup('receiver') } });
 
 export function receiverDispatcher(allowPrivateAddresses: boolean): Dispatcher | undefined {
   return allowPrivateAddresses ? undefined : publicOnly;

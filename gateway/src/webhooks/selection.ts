@@ -16,7 +16,7 @@ import {
   type OperationDefinitionNode,
 } from 'graphql';
 import type { WebhookFilter } from './store.js';
-import { isNonPublicAddress } from './receiver.js';
+import { isNonPublicAddress } from '@ketengraph/service-kit';
 
 export const EVENT_FIELD = 'placementChanged';
 const MAX_SELECTION_LENGTH = 10_000;

@@ -22,3 +22,4 @@ export * from './tracing.js';
 export * from './tracing-export.js';
 export * from './write-access.js';
 export * from './peers.js';
+export * from './public-address.js';

@@ -5,8 +5,7 @@
  * EpdError with a reason code; nothing an EPD answers is ever put into a message or a log line.
  */
 import { randomUUID } from 'node:crypto';
-import { lookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { BlockList, isIP } from 'node:net';
+import { publicOnlyLookup } from '@ketengraph/service-kit';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { EpdResourceType } from './mapping.js';
@@ -62,49 +61,6 @@ export interface FhirClientOptions {
   allowPrivateAddresses: boolean;
 }
 
-/** Loopback, private, link-local (cloud metadata), shared and unspecified ranges. */
-const NON_PUBLIC = new BlockList();
-for (const [network, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.168.0.0', 16],
-] as const)
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-] as const)
-  NON_PUBLIC.addSubnet(network, prefix, 'ipv6');
-
-export function isNonPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (mapped) return NON_PUBLIC.check(mapped, 'ipv4');
-  return NON_PUBLIC.check(address, family === 6 ? 'ipv6' : 'ipv4');
-}
-
-/** Checked where the connection is made, after DNS: a name that (re-)resolves to an internal address is refused too. */
-function publicOnlyLookup(
-  hostname: string,
-  options: LookupOptions,
-  callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
-): void {
-  lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, []);
-    if (addresses.some((entry) => isNonPublicAddress(entry.address)))
-      return callback(Object.assign(new Error('EPD address is not public'), { code: 'ERR_NON_PUBLIC_ADDRESS' }), []);
-    if (options.all) return callback(null, addresses);
-    callback(null, addresses[0]!.address, addresses[0]!.family);
-  });
-}
-
 /** Which search parameter names the patient, per resource type (FHIR R4 search parameters). */
 const PATIENT_PARAMETER: Record<EpdResourceType, string> = {
   RiskAssessment: 'patient',
@@ -129,7 +85,7 @@ export class FhirClient {
     // Redirects are not followed: an EPD cannot send ketengraph (or its token) elsewhere.
     const tls = source.auth.kind === 'MUTUAL_TLS' ? { cert: source.auth.cert, key: source.auth.key, ...(source.auth.ca ? { ca: source.auth.ca } : {}) } : {};
     if (source.auth.kind === 'MUTUAL_TLS' || !options.allowPrivateAddresses) {
-      const dispatcher = new Agent({ connect: { ...tls, ...(options.allowPrivateAddresses ? {} : { lookup: publicOnlyLookup }) } });
+      const dispatcher = new Agent({ connect: { ...tls, ...(options.allowPrivateAddresses ? {} : { lookup: publicOnlyLookup('EPD') }) } });
       this.fetch = (url, init) => undiciFetch(url, { ...init, redirect: 'manual', dispatcher }) as unknown as Promise<Response>;
     } else {
       this.fetch = (url, init) => globalThis.fetch(url, { ...init, redirect: 'manual' });
