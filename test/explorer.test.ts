@@ -26,6 +26,13 @@ describe('explorer in headless Chromium', () => {
 
   const isLocal = (url: string) => ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
 
+  /** The gateway's `ketengraph_subscriptions_open` gauge, as /metrics reports it. */
+  async function openSubscriptions(): Promise<number> {
+    const text = await (await fetch(`${origin}/metrics`)).text();
+    const line = text.split('\n').find((row) => row.startsWith('ketengraph_subscriptions_open '));
+    return Number(line?.split(' ')[1] ?? 0);
+  }
+
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     federation = await startFederation();
@@ -168,6 +175,7 @@ describe('explorer in headless Chromium', () => {
       where: { status: 'ADMITTED', admittedAt: { lt: new Date(Date.now() - 86_400_000) } },
       orderBy: { id: 'asc' },
     });
+    const openBefore = await openSubscriptions();
     const socket = page.waitForEvent('websocket', (ws) => new URL(ws.url()).pathname === '/graphql');
     await page.locator('[data-example="PlacementChanged"]').click();
     await expect.poll(() => editorText('.graphiql-query-editor')).toContain('subscription PlacementChanged');
@@ -175,6 +183,9 @@ describe('explorer in headless Chromium', () => {
     const ws = await socket;
     await ws.waitForEvent('framereceived', (frame) => String(frame.payload).includes('"connection_ack"'));
     await ws.waitForEvent('framesent', (frame) => String(frame.payload).includes('"subscribe"'));
+    // The stream starts "from now" once the gateway has opened it (checked access, read the log's
+    // head); a change made before that is not a change the subscriber asked to follow.
+    await expect.poll(openSubscriptions, { timeout: 20_000 }).toBeGreaterThan(openBefore);
     const ended = await federation.request<{ endPlacement: { status: string } }>(
       'mutation($id: ID!, $on: Date!) { endPlacement(placementId: $id, endedOn: $on, reason: "Ontslag na behandeling") { status } }',
       { id: admitted.id, on: new Date().toISOString().slice(0, 10) },
@@ -227,3 +238,4 @@ describe('explorer in headless Chromium', () => {
     }
   });
 });
+
