@@ -238,4 +238,3 @@ describe('explorer in headless Chromium', () => {
     }
   });
 });
-
