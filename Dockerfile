@@ -14,6 +14,7 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 COPY gateway/package.json gateway/
 COPY packages/service-kit/package.json packages/service-kit/
+COPY packages/domain/package.json packages/domain/
 COPY packages/seed-data/package.json packages/seed-data/
 COPY subgraphs/indicatiestelling/package.json subgraphs/indicatiestelling/
 COPY subgraphs/plaatsing/package.json subgraphs/plaatsing/

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from '@ketengraph/gateway';
 import { loadAccessPolicy, loadSubgraphConfig } from '@ketengraph/service-kit';
-import { generatePatients, generateProviders, type SeedPatient } from '../packages/seed-data/src/index.js';
+import { DEFAULT_SEED, generatePatients, generateProviders, type SeedPatient } from '../packages/seed-data/src/index.js';
 import { loadExplorerConfig } from '../gateway/src/explorer/config.js';
 import { CONFIG_ELEMENT_ID, type ExplorerPageConfig } from '../gateway/src/explorer/page-config.js';
 import {
@@ -29,7 +29,9 @@ function pageConfig(html: string): ExplorerPageConfig {
 }
 
 describe('explorer sample users in the deterministic seed (default seed and size, as `npm start` seeds)', () => {
-  const { seed, seedPatients } = loadSubgraphConfig('seed-check', 0, {});
+  const config = loadSubgraphConfig('seed-check', 0, {});
+  const seed = config.seed ?? DEFAULT_SEED;
+  const seedPatients = config.seedPatients;
   const providers = generateProviders(seed);
   const patients: SeedPatient[] = [...generatePatients(seed, seedPatients, providers)];
   const placementsOf = (providerId: string) =>

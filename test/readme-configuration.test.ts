@@ -15,6 +15,7 @@ import { SUBGRAPHS } from '../schema/subgraphs.js';
 const SOURCE_ROOTS = [
   'gateway/src',
   'packages/service-kit/src',
+  'packages/domain/src',
   'packages/seed-data/src',
   ...SUBGRAPHS.map(({ name }) => `subgraphs/${name}/src`),
   'scripts',

@@ -12,7 +12,6 @@ import {
   INDICATION_ISSUERS,
   LEGAL_TITLES,
   PROBATION_ORGANISATIONS,
-  PROVIDER_OFFER,
   QUALITY_PILLARS,
   REGIONS,
   RISK_INSTRUMENTS,
@@ -23,10 +22,20 @@ import {
   type PlacementStatus,
   type ProviderType,
   type Region,
-} from './vocabulary.js';
+} from '@ketengraph/domain';
 
 export const DEFAULT_SEED = 20261122;
 export const PROVIDER_COUNT = 190;
+
+/** What each kind of provider typically offers: care type and the security levels it can hold. */
+export const PROVIDER_OFFER: Record<ProviderType, { careType: CareType; levels: number[] }[]> = {
+  FPC: [{ careType: 'KLINISCH', levels: [4, 5] }],
+  FPK: [{ careType: 'KLINISCH', levels: [3] }],
+  FPA: [{ careType: 'KLINISCH', levels: [2] }],
+  PPC: [{ careType: 'KLINISCH', levels: [3, 4] }],
+  FBW: [{ careType: 'VERBLIJF', levels: [1, 2] }],
+  AMBULANT: [{ careType: 'AMBULANT', levels: [1] }],
+};
 
 export interface SeedProvider {
   id: string;

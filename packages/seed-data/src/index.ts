@@ -1,4 +1,3 @@
 export * from './bsn.js';
 export * from './chain.js';
 export * from './random.js';
-export * from './vocabulary.js';

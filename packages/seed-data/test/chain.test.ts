@@ -1,10 +1,9 @@
+import { isValidBsn, PLACEMENT_STATUSES } from '@ketengraph/domain';
 import {
   DEFAULT_SEED,
   generatePatient,
   generatePatients,
   generateProviders,
-  isValidBsn,
-  PLACEMENT_STATUSES,
   PROVIDER_COUNT,
   PROVIDER_OFFER,
   syntheticBsn,

@@ -5,6 +5,7 @@
  * fields the gateway never exposes, batched per request (DataLoader), and never guessed: without
  * an answer the change is refused with DEPENDENCY_UNAVAILABLE.
  */
+import type { CareType } from '@ketengraph/domain';
 import DataLoader from 'dataloader';
 import { domainError } from './errors.js';
 import type { AccessPolicy, Principal } from './principal.js';
@@ -16,9 +17,9 @@ export interface TrajectoryFacts {
   status: 'ACTIVE' | 'CLOSED';
   legalTitle: string;
   probationOrganisation: string | null;
-  currentCareType: 'KLINISCH' | 'VERBLIJF' | 'AMBULANT';
+  currentCareType: CareType;
   currentSecurityLevel: number;
-  currentPhase: { minSecurityLevel: number; maxSecurityLevel: number; careTypes: ('KLINISCH' | 'VERBLIJF' | 'AMBULANT')[] } | null;
+  currentPhase: { minSecurityLevel: number; maxSecurityLevel: number; careTypes: CareType[] } | null;
 }
 
 /** The caller's provider and one trajectory (plaatsing's `trajectoryRelations`). */

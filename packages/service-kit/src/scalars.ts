@@ -1,4 +1,4 @@
-import { isValidBsn } from '@ketengraph/seed-data';
+import { isValidBsn } from '@ketengraph/domain';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 
 /** A value a kit scalar refuses; its message never repeats the value (a BSN is personal data). */

@@ -5,7 +5,6 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { DEFAULT_SEED } from '@ketengraph/seed-data';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import {
@@ -45,7 +44,8 @@ export interface SubgraphConfig {
   dataDir: string;
   /** Patients to generate on first start into an empty database; 0 starts empty. */
   seedPatients: number;
-  seed: number;
+  /** Random seed of the synthetic data; unset: the seed generator's default. */
+  seed: number | undefined;
   /** The gateway's public key(s): only requests carrying a token the gateway signed are served. */
   gatewayKeys: KeySource;
   /**
@@ -87,7 +87,8 @@ export interface SubgraphAccess<Prisma, Context> {
 }
 
 export interface SeedOptions {
-  seed: number;
+  /** Unset: the seed generator's default seed. */
+  seed: number | undefined;
   patients: number;
 }
 
@@ -131,7 +132,7 @@ export function loadSubgraphConfig(name: string, defaultPort: number, env: NodeJ
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.DATA_DIR ?? join(repositoryRoot, '.data', name),
     seedPatients: integer('SEED_PATIENTS', 2000),
-    seed: integer('SEED', DEFAULT_SEED),
+    seed: env.SEED === undefined || env.SEED === '' ? undefined : integer('SEED', 0),
     gatewayKeys: gatewayKeySource(env),
     relationshipSources: {
       'own-patients': peerSubgraphUrl('plaatsing', env),
@@ -163,7 +164,7 @@ export async function openSubgraphDatabase<Prisma extends { $disconnect(): Promi
 ): Promise<{ db: Database; prisma: Prisma }> {
   const migrations = join(module.root, 'prisma', 'migrations');
   const seedInto = async (prisma: Prisma) => {
-    if (config.seedPatients && (await module.isEmpty(prisma))) await module.seed(prisma, { seed: config.seed ?? DEFAULT_SEED, patients: config.seedPatients });
+    if (config.seedPatients && (await module.isEmpty(prisma))) await module.seed(prisma, { seed: config.seed, patients: config.seedPatients });
   };
   // A new embedded database is migrated and seeded before it is moved into place (see openDatabase): an interrupted first start leaves nothing half-made.
   const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir }, async (created) => {

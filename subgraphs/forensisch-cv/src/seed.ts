@@ -1,9 +1,10 @@
-import { generatePatients, generateProviders } from '@ketengraph/seed-data';
+import { DEFAULT_SEED, generatePatients, generateProviders } from '@ketengraph/seed-data';
 import type { SeedOptions } from '@ketengraph/service-kit';
 import type { Prisma, PrismaClient } from './generated/prisma/client.js';
 
 /** Writes this subgraph's slice of the synthetic chain: every patient's forensic-CV entries. */
 export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions): Promise<void> {
+  seed ??= DEFAULT_SEED;
   const providers = generateProviders(seed);
   let batch: Prisma.CvEntryCreateManyInput[] = [];
   const flush = async () => {

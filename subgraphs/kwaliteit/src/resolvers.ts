@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { QUALITY_PILLARS } from '@ketengraph/seed-data';
+import { QUALITY_PILLARS } from '@ketengraph/domain';
 import {
   badInput,
   connectionFromKeyset,

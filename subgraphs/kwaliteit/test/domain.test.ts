@@ -1,4 +1,4 @@
-import { HANDOVER_ITEMS, QUALITY_PILLARS, type HandoverItem } from '@ketengraph/seed-data';
+import { HANDOVER_ITEMS, QUALITY_PILLARS, type HandoverItem } from '@ketengraph/domain';
 import type { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { assertHandover, handoverCompleteness, summariseHandovers, transferHandoverItems, type HandoverInput } from '../src/domain/handover.js';

@@ -1,4 +1,4 @@
-import { HANDOVER_ITEMS, QUALITY_PILLARS } from '@ketengraph/seed-data';
+import { HANDOVER_ITEMS, QUALITY_PILLARS } from '@ketengraph/domain';
 import { startSubgraph, type Principal, type RunningSubgraph } from '@ketengraph/service-kit';
 import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

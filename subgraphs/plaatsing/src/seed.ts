@@ -1,4 +1,4 @@
-import { generatePatients, generateProviders, Random, type SeedPlacement, type SeedPlacementStep } from '@ketengraph/seed-data';
+import { DEFAULT_SEED, generatePatients, generateProviders, Random, type SeedPlacement, type SeedPlacementStep } from '@ketengraph/seed-data';
 import type { SeedOptions } from '@ketengraph/service-kit';
 import { holdsPlace, type PlacementStatus } from './domain/lifecycle.js';
 import type { Prisma, PrismaClient } from './generated/prisma/client.js';
@@ -13,6 +13,7 @@ const DJI_STEPS = new Set<PlacementStatus>(['REQUESTED', 'DECIDED', 'WITHDRAWN']
  * = occupied plus a deterministic 0-6 free places, so some offers are full.
  */
 export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions): Promise<void> {
+  seed ??= DEFAULT_SEED;
   const providers = generateProviders(seed);
   await prisma.provider.createMany({ data: providers.map(({ id, name, type, region }) => ({ id, name, type, region })) });
 

@@ -1,4 +1,4 @@
-import { PLACEMENT_STATUSES } from '@ketengraph/seed-data';
+import { PLACEMENT_STATUSES } from '@ketengraph/domain';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { findTransition, isFinal, transition, TRANSITIONS, type PlacementStep } from '../src/domain/lifecycle.js';

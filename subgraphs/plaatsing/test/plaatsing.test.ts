@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { indicatiestelling } from '@ketengraph/indicatiestelling';
-import { DEFAULT_SEED, generatePatients, generateProviders, type CareType } from '@ketengraph/seed-data';
+import type { CareType } from '@ketengraph/domain';
+import { DEFAULT_SEED, generatePatients, generateProviders } from '@ketengraph/seed-data';
 import { startSubgraph, type RunningSubgraph } from '@ketengraph/service-kit';
 import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

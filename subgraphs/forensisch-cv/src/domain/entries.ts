@@ -4,7 +4,7 @@
  * versioning rules — a correction is a new version of the current version, never an overwrite.
  */
 import { badInput, domainError } from '@ketengraph/service-kit';
-import { RISK_INSTRUMENTS, RISK_LEVELS } from '@ketengraph/seed-data';
+import { RISK_INSTRUMENTS, RISK_LEVELS } from '@ketengraph/domain';
 
 export const CV_ENTRY_KINDS = ['OFFENCE', 'DIAGNOSIS', 'RISK_ASSESSMENT', 'INCIDENT', 'LEAVE', 'TREATMENT', 'EARLY_WARNING_SIGN'] as const;
 export type CvEntryKind = (typeof CV_ENTRY_KINDS)[number];

@@ -3,9 +3,10 @@
  * the heart of the trajectory-indication reform — scaling inside the phase bounds is a decision
  * the provider and probation may take; outside them a re-indication is required.
  */
+import { type CareType, isSecurityLevel } from '@ketengraph/domain';
 import { domainError, badInput } from '@ketengraph/service-kit';
 
-export type CareType = 'KLINISCH' | 'VERBLIJF' | 'AMBULANT';
+export type { CareType };
 
 export interface PhaseBounds {
   ordinal: number;
@@ -15,7 +16,7 @@ export interface PhaseBounds {
 }
 
 export function assertSecurityLevel(level: number, field = 'securityLevel'): void {
-  if (!Number.isInteger(level) || level < 1 || level > 5) throw badInput('Security level must be 1 (lowest) to 5 (extra secured).', field);
+  if (!isSecurityLevel(level)) throw badInput('Security level must be 1 (lowest) to 5 (extra secured).', field);
 }
 
 export function assertNotBlank(value: string, field: string, maxLength = 500): string {

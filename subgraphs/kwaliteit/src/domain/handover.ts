@@ -2,7 +2,7 @@
  * Warm handover (warme overdracht): how complete a handover was against the minimum content the
  * chain agreed on, and what a trajectory's handovers look like taken together. Free of storage.
  */
-import { HANDOVER_ITEMS, type HandoverItem } from '@ketengraph/seed-data';
+import { HANDOVER_ITEMS, type HandoverItem } from '@ketengraph/domain';
 import { badInput } from '@ketengraph/service-kit';
 import { assertId, startOfUtcDay } from './common.js';
 

@@ -2,7 +2,7 @@
  * Kwaliteitskader Forensische Zorg: what a valid yearly quality report looks like, when it is due,
  * and how a year's pillar scores aggregate for oversight and policy. Free of storage.
  */
-import { QUALITY_PILLARS, type QualityPillarCode } from '@ketengraph/seed-data';
+import { QUALITY_PILLARS, type QualityPillarCode } from '@ketengraph/domain';
 import { badInput } from '@ketengraph/service-kit';
 import { assertId, assertNotBlank } from './common.js';
 

@@ -4,7 +4,7 @@
  * subgraph decides whether a step is allowed.
  */
 import { domainError } from '@ketengraph/service-kit';
-import type { PlacementStatus } from '@ketengraph/seed-data';
+import type { PlacementStatus } from '@ketengraph/domain';
 
 export type { PlacementStatus };
 

@@ -3,7 +3,7 @@
  * indication, and waiting times.
  */
 import { badInput, domainError } from '@ketengraph/service-kit';
-import type { CareType } from '@ketengraph/seed-data';
+import { type CareType, isSecurityLevel } from '@ketengraph/domain';
 import type { PlacementStatus } from './lifecycle.js';
 
 export type { CareType };
@@ -11,7 +11,7 @@ export type { CareType };
 const DAY = 86_400_000;
 
 export function assertSecurityLevel(level: number, field = 'securityLevel'): void {
-  if (!Number.isInteger(level) || level < 1 || level > 5) throw badInput('Security level must be 1 (lowest) to 5 (extra secured).', field);
+  if (!isSecurityLevel(level)) throw badInput('Security level must be 1 (lowest) to 5 (extra secured).', field);
 }
 
 export function assertReason(value: string, field = 'reason', maxLength = 500): string {

@@ -1,4 +1,4 @@
-/** Domain vocabulary shared by the seed generator and the subgraphs' domain modules. */
+/** The chain's vocabulary: read by the subgraphs' domain modules and by the seed generator. */
 export const CARE_TYPES = ['KLINISCH', 'VERBLIJF', 'AMBULANT'] as const;
 export type CareType = (typeof CARE_TYPES)[number];
 
@@ -7,16 +7,6 @@ export type Region = (typeof REGIONS)[number];
 
 export const PROVIDER_TYPES = ['FPC', 'FPK', 'FPA', 'PPC', 'FBW', 'AMBULANT'] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
-
-/** What each kind of provider typically offers: care type and the security levels it can hold. */
-export const PROVIDER_OFFER: Record<ProviderType, { careType: CareType; levels: number[] }[]> = {
-  FPC: [{ careType: 'KLINISCH', levels: [4, 5] }],
-  FPK: [{ careType: 'KLINISCH', levels: [3] }],
-  FPA: [{ careType: 'KLINISCH', levels: [2] }],
-  PPC: [{ careType: 'KLINISCH', levels: [3, 4] }],
-  FBW: [{ careType: 'VERBLIJF', levels: [1, 2] }],
-  AMBULANT: [{ careType: 'AMBULANT', levels: [1] }],
-};
 
 export const LEGAL_TITLES = [
   'TBS_DWANGVERPLEGING',
@@ -36,10 +26,11 @@ export const CARE_INTENSITIES = ['LAAG', 'MIDDEL', 'HOOG'] as const;
 export const PLACEMENT_STATUSES = ['REQUESTED', 'INTAKE', 'ACCEPTED', 'DECLINED', 'DECIDED', 'ADMITTED', 'TRANSFERRED', 'ENDED', 'WITHDRAWN'] as const;
 export type PlacementStatus = (typeof PLACEMENT_STATUSES)[number];
 
+/** Recognised risk-assessment instruments (HCR-20V3, HKT-R, …), as the CV records them. */
 export const RISK_INSTRUMENTS = ['HCR_20V3', 'HKT_R', 'FAM', 'FARE', 'B_SAFER', 'SRP', 'STATIC_99R', 'STABLE_2007', 'ACUTE_2007', 'SAPROF'] as const;
 export const RISK_LEVELS = ['LAAG', 'MATIG', 'HOOG', 'ZEER_HOOG'] as const;
 
-/** Minimum content of a warm handover (minimale overdrachtsinhoud), from the seeds. */
+/** Minimum content of a warm handover (minimale overdrachtsinhoud) the chain agreed on. */
 export const HANDOVER_ITEMS = [
   'SETTING',
   'POPULATION',

@@ -1,0 +1,3 @@
+export * from './bsn.js';
+export * from './security-level.js';
+export * from './vocabulary.js';
