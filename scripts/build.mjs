@@ -20,7 +20,13 @@ const dist = join(root, 'dist');
 const started = performance.now();
 
 /** The workspace packages a service needs at run time (not the tests). */
-const PACKAGES = ['packages/service-kit', 'packages/domain', 'packages/seed-data', 'gateway', ...readdirSync(join(root, 'subgraphs')).map((name) => `subgraphs/${name}`)];
+const PACKAGES = [
+  'packages/service-kit',
+  'packages/domain',
+  'packages/seed-data',
+  'gateway',
+  ...readdirSync(join(root, 'subgraphs')).map((name) => `subgraphs/${name}`),
+];
 
 function files(dir, keep) {
   if (!existsSync(dir)) return [];

@@ -3,10 +3,9 @@
  * at each such path, strips the gateway's hidden selections, and collects per patient what was
  * delivered and what was withheld — the facts the audit records.
  */
+import { UNAUTHORIZED_CODE as UNAUTHORIZED } from '@ketengraph/service-kit';
 import type { DirectiveNode, GraphQLFormattedError } from 'graphql';
 import { FILLER_KEY, HIDDEN_PREFIX, PATIENT_KEY, type SelectionPlan } from './rewrite.js';
-
-export const UNAUTHORIZED = 'UNAUTHORIZED_FIELD_OR_TYPE';
 
 export interface PatientAccess {
   delivered: Map<string, string[]>;

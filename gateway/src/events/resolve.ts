@@ -6,7 +6,7 @@
  * subscriptions; this is how the gateway serves them anyway.
  */
 import type { ApolloServer } from '@apollo/server';
-import { badInput, decodeEventCursor, encodeEventCursor } from '@ketengraph/service-kit';
+import { badInput, decodeEventCursor, encodeEventCursor, UNAUTHORIZED_CODE as UNAUTHORIZED } from '@ketengraph/service-kit';
 import {
   getArgumentValues,
   getVariableValues,
@@ -181,8 +181,6 @@ export function matchesFilter(event: PlacementChangeEvent, filter: PlacementChan
   if (filter.toStatus != null && !filter.toStatus.includes(event.toStatus)) return false;
   return true;
 }
-
-const UNAUTHORIZED = 'UNAUTHORIZED_FIELD_OR_TYPE';
 
 /**
  * Resolves one event for one principal through the gateway's pipeline (authorization, federation,

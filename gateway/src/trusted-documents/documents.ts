@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { HttpError } from '@ketengraph/service-kit';
+import { type ErrorCode, HttpError } from '@ketengraph/service-kit';
 import { trustedDocumentRejections } from '../observability/metrics.js';
 
 /** Written by `npm run generate` (scripts/trusted-documents.mjs) from the project's .graphql operation files; never edited. */
@@ -86,7 +86,7 @@ function withoutPersistedQuery(extensions: OperationBody['extensions']): Record<
   return rest;
 }
 
-function refusal(code: string, message: string): HttpError {
+function refusal(code: ErrorCode, message: string): HttpError {
   trustedDocumentRejections.inc({ code });
   return new HttpError(400, code, message);
 }

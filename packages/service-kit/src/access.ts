@@ -11,9 +11,11 @@
 import DataLoader from 'dataloader';
 import { defaultFieldResolver, getNamedType, GraphQLError, isObjectType, type GraphQLSchema } from 'graphql';
 import { argumentRequirement, grantsFor, type Decision, type PolicyRequirement, type RelationshipKind, type SchemaPolicies } from './grants.js';
+import type { ErrorCode } from './error-codes.js';
+import { domainError } from './errors.js';
 import type { AccessPolicy, Principal } from './principal.js';
 
-export const UNAUTHORIZED_CODE = 'UNAUTHORIZED_FIELD_OR_TYPE';
+export const UNAUTHORIZED_CODE = 'UNAUTHORIZED_FIELD_OR_TYPE' satisfies ErrorCode;
 /**
  * Extension naming the patient a relationship refusal was about, for the gateway's access log
  * (a read refused entirely is still recorded per patient). Subgraphs answer only the gateway,
@@ -167,8 +169,7 @@ export function remoteTrajectoryOwners(url: string, gatewayToken: () => string, 
     }).catch(() => null);
     const body = response?.ok ? ((await response.json()) as { data?: { _entities?: ({ id?: string; patient?: { id?: string } } | null)[] } }) : null;
     const entities = body?.data?._entities;
-    if (!Array.isArray(entities))
-      throw new GraphQLError('The patient of this trajectory could not be checked; try again later.', { extensions: { code: 'DEPENDENCY_UNAVAILABLE' } });
+    if (!Array.isArray(entities)) throw domainError('DEPENDENCY_UNAVAILABLE', 'The patient of this trajectory could not be checked; try again later.');
     const owners = new Map<string, string>();
     for (const entity of entities) if (entity?.id && entity.patient?.id) owners.set(entity.id, entity.patient.id);
     return owners;
@@ -191,8 +192,7 @@ export function remoteRelationshipLookup(kind: RelationshipKind, url: string, ga
     const body = response?.ok ? ((await response.json()) as { data?: Record<string, string[] | undefined> }) : null;
     const ids = body?.data?.[field];
     // Without an answer there is no relationship to rely on: withhold rather than guess.
-    if (!Array.isArray(ids))
-      throw new GraphQLError('The relationship with this patient could not be checked; try again later.', { extensions: { code: 'DEPENDENCY_UNAVAILABLE' } });
+    if (!Array.isArray(ids)) throw domainError('DEPENDENCY_UNAVAILABLE', 'The relationship with this patient could not be checked; try again later.');
     return ids;
   };
 }

@@ -1,21 +1,5 @@
 import { GraphQLError } from 'graphql';
-
-/**
- * Error codes a client can branch on. Domain codes are shared by all subgraphs so that the
- * README's table and the clients' switch statements have one list to follow.
- */
-export type ErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'UNAUTHENTICATED'
-  | 'REINDICATION_REQUIRED'
-  | 'INVALID_TRANSITION'
-  | 'NO_CAPACITY'
-  | 'INDICATION_MISMATCH'
-  | 'DEPENDENCY_UNAVAILABLE'
-  | 'CURSOR_EXPIRED'
-  | 'FORBIDDEN';
+import type { ErrorCode } from './error-codes.js';
 
 /** A refusal the caller can act on; the message is for people and never carries personal data. */
 export function domainError(code: ErrorCode, message: string, details: Record<string, unknown> = {}): GraphQLError {

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { AuthenticationError } from './authentication-error.js';
+import { errorBody, httpStatusOf, type ErrorCode } from './error-codes.js';
 import { errorDetails, serviceLogger, type Logger } from './logging.js';
 import { metricsText } from './metrics.js';
 import { continueTrace } from './tracing.js';
@@ -15,7 +16,7 @@ export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
@@ -89,7 +90,12 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
           log.error({ requestId, ...errorDetails(error) }, 'request failed');
           if (!response.headersSent)
             sendJson(response, 500, {
-              errors: [{ message: `Internal server error (request ${requestId ?? 'unknown'}).`, extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } }],
+              errors: [
+                {
+                  message: `Internal server error (request ${requestId ?? 'unknown'}).`,
+                  extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode, requestId },
+                },
+              ],
             });
           else response.destroy();
         })
@@ -144,29 +150,22 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
     if (request.method === 'POST') {
       const raw = await readBody(request, maxBodyBytes);
       if (raw === 'too-large') {
-        return sendJson(response, 413, { errors: [{ message: `Request body exceeds ${maxBodyBytes} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+        return sendRefusal(response, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes.`);
       }
       try {
         body = raw.length ? JSON.parse(raw) : {};
       } catch {
-        return sendJson(response, 400, { errors: [{ message: 'Request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }] });
+        return sendRefusal(response, 'BAD_REQUEST', 'Request body is not valid JSON.');
       }
       if (containsNul(body) || escapesNul(body)) {
-        return sendJson(response, 400, { errors: [{ message: 'Text may not contain NUL characters.', extensions: { code: 'BAD_USER_INPUT' } }] });
+        return sendRefusal(response, 'BAD_USER_INPUT', 'Text may not contain NUL characters.', 400);
       }
       if (Array.isArray(body) && body.length > (options.maxBatchSize ?? 1)) {
-        return sendJson(response, 400, {
-          errors: [
-            {
-              message: `A batch may hold at most ${options.maxBatchSize ?? 1} operations; send the others separately.`,
-              extensions: { code: 'BATCH_TOO_LARGE' },
-            },
-          ],
-        });
+        return sendRefusal(response, 'BATCH_TOO_LARGE', `A batch may hold at most ${options.maxBatchSize ?? 1} operations; send the others separately.`);
       }
     }
     if (request.method === 'GET' && url.search && [...url.searchParams.values()].some((value) => value.includes('\u0000') || NUL_ESCAPE.test(value))) {
-      return sendJson(response, 400, { errors: [{ message: 'Text may not contain NUL characters.', extensions: { code: 'BAD_USER_INPUT' } }] });
+      return sendRefusal(response, 'BAD_USER_INPUT', 'Text may not contain NUL characters.', 400);
     }
     let search = url.search;
     if (options.prepareRequest) {
@@ -238,7 +237,7 @@ function sendUnauthenticated(response: ServerResponse, error: AuthenticationErro
   log.warn({ requestId, reason: error.reason, detail: error.detail }, 'unauthenticated request');
   const challenge = error.reason === 'missing-token' ? 'Bearer realm="ketengraph"' : 'Bearer realm="ketengraph", error="invalid_token"';
   response.setHeader('www-authenticate', challenge);
-  sendJson(response, 401, { errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] });
+  sendRefusal(response, 'UNAUTHENTICATED', error.message);
 }
 
 /**
@@ -262,9 +261,14 @@ function escapesNul(body: unknown): boolean {
   );
 }
 
+/** One GraphQL error with a registered code, answered with that code's HTTP status (or `status` where the code has none). */
+export function sendRefusal(response: ServerResponse, code: ErrorCode, message: string, status = httpStatusOf(code) ?? 400): void {
+  sendJson(response, status, errorBody(code, message));
+}
+
 function sendHttpError(response: ServerResponse, error: HttpError): void {
   for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
-  sendJson(response, error.status, { errors: [{ message: error.message, extensions: { code: error.code } }] });
+  sendRefusal(response, error.code, error.message, error.status);
 }
 
 /** Reads a request body as text, up to `limit` bytes; beyond that the rest is drained and 'too-large' returned. */

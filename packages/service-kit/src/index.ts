@@ -3,6 +3,7 @@ export * from './actor.js';
 export * from './authentication.js';
 export * from './authentication-error.js';
 export * from './database.js';
+export * from './error-codes.js';
 export * from './errors.js';
 export * from './event-cursor.js';
 export * from './grants.js';

@@ -1,10 +1,11 @@
 import { isValidBsn } from '@ketengraph/domain';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import type { ErrorCode } from './error-codes.js';
 
 /** A value a kit scalar refuses; its message never repeats the value (a BSN is personal data). */
 export class ScalarRefusal extends GraphQLError {
   constructor(message: string) {
-    super(message, { extensions: { code: 'BAD_USER_INPUT' } });
+    super(message, { extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode } });
   }
 }
 

@@ -21,6 +21,7 @@ import {
 import { actorOf, type Actor } from './actor.js';
 import { readSchemaPolicies, type RelationshipKind } from './grants.js';
 import { openDatabase, type Database } from './database.js';
+import { isErrorCode, type ErrorCode } from './error-codes.js';
 import { gatewayTokenAuthenticator } from './gateway-token.js';
 import { startHttpService, type HttpService } from './http.js';
 import { errorDetails, serviceLogger } from './logging.js';
@@ -311,7 +312,8 @@ function writeRecordsPlugin<Context extends { writes: RequestWrites }>(): Apollo
   };
 }
 
-const KNOWN_CODES = new Set([
+/** Codes Apollo Server gives its own refusals of a request (no resolver ran): passed on as they are. */
+const KNOWN_CODES = new Set<ErrorCode>([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
@@ -334,11 +336,15 @@ function maskUnexpectedErrors(subgraph: string) {
     // data for a BSN): answer with the scalar's own message, which never repeats the value.
     const refusal = scalarRefusal(error);
     if (refusal)
-      return { message: refusal.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: { code: 'BAD_USER_INPUT' } };
-    const deliberate = original === undefined || original instanceof GraphQLError || (typeof code === 'string' && KNOWN_CODES.has(code));
+      return {
+        message: refusal.message,
+        ...(formatted.locations ? { locations: formatted.locations } : {}),
+        extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode },
+      };
+    const deliberate = original === undefined || original instanceof GraphQLError || (isErrorCode(code) && KNOWN_CODES.has(code));
     if (deliberate && code !== 'INTERNAL_SERVER_ERROR') return formatted;
     log.error({ ...errorDetails(original), path: formatted.path }, 'unexpected resolver error');
-    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' satisfies ErrorCode } };
   };
 }
 

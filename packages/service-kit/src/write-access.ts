@@ -9,7 +9,8 @@
  * and strips it before the client sees the response.
  */
 import { defaultFieldResolver, GraphQLError, type GraphQLSchema } from 'graphql';
-import type { RequestAccess } from './access.js';
+import { UNAUTHORIZED_CODE, type RequestAccess } from './access.js';
+import type { ErrorCode } from './error-codes.js';
 import { domainError } from './errors.js';
 import { serviceLogger } from './logging.js';
 import type { AccessPolicy, Principal, WriteRule } from './principal.js';
@@ -149,7 +150,7 @@ export function recordWrites<Context extends { writes: RequestWrites }>(schema: 
         return result;
       } catch (error) {
         const code = error instanceof GraphQLError ? error.extensions?.code : undefined;
-        writes.end(code === 'FORBIDDEN' || code === 'UNAUTHORIZED_FIELD_OR_TYPE' ? 'denied' : 'error');
+        writes.end(code === ('FORBIDDEN' satisfies ErrorCode) || code === UNAUTHORIZED_CODE ? 'denied' : 'error');
         throw error;
       }
     };

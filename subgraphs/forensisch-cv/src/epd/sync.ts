@@ -12,7 +12,7 @@
  * background (bounded by EPD_TIMEOUT_MS) for the next read. An EPD that failed is not asked again
  * for EPD_RETRY_AFTER_MS (reads answer EPD_UNAVAILABLE at once meanwhile).
  */
-import { argumentRequirement, counter, latencyHistogram, loadAccessPolicy, serviceLogger, type RequestAccess } from '@ketengraph/service-kit';
+import { argumentRequirement, counter, latencyHistogram, loadAccessPolicy, serviceLogger, type ErrorCode, type RequestAccess } from '@ketengraph/service-kit';
 import DataLoader from 'dataloader';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { CvEntryKind } from '../domain/entries.js';
@@ -439,6 +439,6 @@ export function problemErrors(problems: readonly EpdProblem[]) {
       ? `The EPD of provider ${problem.providerId} ${MESSAGES[problem.reason]}; the CV shows what was imported from it before.`
       : `Which EPDs hold this patient's records ${MESSAGES[problem.reason]}; the CV shows what was imported before.`,
     path: [...problem.path],
-    extensions: { code: 'EPD_UNAVAILABLE', provider: problem.providerId, reason: problem.reason },
+    extensions: { code: 'EPD_UNAVAILABLE' satisfies ErrorCode, provider: problem.providerId, reason: problem.reason },
   }));
 }
