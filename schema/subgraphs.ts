@@ -33,7 +33,7 @@ export const GATEWAY_SUBGRAPHS: readonly SubgraphEntry[] = [
     name: 'webhooks',
     port: 4000,
     path: '/subgraphs/webhooks/graphql',
-    schemaFile: fileURLToPath(new URL('../gateway/src/webhooks/schema.graphql', import.meta.url)),
+    schemaFile: fileURLToPath(new URL('../gateway/src/events/webhooks/schema.graphql', import.meta.url)),
   },
 ];
 

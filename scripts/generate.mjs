@@ -54,7 +54,7 @@ const outputs = [
     join(root, 'subgraphs', name, 'src', 'generated', 'resolvers.ts'),
   ]),
   join(root, 'test', 'generated', 'operations.ts'),
-  join(root, 'gateway', 'src', 'trusted-documents', 'generated', 'manifest.json'),
+  join(root, 'gateway', 'src', 'admission', 'trusted-documents', 'generated', 'manifest.json'),
 ];
 
 const hash = inputHash();

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 // The development issuer's module alone (and the kit's token part): loading the whole gateway would take seconds.
-import { DEV_ISSUER_DIR, devPrincipal, mintDevToken } from '../gateway/src/auth/dev-issuer.js';
+import { DEV_ISSUER_DIR, devPrincipal, mintDevToken } from '../gateway/src/admission/authentication/dev-issuer.js';
 import { loadAccessPolicy } from '@ketengraph/service-kit/tokens';
 
 const { values } = parseArgs({

@@ -1,4 +1,4 @@
-// Writes the gateway's trusted documents (gateway/src/trusted-documents/generated/manifest.json):
+// Writes the gateway's trusted documents (gateway/src/admission/trusted-documents/generated/manifest.json):
 // every operation in the project's own .graphql files — test/operations and the explorer's
 // examples — with the fragments it uses, printed canonically, keyed by the SHA-256 of that text
 // (Apollo's persisted query manifest format). Run by `npm run generate`; never edit the output.
@@ -9,7 +9,7 @@ import { Kind, parse, print, visit } from 'graphql';
 
 const root = new URL('..', import.meta.url).pathname;
 const SOURCES = ['test/operations', 'gateway/src/explorer'];
-export const MANIFEST = join(root, 'gateway/src/trusted-documents/generated/manifest.json');
+export const MANIFEST = join(root, 'gateway/src/admission/trusted-documents/generated/manifest.json');
 
 function graphqlFiles(dir) {
   let entries;

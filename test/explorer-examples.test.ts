@@ -8,7 +8,7 @@ import { GraphQLSchema, Kind, parse, validate, type OperationDefinitionNode } fr
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_SOURCES, examplesFor, readExample } from '../gateway/src/explorer/examples.js';
 import { withoutSecurityPurpose } from '../gateway/src/federation/gateway.js';
-import { loadTrustedDocuments, MANIFEST_FILE } from '../gateway/src/trusted-documents/documents.js';
+import { loadTrustedDocuments, MANIFEST_FILE } from '../gateway/src/admission/trusted-documents/documents.js';
 import { SUPERGRAPH_FILE } from '../schema/subgraphs.js';
 
 const schema: GraphQLSchema = Supergraph.build(withoutSecurityPurpose(readFileSync(SUPERGRAPH_FILE, 'utf8')))

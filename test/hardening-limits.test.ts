@@ -12,7 +12,7 @@ import { startFederation, TEST_PRINCIPAL, type Federation } from './support/fede
 import { metricValue, post } from './support/gateway-client.js';
 import { operation } from './support/operations.js';
 
-const MANIFEST = JSON.parse(readFileSync(new URL('../gateway/src/trusted-documents/generated/manifest.json', import.meta.url), 'utf8')) as {
+const MANIFEST = JSON.parse(readFileSync(new URL('../gateway/src/admission/trusted-documents/generated/manifest.json', import.meta.url), 'utf8')) as {
   operations: { id: string; name: string; type: string; body: string }[];
 };
 const registered = (name: string) => MANIFEST.operations.find((o) => o.name === name)!;

@@ -103,7 +103,7 @@ describe.skipIf(!postgresUrl)('the production build on PostgreSQL', () => {
     });
     gatewayUrl = `http://127.0.0.1:${gatewayPort}/graphql`;
     await ready(gateway, `http://127.0.0.1:${gatewayPort}/ready`);
-    const manifest = JSON.parse(readFileSync(join(root, 'gateway/src/trusted-documents/generated/manifest.json'), 'utf8')) as {
+    const manifest = JSON.parse(readFileSync(join(root, 'gateway/src/admission/trusted-documents/generated/manifest.json'), 'utf8')) as {
       operations: { id: string; name: string }[];
     };
     for (const operation of manifest.operations) documents.set(operation.name, operation.id);

@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { repositoryRoot } from '@ketengraph/service-kit';
 import { describe, expect, it } from 'vitest';
-import { envNameOf } from '../gateway/src/config.js';
+import { envNameOf } from '../gateway/src/config/index.js';
 import { SUBGRAPHS } from '../schema/subgraphs.js';
 
 // Everything that reads the environment: the processes, the scripts, the tests and the benchmark (generated code excluded).

@@ -434,7 +434,7 @@ describe('placement subscriptions at the gateway', () => {
     const as = (organisationId: string) => federation.callerToken({ ...TEST_PRINCIPAL, organisationId });
     try {
       const registered = (
-        JSON.parse(readFileSync(new URL('../gateway/src/trusted-documents/generated/manifest.json', import.meta.url), 'utf8')) as {
+        JSON.parse(readFileSync(new URL('../gateway/src/admission/trusted-documents/generated/manifest.json', import.meta.url), 'utf8')) as {
           operations: { name: string; body: string }[];
         }
       ).operations.find((o) => o.name === 'PlacementChanged')!.body;

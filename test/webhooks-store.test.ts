@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { retryDelayMs } from '../gateway/src/webhooks/schedule.js';
-import { LEASE_MS } from '../gateway/src/webhooks/dispatcher.js';
-import { generateSecret, signedHeaders } from '../gateway/src/webhooks/signing.js';
-import { WebhookStore, type Endpoint, type WebhookFilter } from '../gateway/src/webhooks/store.js';
+import { retryDelayMs } from '../gateway/src/events/webhooks/schedule.js';
+import { LEASE_MS } from '../gateway/src/events/webhooks/dispatcher.js';
+import { generateSecret, signedHeaders } from '../gateway/src/events/webhooks/signing.js';
+import { WebhookStore, type Endpoint, type WebhookFilter } from '../gateway/src/events/webhooks/store.js';
 import { createDatabases, postgresUrl } from './support/postgres.js';
 
 /**

@@ -327,7 +327,7 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
       };
       const refused = await register(SELECTION);
       expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'PERSISTED_QUERY_NOT_IN_LIST', field: 'selection' });
-      const manifest = JSON.parse(readFileSync(new URL('../gateway/src/trusted-documents/generated/manifest.json', import.meta.url), 'utf8')) as {
+      const manifest = JSON.parse(readFileSync(new URL('../gateway/src/admission/trusted-documents/generated/manifest.json', import.meta.url), 'utf8')) as {
         operations: { id: string; name: string; body: string }[];
       };
       const registered = manifest.operations.find((o) => o.name === 'PlacementChangeWebhook')!;

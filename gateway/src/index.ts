@@ -1,5 +1,7 @@
-export { loadGatewayConfig, type CallerTokenSettings, type GatewayConfig, type GatewaySigningKeySource } from './config.js';
+export { loadGatewayConfig, type GatewayConfig } from './config/index.js';
+export type { CallerTokenSettings } from './admission/authentication/config.js';
+export type { GatewaySigningKeySource } from './federation/signing-key.js';
 export { startGateway, type RunningGateway } from './server.js';
-export { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_DIR, devPrincipal, mintDevToken } from './auth/dev-issuer.js';
-export { GATEWAY_JWKS_PATH } from './auth/jwks-route.js';
+export { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_DIR, devPrincipal, mintDevToken } from './admission/authentication/dev-issuer.js';
+export { GATEWAY_JWKS_PATH } from './federation/jwks-route.js';
 export { withoutSecurityPurpose } from './federation/gateway.js';

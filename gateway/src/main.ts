@@ -1,5 +1,5 @@
 import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
-import { loadGatewayConfig } from './config.js';
+import { loadGatewayConfig } from './config/index.js';
 import { startGateway } from './server.js';
 
 const log = serviceLogger('gateway');

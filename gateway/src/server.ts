@@ -2,18 +2,18 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { loadAccessPolicy, readSchemaPolicies, startHttpService, type HttpService } from '@ketengraph/service-kit';
 import { AuditLog, createAuditSchema } from './audit/index.js';
-import { setUpAuthentication } from './auth/index.js';
+import { setUpAuthentication } from './admission/authentication/index.js';
 import { bsnPatientsAt, placementPatientsAt } from './authorization/identify.js';
 import { authorizationPlugin } from './authorization/plugin.js';
-import type { GatewayConfig } from './config.js';
-import type { GatewayContext } from './context.js';
+import type { GatewayConfig } from './config/index.js';
+import type { GatewayContext } from './admission/context.js';
 import { createGatewayEvents, startHandoverRelay, type GatewayEvents, type HandoverRelay } from './events/index.js';
-import { setUpSubscriptions, subscriptionsOverHttpPlugin, type GatewaySubscriptions } from './subscriptions/index.js';
+import { setUpSubscriptions, subscriptionsOverHttpPlugin, type GatewaySubscriptions } from './events/subscriptions/index.js';
 import { createFederation, readSupergraph, subgraphEndpoints } from './federation/gateway.js';
 import { parseInputScalars } from './federation/input-scalars.js';
 import { createExplorer } from './explorer/index.js';
-import { setUpHardening } from './hardening/index.js';
-import { Webhooks } from './webhooks/index.js';
+import { setUpHardening } from './edge/apollo.js';
+import { Webhooks } from './events/webhooks/index.js';
 
 export interface RunningGateway {
   url: string;

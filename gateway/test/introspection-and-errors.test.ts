@@ -7,7 +7,7 @@ import { grantsFor, loadAccessPolicy, readSchemaPolicies, redirectLogs } from '@
 import { buildSchema, getIntrospectionQuery, GraphQLError, parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { rewriteOperation } from '../src/authorization/rewrite.js';
-import { maskedErrorsPlugin } from '../src/exposure/errors.js';
+import { maskedErrorsPlugin } from '../src/observability/exposure/errors.js';
 
 const sdl = `
   type Patient { id: ID! name: String @policy(policies: [["identity"]]) }

@@ -3,7 +3,7 @@ import { buildSchema, GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { PlacementChangeEvent } from '../src/events/feed.js';
 import { matchesFilter, prepareSelection } from '../src/events/resolve.js';
-import { Channel } from '../src/subscriptions/channel.js';
+import { Channel } from '../src/events/subscriptions/channel.js';
 
 /** The part of the API schema a subscription touches (the real one is tested through the federation). */
 const schema = buildSchema(`

@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isNonPublicAddress } from '@ketengraph/service-kit';
-import { postSigned, receiverDispatcher } from '../src/webhooks/receiver.js';
-import { checkUrl } from '../src/webhooks/selection.js';
-import { generateSecret, signedHeaders } from '../src/webhooks/signing.js';
+import { postSigned, receiverDispatcher } from '../src/events/webhooks/receiver.js';
+import { checkUrl } from '../src/events/webhooks/selection.js';
+import { generateSecret, signedHeaders } from '../src/events/webhooks/signing.js';
 
 describe("webhook receivers must be public unless allowed (no calls into the gateway's own network)", () => {
   let server: Server;

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WRITE_RECORDS_EXTENSION, type AccessPolicy, type WriteRecord } from '@ketengraph/service-kit';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../admission/context.js';
 import type { AuditRecordInput } from './chain.js';
 
 const OUTCOMES = new Set(['granted', 'denied', 'error']);

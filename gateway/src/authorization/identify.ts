@@ -6,7 +6,7 @@
  * refusal is still recorded, without the patient.
  */
 import { errorDetails, serviceLogger, type Principal } from '@ketengraph/service-kit';
-import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
+import type { SubgraphTokens } from '../federation/subgraph-tokens.js';
 import { EVENT_READER } from '../events/feed.js';
 
 /** Keys (placement ids, BSNs) → the patient id each names, `null` where none; in order. */

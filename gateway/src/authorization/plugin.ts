@@ -9,7 +9,7 @@ import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } fro
 import type { AccessPolicy } from '@ketengraph/service-kit';
 import { Kind, print, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import type { AuditAction, AuditLog, AuditRecordInput } from '../audit/index.js';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../admission/context.js';
 import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
 import { auditRecords as auditRecordsWritten, auditWrites, authorizationDenials } from '../observability/metrics.js';
 import { completeResponse, unauthorizedError, visibleErrors, type Completion } from './complete.js';

@@ -9,7 +9,7 @@
  * someone listens: an idle gateway sends plaatsing nothing.
  */
 import { decodeEventCursor, encodeEventCursor, errorDetails, serviceLogger, type Principal } from '@ketengraph/service-kit';
-import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
+import type { SubgraphTokens } from '../federation/subgraph-tokens.js';
 
 const log = serviceLogger('gateway');
 

@@ -24,7 +24,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorDetails, serviceLogger, type Principal } from '@ketengraph/service-kit';
 import type { AuditRecordInput } from '../audit/chain.js';
-import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
+import type { SubgraphTokens } from '../federation/subgraph-tokens.js';
 
 const log = serviceLogger('gateway');
 

@@ -1,11 +1,11 @@
 /**
  * Placement events at the gateway: the feed from plaatsing's event log and their resolution per
- * principal. Subscriptions (src/subscriptions) and webhooks (src/webhooks) are built on these.
+ * principal. Subscriptions (subscriptions/) and webhooks (webhooks/) are built on these.
  */
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
-import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
-import type { GatewayContext } from '../context.js';
+import type { SubgraphTokens } from '../federation/subgraph-tokens.js';
+import type { GatewayContext } from '../admission/context.js';
 import type { EventsConfig } from './config.js';
 import { createRelationshipCheck, type RelationshipCheckOptions } from './relationship.js';
 import { createEventFeed, type EventFeed, type PlacementChangeEvent } from './feed.js';

@@ -6,7 +6,7 @@
  * denied for every unrelated subscriber; plaatsing still refuses it on its own if asked.
  */
 import { grantsFor, remoteRelationshipLookup, type AccessPolicy, type Principal, type RelationshipKind, type SchemaPolicies } from '@ketengraph/service-kit';
-import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
+import type { SubgraphTokens } from '../federation/subgraph-tokens.js';
 
 /** true/false under a relationship rule; null when no relationship rule applies (all or nothing is decided by the query itself). */
 export type RelationshipCheck = (principal: Principal, patientId: string) => Promise<boolean | null>;

@@ -24,7 +24,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../admission/context.js';
 import type { PlacementChangeEvent } from './feed.js';
 import type { RelationshipCheck } from './relationship.js';
 

@@ -1,4 +1,4 @@
-/** The explorer's configuration, part of the gateway's (gateway/src/config.ts). */
+/** The explorer's configuration, part of the gateway's (gateway/src/config/). */
 export interface ExplorerConfig {
   /** EXPLORER_ENABLED: serve GraphiQL at /explorer (default: on, off with NODE_ENV=production). */
   enabled: boolean;

@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
 import { errorDetails, readBody, sendJson, serviceLogger } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
-import type { DevTokenMinter } from '../auth/dev-issuer.js';
+import type { DevTokenMinter } from '../admission/authentication/dev-issuer.js';
 import { buildExplorerBundle, EXPLORER_BUNDLE_DIR, readExplorerManifest, type ExplorerManifest } from './bundle.js';
 import { examplesFor } from './examples.js';
 import { ASSETS_PATH, CONFIG_ELEMENT_ID, DEV_TOKEN_PATH, EXPLORER_PATH, type DevTokenResponse, type ExplorerPageConfig } from './page-config.js';

@@ -1,14 +1,14 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { injectTrace, serviceLogger } from '@ketengraph/service-kit';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
-import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
+import type { SubgraphTokens } from './subgraph-tokens.js';
 import { collectWriteRecords } from '../audit/writes.js';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../admission/context.js';
 import { subgraphLatency, subgraphRequests } from '../observability/metrics.js';
-import type { ResilienceConfig } from '../resilience/config.js';
-import { faultOf, SubgraphFault } from '../resilience/faults.js';
-import { boundedFetch, type SubgraphFetch } from '../resilience/fetch.js';
-import type { SubgraphGuard } from '../resilience/guard.js';
+import type { ResilienceConfig } from './resilience/config.js';
+import { faultOf, SubgraphFault } from './resilience/faults.js';
+import { boundedFetch, type SubgraphFetch } from './resilience/fetch.js';
+import type { SubgraphGuard } from './resilience/guard.js';
 
 const log = serviceLogger('gateway');
 

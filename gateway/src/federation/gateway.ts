@@ -3,11 +3,21 @@ import { ApolloGateway, LocalGraphQLDataSource } from '@apollo/gateway';
 import { readSchemaPolicies } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
 import { GATEWAY_SUBGRAPHS } from '../../../schema/subgraphs.js';
-import type { SubgraphTokens } from '../auth/subgraph-tokens.js';
-import type { GatewayConfig } from '../config.js';
-import type { SubgraphGuards } from '../resilience/guard.js';
-import { supergraphSource } from '../supergraph/reload.js';
+import type { SubgraphTokens } from './subgraph-tokens.js';
+import type { ResilienceConfig } from './resilience/config.js';
+import type { SubgraphGuards } from './resilience/guard.js';
+import { supergraphSource } from './supergraph-reload.js';
 import { SubgraphDataSource } from './data-source.js';
+
+/** The part of the gateway's configuration (config/) the federation reads. */
+export interface FederationConfig {
+  supergraphFile: string;
+  /** Given directly (tests); takes precedence over the file. */
+  supergraphSdl?: string;
+  subgraphUrls: Record<string, string>;
+  supergraphPollMs: number;
+  resilience: ResilienceConfig;
+}
 
 /**
  * ketengraph's wrapper around @apollo/gateway: query planning and execution are Apollo's; the
@@ -16,7 +26,7 @@ import { SubgraphDataSource } from './data-source.js';
  */
 export function createFederation(
   supergraphSdl: string,
-  config: GatewayConfig,
+  config: FederationConfig,
   tokens: SubgraphTokens,
   inProcess: Record<string, GraphQLSchema>,
   guards: SubgraphGuards,
@@ -44,7 +54,7 @@ export function prepareSupergraph(sdl: string): string {
   return withoutSecurityPurpose(sdl);
 }
 
-export function readSupergraph(config: GatewayConfig): string {
+export function readSupergraph(config: FederationConfig): string {
   return config.supergraphSdl ?? readFileSync(config.supergraphFile, 'utf8');
 }
 
@@ -58,7 +68,7 @@ export function withoutSecurityPurpose(supergraphSdl: string): string {
 }
 
 /** The subgraphs of a supergraph with the URLs the gateway routes to (not those the gateway serves itself). */
-export function subgraphEndpoints(config: GatewayConfig, sdl: string = readSupergraph(config)): { name: string; url: string }[] {
+export function subgraphEndpoints(config: FederationConfig, sdl: string = readSupergraph(config)): { name: string; url: string }[] {
   const endpoints: { name: string; url: string }[] = [];
   for (const match of sdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]+)"\)/g)) {
     const [, name, url] = match as unknown as [string, string, string];

@@ -11,7 +11,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../admission/context.js';
 
 /** A value the caller wrote for a kit scalar (Date, DateTime) that the scalar refuses. */
 export class ScalarValueError extends Error {

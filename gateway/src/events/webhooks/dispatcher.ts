@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
-import { CursorExpiredError, type GatewayEvents, type PlacementChangeEvent, type PreparedSelection } from '../events/index.js';
+import { CursorExpiredError, type GatewayEvents, type PlacementChangeEvent, type PreparedSelection } from '../index.js';
 import type { WebhookConfig } from './config.js';
 import { webhookMetrics } from './metrics.js';
 import { postSigned, receiverDispatcher } from './receiver.js';

@@ -10,7 +10,7 @@ import {
   type CircuitBreakerPolicy,
   type RetryPolicy,
 } from 'cockatiel';
-import { subgraphCircuitState, subgraphRetries } from '../observability/metrics.js';
+import { subgraphCircuitState, subgraphRetries } from '../../observability/metrics.js';
 import type { ResilienceConfig } from './config.js';
 import { faultOf, SubgraphFault } from './faults.js';
 

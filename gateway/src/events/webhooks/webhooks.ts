@@ -1,6 +1,6 @@
 import { domainError } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
-import type { GatewayEvents } from '../events/index.js';
+import type { GatewayEvents } from '../index.js';
 import type { WebhookConfig } from './config.js';
 import { WebhookDispatcher } from './dispatcher.js';
 import { EndpointManager } from './endpoints.js';

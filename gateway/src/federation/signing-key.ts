@@ -1,6 +1,8 @@
 import { ensureKeyPair, importSigningKey, readJson, type SigningKey } from '@ketengraph/service-kit';
 import type { JWK } from 'jose';
-import type { GatewaySigningKeySource } from '../config.js';
+
+/** The gateway's own key for its tokens to subgraphs: a file, generated for development, or given (tests). */
+export type GatewaySigningKeySource = { source: 'file'; file: string } | { source: 'generated'; dir: string } | { source: 'key'; key: SigningKey };
 
 /** The gateway's key for its tokens to subgraphs. */
 export async function loadGatewaySigningKey(source: GatewaySigningKeySource, production: boolean): Promise<SigningKey> {

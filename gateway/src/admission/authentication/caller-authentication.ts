@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { bearerToken, createTokenVerifier, JWKS_FILE, keyResolver, type AccessPolicy, type Principal } from '@ketengraph/service-kit';
-import type { CallerTokenSettings } from '../config.js';
+import type { CallerTokenSettings } from './config.js';
 import { devIssuerKey, refuseInProduction } from './dev-issuer.js';
 
 // Asymmetric only; RS256 because most OIDC identity providers sign with it.

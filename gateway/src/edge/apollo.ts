@@ -1,18 +1,18 @@
 /**
- * Production hardening, assembled for server.ts: what Apollo Server, the HTTP layer and the
- * federation need from resilience/, limits/, exposure/, trusted-documents/, rate-limit/ and
- * observability/. Each concern lives in its folder; this only wires them.
+ * What Apollo Server, the HTTP layer and the federation need from admission/ (limits, rate limit,
+ * trusted documents), federation/resilience/ and observability/ (exposure, metrics, tracing),
+ * assembled for server.ts. Each concern lives in its folder; this only wires them.
  */
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import { operationMetricsPlugin, startTracing, type Principal } from '@ketengraph/service-kit';
-import type { GatewayConfig } from '../config.js';
-import type { GatewayContext } from '../context.js';
-import { formatGatewayError, maskedErrorsPlugin } from '../exposure/errors.js';
+import type { GatewayConfig } from '../config/index.js';
+import type { GatewayContext } from '../admission/context.js';
+import { formatGatewayError, maskedErrorsPlugin } from '../observability/exposure/errors.js';
 import { variableValuesPlugin } from '../federation/input-scalars.js';
-import { requestLimits } from '../limits/limits.js';
-import { organisationRateLimiter } from '../rate-limit/limiter.js';
-import { SubgraphGuards } from '../resilience/guard.js';
-import { loadTrustedDocuments, MANIFEST_FILE, trustedDocumentResolver } from '../trusted-documents/documents.js';
+import { requestLimits } from '../admission/limits/limits.js';
+import { organisationRateLimiter } from '../admission/rate-limit/limiter.js';
+import { SubgraphGuards } from '../federation/resilience/guard.js';
+import { loadTrustedDocuments, MANIFEST_FILE, trustedDocumentResolver } from '../admission/trusted-documents/documents.js';
 
 export interface Hardening {
   guards: SubgraphGuards;

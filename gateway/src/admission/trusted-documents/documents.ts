@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { type ErrorCode, HttpError } from '@ketengraph/service-kit';
-import { trustedDocumentRejections } from '../observability/metrics.js';
+import { trustedDocumentRejections } from '../../observability/metrics.js';
 
 /** Written by `npm run generate` (scripts/trusted-documents.mjs) from the project's .graphql operation files; never edited. */
 export const MANIFEST_FILE = new URL('./generated/manifest.json', import.meta.url).pathname;

@@ -3,7 +3,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { DateTimeScalar, groupLoader } from '@ketengraph/service-kit';
 import { parse, type GraphQLSchema } from 'graphql';
-import type { GatewayContext } from '../context.js';
+import type { GatewayContext } from '../../admission/context.js';
 import type { EndpointManager, RegisterInput } from './endpoints.js';
 import type { DeadLetter, DeliveryCount, DeliveryCounts, Endpoint, WebhookStore } from './store.js';
 

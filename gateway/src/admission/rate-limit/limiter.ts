@@ -1,7 +1,7 @@
 import { HttpError } from '@ketengraph/service-kit';
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { rateLimited } from '../observability/metrics.js';
-import { positiveInteger } from '../resilience/config.js';
+import { rateLimited } from '../../observability/metrics.js';
+import { positiveInteger } from '../../federation/resilience/config.js';
 
 export interface RateLimitConfig {
   /** RATE_LIMIT_PER_SECOND: sustained requests per second per organisation (default 100; 0 turns rate limiting off). */

@@ -1,4 +1,4 @@
-import { positiveInteger } from '../resilience/config.js';
+import { positiveInteger } from '../../federation/resilience/config.js';
 
 /** How large an operation may be; each limit has its own error code (see codes.ts). */
 export interface LimitsConfig {

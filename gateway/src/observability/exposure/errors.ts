@@ -1,9 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { errorDetails, redactMessage, serviceLogger } from '@ketengraph/service-kit';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import type { GatewayContext } from '../context.js';
-import { ScalarValueError } from '../federation/input-scalars.js';
-import { isTokenLimitError, LimitError } from '../limits/limits.js';
+import type { GatewayContext } from '../../admission/context.js';
+import { ScalarValueError } from '../../federation/input-scalars.js';
+import { isTokenLimitError, LimitError } from '../../admission/limits/limits.js';
 
 const log = serviceLogger('gateway');
 const INTERNAL = 'INTERNAL_SERVER_ERROR';

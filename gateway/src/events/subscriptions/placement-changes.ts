@@ -18,7 +18,7 @@ import {
   type EventSelection,
   type PlacementChangeEvent,
   type PreparedSelection,
-} from '../events/index.js';
+} from '../index.js';
 import { Channel } from './channel.js';
 import { subscriptionMetrics } from './metrics.js';
 

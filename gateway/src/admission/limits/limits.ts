@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { GraphQLError, Kind, visit, type DocumentNode, type ValidationContext, type ValidationRule } from 'graphql';
 import type { GatewayContext } from '../context.js';
-import { limitRejections } from '../observability/metrics.js';
+import { limitRejections } from '../../observability/metrics.js';
 import type { LimitsConfig } from './config.js';
 
 /** The error codes of the request limits, one per limit. */
@@ -18,7 +18,7 @@ export const LIMIT_CODES = [
 ] as const;
 export type LimitCode = (typeof LIMIT_CODES)[number];
 
-/** An operation refused by a limit; the code survives Apollo's wrapping of validation errors (see exposure/errors.ts). */
+/** An operation refused by a limit; the code survives Apollo's wrapping of validation errors (see observability/exposure/errors.ts). */
 export class LimitError extends GraphQLError {
   constructor(code: LimitCode, message: string) {
     // Refused before execution: a client error (400), also when thrown from a plugin hook (list size).

@@ -1,11 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadAccessPolicy, type Principal } from '@ketengraph/service-kit';
-import type { GatewayConfig } from '../config.js';
+import type { CallerTokenSettings } from './config.js';
 import { createCallerAuthentication } from './caller-authentication.js';
 import { devIssuerKey, devTokenMinter, type DevTokenMinter } from './dev-issuer.js';
-import { gatewayJwksRoute } from './jwks-route.js';
-import { loadGatewaySigningKey } from './signing-key.js';
-import { createSubgraphTokens, type SubgraphTokens } from './subgraph-tokens.js';
+import { gatewayJwksRoute } from '../../federation/jwks-route.js';
+import { loadGatewaySigningKey, type GatewaySigningKeySource } from '../../federation/signing-key.js';
+import { createSubgraphTokens, type SubgraphTokens } from '../../federation/subgraph-tokens.js';
+
+/** The part of the gateway's configuration (config/) authentication reads. */
+export interface AuthenticationConfig {
+  callerTokens: CallerTokenSettings;
+  signingKey: GatewaySigningKeySource;
+  production: boolean;
+}
 
 export interface GatewayAuthentication {
   /** The caller of a request; rejects with AuthenticationError (401). */
@@ -18,14 +25,14 @@ export interface GatewayAuthentication {
 }
 
 /** Everything authentication needs, set up before the gateway listens; refuses development keys in production. */
-export async function setUpAuthentication(config: GatewayConfig): Promise<GatewayAuthentication> {
+export async function setUpAuthentication(config: AuthenticationConfig): Promise<GatewayAuthentication> {
   const policy = loadAccessPolicy();
   const authenticate = await createCallerAuthentication(config.callerTokens, policy, config.production);
   const signingKey = await loadGatewaySigningKey(config.signingKey, config.production);
   return { authenticate, subgraphTokens: createSubgraphTokens(signingKey), route: gatewayJwksRoute(signingKey.jwks), devTokens: devTokens(config) };
 }
 
-function devTokens({ callerTokens: { keys, issuer, audience }, production }: GatewayConfig): DevTokenMinter | null {
+function devTokens({ callerTokens: { keys, issuer, audience }, production }: AuthenticationConfig): DevTokenMinter | null {
   if (production) return null;
   if (keys.source === 'dev-issuer') return devTokenMinter(() => devIssuerKey(keys.dir), issuer, audience);
   if (keys.source === 'dev-issuer-key') return devTokenMinter(async () => keys.key, issuer, audience);

@@ -2,41 +2,20 @@
  * The gateway's configuration: one typed object read from the environment once. The README's
  * configuration table lists the same variables with the same defaults.
  */
-import { GATEWAY_KEYS_DIR, loadTracingConfig, type TracingConfig, type KeySource, type SigningKey } from '@ketengraph/service-kit';
-import { SUBGRAPHS, SUPERGRAPH_FILE } from '../../schema/subgraphs.js';
-import { loadAuditConfig, type AuditConfig } from './audit/config.js';
-import { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_DIR } from './auth/dev-issuer.js';
-import type { AuthorizationMode } from './authorization/plugin.js';
-import { loadExplorerConfig, type ExplorerConfig } from './explorer/config.js';
-import { loadExposureConfig, type ExposureConfig } from './exposure/config.js';
-import { loadLimitsConfig, type LimitsConfig } from './limits/config.js';
-import { loadRateLimitConfig, type RateLimitConfig } from './rate-limit/limiter.js';
-import { loadResilienceConfig, positiveInteger, type ResilienceConfig } from './resilience/config.js';
-import { loadEventsConfig, type EventsConfig } from './events/config.js';
-import { loadHandoverRelayConfig, type HandoverRelayConfig } from './events/handover-relay.js';
-import { loadWebhookConfig, type WebhookConfig } from './webhooks/config.js';
-
-/**
- * Where the caller tokens' public keys come from: the identity provider's JWKS, or a development
- * issuer whose private key the gateway holds (the built-in one in `dir`, or a key given in memory
- * by tests); only with a development issuer can the explorer mint tokens for its sample users.
- */
-export type CallerKeySource = KeySource | { source: 'dev-issuer'; dir: string } | { source: 'dev-issuer-key'; key: SigningKey };
-
-/** How callers' bearer tokens are verified. */
-export interface CallerTokenSettings {
-  /** AUTH_ISSUER: required `iss` (default: the development issuer's). */
-  issuer: string;
-  /** AUTH_AUDIENCE: required `aud` (default ketengraph; the development issuer's is always ketengraph). */
-  audience: string;
-  /** AUTH_JWKS_URL or AUTH_JWKS_FILE; neither means the development issuer in `.data/dev-issuer/`. */
-  keys: CallerKeySource;
-  /** AUTH_CLOCK_SKEW_SECONDS: tolerated difference with the issuer's clock (default 30). */
-  clockSkewSeconds: number;
-}
-
-/** The gateway's own key for its tokens to subgraphs: a file, generated for development, or given (tests). */
-export type GatewaySigningKeySource = { source: 'file'; file: string } | { source: 'generated'; dir: string } | { source: 'key'; key: SigningKey };
+import { GATEWAY_KEYS_DIR, loadTracingConfig, type TracingConfig } from '@ketengraph/service-kit';
+import { SUBGRAPHS, SUPERGRAPH_FILE } from '../../../schema/subgraphs.js';
+import { loadAuditConfig, type AuditConfig } from '../audit/config.js';
+import { loadCallerTokenSettings, type CallerTokenSettings } from '../admission/authentication/config.js';
+import type { AuthorizationMode } from '../authorization/plugin.js';
+import { loadExplorerConfig, type ExplorerConfig } from '../explorer/config.js';
+import { loadExposureConfig, type ExposureConfig } from '../observability/exposure/config.js';
+import { loadLimitsConfig, type LimitsConfig } from '../admission/limits/config.js';
+import { loadRateLimitConfig, type RateLimitConfig } from '../admission/rate-limit/limiter.js';
+import { loadResilienceConfig, positiveInteger, type ResilienceConfig } from '../federation/resilience/config.js';
+import { loadEventsConfig, type EventsConfig } from '../events/config.js';
+import { loadHandoverRelayConfig, type HandoverRelayConfig } from '../events/handover-relay.js';
+import { loadWebhookConfig, type WebhookConfig } from '../events/webhooks/config.js';
+import type { GatewaySigningKeySource } from '../federation/signing-key.js';
 
 export interface GatewayConfig {
   /** PORT: port of the GraphQL endpoint (default 4000). */
@@ -60,7 +39,7 @@ export interface GatewayConfig {
   authorizationMode: AuthorizationMode;
   /** AUDIT_DATABASE_URL / AUDIT_DATA_DIR: where the access log lives. */
   audit: AuditConfig;
-  /** WEBHOOK_*: where webhook state lives and how deliveries are retried (webhooks/config.ts). */
+  /** WEBHOOK_*: where webhook state lives and how deliveries are retried (events/webhooks/config.ts). */
   webhooks: WebhookConfig;
   /** EXPLORER_ENABLED: GraphiQL at /explorer (default on outside production). */
   explorer: ExplorerConfig;
@@ -130,16 +109,4 @@ function authorizationMode(value: string | undefined): AuthorizationMode {
   if (value === undefined || value === '' || value === 'filter') return 'filter';
   if (value === 'reject') return 'reject';
   throw new Error('AUTHORIZATION_MODE must be filter or reject.');
-}
-
-function loadCallerTokenSettings(env: NodeJS.ProcessEnv): CallerTokenSettings {
-  const skew = Number(env.AUTH_CLOCK_SKEW_SECONDS ?? 30);
-  if (!Number.isInteger(skew) || skew < 0 || skew > 300) throw new Error('AUTH_CLOCK_SKEW_SECONDS must be an integer from 0 to 300.');
-  const { AUTH_ISSUER: issuer, AUTH_JWKS_URL: url, AUTH_JWKS_FILE: file } = env;
-  if (!issuer && !url && !file)
-    return { issuer: DEV_ISSUER, audience: DEV_AUDIENCE, keys: { source: 'dev-issuer', dir: DEV_ISSUER_DIR }, clockSkewSeconds: skew };
-  const audience = env.AUTH_AUDIENCE || DEV_AUDIENCE;
-  if (!issuer) throw new Error('AUTH_ISSUER is required with AUTH_JWKS_URL or AUTH_JWKS_FILE.');
-  if (!url === !file) throw new Error('With AUTH_ISSUER, set exactly one of AUTH_JWKS_URL and AUTH_JWKS_FILE.');
-  return { issuer, audience, keys: url ? { source: 'url', url } : { source: 'file', file: file! }, clockSkewSeconds: skew };
 }

@@ -6,7 +6,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Principal } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
-import type { GatewayEvents } from '../events/index.js';
+import type { GatewayEvents } from '../index.js';
 import { createPlacementChangeSubscriptions, type Admission } from './placement-changes.js';
 import { createSseRoute } from './sse.js';
 import { attachWebSocketSubscriptions } from './websocket.js';
