@@ -14,9 +14,9 @@ export interface ManagedProcess {
   stop(): Promise<void>;
 }
 
-export function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv, options: { quiet?: boolean } = {}): ManagedProcess {
+export function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv, options: { quiet?: boolean; nodeArgs?: string[] } = {}): ManagedProcess {
   // Its own process group: tsx runs the service as a child process, and stopping must reach both.
-  const child = spawn(tsx, [entry], {
+  const child = spawn(tsx, [...(options.nodeArgs ?? []), entry], {
     cwd: repositoryRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit'],
@@ -105,5 +105,23 @@ export async function sqlStatements(baseUrls: string[]): Promise<number> {
     const match = /ketengraph_sql_statements_total\{[^}]*\} (\d+)/.exec(text);
     total += match ? Number(match[1]) : 0;
   }
+  return total;
+}
+
+/**
+ * CPU time (user + system, milliseconds) of a process tree so far, from /proc (Linux): the
+ * service and its tsx launcher (whose own share is negligible).
+ */
+export async function cpuTime(pid: number): Promise<number> {
+  const { readFile, readdir } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command name (which may hold spaces) start at its closing parenthesis; utime and stime are fields 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  const lists = await Promise.all(tasks.map((task) => readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '')));
+  const children = lists.join(' ').split(/\s+/).filter(Boolean).map(Number);
+  let total = ticks * 10; // USER_HZ is 100 on Linux
+  for (const child of children) total += await cpuTime(child);
   return total;
 }
