@@ -6,7 +6,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repositoryRoot } from '@ketengraph/service-kit';
+import { forensischCv } from '@ketengraph/forensisch-cv';
+import { indicatiestelling } from '@ketengraph/indicatiestelling';
+import { kwaliteit } from '@ketengraph/kwaliteit';
+import { plaatsing } from '@ketengraph/plaatsing';
+import { COMMON_ENV, type EnvSpec, repositoryRoot, subgraphEnv } from '@ketengraph/service-kit';
 import { describe, expect, it } from 'vitest';
 import { envNameOf } from '../gateway/src/config/index.js';
 import { SUBGRAPHS } from '../schema/subgraphs.js';
@@ -63,12 +67,22 @@ function readmeTable(): { variables: Set<string>; rows: string[][] } {
   return { variables, rows };
 }
 
+/** Every process's declared variables: the kit's common ones, every subgraph's, and each subgraph's own. */
+const DECLARED: { process: string; spec: EnvSpec }[] = [
+  { process: 'each', spec: COMMON_ENV },
+  ...[indicatiestelling, plaatsing, forensischCv, kwaliteit].map((module) => ({
+    process: module.name,
+    spec: { ...subgraphEnv(module.name, module.defaultPort), ...module.env },
+  })),
+];
+
 describe('README configuration table', () => {
   const readByFile = new Map<string, Set<string>>();
   for (const root of SOURCE_ROOTS) {
     for (const file of sourceFiles(join(repositoryRoot, root))) readByFile.set(relative(repositoryRoot, file), variablesRead(readFileSync(file, 'utf8')));
   }
   const read = new Set([...readByFile.values()].flatMap((names) => [...names]));
+  for (const { spec } of DECLARED) for (const name of Object.keys(spec)) read.add(name);
   const { variables, rows } = readmeTable();
 
   it('finds the variables the config modules read (the scan itself works)', () => {
@@ -107,5 +121,17 @@ describe('README configuration table', () => {
       expect(row, row[0]).toHaveLength(4);
       for (const cell of row) expect(cell.length, row[0]).toBeGreaterThan(0);
     }
+  });
+
+  it("documents each declared variable's default as its declaration gives it", () => {
+    const wrong: string[] = [];
+    for (const { process, spec } of DECLARED) {
+      for (const [name, variable] of Object.entries(spec)) {
+        const documented = rows.filter(([names]) => names!.includes(`\`${name}\``)).map(([, , defaults]) => defaults!);
+        if (!documented.some((cell) => cell.includes(variable.documentedDefault)))
+          wrong.push(`${name} (${process}): declared default ${variable.documentedDefault}, README ${documented.join(' / ') || 'no row'}`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });

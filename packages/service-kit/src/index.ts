@@ -2,6 +2,7 @@ export * from './access.js';
 export * from './actor.js';
 export * from './authentication.js';
 export * from './authentication-error.js';
+export * from './config.js';
 export * from './database.js';
 export * from './error-codes.js';
 export * from './errors.js';

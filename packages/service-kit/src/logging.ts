@@ -1,5 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { COMMON_ENV, readEnv } from './config.js';
 
 /**
  * One structured JSON logger per process (pino). Every line carries the service and, inside a
@@ -39,7 +40,7 @@ const forwarding: DestinationStream & { target: DestinationStream } = {
 
 const root: Logger = pino(
   {
-    level: process.env.LOG_LEVEL || 'info',
+    level: readEnv({ LOG_LEVEL: COMMON_ENV.LOG_LEVEL }).LOG_LEVEL,
     base: undefined,
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },

@@ -20,6 +20,7 @@ import {
 } from './access.js';
 import { actorOf, type Actor } from './actor.js';
 import { readSchemaPolicies, type RelationshipKind } from './grants.js';
+import { ConfigurationError, envSchema, envVariable, type EnvSpec, isProduction, optionalEnvVariable, readEnv } from './config.js';
 import { openDatabase, type Database } from './database.js';
 import { isErrorCode, type ErrorCode } from './error-codes.js';
 import { gatewayTokenAuthenticator } from './gateway-token.js';
@@ -97,6 +98,8 @@ export interface SeedOptions {
 export interface SubgraphModule<Prisma extends { $disconnect(): Promise<void> }, Context extends SubgraphRequestContext<Prisma>> {
   name: string;
   defaultPort: number;
+  /** The environment variables this subgraph reads beyond every subgraph's (`subgraphEnv`); the README documents them. */
+  env?: EnvSpec;
   /** The subgraph's folder; holds `schema.graphql` and `prisma/migrations`. */
   root: string;
   resolvers: GraphQLResolverMap<Context>;
@@ -119,42 +122,48 @@ export interface RunningSubgraph<Prisma> {
   close(): Promise<void>;
 }
 
-export function loadSubgraphConfig(name: string, defaultPort: number, env: NodeJS.ProcessEnv = process.env): SubgraphConfig {
-  const integer = (key: string, fallback: number): number => {
-    const raw = env[key];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`${key} must be a non-negative integer.`);
-    return value;
-  };
+/** What every subgraph process reads from the environment (README: configuration). */
+export function subgraphEnv(name: string, defaultPort: number) {
   return {
-    port: integer('PORT', defaultPort),
-    host: env.HOST ?? '127.0.0.1',
-    databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: env.DATA_DIR ?? join(repositoryRoot, '.data', name),
-    seedPatients: integer('SEED_PATIENTS', 2000),
-    seed: env.SEED === undefined || env.SEED === '' ? undefined : integer('SEED', 0),
-    gatewayKeys: gatewayKeySource(env),
-    relationshipSources: {
-      'own-patients': peerSubgraphUrl('plaatsing', env),
-      'own-supervisees': peerSubgraphUrl('indicatiestelling', env),
-    },
+    PORT: envVariable(envSchema.port(), defaultPort, String(defaultPort)),
+    HOST: envVariable(envSchema.text(), '127.0.0.1', '`127.0.0.1`'),
+    DATABASE_URL: optionalEnvVariable(envSchema.postgresUrl()),
+    DATA_DIR: envVariable(envSchema.text(), join(repositoryRoot, '.data', name), '`.data/<subgraph>`'),
+    SEED_PATIENTS: envVariable(envSchema.integer(0), 2000, '`2000`'),
+    SEED: optionalEnvVariable(envSchema.integer(0), '`20261122`'),
+    GATEWAY_PUBLIC_KEY_FILE: optionalEnvVariable(envSchema.text(), '`.data/gateway-keys/jwks.json`'),
+    GATEWAY_JWKS_URL: optionalEnvVariable(envSchema.url()),
+    ...PEER_ENV,
+  } satisfies EnvSpec;
+}
+
+/** Where a subgraph reaches the peers it asks directly (relationships, the indication check). */
+export const PEER_ENV = {
+  INDICATIESTELLING_URL: envVariable(envSchema.url(), 'http://127.0.0.1:4001/graphql', '`http://127.0.0.1:4001/graphql`'),
+  PLAATSING_URL: envVariable(envSchema.url(), 'http://127.0.0.1:4002/graphql', '`http://127.0.0.1:4002/graphql`'),
+} satisfies EnvSpec;
+
+export function loadSubgraphConfig(name: string, defaultPort: number, env: NodeJS.ProcessEnv = process.env): SubgraphConfig {
+  const values = readEnv(subgraphEnv(name, defaultPort), env);
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    databaseUrl: values.DATABASE_URL,
+    dataDir: values.DATA_DIR,
+    seedPatients: values.SEED_PATIENTS,
+    seed: values.SEED,
+    gatewayKeys: gatewayKeySource(values, isProduction(env)),
+    relationshipSources: { 'own-patients': values.PLAATSING_URL, 'own-supervisees': values.INDICATIESTELLING_URL },
   };
 }
 
-const PEER_DEFAULTS = { indicatiestelling: 'http://127.0.0.1:4001/graphql', plaatsing: 'http://127.0.0.1:4002/graphql' } as const;
-
-/** Where a subgraph reaches a peer it asks directly (relationships, the indication check): <NAME>_URL or the default port. */
-export function peerSubgraphUrl(name: keyof typeof PEER_DEFAULTS, env: NodeJS.ProcessEnv = process.env): string {
-  return env[`${name.toUpperCase()}_URL`] || PEER_DEFAULTS[name];
-}
-
-function gatewayKeySource(env: NodeJS.ProcessEnv): KeySource {
-  if (env.GATEWAY_JWKS_URL && env.GATEWAY_PUBLIC_KEY_FILE) throw new Error('Set GATEWAY_JWKS_URL or GATEWAY_PUBLIC_KEY_FILE, not both.');
-  if (env.GATEWAY_JWKS_URL) return { source: 'url', url: env.GATEWAY_JWKS_URL };
-  if (env.GATEWAY_PUBLIC_KEY_FILE) return { source: 'file', file: env.GATEWAY_PUBLIC_KEY_FILE };
+function gatewayKeySource(values: { GATEWAY_JWKS_URL: string | undefined; GATEWAY_PUBLIC_KEY_FILE: string | undefined }, production: boolean): KeySource {
+  const { GATEWAY_JWKS_URL: url, GATEWAY_PUBLIC_KEY_FILE: file } = values;
+  if (url && file) throw new ConfigurationError(['set GATEWAY_JWKS_URL or GATEWAY_PUBLIC_KEY_FILE, not both']);
+  if (url) return { source: 'url', url };
+  if (file) return { source: 'file', file };
   // The development default trusts whatever key pair the local gateway generated; production names its key.
-  if (env.NODE_ENV === 'production') throw new Error("NODE_ENV=production: set GATEWAY_JWKS_URL or GATEWAY_PUBLIC_KEY_FILE to the gateway's public key.");
+  if (production) throw new ConfigurationError(["NODE_ENV=production: set GATEWAY_JWKS_URL or GATEWAY_PUBLIC_KEY_FILE to the gateway's public key"]);
   return { source: 'file', file: join(GATEWAY_KEYS_DIR, JWKS_FILE) };
 }
 

@@ -2,6 +2,7 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { COMMON_ENV, readEnv } from './config.js';
 
 export interface TracingConfig {
   /** OTEL_EXPORTER_OTLP_ENDPOINT: an OTLP/HTTP collector (`…/v1/traces` is appended); unset: no traces are exported. */
@@ -11,7 +12,8 @@ export interface TracingConfig {
 }
 
 export function loadTracingConfig(env: NodeJS.ProcessEnv): TracingConfig {
-  return env.OTEL_EXPORTER_OTLP_ENDPOINT ? { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT } : {};
+  const { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint } = readEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: COMMON_ENV.OTEL_EXPORTER_OTLP_ENDPOINT }, env);
+  return otlpEndpoint ? { otlpEndpoint } : {};
 }
 
 /**

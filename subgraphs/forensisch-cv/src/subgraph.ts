@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { SubgraphModule } from '@ketengraph/service-kit';
 import type { Context } from './context.js';
-import { EpdSync, loadEpdSettings, problemErrors, remotePeers } from './epd/sync.js';
+import { EPD_ENV, EpdSync, loadEpdSettings, problemErrors, remotePeers } from './epd/sync.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { createLoaders } from './loaders.js';
 import { access } from './access.js';
@@ -20,6 +20,7 @@ function engineFor(prisma: PrismaClient): EpdSync {
 export const forensischCv: SubgraphModule<PrismaClient, Context> = {
   name: 'forensisch-cv',
   defaultPort: 4003,
+  env: EPD_ENV,
   root: fileURLToPath(new URL('..', import.meta.url)),
   resolvers: resolvers as SubgraphModule<PrismaClient, Context>['resolvers'],
   createPrisma: (adapter) => {

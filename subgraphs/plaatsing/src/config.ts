@@ -1,4 +1,4 @@
-import { peerSubgraphUrl } from '@ketengraph/service-kit';
+import { envSchema, envVariable, type EnvSpec, PEER_ENV, readEnv } from '@ketengraph/service-kit';
 
 /** plaatsing's own settings beyond the kit's (see the README's configuration table). */
 export interface PlaatsingConfig {
@@ -15,14 +15,18 @@ export interface PlaatsingConfig {
 
 export const DEFAULT_EVENT_RETENTION_DAYS = 30;
 
+/** plaatsing's variables beyond every subgraph's (README: configuration). */
+export const PLAATSING_ENV = {
+  INDICATIESTELLING_URL: PEER_ENV.INDICATIESTELLING_URL,
+  INDICATIESTELLING_TIMEOUT_MS: envVariable(envSchema.integer(1), 3000, '`3000`'),
+  EVENT_RETENTION_DAYS: envVariable(envSchema.integer(1), DEFAULT_EVENT_RETENTION_DAYS, `\`${DEFAULT_EVENT_RETENTION_DAYS}\``),
+} satisfies EnvSpec;
+
 export function loadPlaatsingConfig(env: NodeJS.ProcessEnv = process.env): PlaatsingConfig {
-  const timeout = Number(env.INDICATIESTELLING_TIMEOUT_MS || 3000);
-  if (!Number.isInteger(timeout) || timeout <= 0) throw new Error('INDICATIESTELLING_TIMEOUT_MS must be a positive integer.');
-  const retention = Number(env.EVENT_RETENTION_DAYS || DEFAULT_EVENT_RETENTION_DAYS);
-  if (!Number.isInteger(retention) || retention <= 0) throw new Error('EVENT_RETENTION_DAYS must be a positive integer.');
+  const values = readEnv(PLAATSING_ENV, env);
   return {
-    indicatiestellingUrl: peerSubgraphUrl('indicatiestelling', env),
-    indicatiestellingTimeoutMs: timeout,
-    eventRetentionDays: retention,
+    indicatiestellingUrl: values.INDICATIESTELLING_URL,
+    indicatiestellingTimeoutMs: values.INDICATIESTELLING_TIMEOUT_MS,
+    eventRetentionDays: values.EVENT_RETENTION_DAYS,
   };
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { SubgraphModule } from '@ketengraph/service-kit';
-import { DEFAULT_EVENT_RETENTION_DAYS, loadPlaatsingConfig, type PlaatsingConfig } from './config.js';
+import { DEFAULT_EVENT_RETENTION_DAYS, loadPlaatsingConfig, PLAATSING_ENV, type PlaatsingConfig } from './config.js';
 import type { Context } from './context.js';
 import { PrismaClient } from './generated/prisma/client.js';
 import { httpIndicationSource } from './indications.js';
@@ -16,6 +16,7 @@ export function createPlaatsing(config: PlaatsingConfig): SubgraphModule<PrismaC
   return {
     name: 'plaatsing',
     defaultPort: 4002,
+    env: PLAATSING_ENV,
     root: fileURLToPath(new URL('..', import.meta.url)),
     resolvers: resolvers as SubgraphModule<PrismaClient, Context>['resolvers'],
     createPrisma: (adapter) => new PrismaClient({ adapter }),

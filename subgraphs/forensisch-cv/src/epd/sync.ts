@@ -12,7 +12,20 @@
  * background (bounded by EPD_TIMEOUT_MS) for the next read. An EPD that failed is not asked again
  * for EPD_RETRY_AFTER_MS (reads answer EPD_UNAVAILABLE at once meanwhile).
  */
-import { argumentRequirement, counter, latencyHistogram, loadAccessPolicy, serviceLogger, type ErrorCode, type RequestAccess } from '@ketengraph/service-kit';
+import {
+  argumentRequirement,
+  counter,
+  latencyHistogram,
+  loadAccessPolicy,
+  serviceLogger,
+  type ErrorCode,
+  envSchema,
+  envVariable,
+  type EnvSpec,
+  optionalEnvVariable,
+  readEnv,
+  type RequestAccess,
+} from '@ketengraph/service-kit';
 import DataLoader from 'dataloader';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { CvEntryKind } from '../domain/entries.js';
@@ -45,33 +58,35 @@ export interface EpdSettings extends RegistrationRules {
   concurrency: number;
 }
 
+/** forensisch-cv's EPD variables (README: configuration); the address rules close under NODE_ENV=production. */
+export const EPD_ENV = {
+  EPD_SOURCES_FILE: optionalEnvVariable(envSchema.text()),
+  EPD_READ_DEADLINE_MS: envVariable(envSchema.integer(1), 1500, '`1500`'),
+  EPD_TIMEOUT_MS: envVariable(envSchema.integer(1), 10_000, '`10000`'),
+  EPD_FRESHNESS_SECONDS: envVariable(envSchema.integer(0), 300, '`300`'),
+  EPD_RETRY_AFTER_MS: envVariable(envSchema.integer(0), 30_000, '`30000`'),
+  EPD_PAGE_SIZE: envVariable(envSchema.integer(1), 50, '`50`'),
+  EPD_MAX_PAGES: envVariable(envSchema.integer(1), 20, '`20`'),
+  EPD_MAX_RESPONSE_BYTES: envVariable(envSchema.integer(1000), 5_000_000, '`5000000`'),
+  EPD_CONCURRENCY: envVariable(envSchema.integer(1), 4, '`4`'),
+  EPD_ALLOW_HTTP: envVariable(envSchema.flag(), (production) => !production, '`true`; `false` with `NODE_ENV=production`'),
+  EPD_ALLOW_PRIVATE_ADDRESSES: envVariable(envSchema.flag(), (production) => !production, '`true`; `false` with `NODE_ENV=production`'),
+} satisfies EnvSpec;
+
 export function loadEpdSettings(env: NodeJS.ProcessEnv = process.env): EpdSettings {
-  const integer = (key: string, fallback: number, min = 0): number => {
-    const raw = env[key];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) throw new Error(`${key} must be an integer of at least ${min}.`);
-    return value;
-  };
-  const flag = (env: NodeJS.ProcessEnv, key: string, fallback: boolean): boolean => {
-    const raw = env[key];
-    if (raw === undefined || raw === '') return fallback;
-    if (raw !== 'true' && raw !== 'false') throw new Error(`${key} must be true or false.`);
-    return raw === 'true';
-  };
-  const production = env.NODE_ENV === 'production';
+  const values = readEnv(EPD_ENV, env);
   return {
-    sourcesFile: env.EPD_SOURCES_FILE || undefined,
-    readDeadlineMs: integer('EPD_READ_DEADLINE_MS', 1500, 1),
-    timeoutMs: integer('EPD_TIMEOUT_MS', 10_000, 1),
-    freshnessMs: integer('EPD_FRESHNESS_SECONDS', 300) * 1000,
-    retryAfterMs: integer('EPD_RETRY_AFTER_MS', 30_000),
-    pageSize: integer('EPD_PAGE_SIZE', 50, 1),
-    maxPages: integer('EPD_MAX_PAGES', 20, 1),
-    maxResponseBytes: integer('EPD_MAX_RESPONSE_BYTES', 5_000_000, 1000),
-    concurrency: integer('EPD_CONCURRENCY', 4, 1),
-    allowHttp: flag(env, 'EPD_ALLOW_HTTP', !production),
-    allowPrivateAddresses: flag(env, 'EPD_ALLOW_PRIVATE_ADDRESSES', !production),
+    sourcesFile: values.EPD_SOURCES_FILE,
+    readDeadlineMs: values.EPD_READ_DEADLINE_MS,
+    timeoutMs: values.EPD_TIMEOUT_MS,
+    freshnessMs: values.EPD_FRESHNESS_SECONDS * 1000,
+    retryAfterMs: values.EPD_RETRY_AFTER_MS,
+    pageSize: values.EPD_PAGE_SIZE,
+    maxPages: values.EPD_MAX_PAGES,
+    maxResponseBytes: values.EPD_MAX_RESPONSE_BYTES,
+    concurrency: values.EPD_CONCURRENCY,
+    allowHttp: values.EPD_ALLOW_HTTP,
+    allowPrivateAddresses: values.EPD_ALLOW_PRIVATE_ADDRESSES,
   };
 }
 
