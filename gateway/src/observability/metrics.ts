@@ -15,6 +15,11 @@ export const subgraphLatency = latencyHistogram(
   'Time of a call from the gateway to a subgraph, retries included.',
   ['subgraph'],
 );
+export const subgraphRequestsShared = counter(
+  'ketengraph_subgraph_requests_shared_total',
+  'Queries to a subgraph not sent because an identical one of the same caller was on its way (its answer is shared).',
+  ['subgraph'],
+);
 export const subgraphRetries = counter('ketengraph_subgraph_retries_total', 'Repeated calls to a subgraph after a failure (queries only).', ['subgraph']);
 /** 0 closed, 1 half-open, 2 open. */
 export const subgraphCircuitState = gauge(
