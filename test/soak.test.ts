@@ -255,7 +255,9 @@ it(
     };
     console.log(`soak: ${JSON.stringify(summary)}`);
 
-    expect(outcomes.length).toBeGreaterThan(SECONDS * 5);
+    // Traffic throughout, not a throughput target (that is the benchmark's): a CI machine under load
+    // answered ~5 requests/s here, a quiet one ~40.
+    expect(outcomes.length).toBeGreaterThan(SECONDS);
     expect(serverErrors, JSON.stringify(serverErrors.slice(0, 3))).toEqual([]);
     expect(unexpected, JSON.stringify(unexpected.slice(0, 3))).toEqual([]);
     expect(outsideWindow, JSON.stringify(outsideWindow.slice(0, 3))).toEqual([]);
