@@ -3,17 +3,27 @@
  * database in AUDIT_DATA_DIR / .data/gateway-audit) and checks its hash chain, every record's seal
  * (AUDIT_SEAL_KEY_FILE) and the signed checkpoints (AUDIT_CHECKPOINT_FILE), page by page. Prints OK
  * with the record count, the chain head and how much of it the last checkpoint anchors, or names
- * what is missing or altered; exit code 1 then, or when there is no audit log. With the embedded
- * database, stop the gateway first (an embedded database has one owner).
+ * what is missing or altered; exit code 1 then, or when there is no audit log. Without either
+ * setting, the log `npm start` keeps on the embedded PostgreSQL server (started for the check
+ * unless it runs); with EMBEDDED_DATABASE=pglite, stop the gateway first (an embedded PGlite
+ * database has one owner).
  */
 import { openDatabase } from '@ketengraph/service-kit';
 import { readCheckpoints } from '../gateway/src/audit/anchor.js';
 import { loadAuditConfig, resolveAnchor } from '../gateway/src/audit/config.js';
 import { verifyAuditChain } from '../gateway/src/audit/log.js';
+import { databaseName, embeddedAuditCheckpoints, embeddedDatabaseConfig, startEmbeddedPostgres } from './embedded-postgres.js';
 
+const embedded = embeddedDatabaseConfig();
+const server =
+  !process.env.AUDIT_DATABASE_URL && !process.env.AUDIT_DATA_DIR && embedded.engine === 'postgres' ? await startEmbeddedPostgres(embedded) : undefined;
+if (server) {
+  process.env.AUDIT_DATABASE_URL = server.url(databaseName('gateway-audit'));
+  process.env.AUDIT_CHECKPOINT_FILE ||= embeddedAuditCheckpoints(embedded.dir);
+}
 const config = loadAuditConfig();
 const anchor = resolveAnchor(config.anchor!);
-const where = config.databaseUrl ? 'AUDIT_DATABASE_URL' : config.dataDir;
+const where = server ? 'the embedded PostgreSQL server (database gateway_audit)' : config.databaseUrl ? 'AUDIT_DATABASE_URL' : config.dataDir;
 const db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
 let exitCode = 0;
 try {
@@ -41,6 +51,7 @@ try {
   }
 } finally {
   await db.close();
+  await server?.stop();
 }
 // Set explicitly after closing: PGlite's runtime resets process.exitCode when it shuts down.
 process.exit(exitCode);

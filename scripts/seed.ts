@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_SEED } from '@ketengraph/seed-data';
 import { loadSubgraphConfig, openDatabase, openSubgraphDatabase, type SubgraphModule } from '@ketengraph/service-kit';
 import { SUBGRAPHS } from '../schema/subgraphs.js';
+import { databaseName, embeddedDatabaseConfig, startEmbeddedPostgres } from './embedded-postgres.js';
 
 const { values } = parseArgs({
   options: { patients: { type: 'string', default: '2000' }, seed: { type: 'string', default: String(DEFAULT_SEED) }, only: { type: 'string' } },
@@ -21,6 +22,8 @@ const patients = Number(values.patients);
 const seed = Number(values.seed);
 if (!Number.isInteger(patients) || patients < 1 || patients > 90_000) throw new Error('--patients must be 1..90000');
 if (process.env.NODE_ENV === 'production') throw new Error('npm run seed replaces all data; it does not run with NODE_ENV=production.');
+
+const prefixOf = (name: string) => name.toUpperCase().replaceAll('-', '_');
 
 const modules: Record<string, () => Promise<SubgraphModule<never, never>>> = {
   indicatiestelling: async () => (await import('@ketengraph/indicatiestelling')).indicatiestelling as never,
@@ -31,6 +34,17 @@ const modules: Record<string, () => Promise<SubgraphModule<never, never>>> = {
 
 // Each subgraph seeds in its own process (an embedded database is single-threaded), as many at a time as there are cores.
 if (!values.only) {
+  // As `npm start` keeps them: a database per subgraph on the embedded PostgreSQL server unless configured otherwise.
+  const embedded = embeddedDatabaseConfig();
+  const server =
+    embedded.engine === 'postgres' && SUBGRAPHS.some(({ name }) => !process.env[`${prefixOf(name)}_DATABASE_URL`] && !process.env[`${prefixOf(name)}_DATA_DIR`])
+      ? await startEmbeddedPostgres(embedded)
+      : undefined;
+  for (const { name } of SUBGRAPHS) {
+    if (!server || process.env[`${prefixOf(name)}_DATABASE_URL`] || process.env[`${prefixOf(name)}_DATA_DIR`]) continue;
+    await server.ensureDatabase(databaseName(name));
+    process.env[`${prefixOf(name)}_DATABASE_URL`] = server.url(databaseName(name));
+  }
   const queue = SUBGRAPHS.map((s) => s.name);
   const worker = async () => {
     for (let name = queue.shift(); name; name = queue.shift()) {
@@ -41,14 +55,18 @@ if (!values.only) {
       if (code !== 0) throw new Error(`seeding ${name} failed`);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(availableParallelism(), SUBGRAPHS.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(availableParallelism(), SUBGRAPHS.length) }, worker));
+  } finally {
+    await server?.stop();
+  }
   process.exit(0);
 }
 
 for (const { name, port } of SUBGRAPHS.filter((s) => s.name === values.only)) {
   const started = Date.now();
   const module = await modules[name]!();
-  const prefix = name.toUpperCase().replaceAll('-', '_');
+  const prefix = prefixOf(name);
   const config = loadSubgraphConfig(name, port, {
     DATABASE_URL: process.env[`${prefix}_DATABASE_URL`],
     ...(process.env[`${prefix}_DATA_DIR`] ? { DATA_DIR: process.env[`${prefix}_DATA_DIR`] } : {}),

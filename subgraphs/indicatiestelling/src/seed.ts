@@ -2,19 +2,25 @@ import { DEFAULT_SEED, generatePatients, generateProviders } from '@ketengraph/s
 import type { SeedOptions } from '@ketengraph/service-kit';
 import type { Prisma, PrismaClient } from './generated/prisma/client.js';
 
+// A seed batch on a busy machine can take longer than Prisma's default 5 s for a transaction.
+const SEED_TRANSACTION = { timeout: 120_000 };
+
 /** Writes this subgraph's slice of the synthetic chain: identities, trajectories, indications. */
 export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions): Promise<void> {
   seed ??= DEFAULT_SEED;
   const providers = generateProviders(seed);
   let batch = emptyBatch();
   const flush = async () => {
-    await prisma.$transaction([
-      prisma.patient.createMany({ data: batch.patients }),
-      prisma.trajectory.createMany({ data: batch.trajectories }),
-      prisma.indication.createMany({ data: batch.indications }),
-      prisma.trajectoryIndication.createMany({ data: batch.trajectoryIndications }),
-      prisma.trajectoryPhase.createMany({ data: batch.phases }),
-    ]);
+    await prisma.$transaction(
+      [
+        prisma.patient.createMany({ data: batch.patients }),
+        prisma.trajectory.createMany({ data: batch.trajectories }),
+        prisma.indication.createMany({ data: batch.indications }),
+        prisma.trajectoryIndication.createMany({ data: batch.trajectoryIndications }),
+        prisma.trajectoryPhase.createMany({ data: batch.phases }),
+      ],
+      SEED_TRANSACTION,
+    );
     batch = emptyBatch();
   };
   for (const patient of generatePatients(seed, patients, providers)) {

@@ -2,6 +2,9 @@ import { DEFAULT_SEED, generatePatients, generateProviders } from '@ketengraph/s
 import type { SeedOptions } from '@ketengraph/service-kit';
 import type { Prisma, PrismaClient } from './generated/prisma/client.js';
 
+// A seed batch on a busy machine can take longer than Prisma's default 5 s for a transaction.
+const SEED_TRANSACTION = { timeout: 120_000 };
+
 /** Writes this subgraph's slice of the synthetic chain: providers' quality reports and every handover. */
 export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions): Promise<void> {
   seed ??= DEFAULT_SEED;
@@ -23,11 +26,14 @@ export async function seed(prisma: PrismaClient, { seed, patients }: SeedOptions
       for (const indicator of report.indicators) indicators.push({ id: `${report.id}:${indicator.code}`, reportId: report.id, ...indicator });
     }
   }
-  await prisma.$transaction([
-    prisma.qualityReport.createMany({ data: reports }),
-    prisma.pillarScore.createMany({ data: scores }),
-    prisma.performanceIndicator.createMany({ data: indicators }),
-  ]);
+  await prisma.$transaction(
+    [
+      prisma.qualityReport.createMany({ data: reports }),
+      prisma.pillarScore.createMany({ data: scores }),
+      prisma.performanceIndicator.createMany({ data: indicators }),
+    ],
+    SEED_TRANSACTION,
+  );
 
   let batch: Prisma.HandoverCreateManyInput[] = [];
   for (const patient of generatePatients(seed, patients, providers)) {

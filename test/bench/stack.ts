@@ -1,0 +1,276 @@
+/**
+ * `npm run bench:stack [-- --engine postgres|pglite --patients 2000 --duration 15 --connections 32 --rounds 2]`
+ *
+ * The whole development stack as `npm start` runs it (four subgraphs, the gateway with its audit
+ * log and webhook store) under the whole-trajectory query for random patients, on either embedded
+ * engine: one embedded PostgreSQL server with a database per process (`postgres`, the default of
+ * `npm start`) or an embedded PGlite in every process (`pglite`). Seeds each once (`.data/bench-<N>`
+ * and `.data/bench-<N>-postgres`). Reports what each process costs: CPU milliseconds per request
+ * (user + system, from /proc: robust on a busy machine, unlike requests/s), memory (proportional
+ * set size, so that memory shared between processes — PostgreSQL's shared buffers — is counted
+ * once), and for the whole stack the time to ready, requests/s, p50/p99, SQL statements per
+ * request and the latency one user sees (one connection). `--profile DIR` writes a CPU profile of
+ * every subgraph process (open it in Chrome DevTools or speedscope).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { mintDevToken } from '@ketengraph/gateway';
+import { ensureKeyPair, GATEWAY_KEYS_DIR, importSigningKey, signGatewayToken, type Principal } from '@ketengraph/service-kit';
+import { composeSupergraph } from '../../schema/compose.js';
+import { SUBGRAPHS } from '../../schema/subgraphs.js';
+import { databaseName, startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/embedded-postgres.js';
+import { repositoryRoot, sqlStatements, startProcess, waitForReady, type ManagedProcess } from '../../scripts/processes.js';
+import type { LoadJob, LoadResult } from './load.js';
+
+const { values } = parseArgs({
+  options: {
+    engine: { type: 'string', default: 'postgres' },
+    patients: { type: 'string', default: '2000' },
+    duration: { type: 'string', default: '15' },
+    connections: { type: 'string', default: '32' },
+    rounds: { type: 'string', default: '2' },
+    'base-port': { type: 'string', default: '4400' },
+    profile: { type: 'string' },
+  },
+});
+if (values.engine !== 'postgres' && values.engine !== 'pglite') throw new Error('--engine is postgres or pglite');
+const patients = Number(values.patients);
+const basePort = Number(values['base-port']);
+const tsx = join(repositoryRoot, 'node_modules/.bin/tsx');
+const envPrefix = (name: string) => name.toUpperCase().replaceAll('-', '_');
+const dataRoot = join(repositoryRoot, '.data', `bench-${patients}`);
+const processNames = [...SUBGRAPHS.map((s) => s.name), 'gateway-audit', 'gateway-webhooks'];
+
+// Seeded databases, reused across runs of the same size.
+let server: EmbeddedPostgres | undefined;
+const databaseUrls: Record<string, string> = {};
+const seedEnv: NodeJS.ProcessEnv = { ...process.env };
+if (values.engine === 'postgres') {
+  const dir = `${dataRoot}-postgres`;
+  const seeded = existsSync(join(dir, 'PG_VERSION'));
+  server = await startEmbeddedPostgres({ dir, port: basePort + 40 });
+  for (const name of processNames) {
+    await server.ensureDatabase(databaseName(name));
+    databaseUrls[name] = server.url(databaseName(name));
+    seedEnv[`${envPrefix(name)}_DATABASE_URL`] = databaseUrls[name];
+  }
+  if (!seeded) seed(seedEnv);
+} else if (!existsSync(join(dataRoot, 'seeded'))) {
+  for (const { name } of SUBGRAPHS) seedEnv[`${envPrefix(name)}_DATA_DIR`] = join(dataRoot, name);
+  seed(seedEnv);
+  writeFileSync(join(dataRoot, 'seeded'), String(patients));
+}
+
+function seed(env: NodeJS.ProcessEnv) {
+  console.log(`Seeding ${patients} patients (${values.engine}) …`);
+  execFileSync(tsx, ['scripts/seed.ts', '--patients', String(patients)], {
+    cwd: repositoryRoot,
+    env: { ...env, EMBEDDED_DATABASE: 'pglite' },
+    stdio: 'inherit',
+  });
+}
+
+const principal: Principal = { subject: 'bench', organisationId: 'dji', role: 'plaatser', scopes: [], purpose: 'plaatsing' };
+const gatewayKey = await importSigningKey(await ensureKeyPair(GATEWAY_KEYS_DIR));
+const callerAuthorization = { authorization: `Bearer ${await mintDevToken(principal, { expiresInSeconds: 3600 })}` };
+const subgraphAuthorization = { authorization: `Bearer ${await signGatewayToken(principal, gatewayKey, 3600)}` };
+
+const processes: ManagedProcess[] = [];
+const stopAll = async () => {
+  await Promise.all(processes.map((p) => p.stop()));
+  await server?.stop();
+};
+process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+try {
+  const urls: Record<string, string> = {};
+  SUBGRAPHS.forEach(({ name }, i) => (urls[name] = `http://127.0.0.1:${basePort + 1 + i}/graphql`));
+  const started = performance.now();
+  for (const { name } of SUBGRAPHS) {
+    const url = databaseUrls[name];
+    processes.push(
+      startProcess(
+        name,
+        `subgraphs/${name}/src/main.ts`,
+        {
+          PORT: new URL(urls[name]!).port,
+          ...(url ? { DATABASE_URL: url } : { DATA_DIR: join(dataRoot, name) }),
+          SEED_PATIENTS: '0',
+          INDICATIESTELLING_URL: urls.indicatiestelling,
+          PLAATSING_URL: urls.plaatsing,
+          LOG_LEVEL: 'warn',
+        },
+        { quiet: true, ...(values.profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(values.profile, name)}`] } : {}) },
+      ),
+    );
+  }
+  const supergraphFile = join(mkdtempSync(join(tmpdir(), 'ketengraph-stack-')), 'supergraph.graphql');
+  writeFileSync(supergraphFile, composeSupergraph(urls));
+  const gateway = startProcess(
+    'gateway',
+    'gateway/src/main.ts',
+    {
+      PORT: String(basePort),
+      SUPERGRAPH_FILE: supergraphFile,
+      ...(server
+        ? {
+            AUDIT_DATABASE_URL: databaseUrls['gateway-audit'],
+            WEBHOOK_DATABASE_URL: databaseUrls['gateway-webhooks'],
+            AUDIT_CHECKPOINT_FILE: `${dataRoot}-postgres-gateway-audit-checkpoints.jsonl`,
+          }
+        : { AUDIT_DATA_DIR: join(dataRoot, 'gateway-audit'), WEBHOOK_DATA_DIR: join(dataRoot, 'gateway-webhooks') }),
+      RATE_LIMIT_PER_SECOND: '1000000',
+      LOG_LEVEL: 'warn',
+    },
+    { quiet: true },
+  );
+  processes.push(gateway);
+  await Promise.all([...Object.values(urls).map((url) => waitForReady(new URL('/ready', url).href)), waitForReady(`http://127.0.0.1:${basePort}/ready`)]);
+  const startSeconds = (performance.now() - started) / 1000;
+
+  const query = readFileSync(join(repositoryRoot, 'test/operations/PatientTrajectory.graphql'), 'utf8');
+  const ids = await samplePatientIds(urls.indicatiestelling!, 500);
+  const bodies = ids.map((id) => JSON.stringify({ query, operationName: 'PatientTrajectory', variables: { id } }));
+  const gatewayUrl = `http://127.0.0.1:${basePort}/graphql`;
+  const sample = JSON.parse(await post(gatewayUrl, bodies[0]!, callerAuthorization)) as { errors?: unknown[] };
+  if (sample.errors) throw new Error(`The trajectory query fails: ${JSON.stringify(sample.errors).slice(0, 500)}`);
+
+  const measured: { name: string; pids: () => number[] }[] = [
+    ...processes.map((p) => ({ name: p.name, pids: () => tree(p.child.pid!) })),
+    ...(server?.process ? [{ name: 'postgres server', pids: () => tree(server!.process!.child.pid!) }] : []),
+  ];
+  // Memory as started (one request served), then under load.
+  const idle = new Map(measured.map((m) => [m.name, m.pids().reduce((sum, pid) => sum + memoryBytes(pid), 0)]));
+  await load({ url: gatewayUrl, bodies, connections: Number(values.connections), durationSeconds: 3, headers: callerAuthorization });
+  const totals = new Map<string, number>();
+  let requests = 0;
+  const runs: LoadResult[] = [];
+  let statements = 0;
+  for (let round = 0; round < Number(values.rounds); round++) {
+    const cpuBefore = measured.map((m) => cpuMs(m.pids()));
+    const sqlBefore = await sqlStatements(Object.values(urls));
+    const result = await load({
+      url: gatewayUrl,
+      bodies,
+      connections: Number(values.connections),
+      durationSeconds: Number(values.duration),
+      headers: callerAuthorization,
+    });
+    statements += (await sqlStatements(Object.values(urls))) - sqlBefore;
+    measured.forEach((m, i) => totals.set(m.name, (totals.get(m.name) ?? 0) + cpuMs(m.pids()) - cpuBefore[i]!));
+    requests += result.requests;
+    runs.push(result);
+  }
+  const single = await load({ url: gatewayUrl, bodies, connections: 1, durationSeconds: 5, headers: callerAuthorization });
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const rows = measured.map((m) => {
+    const rss = m.pids().reduce((sum, pid) => sum + memoryBytes(pid), 0);
+    return {
+      process: m.name,
+      'CPU ms/req': ((totals.get(m.name) ?? 0) / requests).toFixed(2),
+      'PSS MiB started': ((idle.get(m.name) ?? 0) / 1048576).toFixed(0),
+      'PSS MiB loaded': (rss / 1048576).toFixed(0),
+      rss,
+    };
+  });
+  const cpuTotal = [...totals.values()].reduce((a, b) => a + b, 0) / requests;
+  const rssTotal = rows.reduce((sum, r) => sum + r.rss, 0);
+  const idleTotal = [...idle.values()].reduce((a, b) => a + b, 0);
+  console.log(
+    `\nWhole-trajectory query, ${patients} patients, embedded ${values.engine === 'postgres' ? 'PostgreSQL server' : 'PGlite per process'}, ${values.connections} connections, ${values.rounds} × ${values.duration} s`,
+  );
+  console.table([
+    ...rows.map(({ rss: _, ...row }) => row),
+    {
+      process: 'whole stack',
+      'CPU ms/req': cpuTotal.toFixed(2),
+      'PSS MiB started': (idleTotal / 1048576).toFixed(0),
+      'PSS MiB loaded': (rssTotal / 1048576).toFixed(0),
+    },
+  ]);
+  console.log(
+    [
+      `ready in ${startSeconds.toFixed(1)} s`,
+      `${mean(runs.map((r) => r.requestsPerSecond)).toFixed(1)} req/s`,
+      `p50 ${mean(runs.map((r) => r.latencyMs.p50)).toFixed(1)} ms`,
+      `p99 ${mean(runs.map((r) => r.latencyMs.p99)).toFixed(1)} ms`,
+      `errors ${runs.reduce((a, r) => a + r.errors, 0) + single.errors}`,
+      `SQL/req ${(statements / requests).toFixed(2)}`,
+      `one connection: p50 ${single.latencyMs.p50.toFixed(1)} ms, ${single.requestsPerSecond.toFixed(1)} req/s`,
+    ].join(' · '),
+  );
+} finally {
+  await stopAll();
+}
+
+/** A process and all its descendants (the services run under a tsx launcher). */
+function tree(pid: number): number[] {
+  const children = readdirSafe(`/proc/${pid}/task`).flatMap((task) => readSafe(`/proc/${pid}/task/${task}/children`).split(/\s+/).filter(Boolean).map(Number));
+  return [pid, ...children.flatMap(tree)];
+}
+
+/** User + system CPU time of the given processes, in milliseconds (clock ticks are 10 ms on Linux). */
+function cpuMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readSafe(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return ticks * 10;
+}
+
+/** Proportional set size: resident memory with pages shared between processes (PostgreSQL's shared buffers) divided among them, so sums add up. */
+function memoryBytes(pid: number): number {
+  const match = /^Pss:\s+(\d+) kB/m.exec(readSafe(`/proc/${pid}/smaps_rollup`));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+function readSafe(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+async function samplePatientIds(indicatiestellingUrl: string, count: number): Promise<string[]> {
+  const response = JSON.parse(
+    await post(
+      indicatiestellingUrl,
+      JSON.stringify({ query: `{ patients(first: ${Math.min(count * 4, 100)}) { edges { node { id } } } }` }),
+      subgraphAuthorization,
+    ),
+  ) as { data: { patients: { edges: { node: { id: string } }[] } } };
+  const all = response.data.patients.edges.map((e) => e.node.id);
+  let state = 42;
+  const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  return Array.from({ length: count }, () => all[Math.floor(random() * all.length)]!);
+}
+
+async function post(url: string, body: string, headers: Record<string, string>): Promise<string> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return response.text();
+}
+
+function load(job: LoadJob): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const jobFile = join(mkdtempSync(join(tmpdir(), 'ketengraph-load-')), 'job.json');
+    writeFileSync(jobFile, JSON.stringify(job));
+    const child = spawn(tsx, [join(repositoryRoot, 'test/bench/load.ts'), jobFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as LoadResult) : reject(new Error(`load generator exited with ${code}`))));
+  });
+}
