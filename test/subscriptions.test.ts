@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadGatewayConfig, type RunningGateway } from '@ketengraph/gateway';
 import { encodeEventCursor } from '@ketengraph/service-kit';
+import { createTestKeyPair, mintTestToken } from '@ketengraph/service-kit/testing';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startFaultyProxy } from './support/faulty-proxy.js';
 import { placementActor } from './support/actors.js';
-import { startFederation, TEST_PRINCIPAL, type Federation } from './support/federation.js';
+import { startFederation, TEST_AUDIENCE, TEST_ISSUER, TEST_PRINCIPAL, type Federation } from './support/federation.js';
 import { createDatabases, postgresUrl } from './support/postgres.js';
 import { principal } from './support/scenario.js';
 
@@ -449,6 +450,163 @@ describe('placement subscriptions at the gateway', () => {
       first.stop();
       unregistered.stop();
     } finally {
+      await strict.close();
+    }
+  });
+
+  it('transport parity: HTTP POST, HTTP GET, SSE, WebSocket and webhook registration refuse the same hostile set with the same codes', async () => {
+    const defaults = loadGatewayConfig({});
+    const limits = { ...defaults.limits, depth: 5, aliases: 2, cost: 200 };
+    const rateLimit = { perSecond: 1, burst: 0, burstSeconds: 10 };
+    const open = await federation.startGateway({ port: 0, limits, rateLimit, maxBodyBytes: 20_000 });
+    const strict = await federation.startGateway({ port: 0, limits, exposure: { ...defaults.exposure, trustedDocuments: true } });
+    // Each attempt comes from an organisation of its own: only the over-rate case shares one budget.
+    const caller = (overrides: Partial<typeof TEST_PRINCIPAL> = {}) =>
+      ({
+        ...TEST_PRINCIPAL,
+        organisationId: `parity-${randomUUID()}`,
+        scopes: [...TEST_PRINCIPAL.scopes, 'webhook:write'],
+        ...overrides,
+      }) as typeof TEST_PRINCIPAL;
+    const forger = await createTestKeyPair();
+    const tokens = {
+      valid: () => federation.callerToken(caller()),
+      expired: () => federation.callerToken(caller(), { expiresInSeconds: -120 }),
+      forged: () => mintTestToken(forger, caller(), { issuer: TEST_ISSUER, audience: TEST_AUDIENCE }),
+      withoutPurpose: () => federation.callerToken(caller({ purpose: null })),
+    };
+    const repeat = (field: string, n: number) => Array.from({ length: n }, () => field).join(' ');
+    /** The same hostile documents, as each transport carries them: a query over HTTP, a subscription otherwise. */
+    const documents = {
+      http: {
+        benign: 'query Parity($id: ID!) { patient(id: $id) { bsn } }',
+        deep: '{ patients(first: 1) { edges { node { trajectories(first: 1) { edges { node { id } } } } } } }',
+        aliases: '{ a: patients(first: 1) { totalCount } b: patients(first: 1) { totalCount } c: patients(first: 1) { totalCount } }',
+        costly: `{ patients(first: 1) { ${repeat('totalCount', 300)} } }`,
+      },
+      subscription: {
+        benign: 'subscription { placementChanged { cursor patient { id } } }',
+        deep: 'subscription { placementChanged { placement { trajectory { placements(first: 1) { edges { node { id } } } } } } }',
+        aliases: 'subscription { placementChanged { a: cursor b: cursor c: cursor } }',
+        costly: `subscription { placementChanged { ${repeat('cursor', 300)} } }`,
+      },
+    };
+    type Attempt = { gateway?: RunningGateway; token?: string | null; document?: keyof typeof documents.http; raw?: string };
+    const codeOfBody = (body: unknown) => (body as Result).errors?.[0]?.extensions?.code ?? 'NONE';
+    const bearer = (token: string | null | undefined): Record<string, string> => (token ? { authorization: `Bearer ${token}` } : {});
+
+    const post = async ({ gateway = open, token, document = 'benign', raw }: Attempt) => {
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(token) },
+        body: raw ?? JSON.stringify({ query: documents.http[document], variables: { id: 'P-0' } }),
+      });
+      return codeOfBody(await response.json());
+    };
+    const get = async ({ gateway = open, token, document = 'benign', raw }: Attempt) => {
+      const search = raw ?? `?query=${encodeURIComponent(documents.http[document])}&variables=${encodeURIComponent('{"id":"P-0"}')}`;
+      const response = await fetch(`${gateway.url}${search}`, { headers: { 'apollo-require-preflight': 'true', ...bearer(token) } });
+      return codeOfBody(await response.json());
+    };
+    const sse = async ({ gateway = open, token, document = 'benign', raw }: Attempt) => {
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...bearer(token) },
+        body: raw ?? JSON.stringify({ query: documents.subscription[document] }),
+        signal: AbortSignal.timeout(20_000),
+      });
+      if (!response.headers.get('content-type')?.includes('text/event-stream')) return codeOfBody(await response.json());
+      // A refused subscription is one `next` event with the errors, then `complete`.
+      const next = /event: next\ndata: (.*)\n/.exec(await response.text());
+      return next ? codeOfBody(JSON.parse(next[1]!)) : 'NONE';
+    };
+    /** graphql-transport-ws by hand, so a malformed or oversized message can be sent; a close that refuses maps to its code. */
+    const WS_CLOSE = { 4401: 'UNAUTHENTICATED', 1009: 'PAYLOAD_TOO_LARGE', 4400: 'BAD_REQUEST' } as Record<number, string>;
+    const websocket = ({ gateway = open, token, document = 'benign', raw }: Attempt, subscribes = 1) =>
+      new Promise<string>((resolve) => {
+        const socket = new WebSocket(gateway.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+        const done = (code: string) => {
+          resolve(code);
+          socket.close();
+        };
+        const timer = setTimeout(() => done('NONE'), 20_000);
+        socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} })));
+        socket.on('close', (code) => {
+          clearTimeout(timer);
+          resolve(WS_CLOSE[code] ?? `close ${code}`);
+        });
+        socket.on('message', (data) => {
+          const message = JSON.parse(String(data)) as { type: string; id?: string; payload?: unknown };
+          if (message.type === 'connection_ack') {
+            for (let id = 1; id <= subscribes; id++)
+              socket.send(raw ?? JSON.stringify({ id: String(id), type: 'subscribe', payload: { query: documents.subscription[document] } }));
+          } else if (message.type === 'error' || message.type === 'next') {
+            // The last subscription's answer (the earlier ones open and stay quiet).
+            if (message.id !== String(subscribes)) return;
+            clearTimeout(timer);
+            done(codeOfBody(message.type === 'error' ? { errors: message.payload } : message.payload));
+          }
+        });
+      });
+    const webhook = async ({ gateway = open, token, document = 'benign', raw }: Attempt) => {
+      const query = 'mutation Register($input: RegisterWebhookEndpointInput!) { registerWebhookEndpoint(input: $input) { secret } }';
+      const input = { url: 'http://127.0.0.1:9/parity', selection: documents.subscription[document] };
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...bearer(token) },
+        body: raw ?? JSON.stringify({ query, variables: { input } }),
+      });
+      return codeOfBody(await response.json());
+    };
+
+    const transports = { 'HTTP POST': post, 'HTTP GET': get, SSE: sse, WebSocket: websocket, 'webhook registration': webhook };
+    const oversized = JSON.stringify({ query: `{ ${'__typename '.repeat(3000)}}` });
+    const hostile: Record<string, { expected: string; attempt: (send: (attempt: Attempt) => Promise<string>, name: string) => Promise<string> }> = {
+      'no token': { expected: 'UNAUTHENTICATED', attempt: (send) => send({ token: null }) },
+      'expired token': { expected: 'UNAUTHENTICATED', attempt: async (send) => send({ token: await tokens.expired() }) },
+      'forged token': { expected: 'UNAUTHENTICATED', attempt: async (send) => send({ token: await tokens.forged() }) },
+      'token without purpose': { expected: 'PURPOSE_REQUIRED', attempt: async (send) => send({ token: await tokens.withoutPurpose() }) },
+      'over the rate limit': {
+        expected: 'RATE_LIMITED',
+        attempt: async (send, name) => {
+          const token = await tokens.valid();
+          // One WebSocket connection carries both subscriptions; the other transports send two requests.
+          if (name === 'WebSocket') return websocket({ token }, 2);
+          await send({ token, document: 'aliases' });
+          return send({ token });
+        },
+      },
+      'untrusted document (enforced)': {
+        expected: 'PERSISTED_QUERY_NOT_IN_LIST',
+        attempt: async (send) => send({ gateway: strict, token: await tokens.valid() }),
+      },
+      'too deep': { expected: 'QUERY_TOO_DEEP', attempt: async (send) => send({ token: await tokens.valid(), document: 'deep' }) },
+      'too many aliases': { expected: 'TOO_MANY_ALIASES', attempt: async (send) => send({ token: await tokens.valid(), document: 'aliases' }) },
+      'too costly': { expected: 'QUERY_TOO_COSTLY', attempt: async (send) => send({ token: await tokens.valid(), document: 'costly' }) },
+      'oversized body': { expected: 'PAYLOAD_TOO_LARGE', attempt: async (send) => send({ token: await tokens.valid(), raw: oversized }) },
+      'malformed JSON': {
+        expected: 'BAD_REQUEST',
+        attempt: async (send, name) =>
+          send({ token: await tokens.valid(), raw: name === 'HTTP GET' ? '?query={__typename}&variables={not-json' : '{"query": ' }),
+      },
+    };
+    // A GET request has no body to be too large.
+    const notApplicable = new Set(['HTTP GET|oversized body']);
+    try {
+      const found: Record<string, Record<string, string>> = {};
+      const expected: Record<string, Record<string, string>> = {};
+      for (const [name, send] of Object.entries(transports)) {
+        found[name] = {};
+        expected[name] = {};
+        for (const [label, { expected: code, attempt }] of Object.entries(hostile)) {
+          if (notApplicable.has(`${name}|${label}`)) continue;
+          expected[name][label] = code;
+          found[name][label] = await attempt(send, name);
+        }
+      }
+      expect(found).toEqual(expected);
+    } finally {
+      await open.close();
       await strict.close();
     }
   });

@@ -2,6 +2,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { loadAccessPolicy, readSchemaPolicies, startHttpService, type HttpService } from '@ketengraph/service-kit';
 import { AuditLog, createAuditSchema } from './audit/index.js';
+import { createAdmission } from './admission/admit.js';
 import { setUpAuthentication } from './admission/authentication/index.js';
 import { bsnPatientsAt, placementPatientsAt } from './authorization/identify.js';
 import { authorizationPlugin } from './authorization/plugin.js';
@@ -33,6 +34,8 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const hardening = setUpHardening(config);
   const auth = await setUpAuthentication(config);
+  // The one admission step every transport passes (HTTP, SSE, WebSocket, webhook selections).
+  const admission = createAdmission({ authenticate: auth.authenticate, ...hardening.admission });
   const supergraphSdl = readSupergraph(config);
   const audit = await AuditLog.open(config.audit);
   const webhooks = await Webhooks.open(config.webhooks);
@@ -94,28 +97,17 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     tokens: auth.subgraphTokens,
     relationships,
   });
-  const subscriptions = setUpSubscriptions({
-    events,
-    authenticate: auth.authenticate,
-    apiSchema: () => gateway.schema!,
-    maxBodyBytes: config.maxBodyBytes,
-    admission: { admit: hardening.admit, prepareRequest: hardening.http.prepareRequest },
-  });
-  webhooks.start({ ...events, apiSchema: () => gateway.schema, prepareRequest: hardening.http.prepareRequest });
+  const subscriptions = setUpSubscriptions({ events, admission, apiSchema: () => gateway.schema!, maxBodyBytes: config.maxBodyBytes });
+  webhooks.start({ ...events, apiSchema: () => gateway.schema, admission });
   let http: HttpService;
   try {
     http = await startHttpService<GatewayContext>({
       apollo,
-      ...hardening.http,
+      service: 'gateway',
       port: config.port,
       host: config.host,
-      maxBodyBytes: config.maxBodyBytes,
       shutdownGraceMs: config.shutdownGraceMs,
-      context: async (request, requestId) => {
-        const principal = await auth.authenticate(request);
-        await hardening.admit(principal);
-        return { requestId, principal };
-      },
+      admit: admission.http,
       routes: async (request, response) =>
         (await subscriptions.route(request, response)) || (await explorer?.route(request, response)) || auth.route(request, response),
       readiness: async () => ({ supergraph: true, auditLog: await audit.ready(), webhooks: await webhooks.ready() }),

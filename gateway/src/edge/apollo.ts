@@ -4,7 +4,8 @@
  * assembled for server.ts. Each concern lives in its folder; this only wires them.
  */
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
-import { operationMetricsPlugin, startTracing, type Principal } from '@ketengraph/service-kit';
+import { operationMetricsPlugin, startTracing } from '@ketengraph/service-kit';
+import type { AdmissionOptions } from '../admission/admit.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { GatewayContext } from '../admission/context.js';
 import { formatGatewayError, maskedErrorsPlugin } from '../observability/exposure/errors.js';
@@ -25,10 +26,8 @@ export interface Hardening {
   pluginsBefore: ApolloServerPlugin<GatewayContext>[];
   /** Plugins that must see the response after authorization completed it. */
   pluginsAfter: ApolloServerPlugin<GatewayContext>[];
-  /** Spread into the HTTP service options. */
-  http: { service: string; maxBatchSize: number; prepareRequest: ReturnType<typeof trustedDocumentResolver> };
-  /** Refuses the request (429) when the caller's organisation is over its rate. */
-  admit(principal: Principal): Promise<void>;
+  /** The checks of the admission step (admission/admit.ts) that come from configuration. */
+  admission: Omit<AdmissionOptions, 'authenticate'>;
   /** A subgraph is ready when its circuit is not open and its /ready answers. */
   subgraphReady(name: string, url: string): Promise<boolean>;
   /** Flushes and stops tracing (the last step of shutdown). */
@@ -53,15 +52,16 @@ export function setUpHardening(config: GatewayConfig): Hardening {
     },
     pluginsBefore: [...limits.plugins, variableValuesPlugin()],
     pluginsAfter: [maskedErrorsPlugin(), operationMetricsPlugin('gateway')],
-    http: {
-      service: 'gateway',
-      maxBatchSize: config.limits.batchSize,
-      prepareRequest: trustedDocumentResolver(documents, {
+    admission: {
+      rateLimit,
+      trustedDocuments: trustedDocumentResolver(documents, {
         enforce: config.exposure.trustedDocuments,
         automaticPersistedQueries: config.exposure.automaticPersistedQueries,
       }),
+      limits,
+      maxBodyBytes: config.maxBodyBytes,
+      maxBatchSize: config.limits.batchSize,
     },
-    admit: (principal) => rateLimit(principal.organisationId),
     subgraphReady: async (name, url) => {
       if (!guards.of(name).available) return false;
       return fetch(new URL('/ready', url), { signal: AbortSignal.timeout(2000) }).then(

@@ -40,7 +40,13 @@ export interface HttpServiceOptions<Context extends BaseContext> {
   /** Largest request body accepted, in bytes; larger bodies get 413. */
   maxBodyBytes?: number;
   /** Rejecting with an AuthenticationError answers 401 UNAUTHENTICATED before the body is read. */
-  context: (request: IncomingMessage, requestId: string) => Promise<Context>;
+  context?: (request: IncomingMessage, requestId: string) => Promise<Context>;
+  /**
+   * Admits a GraphQL request whole instead of `context`, the body limits and `prepareRequest`
+   * (the gateway's one admission step): the request's context, its parsed body and query string.
+   * Reject with an AuthenticationError (401) or HttpError (its status and code) to refuse it.
+   */
+  admit?: (request: IncomingMessage, requestId: string) => Promise<{ context: Context; body: unknown; search: string }>;
   /**
    * Requests whose request line is logged at `debug` instead of `info`: the gateway's own
    * background reads (event feed, handover relay) poll every second or faster, and their lines
@@ -138,43 +144,21 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
     const requestId = headerValue(request, 'x-request-id') ?? randomUUID();
     response.setHeader('x-request-id', requestId);
     let context: Context;
+    let body: unknown;
+    let search = url.search;
     try {
-      context = await options.context(request, requestId);
+      if (options.admit) ({ context, body, search } = await options.admit(request, requestId));
+      else {
+        if (!options.context) throw new Error('startHttpService needs admit or context.');
+        context = await options.context(request, requestId);
+        if (request.method === 'POST') body = parseGraphQLBody(await readBody(request, maxBodyBytes), { maxBodyBytes, maxBatchSize: options.maxBatchSize });
+        if (request.method === 'GET') checkGraphQLSearch(search);
+        if (options.prepareRequest) ({ body, search } = options.prepareRequest({ method: request.method ?? 'GET', body, search }));
+      }
       if (options.quietRequest?.(context)) quiet.add(request);
     } catch (error) {
-      if (error instanceof AuthenticationError) return sendUnauthenticated(response, error, requestId, log);
-      if (error instanceof HttpError) return sendHttpError(response, error);
+      if (sendRefusalOf(response, error, requestId, log)) return;
       throw error;
-    }
-    let body: unknown;
-    if (request.method === 'POST') {
-      const raw = await readBody(request, maxBodyBytes);
-      if (raw === 'too-large') {
-        return sendRefusal(response, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${maxBodyBytes} bytes.`);
-      }
-      try {
-        body = raw.length ? JSON.parse(raw) : {};
-      } catch {
-        return sendRefusal(response, 'BAD_REQUEST', 'Request body is not valid JSON.');
-      }
-      if (containsNul(body) || escapesNul(body)) {
-        return sendRefusal(response, 'BAD_USER_INPUT', 'Text may not contain NUL characters.', 400);
-      }
-      if (Array.isArray(body) && body.length > (options.maxBatchSize ?? 1)) {
-        return sendRefusal(response, 'BATCH_TOO_LARGE', `A batch may hold at most ${options.maxBatchSize ?? 1} operations; send the others separately.`);
-      }
-    }
-    if (request.method === 'GET' && url.search && [...url.searchParams.values()].some((value) => value.includes('\u0000') || NUL_ESCAPE.test(value))) {
-      return sendRefusal(response, 'BAD_USER_INPUT', 'Text may not contain NUL characters.', 400);
-    }
-    let search = url.search;
-    if (options.prepareRequest) {
-      try {
-        ({ body, search } = options.prepareRequest({ method: request.method ?? 'GET', body, search }));
-      } catch (error) {
-        if (error instanceof HttpError) return sendHttpError(response, error);
-        throw error;
-      }
     }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(request.headers)) {
@@ -233,7 +217,7 @@ export function sendJson(response: ServerResponse, status: number, payload: unkn
  * 401 with the one generic message: whether the token was missing, expired, forged or for
  * someone else, and what it claimed, stays in the server log.
  */
-function sendUnauthenticated(response: ServerResponse, error: AuthenticationError, requestId: string, log: Logger): void {
+function sendUnauthenticated(response: ServerResponse, error: AuthenticationError, requestId: string | undefined, log: Logger): void {
   log.warn({ requestId, reason: error.reason, detail: error.detail }, 'unauthenticated request');
   const challenge = error.reason === 'missing-token' ? 'Bearer realm="ketengraph"' : 'Bearer realm="ketengraph", error="invalid_token"';
   response.setHeader('www-authenticate', challenge);
@@ -269,6 +253,42 @@ export function sendRefusal(response: ServerResponse, code: ErrorCode, message: 
 function sendHttpError(response: ServerResponse, error: HttpError): void {
   for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
   sendRefusal(response, error.code, error.message, error.status);
+}
+
+/**
+ * Answers a refused request: an AuthenticationError with 401 and its challenge, an HttpError with
+ * its status, headers and code. False (nothing sent) for any other error.
+ */
+export function sendRefusalOf(response: ServerResponse, error: unknown, requestId: string | undefined, log: Logger): boolean {
+  if (error instanceof AuthenticationError) sendUnauthenticated(response, error, requestId, log);
+  else if (error instanceof HttpError) sendHttpError(response, error);
+  else return false;
+  return true;
+}
+
+/**
+ * A GraphQL request body within the limits every process applies, parsed: at most `maxBodyBytes`
+ * (413), valid JSON, no NUL character, at most `maxBatchSize` operations. Throws HttpError.
+ */
+export function parseGraphQLBody(raw: string | 'too-large', limits: { maxBodyBytes: number; maxBatchSize?: number | undefined }): unknown {
+  if (raw === 'too-large') throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${limits.maxBodyBytes} bytes.`);
+  let body: unknown;
+  try {
+    body = raw.length ? JSON.parse(raw) : {};
+  } catch {
+    throw new HttpError(400, 'BAD_REQUEST', 'Request body is not valid JSON.');
+  }
+  if (containsNul(body) || escapesNul(body)) throw new HttpError(400, 'BAD_USER_INPUT', 'Text may not contain NUL characters.');
+  const maxBatchSize = limits.maxBatchSize ?? 1;
+  if (Array.isArray(body) && body.length > maxBatchSize)
+    throw new HttpError(400, 'BATCH_TOO_LARGE', `A batch may hold at most ${maxBatchSize} operations; send the others separately.`);
+  return body;
+}
+
+/** Refuses a GET request's query string with a NUL character in it (HttpError 400 BAD_USER_INPUT). */
+export function checkGraphQLSearch(search: string): void {
+  if (search && [...new URLSearchParams(search).values()].some((value) => value.includes('\u0000') || NUL_ESCAPE.test(value)))
+    throw new HttpError(400, 'BAD_USER_INPUT', 'Text may not contain NUL characters.');
 }
 
 /** Reads a request body as text, up to `limit` bytes; beyond that the rest is drained and 'too-large' returned. */

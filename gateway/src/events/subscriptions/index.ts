@@ -4,10 +4,10 @@
  * through the gateway's own pipeline instead (src/events).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Principal } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
+import type { Admission } from '../../admission/admit.js';
 import type { GatewayEvents } from '../index.js';
-import { createPlacementChangeSubscriptions, type Admission } from './placement-changes.js';
+import { createPlacementChangeSubscriptions } from './placement-changes.js';
 import { createSseRoute } from './sse.js';
 import { attachWebSocketSubscriptions } from './websocket.js';
 
@@ -31,18 +31,20 @@ export interface GatewaySubscriptions {
 
 export interface SubscriptionOptions {
   events: GatewayEvents;
-  authenticate: (request: IncomingMessage) => Promise<Principal>;
+  /** The gateway's one admission step: each transport's requests and each new subscription pass it. */
+  admission: Admission;
   apiSchema: () => GraphQLSchema;
   path?: string;
+  /** Largest WebSocket message (the HTTP body limit). */
   maxBodyBytes: number;
-  /** The gateway's admission of requests (rate limit, trusted documents), applied to each new subscription. */
-  admission?: Admission;
 }
 
 export function setUpSubscriptions(options: SubscriptionOptions): GatewaySubscriptions {
   const path = options.path ?? '/graphql';
-  const subscriptions = createPlacementChangeSubscriptions(options.events, options.admission);
-  const route = createSseRoute({ path, maxBodyBytes: options.maxBodyBytes, authenticate: options.authenticate, subscriptions });
+  const subscriptions = createPlacementChangeSubscriptions(options.events, (principal, params) =>
+    options.admission.subscription(principal, options.apiSchema(), params),
+  );
+  const route = createSseRoute({ path, admission: options.admission, subscriptions });
   let websocket: { close(): Promise<void> } | null = null;
   return {
     route,
@@ -51,7 +53,7 @@ export function setUpSubscriptions(options: SubscriptionOptions): GatewaySubscri
         server,
         path,
         maxPayload: options.maxBodyBytes,
-        authenticate: options.authenticate,
+        admission: options.admission,
         subscriptions,
         apiSchema: options.apiSchema,
       });

@@ -19,6 +19,8 @@ import {
   type PlacementChangeEvent,
   type PreparedSelection,
 } from '../index.js';
+import type { OperationParams } from '../../admission/admit.js';
+import { LimitError } from '../../admission/limits/limits.js';
 import { Channel } from './channel.js';
 import { subscriptionMetrics } from './metrics.js';
 
@@ -48,13 +50,12 @@ export interface SubscribeRequest {
   extensions?: Record<string, unknown> | null | undefined;
 }
 
-/** What the gateway applies to every request before it runs, applied to each new subscription too. */
-export interface Admission {
-  /** The rate limit per organisation: a new subscription counts as one request; what it delivers afterwards does not. */
-  admit?: (principal: Principal) => Promise<void>;
-  /** Trusted documents: resolves a registered operation's id, and refuses unregistered documents when enforced. */
-  prepareRequest?: (request: { method: string; body: unknown; search: string }) => { body: unknown; search: string };
-}
+/**
+ * The gateway's admission of a new subscription (admission/admit.ts): rate limit (a new
+ * subscription counts as one request; what it delivers afterwards does not), trusted documents,
+ * request limits. Returns the document to run; throws the refusal.
+ */
+export type AdmitSubscription = (principal: Principal, params: OperationParams) => Promise<string>;
 
 export type OpenedSubscription = { errors: readonly GraphQLFormattedError[] } | { stream: Channel<FormattedExecutionResult> };
 
@@ -101,31 +102,24 @@ function failureOf(errors: readonly GraphQLFormattedError[]): GraphQLError {
   });
 }
 
-export function createPlacementChangeSubscriptions(events: GatewayEvents, admission: Admission = {}): PlacementChangeSubscriptions {
+export function createPlacementChangeSubscriptions(events: GatewayEvents, admit: AdmitSubscription): PlacementChangeSubscriptions {
   const open = new Set<Channel<FormattedExecutionResult>>();
 
   async function start(request: SubscribeRequest): Promise<OpenedSubscription> {
     if (request.expiresAt <= Date.now()) return { errors: [SUBSCRIPTION_ERRORS.tokenExpired().toJSON()] };
     let prepared: PreparedSelection;
     try {
-      await admission.admit?.(request.principal);
-      let { selection } = request;
-      if (admission.prepareRequest) {
-        const { body } = admission.prepareRequest({
-          method: 'POST',
-          body: {
-            query: selection.document,
-            operationName: selection.operationName,
-            variables: selection.variables,
-            extensions: request.extensions ?? undefined,
-          },
-          search: '',
-        });
-        selection = { ...selection, document: (body as { query: string }).query };
-      }
-      prepared = events.prepare(selection);
+      const { selection } = request;
+      const document = await admit(request.principal, {
+        query: selection.document,
+        operationName: selection.operationName,
+        variables: selection.variables,
+        extensions: request.extensions ?? undefined,
+      });
+      prepared = events.prepare({ ...selection, document });
     } catch (error) {
-      if (error instanceof HttpError) return { errors: [{ message: error.message, extensions: { code: error.code } }] };
+      if (error instanceof HttpError || error instanceof LimitError)
+        return { errors: [{ message: error.message, extensions: { code: error instanceof HttpError ? error.code : error.extensions.code } }] };
       return { errors: [asGraphQLError(error).toJSON()] };
     }
     const refusal = await events.probe(prepared, { requestId: `${request.requestId}:check`, principal: request.principal });

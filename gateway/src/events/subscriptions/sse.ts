@@ -10,23 +10,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AuthenticationError, readBody, sendJson, type Principal } from '@ketengraph/service-kit';
+import { sendRefusalOf, serviceLogger } from '@ketengraph/service-kit';
 import { GraphQLError, type FormattedExecutionResult } from 'graphql';
 import { createHandler } from 'graphql-sse';
-import { subscriberOf, type Subscriber } from './credentials.js';
+import type { Admission, Caller } from '../../admission/admit.js';
 import type { PlacementChangeSubscriptions } from './placement-changes.js';
 
 export interface SseOptions {
   path: string;
-  maxBodyBytes: number;
-  authenticate: (request: IncomingMessage) => Promise<Principal>;
+  admission: Admission;
   subscriptions: PlacementChangeSubscriptions;
 }
 
 interface RequestContext {
-  subscriber: Subscriber;
+  subscriber: Caller;
   id: string;
 }
+
+const log = serviceLogger('gateway');
 
 /** The last result of a stream that ended with an error, then the end. */
 function errorsAsLastResult(
@@ -81,23 +82,15 @@ export function createSseRoute(options: SseOptions): (request: IncomingMessage, 
       request.method === 'DELETE';
     if (!isSse) return false;
 
-    let subscriber: Subscriber;
+    let admitted: Awaited<ReturnType<Admission['stream']>>;
     try {
-      subscriber = await subscriberOf(options.authenticate, request.headers.authorization);
+      admitted = await options.admission.stream(request);
     } catch (error) {
-      if (!(error instanceof AuthenticationError)) throw error;
-      response.setHeader(
-        'www-authenticate',
-        error.reason === 'missing-token' ? 'Bearer realm="ketengraph"' : 'Bearer realm="ketengraph", error="invalid_token"',
-      );
-      sendJson(response, 401, { errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }] });
-      return true;
+      // The refusals of any request: 401 with its challenge, 413, 400.
+      if (sendRefusalOf(response, error, undefined, log)) return true;
+      throw error;
     }
-    const body = request.method === 'POST' ? await readBody(request, options.maxBodyBytes) : '';
-    if (body === 'too-large') {
-      sendJson(response, 413, { errors: [{ message: `Request body exceeds ${options.maxBodyBytes} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
-      return true;
-    }
+    const { caller: subscriber, body } = admitted;
     const [stream, init] = await handler({
       method: request.method ?? 'GET',
       url: request.url ?? '/',

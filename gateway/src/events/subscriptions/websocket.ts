@@ -11,12 +11,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AuthenticationError, type Principal } from '@ketengraph/service-kit';
+import { AuthenticationError } from '@ketengraph/service-kit';
 import { CloseCode, type Context } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, parse, type FormattedExecutionResult, type GraphQLSchema } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { subscriberOf, type Subscriber } from './credentials.js';
+import type { Admission, Caller } from '../../admission/admit.js';
 import type { PlacementChangeSubscriptions } from './placement-changes.js';
 
 export const CLOSE_UNAUTHORIZED = CloseCode.Unauthorized; // 4401
@@ -27,14 +27,14 @@ export interface WebSocketOptions {
   path: string;
   /** Largest message accepted (the HTTP body limit). */
   maxPayload: number;
-  authenticate: (request: IncomingMessage) => Promise<Principal>;
+  admission: Admission;
   subscriptions: PlacementChangeSubscriptions;
   apiSchema: () => GraphQLSchema;
 }
 
 interface Connection {
   id: string;
-  subscriber: Subscriber;
+  subscriber: Caller;
   expiry: NodeJS.Timeout | null;
 }
 
@@ -54,9 +54,9 @@ export function attachWebSocketSubscriptions(options: WebSocketOptions): { close
       onConnect: async (ctx) => {
         const socket = ctx.extra.socket as WebSocket;
         const authorization = typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : undefined;
-        let subscriber: Subscriber;
+        let subscriber: Caller;
         try {
-          subscriber = await subscriberOf(options.authenticate, authorization);
+          subscriber = await options.admission.caller(authorization);
         } catch (error) {
           if (!(error instanceof AuthenticationError)) throw error;
           socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: send a valid bearer token as connectionParams.authorization');

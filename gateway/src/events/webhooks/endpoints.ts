@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { badInput, domainError, errorDetails, HttpError, notFound, serviceLogger, type Principal } from '@ketengraph/service-kit';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { LimitError } from '../../admission/limits/limits.js';
 import type { WebhookConfig } from './config.js';
 import { postSigned, receiverDispatcher } from './receiver.js';
 import { checkFilter, checkSelection, checkUrl } from './selection.js';
@@ -39,11 +40,11 @@ export interface EndpointManagerOptions {
   /** The events module's own check that a selection can be resolved per event (throws a GraphQLError). */
   prepare(selection: string): unknown;
   /**
-   * The gateway's trusted documents applied to the selection, as to any operation: a registered
-   * document's id (`sha256:…`) becomes its text; an unregistered document is refused (HttpError)
-   * when they are enforced.
+   * The gateway's admission of the selection, as of any operation (admission/admit.ts): a
+   * registered document's id (`sha256:…`) becomes its text; an unregistered document is refused
+   * (HttpError) when trusted documents are enforced; one over the request limits is refused (LimitError).
    */
-  admit(selection: string): string;
+  admit(schema: GraphQLSchema, selection: string): string;
   /** The newest event's sequence: an endpoint receives the events after the newest at its registration. */
   head(): Promise<bigint>;
   /** Enqueues the endpoint's events that enqueuers racing its registration may have passed (see WebhookDispatcher.backfill). */
@@ -80,11 +81,13 @@ export class EndpointManager {
     const filter = checkFilter(schema, input.filter);
     let selection: string;
     try {
-      selection = this.options.admit(input.selection);
+      selection = this.options.admit(schema, input.selection);
     } catch (error) {
-      // The same code a request with that document gets (PERSISTED_QUERY_NOT_IN_LIST, PERSISTED_QUERY_NOT_FOUND).
-      if (error instanceof HttpError)
-        throw new GraphQLError(`The selection is refused: ${error.message}`, { extensions: { code: error.code, field: 'selection' } });
+      // The same code a request with that document gets (PERSISTED_QUERY_NOT_IN_LIST, QUERY_TOO_DEEP, ...).
+      if (error instanceof HttpError || error instanceof LimitError)
+        throw new GraphQLError(`The selection is refused: ${error.message}`, {
+          extensions: { code: error instanceof HttpError ? error.code : error.extensions.code, field: 'selection' },
+        });
       throw error;
     }
     checkSelection(schema, selection);

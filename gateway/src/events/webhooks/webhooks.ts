@@ -1,5 +1,6 @@
 import { domainError } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
+import type { Admission } from '../../admission/admit.js';
 import type { GatewayEvents } from '../index.js';
 import type { WebhookConfig } from './config.js';
 import { WebhookDispatcher } from './dispatcher.js';
@@ -7,11 +8,11 @@ import { EndpointManager } from './endpoints.js';
 import { WebhookStore } from './store.js';
 import { createWebhookSchema } from './subgraph.js';
 
-/** What webhooks need of the gateway: its events, the API schema selections are checked against, and its trusted documents. */
+/** What webhooks need of the gateway: its events, the API schema selections are checked against, and its admission step. */
 export type WebhookEvents = Pick<GatewayEvents, 'feed' | 'prepare' | 'resolve'> & {
   apiSchema(): GraphQLSchema | undefined;
-  /** Trusted documents, as for every request: resolves a registered operation's id, refuses an unregistered document when enforced. */
-  prepareRequest?: (request: { method: string; body: unknown; search: string }) => { body: unknown; search: string };
+  /** Trusted documents and request limits, as for every request: a selection runs per event as the registering caller's request. */
+  admission: Pick<Admission, 'selection'>;
 };
 
 /**
@@ -34,13 +35,7 @@ export class Webhooks {
       config,
       apiSchema: () => this.events?.apiSchema(),
       prepare: (selection) => this.running().prepare({ document: selection }),
-      admit: (selection) => {
-        const prepareRequest = this.running().prepareRequest;
-        if (!prepareRequest) return selection;
-        const isId = /^sha256:[0-9a-f]{64}$/i.test(selection.trim());
-        const { body } = prepareRequest({ method: 'POST', body: isId ? { documentId: selection.trim() } : { query: selection }, search: '' });
-        return (body as { query: string }).query;
-      },
+      admit: (schema, selection) => this.running().admission.selection(schema, selection),
       head: () => this.running().feed.head(),
       backfill: async (endpointId, fromSequence) => {
         this.running();
