@@ -122,7 +122,7 @@ beforeAll(async () => {
   federation = await startFederation({ seedPatients: 20 });
   scenario = await createAccessScenario(federation);
   bsn = (await (federation.subgraphs.indicatiestelling.prisma as any).patient.findUnique({ where: { id: scenario.patientId } })).bsn;
-}, 120_000);
+});
 
 afterAll(async () => {
   msw.close();

@@ -169,11 +169,16 @@ describe('graceful shutdown', () => {
     const proxy = await startFaultyProxy(federation.subgraphs.kwaliteit.url);
     try {
       const gateway = await federation.startGateway({ audit: { databaseUrl: undefined, dataDir: join(dir, 'audit') }, subgraphUrls: { kwaliteit: proxy.url } });
-      proxy.fault = { delayMs: 700 }; // every request is still running when the shutdown starts
-      const inFlight = Array.from({ length: 6 }, () =>
-        post<any>(federation, gateway.url, { query: operation('PatientTrajectory'), variables: { id: patient.id }, operationName: 'PatientTrajectory' }),
+      proxy.fault = { delayMs: 1500 }; // every request is still running when the shutdown starts
+      // Six patients: identical subgraph fetches of one caller are shared, six different ones are not.
+      const listed = await federation.request<any>('{ patients(first: 6) { edges { node { id } } } }');
+      const patientIds: string[] = listed.data.patients.edges.map((edge: any) => edge.node.id);
+      const inFlight = patientIds.map((id) =>
+        post<any>(federation, gateway.url, { query: operation('PatientTrajectory'), variables: { id }, operationName: 'PatientTrajectory' }),
       );
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      // In flight = reached kwaliteit (held there 1.5 s), not "sent 250 ms ago": on a loaded machine
+      // a request may not even be connected by then, and a shutdown refuses what it has not accepted.
+      await expect.poll(() => proxy.hits, { timeout: 60_000, interval: 20 }).toBeGreaterThanOrEqual(6);
       const closing = gateway.close();
       await new Promise((resolve) => setTimeout(resolve, 50));
       // No new connections once the shutdown began.
@@ -183,8 +188,8 @@ describe('graceful shutdown', () => {
       for (const answer of answers) {
         expect(answer.status).toBe(200);
         expect(answer.body.errors).toBeUndefined();
-        expect(answer.body.data.patient.id).toBe(patient.id);
       }
+      expect(answers.map((answer) => answer.body.data.patient.id)).toEqual(patientIds);
       const db = await openDatabase({ dataDir: join(dir, 'audit'), poolSize: 1 });
       try {
         const verified = await verifyAuditChain(db);
