@@ -55,6 +55,9 @@ export interface RequestAccess {
 /** Answers which patient each of the given trajectories belongs to (ids it does not know are left out). */
 export type TrajectoryOwnerLookup = (trajectoryIds: readonly string[]) => Promise<Map<string, string>>;
 
+// The grants of a principal under a policy, kept while both are (the token verifier hands out the same principal for the same token).
+const grantsByPolicy = new WeakMap<AccessPolicy, WeakMap<Principal, ReturnType<typeof grantsFor>>>();
+
 export function createRequestAccess(
   policy: AccessPolicy,
   policies: SchemaPolicies,
@@ -62,7 +65,10 @@ export function createRequestAccess(
   lookups: Record<RelationshipKind, RelationshipLookup>,
   trajectoryOwners: TrajectoryOwnerLookup,
 ): RequestAccess {
-  const grants = grantsFor(policy, principal);
+  let byPrincipal = grantsByPolicy.get(policy);
+  if (!byPrincipal) grantsByPolicy.set(policy, (byPrincipal = new WeakMap()));
+  let grants = byPrincipal.get(principal);
+  if (!grants) byPrincipal.set(principal, (grants = grantsFor(policy, principal)));
   const written = new Set<string>();
   const loaders = new Map<RelationshipKind, DataLoader<string, boolean>>();
   const loader = (kind: RelationshipKind) => {
@@ -125,12 +131,13 @@ export function guardSchema<Context extends { access: RequestAccess }>(
       if (!declared && !scopes) continue;
       const coordinate = `${type.name}.${field.name}`;
       const isConnection = getNamedType(field.type).name.endsWith('Connection');
+      const byArguments = policy?.argumentCategories[coordinate] !== undefined;
       const resolve = field.resolve ?? defaultFieldResolver;
       field.resolve = async (parent, args, context: Context, info) => {
         const { access } = context;
         if (scopes && !access.hasScopes(scopes)) throw unauthorized(coordinate);
         if (!declared) return resolve(parent, args, context, info);
-        const requirement = (policy && argumentRequirement(policy, type.name, field.name, args)) || declared;
+        const requirement = (byArguments && argumentRequirement(policy!, type.name, field.name, args)) || declared;
         const decision = access.decide(requirement);
         if (decision === 'granted') return resolve(parent, args, context, info);
         if (decision === 'counts' && isConnection) {

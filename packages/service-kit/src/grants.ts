@@ -114,8 +114,17 @@ export function grantsFor(policy: AccessPolicy, principal: Principal): Principal
   };
   const decideAll = (categories: string[]): Decision =>
     categories.map(decideCategory).reduce<Decision>((worst, d) => (RANK[d] < RANK[worst] ? d : worst), 'granted');
+  // A requirement is one of the schema's few (the same array for every call of a field): each is decided once per principal.
+  const decided = new WeakMap<PolicyRequirement, Decision>();
   return {
-    decide: (requirement) => requirement.map(decideAll).reduce<Decision>((best, d) => (RANK[d] > RANK[best] ? d : best), 'withheld'),
+    decide: (requirement) => {
+      let decision = decided.get(requirement);
+      if (decision === undefined) {
+        decision = requirement.map(decideAll).reduce<Decision>((best, d) => (RANK[d] > RANK[best] ? d : best), 'withheld');
+        decided.set(requirement, decision);
+      }
+      return decision;
+    },
     relationship: (requirement) => {
       for (const category of requirement.flat()) {
         const grant = grants[category];

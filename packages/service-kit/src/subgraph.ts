@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
@@ -233,7 +233,14 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
     stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(module.name),
     // Federated tracing (ftv1) is for Apollo Studio; ketengraph traces with OpenTelemetry instead.
-    plugins: [ApolloServerPluginInlineTraceDisabled(), operationMetricsPlugin(module.name), writeRecordsPlugin<Context>(), ...(module.plugins ?? [])],
+    // Cache hints are not used (the gateway does not cache responses); the plugin would wrap every field's resolver.
+    plugins: [
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+      operationMetricsPlugin(module.name),
+      writeRecordsPlugin<Context>(),
+      ...(module.plugins ?? []),
+    ],
   });
   await apollo.start();
   let http: HttpService;
