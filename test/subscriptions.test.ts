@@ -194,7 +194,7 @@ describe('placement subscriptions at the gateway', () => {
     );
     expect(result.errors).toBeUndefined();
   }
-  const head = async () => encodeEventCursor(await federation.gateway.events.feed.head());
+  const head = async () => encodeEventCursor(await federation.gateway.events!.feed.head());
   const sequences = (changes: Change[]) => changes.map((c) => BigInt(c.sequence));
 
   it('delivers changes over graphql-ws with a selection that reaches every subgraph, withheld fields null with UNAUTHORIZED_FIELD_OR_TYPE', async () => {
@@ -440,7 +440,7 @@ describe('placement subscriptions at the gateway', () => {
         }
       ).operations.find((o) => o.name === 'PlacementChanged')!.body;
       const first = wsSubscribe(strict.url, await as('org-a'), {}, registered);
-      await waitFor(() => strict.subscriptions.size === 1, 'the registered subscription');
+      await waitFor(() => strict.subscriptions!.size === 1, 'the registered subscription');
       const second = sseSubscribe(strict.url, await as('org-a'), {}, registered);
       await waitFor(() => second.completed, 'the rate limit');
       expect(codes(second.results[0])).toEqual(['RATE_LIMITED']);
@@ -623,7 +623,7 @@ describe('placement subscriptions at the gateway', () => {
       const before = await head();
       const ws = wsSubscribe(gateway.url, token, { after: before });
       const sse = sseSubscribe(gateway.url, token, { after: before });
-      await waitFor(() => gateway.subscriptions.size === 2, 'both subscribed');
+      await waitFor(() => gateway.subscriptions!.size === 2, 'both subscribed');
       // The feed (plaatsing's event log) still answers; resolving the change's selection does not.
       proxy.fault = { bodyIncludes: 'placementChange(', status: 503 };
       const fixture = fixtures[nextFixture++]!;
@@ -735,7 +735,7 @@ describe.skipIf(!postgresUrl)('placement subscriptions across gateway instances 
         status: 'REQUESTED',
       },
     });
-    const after = encodeEventCursor(await other.events.feed.head());
+    const after = encodeEventCursor(await other.events!.feed.head());
     const ws = wsSubscribe(other.url, await federation.callerToken(), { after });
     const sse = sseSubscribe(other.url, await federation.callerToken(), { after });
     for (const step of ['startIntake', 'acceptPlacement']) {
@@ -762,7 +762,7 @@ describe.skipIf(!postgresUrl)('placement subscriptions across gateway instances 
     const plaatsing = federation.subgraphs.plaatsing.prisma as any;
     const placement = await plaatsing.placement.findFirst({ orderBy: { id: 'desc' } });
     const actor = { userId: 'test-user', organisationId: 'dji-forzo', role: 'plaatser' };
-    const { feed } = other.events;
+    const { feed } = other.events!;
     const before = await feed.head();
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));

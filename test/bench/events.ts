@@ -106,7 +106,7 @@ try {
       const arrivals = new Map<string, number[]>();
       const webhookArrivals = new Map<string, number>();
       const received = receiver.events('/bench').length;
-      const after = encodeEventCursor(await gateway.events.feed.head());
+      const after = encodeEventCursor(await gateway.events!.feed.head());
       const errors: string[] = [];
       const clients: Client[] = Array.from({ length: subscribers }, () => {
         const client = createClient({
@@ -130,11 +130,11 @@ try {
         );
         return client;
       });
-      const opened = gateway.subscriptions.size;
+      const opened = gateway.subscriptions!.size;
       const subscribeDeadline = Date.now() + 60_000;
-      while (gateway.subscriptions.size < subscribers && Date.now() < subscribeDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
-      if (gateway.subscriptions.size < subscribers)
-        throw new Error(`only ${gateway.subscriptions.size} of ${subscribers} subscribed (${opened} at first): ${errors[0] ?? ''}`);
+      while (gateway.subscriptions!.size < subscribers && Date.now() < subscribeDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      if (gateway.subscriptions!.size < subscribers)
+        throw new Error(`only ${gateway.subscriptions!.size} of ${subscribers} subscribed (${opened} at first): ${errors[0] ?? ''}`);
 
       // Open loop: change i is made at i / rate seconds whether or not the previous one has finished.
       const caused = new Map<string, number>();
@@ -177,7 +177,7 @@ try {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       await Promise.all(clients.map((client) => client.dispose()));
-      while (gateway.subscriptions.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (gateway.subscriptions!.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
 
       const subscriberLatencies = [...caused].flatMap(([key, at]) => (arrivals.get(key) ?? []).map((arrived) => arrived - at));
       const webhookLatencies = [...causedWall].flatMap(([key, at]) => (webhookArrivals.has(key) ? [webhookArrivals.get(key)! - at] : []));

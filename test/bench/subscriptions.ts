@@ -48,7 +48,7 @@ try {
 
   const arrivals = new Map<string, number[]>();
   const token = await federation.callerToken();
-  const after = encodeEventCursor(await gateway.events.feed.head());
+  const after = encodeEventCursor(await gateway.events!.feed.head());
   const clients = Array.from({ length: SUBSCRIBERS }, () => {
     const client = createClient({
       url: gateway.url.replace(/^http/, 'ws'),
@@ -70,7 +70,7 @@ try {
     );
     return client;
   });
-  while (gateway.subscriptions.size < SUBSCRIBERS) await new Promise((resolve) => setTimeout(resolve, 20));
+  while (gateway.subscriptions!.size < SUBSCRIBERS) await new Promise((resolve) => setTimeout(resolve, 20));
 
   const caused = new Map<string, number>();
   const started = performance.now();

@@ -4,7 +4,7 @@
  * assembled for server.ts. Each concern lives in its folder; this only wires them.
  */
 import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
-import { operationMetricsPlugin, startTracing } from '@ketengraph/service-kit';
+import { operationMetricsPlugin } from '@ketengraph/service-kit';
 import type { AdmissionOptions } from '../admission/admit.js';
 import type { GatewayConfig } from '../config/index.js';
 import type { GatewayContext } from '../admission/context.js';
@@ -15,7 +15,7 @@ import { organisationRateLimiter } from '../admission/rate-limit/limiter.js';
 import { SubgraphGuards } from '../federation/resilience/guard.js';
 import { loadTrustedDocuments, MANIFEST_FILE, trustedDocumentResolver } from '../admission/trusted-documents/documents.js';
 
-export interface Hardening {
+export interface RequestPipeline {
   guards: SubgraphGuards;
   /** Spread into the ApolloServer options. */
   apollo: Pick<
@@ -30,12 +30,9 @@ export interface Hardening {
   admission: Omit<AdmissionOptions, 'authenticate'>;
   /** A subgraph is ready when its circuit is not open and its /ready answers. */
   subgraphReady(name: string, url: string): Promise<boolean>;
-  /** Flushes and stops tracing (the last step of shutdown). */
-  close(): Promise<void>;
 }
 
-export function setUpHardening(config: GatewayConfig): Hardening {
-  const stopTracing = startTracing(config.tracing);
+export function setUpRequestPipeline(config: GatewayConfig): RequestPipeline {
   const limits = requestLimits(config.limits, { fieldSuggestions: config.exposure.fieldSuggestions });
   const documents = loadTrustedDocuments(config.trustedDocumentsFile ?? MANIFEST_FILE, config.exposure.trustedDocuments);
   const guards = new SubgraphGuards(config.resilience);
@@ -69,6 +66,5 @@ export function setUpHardening(config: GatewayConfig): Hardening {
         () => false,
       );
     },
-    close: stopTracing,
   };
 }

@@ -67,9 +67,17 @@ export class Webhooks {
     return this.store.ready();
   }
 
-  /** Stops claiming, releases what is in flight, closes the database. */
+  /** Stops claiming and releases what is in flight (redelivered later); registration answers DEPENDENCY_UNAVAILABLE until started again. */
+  async stopDelivery(): Promise<void> {
+    const dispatcher = this.dispatcher;
+    this.dispatcher = undefined;
+    this.events = undefined;
+    await dispatcher?.close();
+  }
+
+  /** Stops delivering, closes the database. */
   async close(): Promise<void> {
-    await this.dispatcher?.close();
+    await this.stopDelivery();
     await this.store.close();
   }
 }
