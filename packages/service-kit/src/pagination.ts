@@ -99,14 +99,25 @@ export function connectionFromKeyset<T>(
   cursors: CursorCodec,
 ): Connection<T> {
   const page = rows.slice(0, size);
-  const edges = page.map((node) => ({ cursor: cursors.encode(key(node)), node }));
+  // A cursor costs an HMAC and most selections ask for none: each is computed when it is read.
+  const cursorOf = (node: T | undefined) => (node === undefined ? null : cursors.encode(key(node)));
+  const edges = page.map((node) => ({
+    node,
+    get cursor() {
+      return cursorOf(node)!;
+    },
+  }));
   return {
     edges,
     pageInfo: {
       hasNextPage: rows.length > size,
       hasPreviousPage: hasPrevious,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      get startCursor() {
+        return cursorOf(page[0]);
+      },
+      get endCursor() {
+        return cursorOf(page[page.length - 1]);
+      },
     },
     totalCount,
   };
