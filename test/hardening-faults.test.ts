@@ -21,15 +21,19 @@ let proxy: FaultyProxy;
 let gateway: RunningGateway;
 let patientId: string;
 
+/** The subgraph deadline of this file's gateways. */
+const DEADLINE_MS = 1500;
 const ROOT_QUERY = '{ qualityPillars { number } providers(first: 2) { edges { node { id name } } } }';
 const NESTED_QUERY = `query Nested($id: ID!) { patient(id: $id) { id trajectories(first: 3) { edges { node { id handoverQuality { handoverCount } } } } } }`;
 
 beforeAll(async () => {
   federation = await startFederation({ seedPatients: 20 });
   proxy = await startFaultyProxy(federation.subgraphs.kwaliteit.url, { oversizedBytes: 300_000 });
+  // Deadlines long enough that a healthy subgraph on a loaded CI machine meets them (a shorter one
+  // turned slow plaatsing answers into a second SUBGRAPH_UNAVAILABLE); the hanging proxy never does.
   gateway = await federation.startGateway({
     subgraphUrls: { kwaliteit: proxy.url },
-    resilience: { timeoutMs: 400, retries: 1, retryDelayMs: 10, breakerFailures: 10_000, breakerHalfOpenMs: 1000, maxResponseBytes: 200_000 },
+    resilience: { timeoutMs: DEADLINE_MS, retries: 1, retryDelayMs: 10, breakerFailures: 10_000, breakerHalfOpenMs: 1000, maxResponseBytes: 200_000 },
   });
   const patients = await federation.request<{ patients: { edges: { node: { id: string } }[] } }>('{ patients(first: 1) { edges { node { id } } } }');
   patientId = patients.data!.patients.edges[0]!.node.id;
@@ -61,8 +65,8 @@ describe('a failing subgraph yields partial data', () => {
       expect(body.data?.qualityPillars).toBeNull();
       expect((body.data as any).providers.edges).toHaveLength(2);
       expectUnavailable(text, body.errors, ['qualityPillars']);
-      // One retry for a query: at most two deadlines of 400 ms, not the subgraph's whim.
-      expect(performance.now() - started).toBeLessThan(3000);
+      // One retry for a query: at most two deadlines (and the machine's slack), not the subgraph's whim (a hang is forever).
+      expect(performance.now() - started).toBeLessThan(2 * DEADLINE_MS + 5000);
     });
   }
 
@@ -169,7 +173,7 @@ describe('circuit breaker', () => {
     breakerProxy = await startFaultyProxy(federation.subgraphs.kwaliteit.url);
     guarded = await federation.startGateway({
       subgraphUrls: { kwaliteit: breakerProxy.url },
-      resilience: { timeoutMs: 300, retries: 0, retryDelayMs: 10, breakerFailures: 3, breakerHalfOpenMs: 1500, maxResponseBytes: 1_000_000 },
+      resilience: { timeoutMs: DEADLINE_MS, retries: 0, retryDelayMs: 10, breakerFailures: 3, breakerHalfOpenMs: 1500, maxResponseBytes: 1_000_000 },
     });
   });
   afterAll(async () => {
@@ -181,7 +185,7 @@ describe('circuit breaker', () => {
     breakerProxy.fault = 'refused';
     for (let i = 0; i < 6; i++) {
       const { body } = await post<any>(federation, guarded.url, { query: ROOT_QUERY });
-      expect(body.errors?.map((e: any) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+      expect(body.errors?.map((e: any) => e.extensions.code), JSON.stringify(body.errors)).toEqual(["BAD_USER_INPUT"]);
     }
     expect(await metricValue(guarded.url, 'ketengraph_subgraph_circuit_state', { subgraph: 'kwaliteit' })).toBe(0);
     expect(((await (await fetch(new URL('/ready', guarded.url))).json()) as any).dependencies.kwaliteit).toBe(true);
