@@ -185,7 +185,10 @@ describe('circuit breaker', () => {
     breakerProxy.fault = 'refused';
     for (let i = 0; i < 6; i++) {
       const { body } = await post<any>(federation, guarded.url, { query: ROOT_QUERY });
-      expect(body.errors?.map((e: any) => e.extensions.code), JSON.stringify(body.errors)).toEqual(["BAD_USER_INPUT"]);
+      expect(
+        body.errors?.map((e: any) => e.extensions.code),
+        JSON.stringify(body.errors),
+      ).toEqual(['BAD_USER_INPUT']);
     }
     expect(await metricValue(guarded.url, 'ketengraph_subgraph_circuit_state', { subgraph: 'kwaliteit' })).toBe(0);
     expect(((await (await fetch(new URL('/ready', guarded.url))).json()) as any).dependencies.kwaliteit).toBe(true);
