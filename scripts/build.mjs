@@ -23,6 +23,7 @@ const started = performance.now();
 const PACKAGES = [
   'packages/service-kit',
   'packages/domain',
+  'packages/explorer',
   'packages/seed-data',
   'gateway',
   ...readdirSync(join(root, 'subgraphs')).map((name) => `subgraphs/${name}`),
@@ -38,7 +39,7 @@ function files(dir, keep) {
 }
 
 // The explorer's browser bundle, built once here (a deployment does not build it on start).
-execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'gateway', 'src', 'explorer', 'bundle.ts')], { stdio: 'inherit', cwd: root });
+execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'packages', 'explorer', 'src', 'bundle.ts')], { stdio: 'inherit', cwd: root });
 
 rmSync(dist, { recursive: true, force: true });
 const sources = [
@@ -73,7 +74,7 @@ for (const name of readdirSync(join(root, 'subgraphs'))) {
 for (const path of [
   'gateway/audit-migrations',
   'gateway/webhook-migrations',
-  'gateway/generated/explorer',
+  'packages/explorer/generated/explorer',
   'schema/supergraph.graphql',
   'schema/access-policy.json',
   'test/operations',

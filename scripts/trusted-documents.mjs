@@ -8,7 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { Kind, parse, print, visit } from 'graphql';
 
 const root = new URL('..', import.meta.url).pathname;
-const SOURCES = ['test/operations', 'gateway/src/explorer'];
+const SOURCES = ['test/operations', 'packages/explorer/src'];
 export const MANIFEST = join(root, 'gateway/src/admission/trusted-documents/generated/manifest.json');
 
 function graphqlFiles(dir) {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Supergraph } from '@apollo/federation-internals';
 import { GraphQLSchema, Kind, parse, validate, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { EXAMPLE_SOURCES, examplesFor, readExample } from '../gateway/src/explorer/examples.js';
+import { EXAMPLE_SOURCES, examplesFor, readExample } from '@ketengraph/explorer';
 import { withoutSecurityPurpose } from '../gateway/src/federation/gateway.js';
 import { loadTrustedDocuments, MANIFEST_FILE } from '../gateway/src/admission/trusted-documents/documents.js';
 import { SUPERGRAPH_FILE } from '../schema/subgraphs.js';

@@ -8,16 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from '@ketengraph/gateway';
 import { loadAccessPolicy, loadSubgraphConfig } from '@ketengraph/service-kit';
 import { DEFAULT_SEED, generatePatients, generateProviders, type SeedPatient } from '../packages/seed-data/src/index.js';
-import { loadExplorerConfig } from '../gateway/src/explorer/config.js';
-import { CONFIG_ELEMENT_ID, type ExplorerPageConfig } from '../gateway/src/explorer/page-config.js';
 import {
+  CONFIG_ELEMENT_ID,
   EXAMPLE_PATIENT_ID,
+  type ExplorerPageConfig,
+  loadExplorerConfig,
   PROVIDER_PATIENT_ID,
   PROVIDER_WITH_PATIENTS_ID,
   PROVIDER_WITHOUT_PATIENTS_ID,
   SAMPLE_USERS,
   sampleUserPrincipal,
-} from '../gateway/src/explorer/sample-users.js';
+} from '@ketengraph/explorer';
 import { startFederation, TEST_ISSUER, type Federation, type GraphQLResponse } from './support/federation.js';
 
 const OPEN = ['REQUESTED', 'INTAKE', 'ACCEPTED', 'DECIDED', 'ADMITTED'];

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_PATIENT_ID } from '../gateway/src/explorer/sample-users.js';
+import { EXAMPLE_PATIENT_ID } from '@ketengraph/explorer';
 import { loadGatewayConfig } from '@ketengraph/gateway';
 import { provider as treatingProvider } from './support/actors.js';
 import { startFederation, TEST_ISSUER, type Federation, type GraphQLResponse } from './support/federation.js';

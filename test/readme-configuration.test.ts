@@ -20,6 +20,7 @@ const SOURCE_ROOTS = [
   'gateway/src',
   'packages/service-kit/src',
   'packages/domain/src',
+  'packages/explorer/src',
   'packages/seed-data/src',
   ...SUBGRAPHS.map(({ name }) => `subgraphs/${name}/src`),
   'scripts',

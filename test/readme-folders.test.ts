@@ -14,7 +14,10 @@ describe("the README's folder map", () => {
       .filter((entry) => entry.isDirectory())
       .map((entry) => entry.name)
       .sort();
-    const rows = [...readme.matchAll(/^\| `gateway\/src\/([^`/]+)` \| (.+) \|$/gm)].map(([, folder, concern]) => ({ folder: folder!, concern: concern!.trim() }));
+    const rows = [...readme.matchAll(/^\| `gateway\/src\/([^`/]+)` \| (.+) \|$/gm)].map(([, folder, concern]) => ({
+      folder: folder!,
+      concern: concern!.trim(),
+    }));
     expect(rows.map((row) => row.folder).sort()).toEqual(folders);
     for (const { folder, concern } of rows) expect(concern.length, `the concern of gateway/src/${folder}`).toBeGreaterThan(10);
   });

@@ -1,5 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { createExplorer } from '@ketengraph/explorer';
 import { loadAccessPolicy, readSchemaPolicies, startHttpService, startTracing, type HttpService } from '@ketengraph/service-kit';
 import { createAdmission } from './admission/admit.js';
 import { setUpAuthentication } from './admission/authentication/index.js';
@@ -12,7 +13,6 @@ import { setUpRequestPipeline } from './edge/apollo.js';
 import { createGatewayEvents, startHandoverRelay, type GatewayEvents, type HandoverRelay } from './events/index.js';
 import { setUpSubscriptions, subscriptionsOverHttpPlugin, type GatewaySubscriptions } from './events/subscriptions/index.js';
 import { Webhooks } from './events/webhooks/index.js';
-import { createExplorer } from './explorer/index.js';
 import { CHAIN_FEATURE_SUBGRAPHS, featureEndpoints, type FeatureSubgraphs } from './federation/features.js';
 import { createFederation, readSupergraph, subgraphEndpoints } from './federation/gateway.js';
 import { parseInputScalars } from './federation/input-scalars.js';

@@ -7,7 +7,7 @@ import { SUBGRAPHS, SUPERGRAPH_FILE } from '../../../schema/subgraphs.js';
 import { loadAuditConfig, type AuditConfig } from '../audit/config.js';
 import { loadCallerTokenSettings, type CallerTokenSettings } from '../admission/authentication/config.js';
 import type { AuthorizationMode } from '../authorization/plugin.js';
-import { loadExplorerConfig, type ExplorerConfig } from '../explorer/config.js';
+import { loadExplorerConfig, type ExplorerConfig } from '@ketengraph/explorer';
 import { loadExposureConfig, type ExposureConfig } from '../observability/exposure/config.js';
 import { loadLimitsConfig, type LimitsConfig } from '../admission/limits/config.js';
 import { loadRateLimitConfig, type RateLimitConfig } from '../admission/rate-limit/limiter.js';

@@ -1,6 +1,6 @@
 /**
  * The explorer's browser bundle: GraphiQL 5, React and the Monaco editor with its web workers,
- * bundled by esbuild into `gateway/generated/explorer/` (generated, never committed). Asset names
+ * bundled by esbuild into `packages/explorer/generated/explorer/` (generated, never committed). Asset names
  * carry a content hash, so the gateway can let browsers cache them for good. The manifest records
  * a hash of the inputs (browser sources, this build script and the versions of the bundled
  * packages): a bundle built from other inputs is rebuilt instead of served.
@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url';
 import type { WorkerLabel } from './page-config.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const gatewayRoot = join(here, '..', '..');
-export const EXPLORER_BUNDLE_DIR = join(gatewayRoot, 'generated', 'explorer');
+const packageRoot = join(here, '..');
+export const EXPLORER_BUNDLE_DIR = join(packageRoot, 'generated', 'explorer');
 const MANIFEST = 'manifest.json';
 const BROWSER_DIR = join(here, 'browser');
 // Versions of what goes into the bundle: an upgrade by `npm install` changes the input hash.
@@ -42,7 +42,7 @@ export interface ExplorerManifest {
   workers: Record<WorkerLabel, string>;
 }
 
-const require = createRequire(join(gatewayRoot, 'package.json'));
+const require = createRequire(join(packageRoot, 'package.json'));
 
 function packageVersion(name: string): string {
   try {
@@ -105,7 +105,7 @@ export async function buildExplorerBundle(dir: string = EXPLORER_BUNDLE_DIR): Pr
       logLevel: 'silent' as const,
       legalComments: 'linked' as const,
       define: { 'process.env.NODE_ENV': '"production"' },
-      absWorkingDir: gatewayRoot,
+      absWorkingDir: packageRoot,
     };
     const page = await build({
       ...common,
@@ -170,7 +170,7 @@ export async function buildExplorerBundle(dir: string = EXPLORER_BUNDLE_DIR): Pr
   }
 }
 
-// `tsx gateway/src/explorer/bundle.ts` (from scripts/build.mjs): build unless up to date.
+// `tsx packages/explorer/src/bundle.ts` (from scripts/build.mjs): build unless up to date.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (readExplorerManifest()) {
     console.log('explorer bundle up to date');

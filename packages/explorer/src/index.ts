@@ -11,20 +11,22 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join } from 'node:path';
-import { errorDetails, readBody, sendJson, serviceLogger } from '@ketengraph/service-kit';
+import { errorDetails, readBody, sendJson, serviceLogger, type Principal } from '@ketengraph/service-kit';
 import type { GraphQLSchema } from 'graphql';
-import type { DevTokenMinter } from '../admission/authentication/dev-issuer.js';
 import { buildExplorerBundle, EXPLORER_BUNDLE_DIR, readExplorerManifest, type ExplorerManifest } from './bundle.js';
 import { examplesFor } from './examples.js';
 import { ASSETS_PATH, CONFIG_ELEMENT_ID, DEV_TOKEN_PATH, EXPLORER_PATH, type DevTokenResponse, type ExplorerPageConfig } from './page-config.js';
 import { SAMPLE_USERS, sampleUserPrincipal } from './sample-users.js';
+
+/** Mints a caller token for a sample user (the gateway's development issuer; never in production). */
+export type DevTokenMinter = (principal: Principal, expiresInSeconds: number) => Promise<string>;
 
 export interface ExplorerOptions {
   /** Path of the GraphQL endpoint. */
   endpoint: string;
   /** Mints sample users' tokens; null disables the route (production, external identity provider). */
   devTokens: DevTokenMinter | null;
-  /** Folder of the generated bundle (default gateway/generated/explorer). */
+  /** Folder of the generated bundle (default packages/explorer/generated/explorer). */
   bundleDir?: string;
 }
 
@@ -36,6 +38,12 @@ export interface Explorer {
   /** Resolves when the bundle is ready (built on start when missing or outdated). */
   ready: Promise<void>;
 }
+
+export { EXPLORER_BUNDLE_DIR } from './bundle.js';
+export { loadExplorerConfig, type ExplorerConfig } from './config.js';
+export { EXAMPLE_SOURCES, examplesFor, readExample, type ExampleSource } from './examples.js';
+export { CONFIG_ELEMENT_ID, EXPLORER_PATH, type ExplorerPageConfig } from './page-config.js';
+export * from './sample-users.js';
 
 const log = serviceLogger('gateway').child({ component: 'explorer' });
 const DEV_TOKEN_SECONDS = 3600;
