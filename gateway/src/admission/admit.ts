@@ -13,7 +13,9 @@
  *                   (TOO_MANY_TOKENS, QUERY_TOO_DEEP, TOO_MANY_ALIASES, TOO_MANY_DIRECTIVES, QUERY_TOO_COSTLY)
  *
  * For HTTP requests Apollo Server runs step 5 itself, with the same validation rules (edge/apollo.ts),
- * together with operation choice, list sizes and authorization (plugins). Subscriptions and webhook
+ * together with operation choice, list sizes and authorization (plugins). The purpose of use is
+ * judged by authorization (PURPOSE_REQUIRED), because it depends on whether the operation asks
+ * for patient data; every transport's operation runs through that same plugin. Subscriptions and webhook
  * selections are executed per event through the same Apollo pipeline, which applies those again.
  * The transports (edge/, events/subscriptions/, events/webhooks/) only adapt their protocol to this.
  */

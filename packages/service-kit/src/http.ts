@@ -42,8 +42,8 @@ export interface HttpServiceOptions<Context extends BaseContext> {
   /** Rejecting with an AuthenticationError answers 401 UNAUTHENTICATED before the body is read. */
   context?: (request: IncomingMessage, requestId: string) => Promise<Context>;
   /**
-   * Admits a GraphQL request whole instead of `context`, the body limits and `prepareRequest`
-   * (the gateway's one admission step): the request's context, its parsed body and query string.
+   * Admits a GraphQL request whole instead of `context` and the body limits (the gateway's one
+   * admission step, with its own batch size and trusted documents): the request's context, its parsed body and query string.
    * Reject with an AuthenticationError (401) or HttpError (its status and code) to refuse it.
    */
   admit?: (request: IncomingMessage, requestId: string) => Promise<{ context: Context; body: unknown; search: string }>;
@@ -61,13 +61,6 @@ export interface HttpServiceOptions<Context extends BaseContext> {
    * rotation when one of them is down, instead of every instance leaving it at once.
    */
   dependencies?: () => Promise<Record<string, boolean>>;
-  /**
-   * Rewrites or refuses a parsed request before Apollo sees it (trusted documents); throw an
-   * HttpError to refuse. `search` is the query string of a GET request.
-   */
-  prepareRequest?: (request: { method: string; body: unknown; search: string }) => { body: unknown; search: string };
-  /** Most operations in one array body (HTTP batching); more get 400 BATCH_TOO_LARGE. */
-  maxBatchSize?: number;
   /** How long close() lets requests in flight finish before cutting their connections (default 5000 ms). */
   shutdownGraceMs?: number;
   /** Extra routes (method + path), answered before GraphQL. Return false to fall through. */
@@ -151,9 +144,8 @@ export async function startHttpService<Context extends BaseContext>(options: Htt
       else {
         if (!options.context) throw new Error('startHttpService needs admit or context.');
         context = await options.context(request, requestId);
-        if (request.method === 'POST') body = parseGraphQLBody(await readBody(request, maxBodyBytes), { maxBodyBytes, maxBatchSize: options.maxBatchSize });
+        if (request.method === 'POST') body = parseGraphQLBody(await readBody(request, maxBodyBytes), { maxBodyBytes });
         if (request.method === 'GET') checkGraphQLSearch(search);
-        if (options.prepareRequest) ({ body, search } = options.prepareRequest({ method: request.method ?? 'GET', body, search }));
       }
       if (options.quietRequest?.(context)) quiet.add(request);
     } catch (error) {
