@@ -29,7 +29,7 @@ describe('the embedded PostgreSQL server of npm start', () => {
       urls[name] = server.url(databaseName(name));
     }
     federation = await startFederation({ seedPatients: 10, databaseUrls: urls });
-  }, 180_000);
+  });
   afterAll(async () => {
     await federation?.close();
     await server?.stop();

@@ -87,7 +87,7 @@ describe('handover relay: every transfer gets its handover in kwaliteit, exactly
     await startKwaliteit();
     await startRelay();
     await caughtUp();
-  }, 120_000);
+  });
   afterAll(async () => {
     await relaying?.close();
     await own?.close();

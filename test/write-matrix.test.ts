@@ -21,7 +21,7 @@ describe('write-access matrix (generated from writeRules in schema/access-policy
   beforeAll(async () => {
     federation = await startFederation({ seedPatients: 8 });
     providers = await pickProviders(federation);
-  }, 120_000);
+  });
   afterAll(async () => {
     await federation?.close();
   });
@@ -40,7 +40,7 @@ describe('write-access matrix (generated from writeRules in schema/access-policy
           }
         }
       }
-    }, 120_000);
+    });
   }
 
   it('admission re-checks the placement against the bounds as they are then: a level-4 request after scaling the phase to at most 2 is INDICATION_MISMATCH', async () => {

@@ -22,16 +22,7 @@ describe('the gateway lifecycle', () => {
     const stop = await startInOrder(components(journal));
     await Promise.all([stop(), stop()]);
     await stop();
-    expect(journal).toEqual([
-      'start tracing',
-      'start audit log',
-      'start apollo',
-      'start http',
-      'stop http',
-      'stop apollo',
-      'stop audit log',
-      'stop tracing',
-    ]);
+    expect(journal).toEqual(['start tracing', 'start audit log', 'start apollo', 'start http', 'stop http', 'stop apollo', 'stop audit log', 'stop tracing']);
   });
 
   it('stops what started, in reverse, when a later component fails to start, and reports the start failure', async () => {
