@@ -10,7 +10,8 @@
  */
 import { openDatabase } from '@ketengraph/service-kit';
 import { readCheckpoints } from '../gateway/src/audit/anchor.js';
-import { loadAuditConfig, resolveAnchor } from '../gateway/src/audit/config.js';
+import { resolveAnchor } from '../gateway/src/audit/config.js';
+import { loadAuditConfig } from '../gateway/src/config/index.js';
 import { verifyAuditChain } from '../gateway/src/audit/log.js';
 import { databaseName, embeddedAuditCheckpoints, embeddedDatabaseConfig, startEmbeddedPostgres } from './embedded-postgres.js';
 

@@ -12,7 +12,6 @@ import {
   CONFIG_ELEMENT_ID,
   EXAMPLE_PATIENT_ID,
   type ExplorerPageConfig,
-  loadExplorerConfig,
   PROVIDER_PATIENT_ID,
   PROVIDER_WITH_PATIENTS_ID,
   PROVIDER_WITHOUT_PATIENTS_ID,
@@ -207,12 +206,14 @@ describe('explorer routes', () => {
   });
 
   it('is off in production unless EXPLORER_ENABLED, and then never mints tokens', async () => {
-    expect(loadExplorerConfig({ NODE_ENV: 'production' }).enabled).toBe(false);
-    expect(loadExplorerConfig({ NODE_ENV: 'production', EXPLORER_ENABLED: 'true' }).enabled).toBe(true);
-    expect(loadExplorerConfig({}).enabled).toBe(true);
-    expect(loadExplorerConfig({ EXPLORER_ENABLED: 'false' }).enabled).toBe(false);
-    expect(() => loadExplorerConfig({ EXPLORER_ENABLED: 'yes' })).toThrow(/EXPLORER_ENABLED/);
-    expect(loadGatewayConfig({ NODE_ENV: 'production' }).explorer.enabled).toBe(false);
+    const explorer = (env: NodeJS.ProcessEnv) => loadGatewayConfig(env).explorer.enabled;
+    expect(explorer({ NODE_ENV: 'production' })).toBe(false);
+    expect(explorer({ NODE_ENV: 'production', EXPLORER_ENABLED: 'true' })).toBe(true);
+    // The same words as every other flag (INTROSPECTION=1 and EXPLORER_ENABLED=1 alike).
+    expect(explorer({ NODE_ENV: 'production', EXPLORER_ENABLED: '1' })).toBe(true);
+    expect(explorer({})).toBe(true);
+    expect(explorer({ EXPLORER_ENABLED: 'false' })).toBe(false);
+    expect(() => explorer({ EXPLORER_ENABLED: 'yes' })).toThrow(/EXPLORER_ENABLED must be true or false/);
 
     // A production gateway with an external identity provider (the test one, by its public key only).
     const external = { ...loadGatewayConfig({}).callerTokens, issuer: TEST_ISSUER, keys: { source: 'jwks' as const, jwks: federation.keys.issuer.jwks } };

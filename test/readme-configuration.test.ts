@@ -12,7 +12,7 @@ import { kwaliteit } from '@ketengraph/kwaliteit';
 import { plaatsing } from '@ketengraph/plaatsing';
 import { COMMON_ENV, type EnvSpec, repositoryRoot, subgraphEnv } from '@ketengraph/service-kit';
 import { describe, expect, it } from 'vitest';
-import { envNameOf } from '../gateway/src/config/index.js';
+import { envNameOf, GATEWAY_ENV, SUBGRAPH_URL_ENV } from '../gateway/src/config/index.js';
 import { SUBGRAPHS } from '../schema/subgraphs.js';
 
 // Everything that reads the environment: the processes, the scripts, the tests and the benchmark (generated code excluded).
@@ -71,6 +71,7 @@ function readmeTable(): { variables: Set<string>; rows: string[][] } {
 /** Every process's declared variables: the kit's common ones, every subgraph's, and each subgraph's own. */
 const DECLARED: { process: string; spec: EnvSpec }[] = [
   { process: 'each', spec: COMMON_ENV },
+  { process: 'gateway', spec: { ...GATEWAY_ENV, ...SUBGRAPH_URL_ENV } },
   ...[indicatiestelling, plaatsing, forensischCv, kwaliteit].map((module) => ({
     process: module.name,
     spec: { ...subgraphEnv(module.name, module.defaultPort), ...module.env },

@@ -11,7 +11,8 @@ import { createDatabases, postgresUrl } from '../../test/support/postgres.js';
 import { readCheckpoints } from '../src/audit/anchor.js';
 import { chainHash } from '../src/audit/chain.js';
 import { resolveAnchor } from '../src/audit/config.js';
-import { AuditInputError, AuditLog, createAuditSchema, GENESIS_HASH, loadAuditConfig, verifyAuditChain, type AuditRecordInput } from '../src/audit/index.js';
+import { AuditInputError, AuditLog, createAuditSchema, GENESIS_HASH, verifyAuditChain, type AuditRecordInput } from '../src/audit/index.js';
+import { loadAuditConfig } from '../src/config/index.js';
 
 let clock = Date.UTC(2026, 10, 22, 9, 0, 0);
 function record(overrides: Partial<AuditRecordInput> = {}): AuditRecordInput {
@@ -278,7 +279,7 @@ describe('audit subgraph and npm run audit:verify', () => {
     const keyFile = join(root, 'seal-key');
     const checkpointFile = join(root, 'checkpoints.jsonl');
     writeFileSync(keyFile, randomBytes(32).toString('base64url'));
-    const env = { ...process.env, AUDIT_DATABASE_URL: '', AUDIT_DATA_DIR: dataDir, AUDIT_SEAL_KEY_FILE: keyFile, AUDIT_CHECKPOINT_FILE: checkpointFile };
+    const env = { ...process.env, AUDIT_DATABASE_URL: undefined, AUDIT_DATA_DIR: dataDir, AUDIT_SEAL_KEY_FILE: keyFile, AUDIT_CHECKPOINT_FILE: checkpointFile };
     const run = promisify(execFile);
     const verify = () =>
       run(join(repositoryRoot, 'node_modules/.bin/tsx'), ['scripts/audit-verify.ts'], { cwd: repositoryRoot, env }).then(

@@ -23,30 +23,6 @@ export interface AuditConfig {
 
 export const DEVELOPMENT_SEAL_KEY_FILE = join(repositoryRoot, '.data', 'audit-seal-key');
 
-export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConfig {
-  const dataDir = env.AUDIT_DATA_DIR || join(repositoryRoot, '.data', 'gateway-audit');
-  const interval =
-    env.AUDIT_CHECKPOINT_INTERVAL_MS === undefined || env.AUDIT_CHECKPOINT_INTERVAL_MS === '' ? 60_000 : Number(env.AUDIT_CHECKPOINT_INTERVAL_MS);
-  if (!Number.isInteger(interval) || interval < 1000) throw new Error('AUDIT_CHECKPOINT_INTERVAL_MS must be an integer of at least 1000.');
-  // Beside the embedded database's folder (not in it), or in .data for PostgreSQL; an in-memory log
-  // has no place of its own, so its checkpoints go to the log line and the metric only.
-  const defaultCheckpoints = env.AUDIT_DATABASE_URL
-    ? join(repositoryRoot, '.data', 'gateway-audit-checkpoints.jsonl')
-    : dataDir.startsWith('memory://')
-      ? null
-      : `${dataDir.replace(/[\\/]+$/, '')}-checkpoints.jsonl`;
-  return {
-    databaseUrl: env.AUDIT_DATABASE_URL || undefined,
-    dataDir,
-    anchor: {
-      keyFile: env.AUDIT_SEAL_KEY_FILE || undefined,
-      production: env.NODE_ENV === 'production',
-      checkpointFile: env.AUDIT_CHECKPOINT_FILE || defaultCheckpoints,
-      checkpointIntervalMs: interval,
-    },
-  };
-}
-
 /** Reads the seal key the configuration names. */
 export function resolveAnchor(config: AnchorConfig): AuditAnchor {
   return {

@@ -11,6 +11,6 @@ export {
   type ChainBreak,
   type ChainHead,
 } from './chain.js';
-export { AUDIT_MIGRATIONS_DIR, loadAuditConfig, type AuditConfig } from './config.js';
+export { AUDIT_MIGRATIONS_DIR, type AuditConfig } from './config.js';
 export { AuditInputError, AuditLog, verifyAuditChain, type VerifyResult } from './log.js';
 export { AUDIT_SCHEMA_FILE, createAuditSchema } from './subgraph.js';

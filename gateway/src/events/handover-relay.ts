@@ -49,19 +49,6 @@ export interface HandoverRelayConfig {
   maxBackoffMs: number;
 }
 
-export function loadHandoverRelayConfig(env: NodeJS.ProcessEnv): HandoverRelayConfig {
-  const mode = env.HANDOVER_RELAY || 'on';
-  if (mode !== 'on' && mode !== 'off') throw new Error('HANDOVER_RELAY must be on or off.');
-  const integer = (name: string, value: string | undefined, fallback: number, min: number, max: number): number => {
-    const parsed = Number(value || fallback);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw new Error(`${name} must be an integer from ${min} to ${max}.`);
-    return parsed;
-  };
-  const intervalMs = integer('HANDOVER_RELAY_INTERVAL_MS', env.HANDOVER_RELAY_INTERVAL_MS, 1000, 10, 600_000);
-  const maxBackoffMs = integer('HANDOVER_RELAY_MAX_BACKOFF_MS', env.HANDOVER_RELAY_MAX_BACKOFF_MS, 30_000, intervalMs, 3_600_000);
-  return { enabled: mode === 'on', intervalMs, maxBackoffMs };
-}
-
 /** A feed event as the relay needs it (no reason, no actor). */
 export interface RelayFeedEvent {
   sequence: string;

@@ -40,7 +40,7 @@ export interface Explorer {
 }
 
 export { EXPLORER_BUNDLE_DIR } from './bundle.js';
-export { loadExplorerConfig, type ExplorerConfig } from './config.js';
+export type { ExplorerConfig } from './config.js';
 export { EXAMPLE_SOURCES, examplesFor, readExample, type ExampleSource } from './examples.js';
 export { CONFIG_ELEMENT_ID, EXPLORER_PATH, type ExplorerPageConfig } from './page-config.js';
 export * from './sample-users.js';

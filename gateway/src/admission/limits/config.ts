@@ -1,5 +1,3 @@
-import { positiveInteger } from '../../federation/resilience/config.js';
-
 /** How large an operation may be; each limit has its own error code (see codes.ts). */
 export interface LimitsConfig {
   /** MAX_DEPTH: nesting of selections, fragments counted (default 15). */
@@ -19,16 +17,4 @@ export interface LimitsConfig {
   listSize: number;
   /** MAX_BATCH_SIZE: operations in one array body (default 10; 1 turns batching off). */
   batchSize: number;
-}
-
-export function loadLimitsConfig(env: NodeJS.ProcessEnv): LimitsConfig {
-  return {
-    depth: positiveInteger(env, 'MAX_DEPTH', 15),
-    aliases: positiveInteger(env, 'MAX_ALIASES', 30, 0),
-    tokens: positiveInteger(env, 'MAX_TOKENS', 4000),
-    directives: positiveInteger(env, 'MAX_DIRECTIVES', 30, 0),
-    cost: positiveInteger(env, 'MAX_COST', 500_000),
-    listSize: positiveInteger(env, 'MAX_LIST_SIZE', 100),
-    batchSize: positiveInteger(env, 'MAX_BATCH_SIZE', 10),
-  };
 }

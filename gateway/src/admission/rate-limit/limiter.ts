@@ -1,7 +1,6 @@
 import { HttpError } from '@ketengraph/service-kit';
 import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { rateLimited } from '../../observability/metrics.js';
-import { positiveInteger } from '../../federation/resilience/config.js';
 
 export interface RateLimitConfig {
   /** RATE_LIMIT_PER_SECOND: sustained requests per second per organisation (default 100; 0 turns rate limiting off). */
@@ -10,14 +9,6 @@ export interface RateLimitConfig {
   burst: number;
   /** RATE_LIMIT_BURST_SECONDS: window over which the burst allowance refills (default 10). */
   burstSeconds: number;
-}
-
-export function loadRateLimitConfig(env: NodeJS.ProcessEnv): RateLimitConfig {
-  return {
-    perSecond: positiveInteger(env, 'RATE_LIMIT_PER_SECOND', 100, 0),
-    burst: positiveInteger(env, 'RATE_LIMIT_BURST', 300, 0),
-    burstSeconds: positiveInteger(env, 'RATE_LIMIT_BURST_SECONDS', 10),
-  };
 }
 
 /**

@@ -29,36 +29,5 @@ export interface WebhookConfig {
   allowPrivateAddresses: boolean;
 }
 
-export function loadWebhookConfig(env: NodeJS.ProcessEnv = process.env): WebhookConfig {
-  return {
-    databaseUrl: env.WEBHOOK_DATABASE_URL || undefined,
-    dataDir: env.WEBHOOK_DATA_DIR || join(repositoryRoot, '.data', 'gateway-webhooks'),
-    maxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
-    retryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 5000, 1, 3_600_000),
-    retryMaxMs: integer(env, 'WEBHOOK_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
-    timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
-    pollMs: integer(env, 'WEBHOOK_POLL_MS', 1000, 10, 60_000),
-    secretOverlapHours: integer(env, 'WEBHOOK_SECRET_OVERLAP_HOURS', 24, 0, 720),
-    allowHttp: developmentFlag(env, 'WEBHOOK_ALLOW_HTTP'),
-    allowPrivateAddresses: developmentFlag(env, 'WEBHOOK_ALLOW_PRIVATE_ADDRESSES'),
-  };
-}
-
-/** A permission that is on in development and off in production unless set. */
-function developmentFlag(env: NodeJS.ProcessEnv, name: string): boolean {
-  const value = env[name];
-  if (value === undefined || value === '') return env.NODE_ENV !== 'production';
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw new Error(`${name} must be true or false.`);
-}
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}.`);
-  return value;
-}
-
 /** The folder of the webhook database's migrations (Prisma's layout, applied by the kit's migrator). */
 export const WEBHOOK_MIGRATIONS_DIR = join(repositoryRoot, 'gateway', 'webhook-migrations');

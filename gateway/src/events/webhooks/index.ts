@@ -1,4 +1,4 @@
-export { loadWebhookConfig, WEBHOOK_MIGRATIONS_DIR, type WebhookConfig } from './config.js';
+export { WEBHOOK_MIGRATIONS_DIR, type WebhookConfig } from './config.js';
 export { CHANGE_EVENT, WebhookDispatcher } from './dispatcher.js';
 export { EndpointManager, VERIFICATION_EVENT } from './endpoints.js';
 export { generateSecret, signedHeaders } from './signing.js';

@@ -12,21 +12,3 @@ export interface ExposureConfig {
   /** AUTOMATIC_PERSISTED_QUERIES: clients may register new documents by hash (default off). */
   automaticPersistedQueries: boolean;
 }
-
-export function loadExposureConfig(env: NodeJS.ProcessEnv): ExposureConfig {
-  const production = env.NODE_ENV === 'production';
-  return {
-    introspection: flag(env, 'INTROSPECTION', !production),
-    fieldSuggestions: flag(env, 'FIELD_SUGGESTIONS', !production),
-    trustedDocuments: flag(env, 'TRUSTED_DOCUMENTS', production),
-    automaticPersistedQueries: flag(env, 'AUTOMATIC_PERSISTED_QUERIES', false),
-  };
-}
-
-export function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1' || raw === 'on') return true;
-  if (raw === 'false' || raw === '0' || raw === 'off') return false;
-  throw new Error(`${name} must be true or false.`);
-}
