@@ -8,10 +8,10 @@ import type { AddressInfo } from 'node:net';
 import type { Principal } from '@ketengraph/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SubgraphDataSource } from '../src/federation/data-source.js';
-import { loadResilienceConfig } from '../src/federation/resilience/config.js';
+import { loadGatewayConfig } from '../src/config/index.js';
 import { SubgraphGuards } from '../src/federation/resilience/guard.js';
 
-const resilience = loadResilienceConfig({ SUBGRAPH_RETRIES: '0' });
+const { resilience } = loadGatewayConfig({ SUBGRAPH_RETRIES: '0' });
 const asked: { authorization: string; body: string }[] = [];
 let release: () => void = () => undefined;
 let held = Promise.resolve();
