@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmission, type Admission } from '../src/admission/admit.js';
 import { createCallerAuthentication } from '../src/admission/authentication/caller-authentication.js';
 import { requestLimits } from '../src/admission/limits/limits.js';
-import { loadLimitsConfig } from '../src/admission/limits/config.js';
+import { loadGatewayConfig } from '../src/config/index.js';
 import { organisationRateLimiter } from '../src/admission/rate-limit/limiter.js';
 import { sha256, trustedDocumentResolver } from '../src/admission/trusted-documents/documents.js';
 
@@ -49,7 +49,7 @@ describe('the admission step', () => {
       loadAccessPolicy(),
       false,
     );
-    const limits = requestLimits({ ...loadLimitsConfig({}), depth: 4, aliases: 1 }, { fieldSuggestions: false });
+    const limits = requestLimits({ ...loadGatewayConfig({}).limits, depth: 4, aliases: 1 }, { fieldSuggestions: false });
     const documents = new Map([[sha256(REGISTERED), REGISTERED]]);
     const common = { authenticate, limits, maxBodyBytes: 2000, maxBatchSize: 2 };
     admission = createAdmission({
