@@ -8,9 +8,10 @@ export interface GatewayContext {
   /** Steps the subgraphs reported taking or refusing for this request (see audit/writes.ts). */
   writes?: WriteRecord[];
   /**
-   * An event resolved once for several deliveries (same principal, selection and change; see
-   * events/index.ts): the request ids of the others, each audited as a delivery of its own. The
-   * access log seals the list when it writes, so a delivery joining later is resolved anew.
+   * Placement changes resolved in one operation for several receivers (events/resolve.ts): the
+   * response key of the list of changes, and per list index who receives that change. Each
+   * receiver's delivery is audited as an access of its own, under its name and request id; the
+   * request itself is no delivery.
    */
-  sharedWith?: { seal(): readonly string[] };
+  deliveries?: { key: string; receivers: readonly (readonly { requestId: string; principal: Principal }[])[] };
 }

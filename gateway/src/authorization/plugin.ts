@@ -5,7 +5,7 @@
  * written (fail closed).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestContextDidResolveOperation, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import type { AccessPolicy } from '@ketengraph/service-kit';
 import { Kind, print, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import type { AuditAction, AuditLog, AuditRecordInput } from '../audit/index.js';
@@ -162,6 +162,28 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
     return mergeStepReads(steps, records);
   }
 
+  /** Writes the records, or withholds the data when they cannot be written (fail closed). */
+  async function writeAudit(
+    context: GraphQLRequestContextWillSendResponse<GatewayContext>,
+    records: AuditRecordInput[],
+    result: { data?: Record<string, unknown> | null; errors?: readonly GraphQLFormattedError[] },
+  ): Promise<void> {
+    if (records.length === 0) return;
+    try {
+      await options.audit.append(records);
+      auditWrites.inc({ outcome: 'ok' });
+      auditRecordsWritten.inc(records.length);
+    } catch (error) {
+      auditWrites.inc({ outcome: 'failed' });
+      log.error({ requestId: context.contextValue.requestId, ...errorDetails(error) }, 'audit write failed; response withheld');
+      result.data = null;
+      result.errors = [
+        { message: 'The access log could not be written, so no patient data is returned. Try again later.', extensions: { code: 'AUDIT_UNAVAILABLE' } },
+      ];
+      if (context.response.http) context.response.http.status = 503;
+    }
+  }
+
   return {
     async requestDidStart() {
       let rewrite: CachedRewrite | null = null;
@@ -219,6 +241,31 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
             ]);
             const asked = [...new Set([...rootIds(context.operation, variables, 'patient'), ...ofPlacements, ...ofBsns])];
             completion = { errors: [], access: new Map((asked.length ? asked : [null]).map((patient) => [patient, { delivered: new Map(), withheld }])) };
+          } else if (context.contextValue.deliveries) {
+            // A batch of changes: each item of the list is one change, completed and audited for its own receivers.
+            const { key, receivers } = context.contextValue.deliveries;
+            const list = (result.data as Record<string, unknown> | null | undefined)?.[key];
+            const subgraphErrors = result.errors ?? [];
+            const atIndex = (error: GraphQLFormattedError) => (error.path?.[0] === key && typeof error.path[1] === 'number' ? error.path[1] : null);
+            const errors: GraphQLFormattedError[] = visibleErrors(subgraphErrors);
+            const records: AuditRecordInput[] = [];
+            let withheld = 0;
+            receivers.forEach((deliveries, index) => {
+              const part = { [key]: Array.isArray(list) ? list[index] : null } as Record<string, never>;
+              const own = subgraphErrors.filter((error) => atIndex(error) === index).map((error) => ({ ...error, path: [key, ...error.path!.slice(2)] }));
+              const completed = completeResponse(part, rewrite!.plan, context.request.variables ?? {}, own);
+              if (Array.isArray(list)) list[index] = part[key];
+              withheld += completed.errors.length;
+              errors.push(...completed.errors.map((error) => ({ ...error, path: [key, index, ...(error.path ?? []).slice(1)] })));
+              const read = auditRecords(context, completed);
+              for (const delivery of deliveries)
+                for (const record of read)
+                  records.push({ ...record, eventId: randomUUID(), requestId: delivery.requestId, userId: delivery.principal.subject });
+            });
+            if (withheld) authorizationDenials.inc({ reason: 'field-withheld' }, withheld);
+            result.errors = errors.length ? errors : undefined;
+            await writeAudit(context, records, result);
+            return;
           } else {
             completion = completeResponse(result.data as never, rewrite.plan, context.request.variables ?? {}, result.errors ?? []);
             if (completion.errors.length) authorizationDenials.inc({ reason: 'field-withheld' }, completion.errors.length);
@@ -226,23 +273,14 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
             result.errors = errors.length ? errors : undefined;
           }
           const own = auditRecords(context, completion, refusal ? 'denied' : undefined);
-          // The same result delivered to other subscriptions of the same principal: each delivery is recorded as its own access.
-          const sharedWith = context.contextValue.sharedWith?.seal() ?? [];
-          const records = [...own, ...sharedWith.flatMap((requestId) => own.map((record) => ({ ...record, eventId: randomUUID(), requestId })))];
-          if (records.length === 0) return;
-          try {
-            await options.audit.append(records);
-            auditWrites.inc({ outcome: 'ok' });
-            auditRecordsWritten.inc(records.length);
-          } catch (error) {
-            auditWrites.inc({ outcome: 'failed' });
-            log.error({ requestId: context.contextValue.requestId, ...errorDetails(error) }, 'audit write failed; response withheld');
-            result.data = null;
-            result.errors = [
-              { message: 'The access log could not be written, so no patient data is returned. Try again later.', extensions: { code: 'AUDIT_UNAVAILABLE' } },
-            ];
-            if (context.response.http) context.response.http.status = 503;
-          }
+          // Refused whole while resolving changes for several receivers: each receiver's attempt is recorded.
+          const receivers = context.contextValue.deliveries?.receivers.flat() ?? [];
+          const records = receivers.length
+            ? receivers.flatMap((receiver) =>
+                own.map((record) => ({ ...record, eventId: randomUUID(), requestId: receiver.requestId, userId: receiver.principal.subject })),
+              )
+            : own;
+          await writeAudit(context, records, result);
         },
       };
     },

@@ -1,11 +1,17 @@
 /**
  * The placement event feed at the gateway: plaatsing's event log (its outbox), read over the
- * gateway's own connection to plaatsing. One poller per gateway process follows the log and fans
- * new events out to every listener (subscriptions, webhooks); replays read the log directly.
+ * gateway's own connection to plaatsing. One follower per gateway process follows the log and
+ * fans new events out to every listener (subscriptions, webhooks); replays read the log directly.
  *
- * Every gateway instance polls the same plaatsing database, so each sees the events caused
+ * The follower long-polls: plaatsing holds its read until a change is committed (it LISTENs for
+ * the NOTIFY each change's transaction sends, so also for changes made through other plaatsing
+ * instances) and answers at once, so a change reaches the gateway as it commits. A read answers
+ * empty after EVENT_POLL_INTERVAL_MS at the latest, and the follower asks again: should a
+ * notification be lost, that is the longest a change waits (the poll is the safety net).
+ *
+ * Every gateway instance follows the same plaatsing database, so each sees the events caused
  * through any other instance. plaatsing makes sequence numbers visible in commit order, so
- * reading "after the last sequence seen" never skips an event. The poller runs only while
+ * reading "after the last sequence seen" never skips an event. The follower runs only while
  * someone listens: an idle gateway sends plaatsing nothing.
  */
 import { decodeEventCursor, encodeEventCursor, errorDetails, serviceLogger, type Principal } from '@ketengraph/service-kit';
@@ -44,6 +50,8 @@ export interface EventFeed {
   read(after: bigint, limit: number): Promise<PlacementChangeEvent[]>;
   /** The newest sequence now (the starting point of a live-only subscriber); waits for the poller like `read`. */
   head(): Promise<bigint>;
+  /** The event with this sequence (null: none), from the events this instance saw lately or else from the log; throws like `read`. */
+  event(sequence: bigint): Promise<PlacementChangeEvent | null>;
   /**
    * Called, in order, with every new event seen by this instance; returns an unsubscribe function.
    * `onInterrupted` is told when the poller had to skip events (its own position expired), so a
@@ -79,7 +87,7 @@ export interface EventFeedOptions {
   /** plaatsing's GraphQL endpoint. */
   url: string;
   tokens: SubgraphTokens;
-  /** EVENT_POLL_INTERVAL_MS: pause between polls when the poller has caught up. */
+  /** EVENT_POLL_INTERVAL_MS: the longest one read waits for a change (long poll), and the pause after a failed read. */
   pollIntervalMs: number;
   /** Events per poll (plaatsing serves at most 1000). */
   batchSize?: number;
@@ -87,9 +95,13 @@ export interface EventFeedOptions {
   timeoutMs?: number;
 }
 
-const FEED_QUERY = `query PlacementEventFeed($after: String!, $limit: Int!) {
-  placementEventFeed(after: $after, limit: $limit) { sequence placementId patientId trajectoryId providerId fromStatus toStatus occurredAt }
+const FEED_QUERY = `query PlacementEventFeed($after: String!, $limit: Int!, $waitMs: Int) {
+  placementEventFeed(after: $after, limit: $limit, waitMs: $waitMs) { sequence placementId patientId trajectoryId providerId fromStatus toStatus occurredAt }
 }`;
+/** plaatsing holds a read at most this long. */
+const MAX_WAIT_MS = 30_000;
+/** Events kept for `event(sequence)` (a webhook delivery's event), newest first out. */
+const RECENT_EVENTS = 5000;
 const HEAD_QUERY = 'query PlacementEventHead { placementEventHead }';
 
 /** An event as plaatsing's feed sends it: the sequence and time as strings, no cursor yet. */
@@ -114,11 +126,17 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
   // Bumped when the poller stops, so a poll still in flight from before is discarded.
   let generation = 0;
 
-  async function call<T>(query: string, variables: Record<string, unknown>): Promise<T> {
+  const recent = new Map<bigint, PlacementChangeEvent>();
+  const waitMs = Math.min(options.pollIntervalMs, MAX_WAIT_MS);
+  /** The follower's read waiting in plaatsing, ended when the last listener goes. */
+  let waiting: AbortController | null = null;
+
+  async function call<T>(query: string, variables: Record<string, unknown>, wait = 0): Promise<T> {
     if (closed) throw new FeedUnavailableError('The event feed is closed.');
     const abort = new AbortController();
     inFlight.add(abort);
-    const timeout = setTimeout(() => abort.abort(), timeoutMs);
+    const timeout = setTimeout(() => abort.abort(), timeoutMs + wait);
+    if (wait) waiting = abort;
     try {
       const response = await fetch(options.url, {
         method: 'POST',
@@ -137,13 +155,14 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     } finally {
       clearTimeout(timeout);
       inFlight.delete(abort);
+      if (waiting === abort) waiting = null;
     }
   }
 
   const fetchHead = async () => BigInt((await call<{ placementEventHead: string }>(HEAD_QUERY, {})).placementEventHead);
 
-  async function fetchEvents(after: bigint, limit: number): Promise<PlacementChangeEvent[]> {
-    const data = await call<{ placementEventFeed: FeedRow[] }>(FEED_QUERY, { after: after.toString(), limit });
+  async function fetchEvents(after: bigint, limit: number, waiting = 0): Promise<PlacementChangeEvent[]> {
+    const data = await call<{ placementEventFeed: FeedRow[] }>(FEED_QUERY, { after: after.toString(), limit, waitMs: waiting }, waiting);
     return data.placementEventFeed.map((row) => {
       const sequence = BigInt(row.sequence);
       return { ...row, sequence, cursor: encodeEventCursor(sequence), occurredAt: new Date(row.occurredAt) };
@@ -175,13 +194,14 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     }
   }
 
-  async function pollOnce(): Promise<boolean> {
+  /** One long-polling read; its events go to every listener. */
+  async function pollOnce(): Promise<void> {
     const polled = generation;
     await ensureStarted();
-    if (position === null) return false;
+    if (position === null) return;
     let events: PlacementChangeEvent[];
     try {
-      events = await fetchEvents(position, batchSize);
+      events = await fetchEvents(position, batchSize, waitMs);
     } catch (error) {
       if (!(error instanceof CursorExpiredError)) throw error;
       // The poller itself fell behind the retention (plaatsing unreachable for that long): the
@@ -189,28 +209,35 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
       log.error('event poller position expired; listeners interrupted');
       position = await fetchHead();
       for (const listener of [...listeners]) listener.interrupted?.(error);
-      return false;
+      return;
     }
-    if (closed || polled !== generation) return false;
+    if (closed || polled !== generation) return;
     if (events.length) {
       position = events[events.length - 1]!.sequence;
+      for (const event of events) recent.set(event.sequence, event);
+      for (const sequence of recent.keys()) {
+        if (recent.size <= RECENT_EVENTS) break;
+        recent.delete(sequence);
+      }
       emit(events);
     }
-    return events.length === batchSize;
   }
 
   function schedule(delay: number): void {
     if (closed || listeners.size === 0 || timer || polling) return;
     timer = setTimeout(() => {
       timer = null;
+      const polled = generation;
       polling = pollOnce()
         .then(
-          (more) => {
+          () => {
             if (failing) log.info('event feed reachable again');
             failing = false;
-            return more ? 0 : options.pollIntervalMs;
+            // The next read right away: it waits in plaatsing for the next change.
+            return 0;
           },
           (error: unknown) => {
+            if (polled !== generation) return 0; // ended by stop(): nobody listened any more
             // Logged once per outage, without event data; the poller keeps trying at its interval.
             if (!failing && !closed) log.warn(errorDetails(error), 'event feed unavailable');
             failing = true;
@@ -228,8 +255,11 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
   function stop(): void {
     generation++;
     position = null;
+    recent.clear();
     if (timer) clearTimeout(timer);
     timer = null;
+    waiting?.abort();
+    waiting = null;
   }
 
   return {
@@ -240,6 +270,12 @@ export function createEventFeed(options: EventFeedOptions): EventFeed {
     async head() {
       await ensureStarted();
       return fetchHead();
+    },
+    async event(sequence) {
+      const seen = recent.get(sequence);
+      if (seen) return seen;
+      const [found] = await fetchEvents(sequence - 1n, 1);
+      return found?.sequence === sequence ? found : null;
     },
     onEvents(listener, onInterrupted) {
       const entry: Listener = { events: listener, interrupted: onInterrupted };

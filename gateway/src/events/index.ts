@@ -9,7 +9,22 @@ import type { GatewayContext } from '../admission/context.js';
 import type { EventsConfig } from './config.js';
 import { createRelationshipCheck, type RelationshipCheckOptions } from './relationship.js';
 import { createEventFeed, type EventFeed, type PlacementChangeEvent } from './feed.js';
-import { prepareSelection, probeSelection, resolveEvent, type EventResolution, type EventSelection, type PreparedSelection } from './resolve.js';
+import {
+  matchesFilter,
+  prepareSelection,
+  probeSelection,
+  resolveEvents,
+  type EventDelivery,
+  type EventResolution,
+  type EventSelection,
+  type PreparedSelection,
+} from './resolve.js';
+
+interface PendingChange {
+  event: PlacementChangeEvent;
+  deliveries: EventDelivery[];
+  waiters: { resolve: (resolution: EventResolution) => void; reject: (error: unknown) => void }[];
+}
 
 export * from './feed.js';
 export * from './resolve.js';
@@ -21,7 +36,7 @@ export interface GatewayEvents {
   feed: EventFeed;
   /** Validates a subscription operation against the gateway's API schema (throws a typed GraphQLError). */
   prepare(selection: EventSelection): PreparedSelection;
-  /** One event as `context.principal` may receive it: authorised, completed and audited like a query. */
+  /** One event as `context.principal` may receive it: authorised, completed and audited like a query (`context.requestId` names the delivery in the access log). */
   resolve(prepared: PreparedSelection, event: PlacementChangeEvent, context: GatewayContext): Promise<EventResolution>;
   /** Errors that would refuse every event for this principal (no purpose, no access at all), or null. */
   probe(prepared: PreparedSelection, context: GatewayContext): Promise<readonly GraphQLFormattedError[] | null>;
@@ -44,43 +59,48 @@ export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvent
   const feed = createEventFeed({ url: options.plaatsingUrl, tokens: options.tokens, pollIntervalMs: options.config.pollIntervalMs });
   const relationship = createRelationshipCheck({ ...options.relationships, tokens: options.tokens });
   /**
-   * Deliveries of one change that would resolve identically — the same principal, selection and
-   * variables (many subscriptions of one partner system) — share one resolution while it runs:
-   * a change then costs one federated query per distinct subscriber, not per subscription. Each
-   * delivery still gets its own access-log record (GatewayContext.sharedWith).
+   * Deliveries that would resolve identically share one resolution: the same selection and
+   * variables, and the same authorization context — organisation, role, purpose and scopes, all
+   * that field rules, relationship rules and the subgraphs' reads depend on (never the person:
+   * each delivery is still audited under its own name). Never across contexts: that would hand
+   * one receiver what only another may see. Requests arriving in one turn of the event loop (a
+   * live batch fans out to every subscription at once) are grouped, and each group's changes are
+   * resolved together in one federated operation (resolveEvents).
    */
-  const running = new Map<string, { members: string[]; sealed: boolean; result: Promise<EventResolution> }>();
+  const pending = new Map<string, { prepared: PreparedSelection; changes: Map<bigint, PendingChange> }>();
+  let flushing: NodeJS.Immediate | null = null;
+  const flush = () => {
+    flushing = null;
+    const groups = [...pending.values()];
+    pending.clear();
+    for (const { prepared, changes } of groups) {
+      const batch = [...changes.values()].sort((a, b) => (a.event.sequence < b.event.sequence ? -1 : 1));
+      resolveEvents(options.apollo, prepared, batch, relationship).then(
+        (resolutions) => batch.forEach((change, index) => change.waiters.forEach((waiter) => waiter.resolve(resolutions[index]!))),
+        (error: unknown) => batch.forEach((change) => change.waiters.forEach((waiter) => waiter.reject(error))),
+      );
+    }
+  };
   const resolve = (prepared: PreparedSelection, event: PlacementChangeEvent, context: GatewayContext): Promise<EventResolution> => {
+    // Decided on the event itself, before anything is fetched; filters differ between receivers that share resolutions.
+    if (!matchesFilter(event, prepared.filter)) return Promise.resolve({ kind: 'skip' });
     const { principal } = context;
     const key = JSON.stringify([
-      String(event.sequence),
       prepared.query,
       prepared.operationName,
       prepared.variables,
-      principal.subject,
       principal.organisationId,
       principal.role,
       principal.purpose,
       [...principal.scopes].sort(),
     ]);
-    const joined = running.get(key);
-    if (joined && !joined.sealed) {
-      joined.members.push(context.requestId);
-      return joined.result;
-    }
-    const group = { members: [] as string[], sealed: false, result: undefined as unknown as Promise<EventResolution> };
-    const sharedWith = {
-      seal: () => {
-        group.sealed = true;
-        return group.members;
-      },
-    };
-    running.set(key, group);
-    group.result = resolveEvent(options.apollo, prepared, event, { ...context, sharedWith }, relationship).finally(() => {
-      group.sealed = true;
-      if (running.get(key) === group) running.delete(key);
-    });
-    return group.result;
+    let group = pending.get(key);
+    if (!group) pending.set(key, (group = { prepared, changes: new Map() }));
+    let change = group.changes.get(event.sequence);
+    if (!change) group.changes.set(event.sequence, (change = { event, deliveries: [], waiters: [] }));
+    change.deliveries.push({ requestId: context.requestId, principal });
+    flushing ??= setImmediate(flush);
+    return new Promise((resolve, reject) => change.waiters.push({ resolve, reject }));
   };
   return {
     feed,

@@ -8,8 +8,8 @@
 import { grantsFor, remoteRelationshipLookup, type AccessPolicy, type Principal, type RelationshipKind, type SchemaPolicies } from '@ketengraph/service-kit';
 import type { SubgraphTokens } from '../federation/subgraph-tokens.js';
 
-/** true/false under a relationship rule; null when no relationship rule applies (all or nothing is decided by the query itself). */
-export type RelationshipCheck = (principal: Principal, patientId: string) => Promise<boolean | null>;
+/** The related patients among those asked, under a relationship rule; null when no relationship rule applies (all or nothing is decided by the query itself). */
+export type RelationshipCheck = (principal: Principal, patientIds: readonly string[]) => Promise<ReadonlySet<string> | null>;
 
 export interface RelationshipCheckOptions {
   policy: AccessPolicy;
@@ -21,7 +21,7 @@ export interface RelationshipCheckOptions {
 }
 
 export function createRelationshipCheck(options: RelationshipCheckOptions): RelationshipCheck {
-  return async (principal, patientId) => {
+  return async (principal, patientIds) => {
     // A change carries the categories of its type; every field of it is decided alike.
     const requirement = options.policies().field('PlacementChange', 'cursor', null);
     if (!requirement) return null;
@@ -29,7 +29,7 @@ export function createRelationshipCheck(options: RelationshipCheckOptions): Rela
     if (grants.decide(requirement) !== 'relationship') return null;
     const kind = grants.relationship(requirement)!;
     const token = await options.tokens.tokenFor(principal);
-    const related = await remoteRelationshipLookup(kind, options.sources[kind], () => token)(principal.organisationId, [patientId]);
-    return related.includes(patientId);
+    // One question for all the changes of a batch.
+    return new Set(await remoteRelationshipLookup(kind, options.sources[kind], () => token)(principal.organisationId, [...new Set(patientIds)]));
   };
 }

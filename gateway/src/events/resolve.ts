@@ -5,8 +5,9 @@
  * it exactly as it would a query by the same principal. @apollo/gateway cannot execute
  * subscriptions; this is how the gateway serves them anyway.
  */
+import { randomUUID } from 'node:crypto';
 import type { ApolloServer } from '@apollo/server';
-import { badInput, decodeEventCursor, encodeEventCursor, UNAUTHORIZED_CODE as UNAUTHORIZED } from '@ketengraph/service-kit';
+import { badInput, decodeEventCursor, encodeEventCursor, type Principal, UNAUTHORIZED_CODE as UNAUTHORIZED } from '@ketengraph/service-kit';
 import {
   getArgumentValues,
   getVariableValues,
@@ -23,6 +24,7 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  type VariableDefinitionNode,
 } from 'graphql';
 import type { GatewayContext } from '../admission/context.js';
 import type { PlacementChangeEvent } from './feed.js';
@@ -32,6 +34,27 @@ export const SUBSCRIPTION_FIELD = 'placementChanged';
 export const QUERY_FIELD = 'placementChange';
 /** The variable carrying the event's cursor into the query; the `kg__` prefix is the gateway's own. */
 const CURSOR_VARIABLE = 'kg__cursor';
+/** The query field a batch of changes is resolved with, and the variable carrying their cursors. */
+const BATCH_FIELD = 'placementChanges';
+const BATCH_VARIABLE = 'kg__cursors';
+/** Changes resolved in one federated operation at most (plaatsing answers up to 100). */
+export const MAX_BATCH = 64;
+
+const argument = (name: string, variable: string) =>
+  ({
+    kind: Kind.ARGUMENT,
+    name: { kind: Kind.NAME, value: name },
+    value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: variable } },
+  }) as const;
+const listOfStrings = {
+  kind: Kind.NON_NULL_TYPE,
+  type: { kind: Kind.LIST_TYPE, type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'String' } } } },
+} as const;
+const variableDefinition = (name: string, type: VariableDefinitionNode['type']): VariableDefinitionNode => ({
+  kind: Kind.VARIABLE_DEFINITION,
+  variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: name } },
+  type,
+});
 
 /** A subscription operation as a client sends it (graphql-ws, SSE, a webhook registration). */
 export interface EventSelection {
@@ -60,6 +83,14 @@ export interface PreparedSelection {
   filter: PlacementChangeFilter | null;
   /** Sequence of the `after` cursor; null: live only. */
   after: bigint | null;
+  /** The same selection under `placementChanges(cursors:)`: a batch of changes in one operation (resolveEvents). */
+  batchQuery: string;
+}
+
+/** One receiver of a change: a subscription's delivery or a webhook attempt, audited as its own access. */
+export interface EventDelivery {
+  requestId: string;
+  principal: Principal;
 }
 
 export type EventResolution =
@@ -105,8 +136,7 @@ export function prepareSelection(schema: GraphQLSchema, selection: EventSelectio
   if (operation.selectionSet.selections.length !== 1 || root?.kind !== Kind.FIELD || root.name.value !== SUBSCRIPTION_FIELD || !root.selectionSet) {
     throw invalid(`Subscribe to ${SUBSCRIPTION_FIELD} with a selection of the change.`);
   }
-  if (operation.variableDefinitions?.some((v) => v.variable.name.value === CURSOR_VARIABLE))
-    throw invalid(`The variable name $${CURSOR_VARIABLE} is reserved.`);
+  if (operation.variableDefinitions?.some((v) => v.variable.name.value.startsWith('kg__'))) throw invalid('Variable names starting with $kg__ are reserved.');
 
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], selection.variables ?? {});
   if (coerced.errors) throw badInput(coerced.errors.map((e) => e.message).join(' '), 'variables');
@@ -139,7 +169,17 @@ export function prepareSelection(schema: GraphQLSchema, selection: EventSelectio
     directives: [],
     selectionSet: { kind: Kind.SELECTION_SET, selections: [queryField] },
   };
-  const queryDocument: DocumentNode = { kind: Kind.DOCUMENT, definitions: [query, ...[...used.fragments].map((name) => fragments.get(name)!)] };
+  const usedFragments = [...used.fragments].map((name) => fragments.get(name)!);
+  const queryDocument: DocumentNode = { kind: Kind.DOCUMENT, definitions: [query, ...usedFragments] };
+  // The batch: one list field for any number of changes, so one document (one rewrite, one query
+  // plan) serves every batch, and @apollo/gateway fetches the entities of all of them together.
+  const batchField: FieldNode = { ...queryField, name: { kind: Kind.NAME, value: BATCH_FIELD }, arguments: [argument('cursors', BATCH_VARIABLE)] };
+  const batchOperation: OperationDefinitionNode = {
+    ...query,
+    variableDefinitions: [variableDefinition(BATCH_VARIABLE, listOfStrings), ...query.variableDefinitions!.slice(1)],
+    selectionSet: { kind: Kind.SELECTION_SET, selections: [batchField] },
+  };
+  const batchDocument: DocumentNode = { kind: Kind.DOCUMENT, definitions: [batchOperation, ...usedFragments] };
   const variables = Object.fromEntries(Object.entries(coerced.coerced).filter(([name]) => used.variables.has(name)));
   return {
     query: print(queryDocument),
@@ -148,6 +188,7 @@ export function prepareSelection(schema: GraphQLSchema, selection: EventSelectio
     responseKey: root.alias?.value ?? SUBSCRIPTION_FIELD,
     filter: args.filter ?? null,
     after,
+    batchQuery: print(batchDocument),
   };
 }
 
@@ -182,41 +223,94 @@ export function matchesFilter(event: PlacementChangeEvent, filter: PlacementChan
   return true;
 }
 
+/** The changes of a batch with who receives each; all receivers share one authorization context (see events/index.ts). */
+export interface EventBatchItem {
+  event: PlacementChangeEvent;
+  deliveries: readonly EventDelivery[];
+}
+
 /**
- * Resolves one event for one principal through the gateway's pipeline (authorization, federation,
- * completion, audit). `context.requestId` names the delivery in the access log.
+ * Resolves a batch of changes (each passing its receivers' filters) for receivers who share one
+ * authorization context (organisation, role, purpose, scopes) and one selection, in one operation through the gateway's pipeline
+ * (authorization, federation, completion). The access log gets one record per delivery — per
+ * receiver and change, under the receiver's own name and request id (GatewayContext.deliveries).
+ * Returns one resolution per item, in order.
  */
-export async function resolveEvent(
+export async function resolveEvents(
   apollo: ApolloServer<GatewayContext>,
   prepared: PreparedSelection,
-  event: PlacementChangeEvent,
-  context: GatewayContext,
+  items: readonly EventBatchItem[],
   relationship?: RelationshipCheck,
-): Promise<EventResolution> {
-  if (!matchesFilter(event, prepared.filter)) return { kind: 'skip' };
-  if (relationship) {
-    let related: boolean | null;
+): Promise<EventResolution[]> {
+  const results: EventResolution[] = items.map(() => ({ kind: 'skip' }));
+  const principal = items[0]?.deliveries[0]?.principal;
+  if (!principal) return results;
+  let todo = items.map((_, index) => index);
+  if (relationship && todo.length) {
+    let related: ReadonlySet<string> | null;
     try {
-      related = await relationship(context.principal, event.patientId);
+      related = await relationship(
+        principal,
+        todo.map((index) => items[index]!.event.patientId),
+      );
     } catch (error) {
       const code = error instanceof GraphQLError && typeof error.extensions.code === 'string' ? error.extensions.code : 'DEPENDENCY_UNAVAILABLE';
-      return { kind: 'failed', errors: [{ message: 'The relationship with the patient could not be checked; try again later.', extensions: { code } }] };
+      const failed: EventResolution = {
+        kind: 'failed',
+        errors: [{ message: 'The relationship with the patient could not be checked; try again later.', extensions: { code } }],
+      };
+      for (const index of todo) results[index] = failed;
+      return results;
     }
-    if (related === false) return { kind: 'skip' };
+    if (related) todo = todo.filter((index) => related.has(items[index]!.event.patientId));
   }
+  for (let from = 0; from < todo.length; from += MAX_BATCH) {
+    const chunk = todo.slice(from, from + MAX_BATCH);
+    const resolved = await resolveChunk(
+      apollo,
+      prepared,
+      chunk.map((index) => items[index]!),
+      principal,
+    );
+    chunk.forEach((index, i) => (results[index] = resolved[i]!));
+  }
+  return results;
+}
+
+async function resolveChunk(
+  apollo: ApolloServer<GatewayContext>,
+  prepared: PreparedSelection,
+  items: readonly EventBatchItem[],
+  principal: Principal,
+): Promise<EventResolution[]> {
+  const key = prepared.responseKey;
   const response = await apollo.executeOperation(
-    { query: prepared.query, operationName: prepared.operationName ?? undefined, variables: { ...prepared.variables, [CURSOR_VARIABLE]: event.cursor } },
-    { contextValue: context },
+    {
+      query: prepared.batchQuery,
+      operationName: prepared.operationName ?? undefined,
+      variables: { ...prepared.variables, [BATCH_VARIABLE]: items.map((item) => item.event.cursor) },
+    },
+    { contextValue: { requestId: `events-${randomUUID()}`, principal, deliveries: { key, receivers: items.map((item) => item.deliveries) } } },
   );
   if (response.body.kind !== 'single')
-    return { kind: 'failed', errors: [{ message: 'Unexpected incremental response.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
-  const { data, errors } = response.body.singleResult;
-  const payload = data?.[prepared.responseKey];
-  if (payload !== null && payload !== undefined && data) return { kind: 'deliver', result: errors?.length ? { data, errors } : { data } };
-  const problems = errors ?? [];
-  // Null because it is withheld (by the gateway's rules or the relationship check in plaatsing), or because there is no such event for it.
-  if (problems.every((e) => e.extensions?.code === UNAUTHORIZED)) return { kind: 'skip' };
-  return { kind: 'failed', errors: problems.filter((e) => e.extensions?.code !== UNAUTHORIZED) };
+    return items.map(() => ({ kind: 'failed', errors: [{ message: 'Unexpected incremental response.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+  const { data, errors = [] } = response.body.singleResult;
+  const list = data?.[key];
+  const indexOf = (error: GraphQLFormattedError) => (error.path?.[0] === key && typeof error.path[1] === 'number' ? error.path[1] : null);
+  // Errors of the whole operation or the whole list (the access log or plaatsing unavailable, a refusal) concern every change.
+  const general = errors.filter((error) => indexOf(error) === null);
+  return items.map((_, index): EventResolution => {
+    const own = errors.filter((error) => indexOf(error) === index).map((error) => ({ ...error, path: [key, ...error.path!.slice(2)] }));
+    const problems = [...general, ...own];
+    const payload = Array.isArray(list) ? list[index] : null;
+    if (payload !== null && payload !== undefined) {
+      const result = { [key]: payload };
+      return { kind: 'deliver', result: problems.length ? { data: result, errors: problems } : { data: result } };
+    }
+    // Null because it is withheld (by the gateway's rules or the relationship check in plaatsing), or because there is no such event for it.
+    if (problems.every((e) => e.extensions?.code === UNAUTHORIZED)) return { kind: 'skip' };
+    return { kind: 'failed', errors: problems.filter((e) => e.extensions?.code !== UNAUTHORIZED) };
+  });
 }
 
 /**

@@ -28,6 +28,13 @@ export interface Database extends SqlDatabase {
   readonly adapter: SqlDriverAdapterFactory;
   /** Statements sent through the Prisma adapter since start (the batching tests and bench read it). */
   statementCount(): number;
+  /**
+   * Calls `onNotify` for every NOTIFY on `channel` committed by any process on this database
+   * (PostgreSQL: a connection of its own that LISTENs; PGlite: this process's instance). Also
+   * called after a lost PostgreSQL connection is replaced, as notifications may have been missed
+   * meanwhile. Resolves to a function that stops listening.
+   */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
 }
 
 export interface DatabaseOptions {
@@ -123,6 +130,7 @@ async function openDatabaseAt(options: DatabaseOptions): Promise<Database> {
       },
       query: async (sql, params) => (await pool.query(sql, params)).rows,
       statementCount: () => counter.statements,
+      listen: (channel, onNotify) => listenOnPostgres(options.url!, channel, onNotify),
       close: () => pool.end(),
     };
   }
@@ -137,7 +145,60 @@ async function openDatabaseAt(options: DatabaseOptions): Promise<Database> {
     },
     query: async (sql, params) => (await client.query(sql, params)).rows as never,
     statementCount: () => counter.statements,
+    listen: async (channel, onNotify) => {
+      const unlisten = await client.listen(channel, () => onNotify());
+      return async () => {
+        if (!client.closed) await unlisten();
+      };
+    },
     close: () => client.close(),
+  };
+}
+
+const LISTEN_RETRY_MS = 1000;
+
+/**
+ * LISTEN on a connection of its own (a pooled one would be handed to other queries). A lost
+ * connection is replaced after a pause, and `onNotify` is called once it listens again, so a
+ * waiter re-reads what it may have missed meanwhile.
+ */
+async function listenOnPostgres(url: string, channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+  const log = serviceLogger('database');
+  let client: pg.Client | null = null;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const again = (): void => {
+    if (!stopped) retry = setTimeout(() => void connect().then(onNotify, again), LISTEN_RETRY_MS);
+  };
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url });
+    next.on('notification', (message) => {
+      if (message.channel === channel) onNotify();
+    });
+    next.on('error', (error: Error & { code?: string }) => {
+      log.warn({ code: error.code, channel }, 'notification connection lost; listening again shortly');
+      void next.end().catch(() => undefined);
+      if (client !== next) return;
+      client = null;
+      again();
+    });
+    try {
+      await next.connect();
+      // The channel is a fixed identifier of the caller's, never input: quoted as one all the same.
+      await next.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+    } catch (error) {
+      await next.end().catch(() => undefined);
+      throw error;
+    }
+    if (stopped) await next.end();
+    else client = next;
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => undefined);
+    client = null;
   };
 }
 

@@ -111,6 +111,8 @@ export interface SubgraphModule<Prisma extends { $disconnect(): Promise<void> },
   seed(prisma: Prisma, options: SeedOptions): Promise<void>;
   /** Apollo Server plugins of this subgraph, e.g. to add coded partial errors to a response. */
   plugins?: ApolloServerPlugin<Context>[];
+  /** Work that runs beside the requests while the subgraph serves (e.g. listening for notifications); resolves to its stop. */
+  attach?(db: Database): Promise<() => Promise<void>>;
 }
 
 export interface RunningSubgraph<Prisma> {
@@ -205,6 +207,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
   const authenticate = gatewayTokenAuthenticator(config.gatewayKeys, loadAccessPolicy());
   const { db, prisma } = await openSubgraphDatabase(module, config);
   const cursorSecret = await loadCursorSecret(db);
+  const detach = module.attach ? await module.attach(db) : async () => undefined;
 
   const sdl = readFileSync(join(module.root, 'schema.graphql'), 'utf8');
   const policy = loadAccessPolicy();
@@ -290,6 +293,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
     });
   } catch (error) {
     await apollo.stop();
+    await detach();
     await db.close();
     throw error;
   }
@@ -307,6 +311,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
         await http.close();
         stopReporting();
         await apollo.stop();
+        await detach();
         await prisma.$disconnect();
         await db.close();
       })()),

@@ -1,4 +1,5 @@
 import type { SubgraphRequestContext } from '@ketengraph/service-kit';
+import type { EventSignal } from './events.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { IndicationSource } from './indications.js';
 import type { Loaders } from './loaders.js';
@@ -8,4 +9,6 @@ export interface Context extends SubgraphRequestContext<PrismaClient> {
   indications: IndicationSource;
   /** How far back the event feed replays (EVENT_RETENTION_DAYS). */
   eventRetentionDays: number;
+  /** Wakes feed reads waiting for the next change. */
+  eventSignal: EventSignal;
 }

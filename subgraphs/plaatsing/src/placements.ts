@@ -5,6 +5,7 @@
  */
 import { badInput, domainError, notFound, type Actor } from '@ketengraph/service-kit';
 import { transition, type PlacementStep } from './domain/lifecycle.js';
+import { EVENT_CHANNEL } from './events.js';
 import type { CareType, Placement, PlacementStatus, Prisma } from './generated/prisma/client.js';
 
 type Tx = Prisma.TransactionClient;
@@ -115,4 +116,6 @@ export async function recordEvent(tx: Tx, placement: Placement, fromStatus: Plac
     },
     select: { sequence: true },
   });
+  // Wakes the feed's waiting readers (the gateway's long poll) once this transaction commits.
+  await tx.$executeRawUnsafe(`NOTIFY ${EVENT_CHANNEL}`);
 }

@@ -32,7 +32,7 @@ import type { CapacitySummary, ProviderFilter, Resolvers } from './generated/res
 import { trajectoryRelations } from './access.js';
 import { applyStep, assertOffers, claimPlace, recordEvent, type StepAuthorization } from './placements.js';
 import type { Context } from './context.js';
-import { feedHead, parseSequence, readFeed, requireEventReader } from './events.js';
+import { awaitFeed, feedHead, MAX_CHANGES, parseSequence, requireEventReader } from './events.js';
 
 const byId = (row: { id: string }) => row.id;
 
@@ -70,9 +70,28 @@ export const resolvers: Resolvers = {
         throw unauthorized('Query.placementChange', event.patientId);
       return event;
     },
-    placementEventFeed: (_, { after, limit }, { prisma, principal, eventRetentionDays }) => {
+    placementChanges: async (_, { cursors }, { prisma, access }) => {
+      if (cursors.length > MAX_CHANGES) throw badInput(`At most ${MAX_CHANGES} cursors at a time.`, 'cursors');
+      const sequences = cursors.map((cursor) => decodeEventCursor(cursor, 'cursors'));
+      const events = await prisma.placementEvent.findMany({ where: { sequence: { in: sequences } } });
+      const bySequence = new Map(events.map((event) => [event.sequence, event]));
+      const rule = access.decideField('PlacementChange', 'cursor');
+      // A change of another provider's patient is withheld whole at its index (graphql-js answers an
+      // Error item as null with the error at that index; the generated types do not model that).
+      const items = await Promise.all(
+        sequences.map(async (sequence) => {
+          const event = bySequence.get(sequence);
+          if (!event) return null;
+          if (rule?.decision === 'relationship' && !(await access.isRelated(rule.kind!, event.patientId)))
+            return unauthorized('Query.placementChanges', event.patientId);
+          return event;
+        }),
+      );
+      return items as (typeof events)[number][];
+    },
+    placementEventFeed: (_, { after, limit, waitMs }, { prisma, principal, eventRetentionDays, eventSignal }) => {
       requireEventReader(principal.scopes, 'Query.placementEventFeed');
-      return readFeed(prisma, parseSequence(after, 'after'), limit, eventRetentionDays);
+      return awaitFeed(prisma, eventSignal, parseSequence(after, 'after'), limit, eventRetentionDays, waitMs ?? 0);
     },
     placementPatients: async (_, { ids }, { prisma, principal }) => {
       requireEventReader(principal.scopes, 'Query.placementPatients');

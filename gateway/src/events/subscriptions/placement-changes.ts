@@ -13,6 +13,7 @@ import { HttpError, type Principal } from '@ketengraph/service-kit';
 import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import {
   CursorExpiredError,
+  MAX_BATCH,
   type EventResolution,
   type GatewayEvents,
   type EventSelection,
@@ -31,11 +32,11 @@ const CHANNEL_CAPACITY = 50;
 /** Live events queued for a subscriber that fell behind; beyond this it catches up from the log instead. */
 const LIVE_BACKLOG = 1000;
 /**
- * Changes resolved ahead of the one being delivered: resolution (a federated query) takes longer
- * than a change takes to arrive under load, so one subscription resolves up to this many at once
- * and still delivers them strictly in order.
+ * Changes resolved ahead of the one being delivered, still delivered strictly in order: the
+ * changes a subscription has waiting are asked for together, so they are resolved in one batch
+ * (shared with every subscription of the same selection and authorization context).
  */
-const RESOLVE_AHEAD = 8;
+const RESOLVE_AHEAD = MAX_BATCH;
 // setTimeout overflows above ~24.8 days; later expiries are re-checked then.
 const MAX_TIMER_MS = 2_147_483_647;
 

@@ -247,19 +247,18 @@ export class WebhookDispatcher {
     const { store, config, events } = this.options;
     const attempts = delivery.attempts + 1;
     try {
-      let found: PlacementChangeEvent[];
+      let event: PlacementChangeEvent | null;
       try {
-        found = await events.feed.read(delivery.sequence - 1n, 1);
+        event = await events.feed.event(delivery.sequence);
       } catch (error) {
         if (!(error instanceof CursorExpiredError)) {
           // plaatsing unreachable: nothing was attempted, so no attempt is counted; try again after a backoff.
           this.report('warn', 'webhook event could not be read; delivery postponed', error, { endpointId: delivery.endpoint.id });
           return await store.retryLater(delivery.id, this.instanceId, delivery.attempts, retryDelayMs(config, attempts), 'feed_unavailable');
         }
-        found = [];
+        event = null;
       }
-      const [event] = found;
-      if (!event || event.sequence !== delivery.sequence) return await this.fail(delivery, attempts, 'event_expired', true);
+      if (!event) return await this.fail(delivery, attempts, 'event_expired', true);
       let prepared: PreparedSelection;
       try {
         prepared = this.prepared(delivery.endpoint.selection);
