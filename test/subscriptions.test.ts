@@ -3,14 +3,12 @@ import { readFileSync } from 'node:fs';
 import { loadGatewayConfig, type RunningGateway } from '@ketengraph/gateway';
 import { encodeEventCursor } from '@ketengraph/service-kit';
 import { createTestKeyPair, mintTestToken } from '@ketengraph/service-kit/testing';
-import { createClient as createSseClient } from 'graphql-sse';
-import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { startFaultyProxy } from './support/faulty-proxy.js';
 import { placementActor } from './support/actors.js';
 import { startFederation, TEST_AUDIENCE, TEST_ISSUER, TEST_PRINCIPAL, type Federation } from './support/federation.js';
 import { createDatabases, postgresUrl } from './support/postgres.js';
+import { sseSubscribe as sseSubscribeWith, waitFor, wsSubscribe as wsSubscribeWith, type Subscriber as BaseSubscriber } from './support/subscribers.js';
 import { principal } from './support/scenario.js';
 
 /**
@@ -42,15 +40,8 @@ interface Change {
   } | null;
 }
 
-interface Subscriber {
-  results: Result[];
-  /** Terminal errors (graphql-ws `error` message) or the close event. */
-  failure: unknown;
-  closeCode: number | null;
-  closeReason: string;
-  completed: boolean;
+interface Subscriber extends BaseSubscriber<Result> {
   changes(): Change[];
-  stop(): void;
 }
 
 const SELECTION = `
@@ -63,70 +54,17 @@ const SELECTION = `
   }`;
 const SUBSCRIPTION = `subscription PlacementFeed($after: String, $filter: PlacementChangeFilter) { placementChanged(after: $after, filter: $filter) { ${SELECTION} } }`;
 
-function subscriberState(): Subscriber {
-  const state: Subscriber = {
-    results: [],
-    failure: null,
-    closeCode: null,
-    closeReason: '',
-    completed: false,
-    changes: () => state.results.flatMap((r) => (r.data?.placementChanged ? [r.data.placementChanged] : [])),
-    stop: () => undefined,
-  };
-  return state;
-}
-
-/** Where either client delivers: results, the terminal error, completion. */
-function sinkFor(state: Subscriber) {
-  return {
-    next: (result: unknown) => void state.results.push(result as Result),
-    error: (error: unknown) => void (state.failure = error),
-    complete: () => void (state.completed = true),
-  };
+/** A subscriber with the changes it received. */
+function withChanges(state: BaseSubscriber<Result>): Subscriber {
+  return Object.assign(state, { changes: () => state.results.flatMap((r) => (r.data?.placementChanged ? [r.data.placementChanged] : [])) });
 }
 
 function wsSubscribe(gatewayUrl: string, token: string, variables: Record<string, unknown> = {}, query = SUBSCRIPTION): Subscriber {
-  const state = subscriberState();
-  const client = createWsClient({
-    url: gatewayUrl.replace(/^http/, 'ws'),
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-    lazy: false,
-    onNonLazyError: () => undefined, // reported through the subscription's sink and `closed`
-    on: {
-      closed: (event) => {
-        const { code, reason } = event as { code: number; reason: string };
-        state.closeCode = code;
-        state.closeReason = reason;
-      },
-    },
-  });
-  const unsubscribe = client.subscribe<Result['data']>({ query, variables }, sinkFor(state));
-  state.stop = () => {
-    unsubscribe();
-    void client.dispose();
-  };
-  return state;
+  return withChanges(wsSubscribeWith<Result>(gatewayUrl, token, { query, variables }));
 }
 
 function sseSubscribe(gatewayUrl: string, token: string, variables: Record<string, unknown> = {}, query = SUBSCRIPTION): Subscriber {
-  const state = subscriberState();
-  const client = createSseClient({ url: gatewayUrl, headers: { authorization: `Bearer ${token}` }, retryAttempts: 0 });
-  const unsubscribe = client.subscribe<Result['data']>({ query, variables }, sinkFor(state));
-  state.stop = () => {
-    unsubscribe();
-    client.dispose();
-  };
-  return state;
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return withChanges(sseSubscribeWith<Result>(gatewayUrl, token, { query, variables }));
 }
 
 const codes = (result: Result | undefined) => (result?.errors ?? []).map((e) => e.extensions?.code);
@@ -625,7 +563,7 @@ describe('placement subscriptions at the gateway', () => {
       const sse = sseSubscribe(gateway.url, token, { after: before });
       await waitFor(() => gateway.subscriptions!.size === 2, 'both subscribed');
       // The feed (plaatsing's event log) still answers; resolving the change's selection does not.
-      proxy.fault = { bodyIncludes: 'placementChange(', status: 503 };
+      proxy.fault = { bodyIncludes: 'placementChanges(', status: 503 };
       const fixture = fixtures[nextFixture++]!;
       await oneChange(fixture, 0);
       await waitFor(() => ws.failure !== null && sse.completed, 'the end of both streams');

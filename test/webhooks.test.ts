@@ -191,6 +191,23 @@ function webhooksApi(request: Federation['request']) {
   };
 }
 
+/** Waits until the endpoint's delivery counts match (the gateway has enqueued, delivered or kept what it saw). */
+async function counted(
+  api: ReturnType<typeof webhooksApi>,
+  principal: Principal,
+  id: string,
+  expected: Partial<Record<'pending' | 'delivered' | 'skipped' | 'dead', number>>,
+): Promise<void> {
+  await until(
+    async () => {
+      const counts = (await api.endpoint(principal, id)).data?.webhookEndpoint?.deliveries;
+      return counts !== undefined && Object.entries(expected).every(([state, count]) => counts[state] === count);
+    },
+    15_000,
+    `deliveries ${JSON.stringify(expected)}`,
+  );
+}
+
 const codeOf = (result: GraphQLResponse<unknown>) => result.errors?.[0]?.extensions?.code;
 
 describe('webhooks through the gateway (embedded webhook database)', () => {
@@ -234,7 +251,7 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
 
     // Nothing is delivered before the handshake; the event is kept for after it.
     await steps.step(first.placementId, 'startIntake');
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await counted(api, DJI, registered.id, { pending: 1 });
     expect(receiver.events('/dji')).toHaveLength(0);
 
     const verified = await api.verify(DJI, registered.id);
@@ -249,8 +266,7 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
     await steps.step(second.placementId, 'acceptPlacement');
     await steps.step(first.placementId, 'decidePlacement');
     await steps.step(second.placementId, 'decidePlacement');
-    await until(() => receiver.events('/dji').length >= 6, 15_000, 'six deliveries');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await counted(api, DJI, registered.id, { pending: 0, delivered: 6 });
     const events = receiver.events('/dji');
     expect(events).toHaveLength(6);
     expect(events.every((r) => r.verifiedBy.length === 1 && r.payload?.type === 'placement.changed')).toBe(true);
@@ -483,14 +499,21 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
     expect((await api.mutate(DJI, 'pauseWebhookEndpoint', registered.id)).data!.pauseWebhookEndpoint).toMatchObject({ status: 'PAUSED' });
     expect(codeOf(await api.mutate(DJI, 'pauseWebhookEndpoint', registered.id))).toBe('INVALID_TRANSITION');
     await steps.step(patient.placementId, 'acceptPlacement');
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await counted(api, DJI, registered.id, { pending: 1, delivered: 1 });
     expect(receiver.events('/rotate')).toHaveLength(1);
     expect((await api.mutate(DJI, 'resumeWebhookEndpoint', registered.id)).data!.resumeWebhookEndpoint).toMatchObject({ status: 'ACTIVE' });
     await until(() => receiver.events('/rotate').length === 2, 10_000, 'the event kept while paused');
 
+    // Another endpoint for the same patient shows when the gateway has dealt with the next event.
+    const control = await activeEndpoint(DJI, '/rotate-control', { filter: { patientId: patient.patientId } });
+    await counted(api, DJI, control.id, { pending: 0 });
     expect((await api.mutate(DJI, 'deleteWebhookEndpoint', registered.id, '')).data!.deleteWebhookEndpoint).toBe(registered.id);
     await steps.step(patient.placementId, 'decidePlacement');
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await until(
+      () => receiver.events('/rotate-control').some((r) => (r.payload?.data as any)?.data?.placementChanged?.toStatus === 'DECIDED'),
+      10_000,
+      'the control delivery',
+    );
     expect(receiver.events('/rotate')).toHaveLength(2);
   });
 
@@ -578,8 +601,7 @@ describe.skipIf(!postgresUrl)('webhooks with two gateway instances on one Postgr
     for (let i = 0; i < 4; i++) placements.push(await steps.placement(i % 2 ? providerP : providerQ));
     for (const placement of placements) await steps.step(placement.placementId, 'startIntake');
     const expected = placements.length * 2;
-    await until(() => receiver.events('/shared').length >= expected, 20_000, 'every event');
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await counted(api, DJI, registered.id, { pending: 0, delivered: expected });
     const events = receiver.events('/shared');
     expect(events).toHaveLength(expected);
     expect(new Set(events.map((r) => r.id)).size).toBe(expected);

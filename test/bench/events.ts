@@ -14,10 +14,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
-import { encodeEventCursor } from '@ketengraph/service-kit';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import { encodeEventCursor, type Principal } from '@ketengraph/service-kit';
+import { placementActor, provider as providerActor } from '../support/actors.js';
 import { startFederation, TEST_PRINCIPAL } from '../support/federation.js';
+import { wsSubscribe } from '../support/subscribers.js';
 import { startReceiver } from '../support/webhook-receiver.js';
 
 const list = (value: string | undefined, fallback: number[]) => (value ? value.split(',').map(Number) : fallback);
@@ -28,10 +28,10 @@ const POLL_MS = Number(process.env.EVENT_POLL_INTERVAL_MS ?? 250);
 /** How long after the last change arrivals are waited for before the rest counts as missing. */
 const DRAIN_MS = Number(process.env.BENCH_DRAIN_MS ?? 60_000);
 const STEPS = [
-  { field: 'startIntake', status: 'INTAKE' },
-  { field: 'acceptPlacement', status: 'ACCEPTED' },
-  { field: 'decidePlacement', status: 'DECIDED' },
-  { field: 'withdrawPlacement', status: 'WITHDRAWN', args: ', reason: "Bench"' },
+  { field: 'startIntake', status: 'INTAKE', byProvider: true },
+  { field: 'acceptPlacement', status: 'ACCEPTED', byProvider: true },
+  { field: 'decidePlacement', status: 'DECIDED', byProvider: false },
+  { field: 'withdrawPlacement', status: 'WITHDRAWN', byProvider: false, args: ', reason: "Bench"' },
 ];
 const SELECTION = `subscription Bench($after: String) { placementChanged(after: $after) {
   sequence toStatus
@@ -77,6 +77,8 @@ try {
   const seeded = await plaatsing.placement.findMany({ distinct: ['patientId'], take: 40 });
   const providers = await plaatsing.provider.findMany({ include: { capacity: true }, take: 20 });
   let nextFixture = 0;
+  /** Who takes each step on a fixture, as the write rules say (the addressed provider, the placing organisation). */
+  const actors = new Map<string, { provider: Principal; placing: Principal }>();
   const newFixture = async (): Promise<string> => {
     const placement = seeded[nextFixture % seeded.length];
     const provider = providers.find((p: any) => p.id !== placement.providerId && p.capacity.length > 0);
@@ -93,6 +95,7 @@ try {
         status: 'REQUESTED',
       },
     });
+    actors.set(id, { provider: providerActor(provider.id), placing: await placementActor(federation, 'decidePlacement', id) });
     return id;
   };
 
@@ -108,33 +111,21 @@ try {
       const received = receiver.events('/bench').length;
       const after = encodeEventCursor(await gateway.events!.feed.head());
       const errors: string[] = [];
-      const clients: Client[] = Array.from({ length: subscribers }, () => {
-        const client = createClient({
-          url: gateway.url.replace(/^http/, 'ws'),
-          webSocketImpl: WebSocket,
-          connectionParams: { authorization: `Bearer ${callerToken}` },
-          retryAttempts: 0,
-        });
-        client.subscribe<any>(
-          { query: SELECTION, variables: { after } },
-          {
-            next: (result) => {
-              const change = result.data?.placementChanged;
-              if (!change) return void errors.push(JSON.stringify(result.errors).slice(0, 200));
-              const key = `${change.placement.id}:${change.toStatus}`;
-              arrivals.set(key, [...(arrivals.get(key) ?? []), performance.now()]);
-            },
-            error: (error) => errors.push(String((error as Error)?.message ?? JSON.stringify(error)).slice(0, 200)),
-            complete: () => undefined,
-          },
-        );
-        return client;
-      });
+      const clients = Array.from({ length: subscribers }, () =>
+        wsSubscribe<{ data?: any; errors?: unknown }>(gateway.url, callerToken, { query: SELECTION, variables: { after } }, (result) => {
+          const change = result.data?.placementChanged;
+          if (!change) return void errors.push(JSON.stringify(result.errors).slice(0, 200));
+          const key = `${change.placement.id}:${change.toStatus}`;
+          arrivals.set(key, [...(arrivals.get(key) ?? []), performance.now()]);
+        }),
+      );
       const opened = gateway.subscriptions!.size;
       const subscribeDeadline = Date.now() + 60_000;
       while (gateway.subscriptions!.size < subscribers && Date.now() < subscribeDeadline) await new Promise((resolve) => setTimeout(resolve, 20));
       if (gateway.subscriptions!.size < subscribers)
-        throw new Error(`only ${gateway.subscriptions!.size} of ${subscribers} subscribed (${opened} at first): ${errors[0] ?? ''}`);
+        throw new Error(
+          `only ${gateway.subscriptions!.size} of ${subscribers} subscribed (${opened} at first): ${JSON.stringify(clients.find((c) => c.failure)?.failure ?? errors[0] ?? '')}`,
+        );
 
       // Open loop: change i is made at i / rate seconds whether or not the previous one has finished.
       const caused = new Map<string, number>();
@@ -153,7 +144,7 @@ try {
         // The gateway's tokens to subgraphs live 60 s: one per change, as the gateway signs them.
         await gql(
           federation.subgraphs.plaatsing.url,
-          await federation.gatewayToken(principal),
+          await federation.gatewayToken(step.byProvider ? actors.get(placementId)!.provider : actors.get(placementId)!.placing),
           `mutation($id: ID!) { ${step.field}(placementId: $id${step.args ?? ''}) { status } }`,
           { id: placementId },
         );
@@ -176,7 +167,10 @@ try {
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      await Promise.all(clients.map((client) => client.dispose()));
+      for (const client of clients) {
+        if (client.failure) errors.push(String((client.failure as Error)?.message ?? JSON.stringify(client.failure)).slice(0, 200));
+        client.stop();
+      }
       while (gateway.subscriptions!.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
 
       const subscriberLatencies = [...caused].flatMap(([key, at]) => (arrivals.get(key) ?? []).map((arrived) => arrived - at));
