@@ -250,8 +250,11 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
     receiver.trust('/dji', registered.secret);
 
     // Nothing is delivered before the handshake; the event is kept for after it.
+    const seen = new Set<string>();
+    const stopSeeing = federation.gateway.events.feed.onEvents((events) => events.forEach((event) => seen.add(event.placementId)));
     await steps.step(first.placementId, 'startIntake');
-    await counted(api, DJI, registered.id, { pending: 1 });
+    await until(() => seen.has(first.placementId), 10_000, 'the gateway seeing the change');
+    stopSeeing();
     expect(receiver.events('/dji')).toHaveLength(0);
 
     const verified = await api.verify(DJI, registered.id);

@@ -68,9 +68,9 @@ export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvent
    * resolved together in one federated operation (resolveEvents).
    */
   const pending = new Map<string, { prepared: PreparedSelection; changes: Map<bigint, PendingChange> }>();
-  let flushing: NodeJS.Immediate | null = null;
+  let scheduled = false;
   const flush = () => {
-    flushing = null;
+    scheduled = false;
     const groups = [...pending.values()];
     pending.clear();
     for (const { prepared, changes } of groups) {
@@ -99,7 +99,10 @@ export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvent
     let change = group.changes.get(event.sequence);
     if (!change) group.changes.set(event.sequence, (change = { event, deliveries: [], waiters: [] }));
     change.deliveries.push({ requestId: context.requestId, principal });
-    flushing ??= setImmediate(flush);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
     return new Promise((resolve, reject) => change.waiters.push({ resolve, reject }));
   };
   return {

@@ -163,4 +163,52 @@ describe('plaatsing event feed', () => {
     expect((await gql(CHANGE, { cursor: encodeEventCursor(0n) }, planner)).data!.placementChange).toBeNull();
     expect(code(await gql(CHANGE, { cursor: 'bm9wZQ' }, planner))).toBe('BAD_USER_INPUT');
   });
+
+  it('gives several changes by their cursors in the order asked: null for an unknown cursor, withheld at its index without a relationship', async () => {
+    const first = await freshEvent();
+    const second = await freshEvent();
+    const [a, b] = await Promise.all(
+      [first, second].map((e) => sg.prisma.placementEvent.findFirstOrThrow({ where: { placementId: e.placementId }, orderBy: { sequence: 'desc' } })),
+    );
+    const CHANGES = 'query($cursors: [String!]!) { placementChanges(cursors: $cursors) { sequence placement { id } } }';
+    const cursors = [encodeEventCursor(b!.sequence), encodeEventCursor(0n), encodeEventCursor(a!.sequence)];
+    expect((await gql(CHANGES, { cursors }, planner)).data!.placementChanges).toEqual([
+      { sequence: b!.sequence.toString(), placement: { id: second.placementId } },
+      null,
+      { sequence: a!.sequence.toString(), placement: { id: first.placementId } },
+    ]);
+    // A provider that never had the patient: both changes are withheld, each at its own index.
+    const strangerId = (
+      await sg.prisma.provider.findFirstOrThrow({ where: { placements: { none: { patientId: { in: [first.patientId, second.patientId] } } } } })
+    ).id;
+    const stranger = await gql(CHANGES, { cursors }, { userId: 'user-stranger', organisationId: strangerId, role: 'zorgaanbieder' });
+    expect(stranger.data!.placementChanges).toEqual([null, null, null]);
+    expect(stranger.errors!.map((e) => [e.path, e.extensions?.code])).toEqual([
+      [['placementChanges', 0], 'UNAUTHORIZED_FIELD_OR_TYPE'],
+      [['placementChanges', 2], 'UNAUTHORIZED_FIELD_OR_TYPE'],
+    ]);
+    const own = await gql(CHANGES, { cursors }, { userId: 'user-provider', organisationId: first.providerId, role: 'zorgaanbieder' });
+    expect(own.errors).toBeUndefined();
+    expect(own.data!.placementChanges[2]).toEqual({ sequence: a!.sequence.toString(), placement: { id: first.placementId } });
+    expect(code(await gql(CHANGES, { cursors: Array.from({ length: 101 }, () => cursors[0]) }, planner))).toBe('BAD_USER_INPUT');
+  });
+
+  it('holds a feed read with waitMs until a change commits and answers at once (long poll), and answers empty when none comes', async () => {
+    const head = (await gql<{ placementEventHead: string }>(HEAD, {}, reader)).data!.placementEventHead;
+    const LONG = 'query($after: String!, $wait: Int) { placementEventFeed(after: $after, limit: 10, waitMs: $wait) { sequence placementId } }';
+    const started = Date.now();
+    const empty = await gql(LONG, { after: head, wait: 300 }, reader);
+    expect(empty.data!.placementEventFeed).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+
+    const waiting = gql(LONG, { after: head, wait: 20_000 }, reader);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const changedAt = Date.now();
+    const { placementId } = await freshEvent();
+    const answered = await waiting;
+    // Woken by the commit's notification, not by the end of the wait.
+    expect(Date.now() - changedAt).toBeLessThan(10_000);
+    expect(answered.data!.placementEventFeed.map((e: { placementId: string }) => e.placementId)).toContain(placementId);
+    expect(code(await gql(LONG, { after: head, wait: 30_001 }, reader))).toBe('BAD_USER_INPUT');
+  });
 });
