@@ -172,18 +172,22 @@ describe('placement subscriptions at the gateway', () => {
     expect(metrics).toMatch(/^ketengraph_subscriptions_open \d+/m);
   });
 
-  it('writes an audit record for every delivered change, per subscription (also when subscriptions of one principal share a resolution)', async () => {
+  it('writes an audit record for every delivered change, per subscription and under its receiver (also when subscriptions of one organisation and role share a resolution)', async () => {
     const after = await head();
     const token = await federation.callerToken();
     // Three subscriptions of one caller with one selection: each change is resolved once for them, but delivered and audited three times.
+    // A colleague (same organisation, role, purpose and scopes): shares the resolution, audited under their own name.
+    const colleague = { ...TEST_PRINCIPAL, subject: 'test-colleague' };
     const [subscriber, ...others] = [
       wsSubscribe(federation.gateway.url, token, { after }),
       wsSubscribe(federation.gateway.url, token, { after }),
       sseSubscribe(federation.gateway.url, token, { after }),
     ];
+    const theirs = wsSubscribe(federation.gateway.url, await federation.callerToken(colleague), { after });
     const fixture = await fourChanges();
-    await waitFor(() => [subscriber!, ...others].every((s) => s.changes().length === 4), 'four changes for each');
-    for (const s of [subscriber!, ...others]) s.stop();
+    await waitFor(() => [subscriber!, ...others, theirs].every((s) => s.changes().length === 4), 'four changes for each');
+    for (const s of [subscriber!, ...others, theirs]) s.stop();
+    expect(sequences(theirs.changes())).toEqual(sequences(subscriber!.changes()));
     // The same changes in the same order (the placement's current data is read at delivery, so it may differ between them).
     for (const other of others) expect(sequences(other.changes())).toEqual(sequences(subscriber!.changes()));
     const officer = principal('privacy_officer', 'ketengraph-privacy');
@@ -199,8 +203,10 @@ describe('placement subscriptions at the gateway', () => {
       { principal: officer },
     );
     expect(trail.errors).toBeUndefined();
-    const records = trail.data!.auditTrail.edges.map((e) => e.node).filter((r) => r.operationName === 'PlacementFeed' && r.userId === TEST_PRINCIPAL.subject);
+    const all = trail.data!.auditTrail.edges.map((e) => e.node).filter((r) => r.operationName === 'PlacementFeed');
+    const records = all.filter((r) => r.userId === TEST_PRINCIPAL.subject);
     for (const change of subscriber!.changes()) {
+      expect(all.filter((r) => r.userId === colleague.subject && r.requestId.endsWith(`:${change.sequence}`)), `the colleague's delivery of ${change.sequence}`).toHaveLength(1);
       const forChange = records.filter((r) => r.requestId.endsWith(`:${change.sequence}`));
       expect(forChange, `one audit record per subscription for change ${change.sequence}`).toHaveLength(3);
       expect(new Set(forChange.map((r) => r.requestId)).size).toBe(3);
