@@ -4,6 +4,7 @@ import { loadGatewayConfig, type RunningGateway } from '@ketengraph/gateway';
 import { encodeEventCursor } from '@ketengraph/service-kit';
 import { createTestKeyPair, mintTestToken } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startFaultyProxy } from './support/faulty-proxy.js';
 import { placementActor } from './support/actors.js';
 import { startFederation, TEST_AUDIENCE, TEST_ISSUER, TEST_PRINCIPAL, type Federation } from './support/federation.js';
