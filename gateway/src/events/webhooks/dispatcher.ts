@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
-import { CursorExpiredError, type GatewayEvents, type PlacementChangeEvent, type PreparedSelection } from '../index.js';
+import { CursorExpiredError, MAX_BATCH, type GatewayEvents, type PlacementChangeEvent, type PreparedSelection } from '../index.js';
 import type { WebhookConfig } from './config.js';
 import { webhookMetrics } from './metrics.js';
 import { postSigned, receiverDispatcher } from './receiver.js';
@@ -22,7 +22,11 @@ import { messageId, type ClaimedDelivery, type WebhookStore } from './store.js';
 export const CHANGE_EVENT = 'placement.changed';
 
 const FEED_PAGE = 500;
-const CLAIM_BATCH = 8;
+/**
+ * Deliveries in flight at once (each patient's earliest pending one only): those claimed together
+ * for endpoints of one selection and authorization context are resolved in one batch.
+ */
+const CLAIM_BATCH = MAX_BATCH;
 /** Finished deliveries are kept this long (for the endpoint's counts and diagnosis), then forgotten. */
 const KEEP_FINISHED_DAYS = 7;
 const FORGET_EVERY_MS = 3_600_000;
