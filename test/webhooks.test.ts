@@ -251,7 +251,7 @@ describe('webhooks through the gateway (embedded webhook database)', () => {
 
     // Nothing is delivered before the handshake; the event is kept for after it.
     const seen = new Set<string>();
-    const stopSeeing = federation.gateway.events.feed.onEvents((events) => events.forEach((event) => seen.add(event.placementId)));
+    const stopSeeing = federation.gateway.events!.feed.onEvents((events) => events.forEach((event) => seen.add(event.placementId)));
     await steps.step(first.placementId, 'startIntake');
     await until(() => seen.has(first.placementId), 10_000, 'the gateway seeing the change');
     stopSeeing();
