@@ -52,7 +52,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const endpoints = subgraphEndpoints(config);
   const features = featureEndpoints(options.features ?? CHAIN_FEATURE_SUBGRAPHS, endpoints);
   // Authorization follows supergraph reloads: the policies are read from whichever supergraph is served.
-  let policies = readSchemaPolicies(supergraphSdl);
+  const { patientTypes } = loadAccessPolicy();
+  let policies = readSchemaPolicies(supergraphSdl, patientTypes);
 
   let stopTracing: () => Promise<void> = async () => undefined;
   let audit!: AuditLog;
@@ -80,7 +81,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         // Date and DateTime are parsed by the gateway as by the subgraphs, in every supergraph it loads.
         gateway.onSchemaLoadOrUpdate(({ apiSchema }) => parseInputScalars(apiSchema));
         if (explorer) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => explorer.setSchema(apiSchema));
-        gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => (policies = readSchemaPolicies(coreSupergraphSdl)));
+        gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => (policies = readSchemaPolicies(coreSupergraphSdl, patientTypes)));
         apollo = new ApolloServer<GatewayContext>({
           gateway,
           includeStacktraceInErrorResponses: false,

@@ -13,7 +13,7 @@ import type { GatewayContext } from '../admission/context.js';
 import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
 import { auditRecords as auditRecordsWritten, auditWrites, authorizationDenials } from '../observability/metrics.js';
 import { completeResponse, unauthorizedError, visibleErrors, type Completion } from './complete.js';
-import { grantsFor, type PrincipalGrants, type SchemaPolicies } from '@ketengraph/service-kit';
+import { grantsFor, type PrincipalGrants, type SchemaPolicies, UNCLASSIFIED } from '@ketengraph/service-kit';
 import type { PatientLookup } from './identify.js';
 import { rewriteOperation, type Rewrite, type SelectionPlan } from './rewrite.js';
 import { mergeStepReads, writeAuditRecords } from '../audit/writes.js';
@@ -39,8 +39,6 @@ interface CachedRewrite extends Rewrite {
   queryHash: string;
 }
 
-const SEARCH_FIELDS = new Set(['patients', 'patientByBsn']);
-
 /** Values an operation names at its root for a field's argument (`patient(id:)`, `placement(id:)`, `patientByBsn(bsn:)`), literal or variable. */
 function rootIds(operation: OperationDefinitionNode | undefined, variables: Record<string, unknown>, field: string, argument = 'id'): string[] {
   const ids = new Set<string>();
@@ -58,7 +56,8 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
   /** Per operation and grants: the variables its rewrite depends on (usually none). */
   const variableDependencies = new Map<string, string[]>();
   const cacheSize = options.cacheSize ?? 2000;
-  const patientCategories = new Set(options.policy.patientCategories);
+  // Withheld unclassified fields of patient-bound types are patient data the access log records too.
+  const patientCategories = new Set([...options.policy.patientCategories, UNCLASSIFIED]);
   // Decisions depend only on role, purpose and scopes, so principals share them.
   const grantsCache = new Map<string, PrincipalGrants>();
   const log = serviceLogger('gateway');
@@ -118,7 +117,7 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
         ? rootFields.some((f) => options.policy.writeRules[`Mutation.${f}`]?.action === 'create')
           ? 'create'
           : 'update'
-        : rootFields.some((f) => SEARCH_FIELDS.has(f))
+        : rootFields.some((f) => options.policy.readActions[`Query.${f}`] === 'search')
           ? 'search'
           : 'read';
     const records: AuditRecordInput[] = [];

@@ -70,14 +70,11 @@ export interface Rewrite {
   operation: OperationDefinitionNode;
 }
 
-/** Types whose objects belong to one patient, and how the gateway asks which one. */
-const PATIENT_REFERENCE: Record<string, () => FieldNode> = {
-  Patient: () => field(PATIENT_KEY, 'id'),
-  Trajectory: () => field(PATIENT_KEY, 'patient', [field(null, 'id')]),
-  Placement: () => field(PATIENT_KEY, 'patient', [field(null, 'id')]),
-  PlacementChange: () => field(PATIENT_KEY, 'patient', [field(null, 'id')]),
-  ForensicCv: () => field(PATIENT_KEY, 'patientId'),
-};
+/** How the gateway asks which patient an object of a patient-bound type belongs to (the policy's `patientTypes`: `id`, `patientId`, `patient.id`). */
+function patientReference(path: string): FieldNode {
+  const [first, ...rest] = path.split('.');
+  return field(PATIENT_KEY, first!, rest.length ? rest.map((name) => field(null, name)) : undefined);
+}
 
 function field(alias: string | null, name: string, selections?: FieldNode[]): FieldNode {
   return {
@@ -182,8 +179,8 @@ export function rewriteOperation(
       }
       const childPlan: SelectionPlan = { typeName: returnType.name, removals: [], fields: new Map() };
       const childSelections = visit(selection.selectionSet, returnType as GraphQLCompositeType, childPlan, null, [], decision === 'counts');
-      const reference = PATIENT_REFERENCE[returnType.name];
-      if (reference) childSelections.push(reference());
+      const patientPath = policies.patientPath(returnType.name);
+      if (patientPath) childSelections.push(patientReference(patientPath));
       if (childSelections.length === 0) childSelections.push(field(FILLER_KEY, '__typename'));
       plan.fields.set(responseKey, { coordinate, categories, decision, plan: mergePlan(plan.fields.get(responseKey)?.plan ?? null, childPlan) });
       kept.push({ ...selection, selectionSet: { kind: Kind.SELECTION_SET, selections: childSelections } });

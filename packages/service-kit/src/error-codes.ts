@@ -159,7 +159,8 @@ export const ERROR_CODES = {
     action: 'do not retry; the change needs another role, purpose or relationship',
   },
   UNAUTHORIZED_FIELD_OR_TYPE: {
-    meaning: 'the field at `path` is withheld from this caller (role, purpose or relationship), it is `null`',
+    meaning:
+      'the field at `path` is withheld from this caller (role, purpose or relationship), or it is patient data the access policy does not classify yet (withheld from everyone until it is; `npm run policy` names such fields); it is `null`',
     action: 'use the rest of the response; ask for the field only with a role and purpose that may see it',
   },
   PURPOSE_REQUIRED: {

@@ -4,7 +4,7 @@
  * granted of them per the access policy. The gateway and every subgraph decide with this one
  * module, so they cannot disagree.
  */
-import { Kind, parse, type ConstDirectiveNode } from 'graphql';
+import { Kind, parse, type ConstDirectiveNode, type TypeNode } from 'graphql';
 import type { AccessPolicy, Grant, Principal } from './principal.js';
 
 /** OR of AND-lists of categories, as `@policy(policies: [[...]])` writes them. */
@@ -18,6 +18,10 @@ export interface SchemaPolicies {
   field(parentType: string, field: string, returnType: string | null): PolicyRequirement | undefined;
   /** Scopes `Type.field` requires (`@requiresScopes`): OR of AND-lists. */
   scopes(parentType: string, field: string): PolicyRequirement | undefined;
+  /** For a patient-bound type (the policy's `patientTypes`): the path to its patient's id, e.g. `patient.id`. */
+  patientPath(type: string): string | undefined;
+  /** Fields of patient-bound types the policy does not classify (withheld from everyone), as `Type.field`, sorted. */
+  unclassified(): string[];
 }
 
 function requirementOf(directives: readonly ConstDirectiveNode[] | undefined, name = 'policy', argument = 'policies'): PolicyRequirement | undefined {
@@ -27,11 +31,28 @@ function requirementOf(directives: readonly ConstDirectiveNode[] | undefined, na
   return value.values.map((inner) => (inner.kind === Kind.LIST ? inner.values.flatMap((v) => (v.kind === Kind.STRING ? [v.value] : [])) : []));
 }
 
-export function readSchemaPolicies(sdl: string): SchemaPolicies {
+/**
+ * The category of a field of a patient-bound type that the policy does not classify: granted to
+ * no role, so such a field is withheld from everyone until the policy gives it a category (a
+ * partner subgraph adding a field to `Patient` cannot open a hole).
+ */
+export const UNCLASSIFIED = 'unclassified';
+
+const namedTypeOf = (type: TypeNode): string => (type.kind === Kind.NAMED_TYPE ? type.name.value : namedTypeOf(type.type));
+
+/**
+ * Reads the `@policy` and `@requiresScopes` directives of an SDL. With the policy's `patientTypes`,
+ * a field of a patient-bound type that carries no category (own, its type's, or its return type's)
+ * requires UNCLASSIFIED — unless it is an id (`ID`), a reference to a patient-bound type, or not
+ * this schema's to serve (`@external`, `@inaccessible`).
+ */
+export function readSchemaPolicies(sdl: string, patientTypes: Readonly<Record<string, string>> = {}): SchemaPolicies {
   const fields = new Map<string, PolicyRequirement>();
   const types = new Map<string, PolicyRequirement>();
   const scopes = new Map<string, PolicyRequirement>();
-  for (const definition of parse(sdl).definitions) {
+  const document = parse(sdl);
+  const candidates: { coordinate: string; parent: string; returnType: string }[] = [];
+  for (const definition of document.definitions) {
     if (definition.kind !== Kind.OBJECT_TYPE_DEFINITION && definition.kind !== Kind.INTERFACE_TYPE_DEFINITION && definition.kind !== Kind.OBJECT_TYPE_EXTENSION)
       continue;
     const typeRequirement = requirementOf(definition.directives);
@@ -41,9 +62,29 @@ export function readSchemaPolicies(sdl: string): SchemaPolicies {
       if (requirement) fields.set(`${definition.name.value}.${field.name.value}`, requirement);
       const scopeRequirement = requirementOf(field.directives, 'requiresScopes', 'scopes');
       if (scopeRequirement) scopes.set(`${definition.name.value}.${field.name.value}`, scopeRequirement);
+      const returnType = namedTypeOf(field.type);
+      const servedElsewhere = field.directives?.some((d) => d.name.value === 'external' || d.name.value === 'inaccessible');
+      if (
+        Object.hasOwn(patientTypes, definition.name.value) &&
+        !requirement &&
+        !servedElsewhere &&
+        returnType !== 'ID' &&
+        !Object.hasOwn(patientTypes, returnType)
+      )
+        candidates.push({ coordinate: `${definition.name.value}.${field.name.value}`, parent: definition.name.value, returnType });
     }
   }
+  // Type-level categories are known once every definition was read.
+  const unclassified: string[] = [];
+  for (const { coordinate, parent, returnType } of candidates) {
+    if (types.has(parent) || types.has(returnType)) continue;
+    fields.set(coordinate, [[UNCLASSIFIED]]);
+    unclassified.push(coordinate);
+  }
+  unclassified.sort();
   return {
+    unclassified: () => [...unclassified],
+    patientPath: (type) => (Object.hasOwn(patientTypes, type) ? patientTypes[type] : undefined),
     scopes: (parentType, field) => scopes.get(`${parentType}.${field}`),
     field: (parentType, field, returnType) => {
       const own = fields.get(`${parentType}.${field}`);
@@ -132,7 +173,7 @@ export function grantsFor(policy: AccessPolicy, principal: Principal): Principal
       }
       return null;
     },
-    isPatientData: (requirement) => requirement.some((list) => list.some((c) => patient.has(c))),
+    isPatientData: (requirement) => requirement.some((list) => list.some((c) => patient.has(c) || c === UNCLASSIFIED)),
     hasScopes: (requirement) => requirement.some((list) => list.every((scope) => principal.scopes.includes(scope))),
     key: `${principal.role}|${purposeAllowed ? 'purpose' : principal.purpose === null ? 'no-purpose' : 'other-purpose'}|${[...principal.scopes].sort().join(' ')}`,
   };

@@ -50,6 +50,14 @@ export interface AccessPolicy {
    */
   fields: Record<string, string[]>;
   /**
+   * Types whose objects belong to one patient → the path to that patient's id on the object
+   * (`id`, `patientId`, `patient.id`). Their fields must be classified in `fields` (ids and
+   * references to other patient types aside); an unclassified one is withheld from everyone.
+   */
+  patientTypes: Record<string, string>;
+  /** Root query fields (`Query.field`) the access log records as `search` instead of `read`. */
+  readActions: Record<string, 'search'>;
+  /**
    * Fields whose result spans categories, judged by what is asked: `Type.field` → argument → value
    * → category. With the argument given (non-empty), the field needs the categories of the values
    * asked for; omitted or empty, the categories in `fields` (all of them).
@@ -150,6 +158,15 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
       }
     }
   }
+  const patientTypes = strings(raw.patientTypes, 'patientTypes');
+  for (const [type, path] of Object.entries(patientTypes)) {
+    if (!/^[A-Z]\w*$/.test(type)) fail(`patientTypes: ${type} is not a type name.`);
+    if (!/^\w+(\.id)?$/.test(path)) fail(`patientTypes of ${type}: the patient's id is a field (patientId) or a field's id (patient.id), not ${path}.`);
+  }
+  const readActions = strings(raw.readActions ?? {}, 'readActions');
+  for (const [coordinate, action] of Object.entries(readActions)) {
+    if (!/^Query\.\w+$/.test(coordinate) || action !== 'search') fail(`readActions: ${coordinate} must be a Query.field recorded as search.`);
+  }
   const scopes = strings(raw.scopes, 'scopes');
   const mutationScopes = strings(raw.mutationScopes, 'mutationScopes');
   for (const [subgraph, scope] of Object.entries(mutationScopes)) if (!(scope in scopes)) fail(`mutationScopes of ${subgraph} names unknown scope ${scope}.`);
@@ -208,6 +225,8 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
     mutationScopes,
     roleScopes: raw.roleScopes as Record<string, string[]>,
     fields,
+    patientTypes,
+    readActions: readActions as Record<string, 'search'>,
     argumentCategories,
   };
 }

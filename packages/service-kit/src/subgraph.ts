@@ -212,7 +212,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
   const sdl = readFileSync(join(module.root, 'schema.graphql'), 'utf8');
   const policy = loadAccessPolicy();
   const systemScopes = internalScopes(policy);
-  const policies = readSchemaPolicies(sdl);
+  const policies = readSchemaPolicies(sdl, policy.patientTypes);
   const held = module.access.relationships ?? {};
   const heldKinds = Object.keys(held) as RelationshipKind[];
   const resolvers = { ...module.resolvers } as GraphQLResolverMap<Context>;
