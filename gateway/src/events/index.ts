@@ -68,17 +68,34 @@ export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvent
    * resolved together in one federated operation (resolveEvents).
    */
   const pending = new Map<string, { prepared: PreparedSelection; changes: Map<bigint, PendingChange> }>();
+  /**
+   * Groups with a resolution running. One at a time per group: changes arriving meanwhile wait
+   * and go together in the next batch, so batches grow with the load instead of the number of
+   * concurrent operations (and the latency of each) growing.
+   */
+  const running = new Set<string>();
   let scheduled = false;
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
   const flush = () => {
     scheduled = false;
-    const groups = [...pending.values()];
-    pending.clear();
-    for (const { prepared, changes } of groups) {
+    for (const [key, { prepared, changes }] of [...pending]) {
+      if (running.has(key)) continue;
+      pending.delete(key);
+      running.add(key);
       const batch = [...changes.values()].sort((a, b) => (a.event.sequence < b.event.sequence ? -1 : 1));
-      resolveEvents(options.apollo, prepared, batch, relationship).then(
-        (resolutions) => batch.forEach((change, index) => change.waiters.forEach((waiter) => waiter.resolve(resolutions[index]!))),
-        (error: unknown) => batch.forEach((change) => change.waiters.forEach((waiter) => waiter.reject(error))),
-      );
+      resolveEvents(options.apollo, prepared, batch, relationship)
+        .then(
+          (resolutions) => batch.forEach((change, index) => change.waiters.forEach((waiter) => waiter.resolve(resolutions[index]!))),
+          (error: unknown) => batch.forEach((change) => change.waiters.forEach((waiter) => waiter.reject(error))),
+        )
+        .finally(() => {
+          running.delete(key);
+          if (pending.has(key)) schedule();
+        });
     }
   };
   const resolve = (prepared: PreparedSelection, event: PlacementChangeEvent, context: GatewayContext): Promise<EventResolution> => {
@@ -99,10 +116,7 @@ export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvent
     let change = group.changes.get(event.sequence);
     if (!change) group.changes.set(event.sequence, (change = { event, deliveries: [], waiters: [] }));
     change.deliveries.push({ requestId: context.requestId, principal });
-    if (!scheduled) {
-      scheduled = true;
-      setImmediate(flush);
-    }
+    schedule();
     return new Promise((resolve, reject) => change.waiters.push({ resolve, reject }));
   };
   return {
