@@ -1,3 +1,5 @@
+import { loadAccessPolicy } from '@ketengraph/service-kit';
+
 /**
  * Which subgraph answers each gateway feature that needs a particular one. The gateway serves any
  * Federation 2 supergraph: a feature whose subgraph the supergraph does not have is off, and the
@@ -15,11 +17,11 @@ export interface FeatureSubgraphs {
   cvEntries: string;
 }
 
-/** ketengraph's own chain. */
+/** ketengraph's own chain; the relationships' holders as the access policy declares them. */
 export const CHAIN_FEATURE_SUBGRAPHS: FeatureSubgraphs = {
   events: 'plaatsing',
   bsnLookup: 'indicatiestelling',
-  relationships: { 'own-patients': 'plaatsing', 'own-supervisees': 'indicatiestelling' },
+  relationships: Object.fromEntries(Object.entries(loadAccessPolicy().relationshipHolders).map(([kind, holder]) => [kind, holder.subgraph])),
   handovers: 'kwaliteit',
   cvEntries: 'forensisch-cv',
 };

@@ -13,7 +13,7 @@ import { defaultFieldResolver, getNamedType, GraphQLError, isObjectType, type Gr
 import { argumentRequirement, grantsFor, type Decision, type PolicyRequirement, type RelationshipKind, type SchemaPolicies } from './grants.js';
 import type { ErrorCode } from './error-codes.js';
 import { domainError } from './errors.js';
-import type { AccessPolicy, Principal } from './principal.js';
+import { type AccessPolicy, loadAccessPolicy, type Principal } from './principal.js';
 
 export const UNAUTHORIZED_CODE = 'UNAUTHORIZED_FIELD_OR_TYPE' satisfies ErrorCode;
 /**
@@ -183,12 +183,14 @@ export function remoteTrajectoryOwners(url: string, gatewayToken: () => string, 
   };
 }
 
-/** The (inaccessible) query field on which the holding subgraph answers each relationship. */
-export const RELATIONSHIP_FIELDS: Record<RelationshipKind, string> = { 'own-patients': 'carePatients', 'own-supervisees': 'supervisedPatients' };
+/** The (inaccessible) query field on which the holding subgraph answers a relationship (the policy's `relationshipHolders`). */
+export function relationshipField(kind: RelationshipKind, policy: AccessPolicy = loadAccessPolicy()): string {
+  return policy.relationshipHolders[kind].field;
+}
 
 /** Asks the subgraph that holds a relationship, as the same principal (its gateway token forwarded). */
 export function remoteRelationshipLookup(kind: RelationshipKind, url: string, gatewayToken: () => string, timeoutMs = 3000): RelationshipLookup {
-  const field = RELATIONSHIP_FIELDS[kind];
+  const field = relationshipField(kind);
   return async (_organisationId, patientIds) => {
     const response = await fetch(url, {
       method: 'POST',

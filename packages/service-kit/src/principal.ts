@@ -55,6 +55,8 @@ export interface AccessPolicy {
    * references to other patient types aside); an unclassified one is withheld from everyone.
    */
   patientTypes: Record<string, string>;
+  /** Per relationship grant: the subgraph that holds it and the internal query field on which it answers the others. */
+  relationshipHolders: Record<'own-patients' | 'own-supervisees', { subgraph: string; field: string }>;
   /** Root query fields (`Query.field`) the access log records as `search` instead of `read`. */
   readActions: Record<string, 'search'>;
   /**
@@ -163,6 +165,12 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
     if (!/^[A-Z]\w*$/.test(type)) fail(`patientTypes: ${type} is not a type name.`);
     if (!/^\w+(\.id)?$/.test(path)) fail(`patientTypes of ${type}: the patient's id is a field (patientId) or a field's id (patient.id), not ${path}.`);
   }
+  if (!isRecord(raw.relationshipHolders)) return fail('relationshipHolders must map own-patients and own-supervisees to their subgraph and field.');
+  for (const kind of ['own-patients', 'own-supervisees']) {
+    const holder = raw.relationshipHolders[kind];
+    if (!isRecord(holder) || typeof holder.subgraph !== 'string' || typeof holder.field !== 'string' || !/^\w+$/.test(holder.field))
+      fail(`relationshipHolders.${kind} must name a subgraph and a query field.`);
+  }
   const readActions = strings(raw.readActions ?? {}, 'readActions');
   for (const [coordinate, action] of Object.entries(readActions)) {
     if (!/^Query\.\w+$/.test(coordinate) || action !== 'search') fail(`readActions: ${coordinate} must be a Query.field recorded as search.`);
@@ -226,6 +234,7 @@ function checkPolicy(raw: unknown, file: string): AccessPolicy {
     roleScopes: raw.roleScopes as Record<string, string[]>,
     fields,
     patientTypes,
+    relationshipHolders: raw.relationshipHolders as AccessPolicy['relationshipHolders'],
     readActions: readActions as Record<string, 'search'>,
     argumentCategories,
   };

@@ -10,7 +10,7 @@ import { GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
 import {
   createRequestAccess,
   guardSchema,
-  RELATIONSHIP_FIELDS,
+  relationshipField,
   remoteRelationshipLookup,
   remoteTrajectoryOwners,
   type PatientOf,
@@ -32,7 +32,7 @@ import { migrate } from './migrator.js';
 import { boundCursors, loadCursorSecret, type CursorCodec } from './pagination.js';
 import { repositoryRoot } from './paths.js';
 import { ScalarRefusal } from './scalars.js';
-import { internalScopes, loadAccessPolicy, type Principal } from './principal.js';
+import { type AccessPolicy, internalScopes, loadAccessPolicy, type Principal } from './principal.js';
 import { loadTracingConfig, startTracing } from './tracing-export.js';
 import { createPeerFacts, type PeerFacts } from './peers.js';
 import { createRequestWrites, recordWrites, WRITE_RECORDS_EXTENSION, type RequestWrites } from './write-access.js';
@@ -155,8 +155,19 @@ export function loadSubgraphConfig(name: string, defaultPort: number, env: NodeJ
     seedPatients: values.SEED_PATIENTS,
     seed: values.SEED,
     gatewayKeys: gatewayKeySource(values, isProduction(env)),
-    relationshipSources: { 'own-patients': values.PLAATSING_URL, 'own-supervisees': values.INDICATIESTELLING_URL },
+    relationshipSources: relationshipSources(values, loadAccessPolicy()),
   };
+}
+
+/** Where each relationship is asked: the URL of the subgraph the policy names as its holder (<NAME>_URL). */
+function relationshipSources(values: Record<string, unknown>, policy: AccessPolicy): Record<RelationshipKind, string> {
+  const urlOf = (kind: RelationshipKind) => {
+    const holder = policy.relationshipHolders[kind].subgraph;
+    const url = values[`${holder.toUpperCase().replaceAll('-', '_')}_URL`];
+    if (typeof url !== 'string') throw new ConfigurationError([`the access policy names ${holder} as holder of ${kind}, but no ${holder} URL is configured`]);
+    return url;
+  };
+  return { 'own-patients': urlOf('own-patients'), 'own-supervisees': urlOf('own-supervisees') };
 }
 
 function gatewayKeySource(values: { GATEWAY_JWKS_URL: string | undefined; GATEWAY_PUBLIC_KEY_FILE: string | undefined }, production: boolean): KeySource {
@@ -215,13 +226,18 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
   const policies = readSchemaPolicies(sdl, policy.patientTypes);
   const held = module.access.relationships ?? {};
   const heldKinds = Object.keys(held) as RelationshipKind[];
+  // Who holds a relationship is declared in the policy; a subgraph answering one it does not hold would be a second source.
+  for (const kind of heldKinds) {
+    if (policy.relationshipHolders[kind].subgraph !== module.name)
+      throw new Error(`${module.name} answers ${kind}, but the access policy's relationshipHolders names ${policy.relationshipHolders[kind].subgraph}.`);
+  }
   const resolvers = { ...module.resolvers } as GraphQLResolverMap<Context>;
   for (const kind of heldKinds) {
     // Serves the relationship this subgraph holds to the other subgraphs, for the caller's organisation.
     const lookup = held[kind]!;
     resolvers.Query = {
       ...(resolvers.Query as Record<string, unknown>),
-      [RELATIONSHIP_FIELDS[kind]]: (_: unknown, args: { patientIds?: string[] | null }, context: Context) =>
+      [relationshipField(kind, policy)]: (_: unknown, args: { patientIds?: string[] | null }, context: Context) =>
         lookup(prisma, context.principal.organisationId, args.patientIds ?? null),
     } as never;
   }
