@@ -12,8 +12,9 @@ const SDL = `
   type Provider { id: ID!  name: String! }
 `;
 const schema = buildSchema(SDL);
-const policies = readSchemaPolicies(SDL);
 const policy = loadAccessPolicy();
+// Patient-bound types (and how to reach each one's patient) as the access policy declares them.
+const policies = readSchemaPolicies(SDL, policy.patientTypes);
 const as = (role: string, purpose: string | null): Principal => ({ subject: 'u', organisationId: 'o', role, scopes: [], purpose });
 const rewrite = (query: string, principal: Principal) => rewriteOperation(schema, parse(query), null, policies, grantsFor(policy, principal))!;
 
