@@ -207,7 +207,10 @@ describe('placement subscriptions at the gateway', () => {
     const all = trail.data!.auditTrail.edges.map((e) => e.node).filter((r) => r.operationName === 'PlacementFeed');
     const records = all.filter((r) => r.userId === TEST_PRINCIPAL.subject);
     for (const change of subscriber!.changes()) {
-      expect(all.filter((r) => r.userId === colleague.subject && r.requestId.endsWith(`:${change.sequence}`)), `the colleague's delivery of ${change.sequence}`).toHaveLength(1);
+      expect(
+        all.filter((r) => r.userId === colleague.subject && r.requestId.endsWith(`:${change.sequence}`)),
+        `the colleague's delivery of ${change.sequence}`,
+      ).toHaveLength(1);
       const forChange = records.filter((r) => r.requestId.endsWith(`:${change.sequence}`));
       expect(forChange, `one audit record per subscription for change ${change.sequence}`).toHaveLength(3);
       expect(new Set(forChange.map((r) => r.requestId)).size).toBe(3);
