@@ -1,7 +1,7 @@
 /**
  * The gateway's Prometheus metrics, on the one registry of the process (service-kit), served on
  * `/metrics`. Labels are names and codes only: subgraph, operation, limit, reason, outcome.
- * Other gateway modules import their counters from here or register their own through the kit.
+ * Every gateway metric is declared here, so /metrics is documented in one file.
  */
 import { counter, gauge, latencyHistogram } from '@ketengraph/service-kit';
 
@@ -61,3 +61,33 @@ export const supergraphReloads = counter(
   'Supergraph changes seen on disk: applied, or refused (the previous one keeps serving).',
   ['outcome'],
 );
+
+/** Subscription metrics on `/metrics`; labels are outcomes and error codes, never request values. */
+export const subscriptionMetrics = {
+  open: gauge('ketengraph_subscriptions_open', 'placementChanged subscriptions open now (WebSocket and SSE).', []),
+  events: counter(
+    'ketengraph_subscription_events_total',
+    'Placement changes per subscription by outcome: delivered, or skipped (filtered out or not visible to the subscriber).',
+    ['outcome'],
+  ),
+  ended: counter(
+    'ketengraph_subscriptions_ended_total',
+    'Subscriptions the gateway ended with an error, by code (UNAUTHENTICATED, SHUTTING_DOWN, CURSOR_EXPIRED, ...); a WebSocket connection closed with 4401 or 1012 ends its subscriptions without one.',
+    ['code'],
+  ),
+};
+
+/** Webhook counters on the process's Prometheus registry (`/metrics`); labels are outcomes only, never endpoint URLs or data. */
+export const webhookMetrics = {
+  enqueued: counter('ketengraph_webhook_enqueued_total', 'Webhook deliveries scheduled (one per matching endpoint and event).', []),
+  deliveries: counter(
+    'ketengraph_webhook_delivery_attempts_total',
+    'Webhook delivery attempts by outcome: delivered (2xx), retry (failed, tried again later), dead_letter (failed the last attempt), skipped (the owner may not see the event).',
+    ['outcome'],
+  ),
+  lostEvents: counter(
+    'ketengraph_webhook_events_past_retention_total',
+    'Events that could not be enqueued because the feed no longer kept them (webhooks down longer than the retention).',
+    [],
+  ),
+};

@@ -23,7 +23,7 @@ import {
 import type { OperationParams } from '../../admission/admit.js';
 import { LimitError } from '../../admission/limits/limits.js';
 import { Channel } from './channel.js';
-import { subscriptionMetrics } from './metrics.js';
+import { subscriptionMetrics } from '../../observability/metrics.js';
 
 /** Events read from the log per step of a replay. */
 const REPLAY_BATCH = 200;

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
 import { CursorExpiredError, MAX_BATCH, type GatewayEvents, type PlacementChangeEvent, type PreparedSelection } from '../index.js';
 import type { WebhookConfig } from './config.js';
-import { webhookMetrics } from './metrics.js';
+import { webhookMetrics } from '../../observability/metrics.js';
 import { postSigned, receiverDispatcher } from './receiver.js';
 import { exhausted, retryDelayMs } from './schedule.js';
 import { signedHeaders } from './signing.js';
