@@ -12,7 +12,7 @@
  * the gateway and of the subgraphs, SQL statements per request, gateway memory, the ratios of
  * ketengraph to each peer, and a run at concurrency 1 (the latency one caller sees).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,8 @@ import { mintDevToken, withoutSecurityPurpose } from '@ketengraph/gateway';
 import { ensureKeyPair, GATEWAY_KEYS_DIR, importSigningKey, signGatewayToken, type Principal } from '@ketengraph/service-kit';
 import { composeSupergraph } from '../../schema/compose.js';
 import { SUBGRAPHS } from '../../schema/subgraphs.js';
-import type { LoadJob, LoadResult } from './load.js';
+import type { LoadResult } from './load.js';
+import { postText, runLoad } from './load-runner.js';
 import { cpuTime, repositoryRoot, residentMemory, sqlStatements, startProcess, waitForReady, type ManagedProcess } from '../../scripts/processes.js';
 
 const { values } = parseArgs({
@@ -223,7 +224,7 @@ try {
     const bodies = ids.map((id) => JSON.stringify({ query, operationName: 'PatientTrajectory', variables: { id } }));
     let reference: string | undefined;
     for (const target of targets) {
-      const sample = JSON.parse(await post(target.url, bodies[0]!, target.headers)) as { data?: unknown; errors?: unknown[] };
+      const sample = JSON.parse(await postText(target.url, bodies[0]!, target.headers)) as { data?: unknown; errors?: unknown[] };
       if (sample.errors) throw new Error(`The trajectory query fails on ${target.name}: ${JSON.stringify(sample.errors).slice(0, 500)}`);
       const data = JSON.stringify(sample.data);
       reference ??= data;
@@ -233,7 +234,7 @@ try {
     const responseBytes = reference?.length ?? 0;
 
     // 4. Warm-up, then alternating measured rounds.
-    for (const target of targets) await load({ url: target.url, bodies, connections, durationSeconds: 5, headers: target.headers });
+    for (const target of targets) await runLoad({ url: target.url, bodies, connections, durationSeconds: 5, headers: target.headers });
     const results = new Map<string, Measured>(
       targets.map((t) => [t.name, { runs: [], gatewayCpuMs: [], subgraphCpuMs: new Map(), statementsPerRequest: [], memory: [] }]),
     );
@@ -245,7 +246,7 @@ try {
         const before = set === 'project' ? await sqlStatements(subgraphBases) : 0;
         const gatewayBefore = await cpuOf(target.process);
         const subgraphsBefore = await Promise.all(subgraphProcesses.map((s) => cpuOf(s.process)));
-        const result = await load({ url: target.url, bodies, connections, durationSeconds, headers: target.headers });
+        const result = await runLoad({ url: target.url, bodies, connections, durationSeconds, headers: target.headers });
         const gatewayAfter = await cpuOf(target.process);
         const subgraphsAfter = await Promise.all(subgraphProcesses.map((s) => cpuOf(s.process)));
         const statements = set === 'project' ? (await sqlStatements(subgraphBases)) - before : Number.NaN;
@@ -264,7 +265,7 @@ try {
     // 5. One caller at a time: the latency a single user sees.
     if (singleSeconds > 0) {
       for (const target of targets) {
-        results.get(target.name)!.single = await load({ url: target.url, bodies, connections: 1, durationSeconds: singleSeconds, headers: target.headers });
+        results.get(target.name)!.single = await runLoad({ url: target.url, bodies, connections: 1, durationSeconds: singleSeconds, headers: target.headers });
       }
     }
     await stopAll();
@@ -335,7 +336,7 @@ async function samplePatientIds(indicatiestellingUrl: string, count: number): Pr
   let after: string | null = null;
   while (ids.length < Math.min(count * 4, patients)) {
     const response = JSON.parse(
-      await post(
+      await postText(
         indicatiestellingUrl,
         JSON.stringify({
           query: 'query($after: String) { patients(first: 100, after: $after) { edges { node { id } } pageInfo { endCursor hasNextPage } } }',
@@ -358,20 +359,4 @@ async function samplePatientIds(indicatiestellingUrl: string, count: number): Pr
     .sort((a, b) => a.key - b.key)
     .slice(0, count)
     .map((x) => x.id);
-}
-
-async function post(url: string, body: string, headers: Record<string, string>): Promise<string> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  return response.text();
-}
-
-function load(job: LoadJob): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const jobFile = join(mkdtempSync(join(tmpdir(), 'ketengraph-load-')), 'job.json');
-    writeFileSync(jobFile, JSON.stringify(job));
-    const child = spawn(tsx, [join(repositoryRoot, 'test/bench/load.ts'), jobFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as LoadResult) : reject(new Error(`load generator exited with ${code}`))));
-  });
 }

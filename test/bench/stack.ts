@@ -12,7 +12,7 @@
  * request and the latency one user sees (one connection). `--profile DIR` writes a CPU profile of
  * every subgraph process (open it in Chrome DevTools or speedscope).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,8 @@ import { composeSupergraph } from '../../schema/compose.js';
 import { SUBGRAPHS } from '../../schema/subgraphs.js';
 import { databaseName, startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/embedded-postgres.js';
 import { repositoryRoot, sqlStatements, startProcess, waitForReady, type ManagedProcess } from '../../scripts/processes.js';
-import type { LoadJob, LoadResult } from './load.js';
+import type { LoadResult } from './load.js';
+import { postText, runLoad } from './load-runner.js';
 
 const { values } = parseArgs({
   options: {
@@ -135,7 +136,7 @@ try {
   const ids = await samplePatientIds(urls.indicatiestelling!, 500);
   const bodies = ids.map((id) => JSON.stringify({ query, operationName: 'PatientTrajectory', variables: { id } }));
   const gatewayUrl = `http://127.0.0.1:${basePort}/graphql`;
-  const sample = JSON.parse(await post(gatewayUrl, bodies[0]!, callerAuthorization)) as { errors?: unknown[] };
+  const sample = JSON.parse(await postText(gatewayUrl, bodies[0]!, callerAuthorization)) as { errors?: unknown[] };
   if (sample.errors) throw new Error(`The trajectory query fails: ${JSON.stringify(sample.errors).slice(0, 500)}`);
 
   const measured: { name: string; pids: () => number[] }[] = [
@@ -144,7 +145,7 @@ try {
   ];
   // Memory as started (one request served), then under load.
   const idle = new Map(measured.map((m) => [m.name, m.pids().reduce((sum, pid) => sum + memoryBytes(pid), 0)]));
-  await load({ url: gatewayUrl, bodies, connections: Number(values.connections), durationSeconds: 3, headers: callerAuthorization });
+  await runLoad({ url: gatewayUrl, bodies, connections: Number(values.connections), durationSeconds: 3, headers: callerAuthorization });
   const totals = new Map<string, number>();
   let requests = 0;
   const runs: LoadResult[] = [];
@@ -152,7 +153,7 @@ try {
   for (let round = 0; round < Number(values.rounds); round++) {
     const cpuBefore = measured.map((m) => cpuMs(m.pids()));
     const sqlBefore = await sqlStatements(Object.values(urls));
-    const result = await load({
+    const result = await runLoad({
       url: gatewayUrl,
       bodies,
       connections: Number(values.connections),
@@ -164,7 +165,7 @@ try {
     requests += result.requests;
     runs.push(result);
   }
-  const single = await load({ url: gatewayUrl, bodies, connections: 1, durationSeconds: 5, headers: callerAuthorization });
+  const single = await runLoad({ url: gatewayUrl, bodies, connections: 1, durationSeconds: 5, headers: callerAuthorization });
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const rows = measured.map((m) => {
     const rss = m.pids().reduce((sum, pid) => sum + memoryBytes(pid), 0);
@@ -247,7 +248,7 @@ function readdirSafe(dir: string): string[] {
 
 async function samplePatientIds(indicatiestellingUrl: string, count: number): Promise<string[]> {
   const response = JSON.parse(
-    await post(
+    await postText(
       indicatiestellingUrl,
       JSON.stringify({ query: `{ patients(first: ${Math.min(count * 4, 100)}) { edges { node { id } } } }` }),
       subgraphAuthorization,
@@ -257,20 +258,4 @@ async function samplePatientIds(indicatiestellingUrl: string, count: number): Pr
   let state = 42;
   const random = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
   return Array.from({ length: count }, () => all[Math.floor(random() * all.length)]!);
-}
-
-async function post(url: string, body: string, headers: Record<string, string>): Promise<string> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-  return response.text();
-}
-
-function load(job: LoadJob): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const jobFile = join(mkdtempSync(join(tmpdir(), 'ketengraph-load-')), 'job.json');
-    writeFileSync(jobFile, JSON.stringify(job));
-    const child = spawn(tsx, [join(repositoryRoot, 'test/bench/load.ts'), jobFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as LoadResult) : reject(new Error(`load generator exited with ${code}`))));
-  });
 }
