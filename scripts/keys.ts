@@ -10,10 +10,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { generatePrivateJwk, publicJwks } from '@ketengraph/service-kit/tokens';
 
 const dir = resolve(process.argv[2] ?? 'secrets');
+mkdirSync(dirname(dir), { recursive: true }); // only `dir` itself is private, not parents it creates
 mkdirSync(dir, { recursive: true, mode: 0o700 });
 const write = (name: string, content: string, mode: number, what: string) => {
   const file = join(dir, name);

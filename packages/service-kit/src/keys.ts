@@ -1,5 +1,5 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   calculateJwkThumbprint,
   createLocalJWKSet,
@@ -73,6 +73,9 @@ export function readJson<T>(file: string, what: string): T {
 export async function ensureKeyPair(dir: string): Promise<JWK> {
   const privateFile = join(dir, PRIVATE_JWK_FILE);
   if (!existsSync(privateFile)) {
+    // Only the key's own directory is private: a recursive mkdir with a mode would also close the
+    // parents it creates (`.data/`), which the embedded PostgreSQL server's user must enter.
+    mkdirSync(dirname(dir), { recursive: true });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const aside = `${privateFile}.${process.pid}.tmp`;
     writeFileSync(aside, JSON.stringify(await generatePrivateJwk(), null, 2), { mode: 0o600 });
