@@ -12,19 +12,15 @@
  * request and the latency one user sees (one connection). `--profile DIR` writes a CPU profile of
  * every subgraph process (open it in Chrome DevTools or speedscope).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mintDevToken } from '@ketengraph/gateway';
 import { ensureKeyPair, GATEWAY_KEYS_DIR, importSigningKey, signGatewayToken, type Principal } from '@ketengraph/service-kit';
-import { composeSupergraph } from '../../schema/compose.js';
-import { SUBGRAPHS } from '../../schema/subgraphs.js';
-import { databaseName, startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/embedded-postgres.js';
-import { repositoryRoot, sqlStatements, startProcess, waitForReady, type ManagedProcess } from '../../scripts/processes.js';
+import { repositoryRoot, sqlStatements } from '../../scripts/processes.js';
 import type { LoadResult } from './load.js';
 import { postText, runLoad } from './load-runner.js';
+import { cpuMs, memoryBytes, startStack } from './stack-start.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,110 +35,22 @@ const { values } = parseArgs({
 });
 if (values.engine !== 'postgres' && values.engine !== 'pglite') throw new Error('--engine is postgres or pglite');
 const patients = Number(values.patients);
-const basePort = Number(values['base-port']);
-const tsx = join(repositoryRoot, 'node_modules/.bin/tsx');
-const envPrefix = (name: string) => name.toUpperCase().replaceAll('-', '_');
-const dataRoot = join(repositoryRoot, '.data', `bench-${patients}`);
-const processNames = [...SUBGRAPHS.map((s) => s.name), 'gateway-audit', 'gateway-webhooks'];
-
-// Seeded databases, reused across runs of the same size.
-let server: EmbeddedPostgres | undefined;
-const databaseUrls: Record<string, string> = {};
-const seedEnv: NodeJS.ProcessEnv = { ...process.env };
-if (values.engine === 'postgres') {
-  const dir = `${dataRoot}-postgres`;
-  const seeded = existsSync(join(dir, 'PG_VERSION'));
-  server = await startEmbeddedPostgres({ dir, port: basePort + 40 });
-  for (const name of processNames) {
-    await server.ensureDatabase(databaseName(name));
-    databaseUrls[name] = server.url(databaseName(name));
-    seedEnv[`${envPrefix(name)}_DATABASE_URL`] = databaseUrls[name];
-  }
-  if (!seeded) seed(seedEnv);
-} else if (!existsSync(join(dataRoot, 'seeded'))) {
-  for (const { name } of SUBGRAPHS) seedEnv[`${envPrefix(name)}_DATA_DIR`] = join(dataRoot, name);
-  seed(seedEnv);
-  writeFileSync(join(dataRoot, 'seeded'), String(patients));
-}
-
-function seed(env: NodeJS.ProcessEnv) {
-  console.log(`Seeding ${patients} patients (${values.engine}) …`);
-  execFileSync(tsx, ['scripts/seed.ts', '--patients', String(patients)], {
-    cwd: repositoryRoot,
-    env: { ...env, EMBEDDED_DATABASE: 'pglite' },
-    stdio: 'inherit',
-  });
-}
 
 const principal: Principal = { subject: 'bench', organisationId: 'dji', role: 'plaatser', scopes: [], purpose: 'plaatsing' };
 const gatewayKey = await importSigningKey(await ensureKeyPair(GATEWAY_KEYS_DIR));
 const callerAuthorization = { authorization: `Bearer ${await mintDevToken(principal, { expiresInSeconds: 3600 })}` };
 const subgraphAuthorization = { authorization: `Bearer ${await signGatewayToken(principal, gatewayKey, 3600)}` };
 
-const processes: ManagedProcess[] = [];
-const stopAll = async () => {
-  await Promise.all(processes.map((p) => p.stop()));
-  await server?.stop();
-};
-process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+const stack = await startStack({ engine: values.engine, patients, basePort: Number(values['base-port']), profile: values.profile });
 
 try {
-  const urls: Record<string, string> = {};
-  SUBGRAPHS.forEach(({ name }, i) => (urls[name] = `http://127.0.0.1:${basePort + 1 + i}/graphql`));
-  const started = performance.now();
-  for (const { name } of SUBGRAPHS) {
-    const url = databaseUrls[name];
-    processes.push(
-      startProcess(
-        name,
-        `subgraphs/${name}/src/main.ts`,
-        {
-          PORT: new URL(urls[name]!).port,
-          ...(url ? { DATABASE_URL: url } : { DATA_DIR: join(dataRoot, name) }),
-          SEED_PATIENTS: '0',
-          INDICATIESTELLING_URL: urls.indicatiestelling,
-          PLAATSING_URL: urls.plaatsing,
-          LOG_LEVEL: 'warn',
-        },
-        { quiet: true, ...(values.profile ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(values.profile, name)}`] } : {}) },
-      ),
-    );
-  }
-  const supergraphFile = join(mkdtempSync(join(tmpdir(), 'ketengraph-stack-')), 'supergraph.graphql');
-  writeFileSync(supergraphFile, composeSupergraph(urls));
-  const gateway = startProcess(
-    'gateway',
-    'gateway/src/main.ts',
-    {
-      PORT: String(basePort),
-      SUPERGRAPH_FILE: supergraphFile,
-      ...(server
-        ? {
-            AUDIT_DATABASE_URL: databaseUrls['gateway-audit'],
-            WEBHOOK_DATABASE_URL: databaseUrls['gateway-webhooks'],
-            AUDIT_CHECKPOINT_FILE: `${dataRoot}-postgres-gateway-audit-checkpoints.jsonl`,
-          }
-        : { AUDIT_DATA_DIR: join(dataRoot, 'gateway-audit'), WEBHOOK_DATA_DIR: join(dataRoot, 'gateway-webhooks') }),
-      RATE_LIMIT_PER_SECOND: '1000000',
-      LOG_LEVEL: 'warn',
-    },
-    { quiet: true },
-  );
-  processes.push(gateway);
-  await Promise.all([...Object.values(urls).map((url) => waitForReady(new URL('/ready', url).href)), waitForReady(`http://127.0.0.1:${basePort}/ready`)]);
-  const startSeconds = (performance.now() - started) / 1000;
-
+  const { urls, gatewayUrl, measured, startSeconds } = stack;
   const query = readFileSync(join(repositoryRoot, 'test/operations/PatientTrajectory.graphql'), 'utf8');
   const ids = await samplePatientIds(urls.indicatiestelling!, 500);
   const bodies = ids.map((id) => JSON.stringify({ query, operationName: 'PatientTrajectory', variables: { id } }));
-  const gatewayUrl = `http://127.0.0.1:${basePort}/graphql`;
   const sample = JSON.parse(await postText(gatewayUrl, bodies[0]!, callerAuthorization)) as { errors?: unknown[] };
   if (sample.errors) throw new Error(`The trajectory query fails: ${JSON.stringify(sample.errors).slice(0, 500)}`);
 
-  const measured: { name: string; pids: () => number[] }[] = [
-    ...processes.map((p) => ({ name: p.name, pids: () => tree(p.child.pid!) })),
-    ...(server?.process ? [{ name: 'postgres server', pids: () => tree(server!.process!.child.pid!) }] : []),
-  ];
   // Memory as started (one request served), then under load.
   const idle = new Map(measured.map((m) => [m.name, m.pids().reduce((sum, pid) => sum + memoryBytes(pid), 0)]));
   await runLoad({ url: gatewayUrl, bodies, connections: Number(values.connections), durationSeconds: 3, headers: callerAuthorization });
@@ -204,46 +112,7 @@ try {
     ].join(' · '),
   );
 } finally {
-  await stopAll();
-}
-
-/** A process and all its descendants (the services run under a tsx launcher). */
-function tree(pid: number): number[] {
-  const children = readdirSafe(`/proc/${pid}/task`).flatMap((task) => readSafe(`/proc/${pid}/task/${task}/children`).split(/\s+/).filter(Boolean).map(Number));
-  return [pid, ...children.flatMap(tree)];
-}
-
-/** User + system CPU time of the given processes, in milliseconds (clock ticks are 10 ms on Linux). */
-function cpuMs(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    const stat = readSafe(`/proc/${pid}/stat`);
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-  }
-  return ticks * 10;
-}
-
-/** Proportional set size: resident memory with pages shared between processes (PostgreSQL's shared buffers) divided among them, so sums add up. */
-function memoryBytes(pid: number): number {
-  const match = /^Pss:\s+(\d+) kB/m.exec(readSafe(`/proc/${pid}/smaps_rollup`));
-  return match ? Number(match[1]) * 1024 : 0;
-}
-
-function readSafe(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
-
-function readdirSafe(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
+  await stack.stop();
 }
 
 async function samplePatientIds(indicatiestellingUrl: string, count: number): Promise<string[]> {
