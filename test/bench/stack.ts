@@ -10,13 +10,16 @@
  * set size, so that memory shared between processes — PostgreSQL's shared buffers — is counted
  * once), and for the whole stack the time to ready, requests/s, p50/p99, SQL statements per
  * request and the latency one user sees (one connection). `--profile DIR` writes a CPU profile of
- * every subgraph process (open it in Chrome DevTools or speedscope).
+ * every subgraph process (open it in Chrome DevTools or speedscope); `--log-sql` prints the SQL
+ * statements of one request instead of measuring.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { mintDevToken } from '@ketengraph/gateway';
 import { ensureKeyPair, GATEWAY_KEYS_DIR, importSigningKey, signGatewayToken, type Principal } from '@ketengraph/service-kit';
+import type { EmbeddedPostgres } from '../../scripts/embedded-postgres.js';
 import { repositoryRoot, sqlStatements } from '../../scripts/processes.js';
 import type { LoadResult } from './load.js';
 import { postText, runLoad } from './load-runner.js';
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '2' },
     'base-port': { type: 'string', default: '4400' },
     profile: { type: 'string' },
+    'log-sql': { type: 'boolean', default: false },
   },
 });
 if (values.engine !== 'postgres' && values.engine !== 'pglite') throw new Error('--engine is postgres or pglite');
@@ -50,6 +54,11 @@ try {
   const bodies = ids.map((id) => JSON.stringify({ query, operationName: 'PatientTrajectory', variables: { id } }));
   const sample = JSON.parse(await postText(gatewayUrl, bodies[0]!, callerAuthorization)) as { errors?: unknown[] };
   if (sample.errors) throw new Error(`The trajectory query fails: ${JSON.stringify(sample.errors).slice(0, 500)}`);
+  if (values['log-sql']) {
+    await logStatements(stack.server, () => postText(gatewayUrl, bodies[1]!, callerAuthorization));
+    await stack.stop();
+    process.exit(0);
+  }
 
   // Memory as started (one request served), then under load.
   const idle = new Map(measured.map((m) => [m.name, m.pids().reduce((sum, pid) => sum + memoryBytes(pid), 0)]));
@@ -113,6 +122,37 @@ try {
   );
 } finally {
   await stack.stop();
+}
+
+/**
+ * `--log-sql`: the statements one whole-trajectory request sends to the subgraphs' databases, from
+ * the embedded server's log (statement logging on for just that request; without the gateway's own
+ * stores and the background polls of the event feed and the handover relay).
+ */
+async function logStatements(server: EmbeddedPostgres | undefined, request: () => Promise<unknown>): Promise<void> {
+  if (!server) throw new Error('--log-sql needs the embedded PostgreSQL server (--engine postgres)');
+  const logFile = join(repositoryRoot, '.data', `bench-${patients}-postgres.log`);
+  const admin = new pg.Client({ connectionString: server.url('postgres') });
+  await admin.connect();
+  const setLogging = async (on: boolean) => {
+    await admin.query(on ? `ALTER SYSTEM SET log_statement = 'all'` : 'ALTER SYSTEM RESET log_statement');
+    await admin.query(on ? `ALTER SYSTEM SET log_line_prefix = '%d: '` : 'ALTER SYSTEM RESET log_line_prefix');
+    await admin.query('SELECT pg_reload_conf()');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // every backend reloads its configuration
+  };
+  const from = readFileSync(logFile, 'utf8').length;
+  await setLogging(true);
+  await request();
+  await setLogging(false);
+  await admin.end();
+  const lines = readFileSync(logFile, 'utf8')
+    .slice(from)
+    .split('\n')
+    .filter(
+      (line) => / LOG: {2}(statement|execute)/.test(line) && !/^(postgres|gateway_\w+):/.test(line) && !/"(PlacementEvent|HandoverRelayPosition)"/.test(line),
+    );
+  for (const line of lines) console.log(line.length > 300 ? `${line.slice(0, 300)} …` : line);
+  console.log(`${lines.length} statements`);
 }
 
 async function samplePatientIds(indicatiestellingUrl: string, count: number): Promise<string[]> {
