@@ -59,6 +59,8 @@ export interface SubgraphConfig {
 
 export interface SubgraphRequestContext<Prisma> {
   prisma: Prisma;
+  /** The same database for the hot reads in SQL (`db.read`), past Prisma's query building; writes go through Prisma. */
+  db: Database;
   requestId: string;
   /** Who the request runs for, from the gateway's verified token. */
   principal: Principal;
@@ -289,6 +291,7 @@ export async function startSubgraph<Prisma extends { $disconnect(): Promise<void
         const peerFacts = createPeerFacts(peers, () => token);
         return module.createContext({
           prisma,
+          db,
           requestId,
           principal,
           actor: actorOf(principal),

@@ -31,7 +31,12 @@ export const forensischCv: SubgraphModule<PrismaClient, Context> = {
   },
   createContext: (base) => {
     const epdSync = engineFor(base.prisma);
-    return { ...base, loaders: createLoaders(base.prisma), epdSync, epd: epdSync.forRequest(base.access, remotePeers(base.peers, base.gatewayToken, 3000)) };
+    return {
+      ...base,
+      loaders: createLoaders(base.prisma, base.db),
+      epdSync,
+      epd: epdSync.forRequest(base.access, remotePeers(base.peers, base.gatewayToken, 3000)),
+    };
   },
   access,
   isEmpty: async (prisma) => (await prisma.cvEntry.count()) === 0,

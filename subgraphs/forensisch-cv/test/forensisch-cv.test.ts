@@ -3,6 +3,7 @@ import { startSubgraph, type RunningSubgraph } from '@ketengraph/service-kit';
 import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
+import { reads } from '../src/loaders.js';
 import { forensischCv } from '../src/subgraph.js';
 import { indicatiestelling } from '@ketengraph/indicatiestelling';
 
@@ -451,5 +452,17 @@ describe('refusals change nothing', () => {
     );
     expect(error.message).not.toContain('Pietje');
     expect(error.message).not.toContain('123456782');
+  });
+});
+
+describe('the hot read in SQL (loaders.ts) returns the rows Prisma does', () => {
+  it('every version of every entry of the patients asked', async () => {
+    const patientIds = [...new Set((await sg.prisma.cvEntry.findMany({ orderBy: { id: 'asc' }, take: 20 })).map((e) => e.patientId))];
+    const expected = await sg.prisma.cvEntry.findMany({
+      where: { patientId: { in: patientIds } },
+      orderBy: [{ occurredOn: 'desc' }, { recordedAt: 'desc' }, { id: 'asc' }],
+    });
+    expect(expected.length).toBeGreaterThan(patientIds.length);
+    expect(await reads.entriesByPatient(sg.db, patientIds)).toEqual(expected);
   });
 });

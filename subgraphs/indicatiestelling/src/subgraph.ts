@@ -14,7 +14,7 @@ export const indicatiestelling: SubgraphModule<PrismaClient, Context> = {
   root: fileURLToPath(new URL('..', import.meta.url)),
   resolvers: resolvers as SubgraphModule<PrismaClient, Context>['resolvers'],
   createPrisma: (adapter) => new PrismaClient({ adapter }),
-  createContext: (base) => ({ ...base, loaders: createLoaders(base.prisma) }),
+  createContext: (base) => ({ ...base, loaders: createLoaders(base.prisma, base.db) }),
   access,
   isEmpty: async (prisma) => (await prisma.patient.count()) === 0,
   seed,

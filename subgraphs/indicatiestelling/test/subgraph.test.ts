@@ -3,6 +3,7 @@ import { startSubgraph, type Actor, type RunningSubgraph } from '@ketengraph/ser
 import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
+import { reads } from '../src/loaders.js';
 import { indicatiestelling } from '../src/subgraph.js';
 
 interface GraphQLResponse<T = any> {
@@ -560,5 +561,30 @@ describe('batching: the statements for a list do not grow with its length', () =
       ],
     });
     expect(data._entities).toEqual([{ id: patient!.id }, null]);
+  });
+});
+
+describe('the hot reads in SQL (loaders.ts) return the rows Prisma does', () => {
+  it('patients, trajectories, indications and trajectory indications with their phases', async () => {
+    const trajectories = await sg.prisma.trajectory.findMany({ where: { trajectoryIndication: { isNot: null } }, orderBy: { id: 'asc' }, take: 10 });
+    const patientIds = [...new Set(trajectories.map((t) => t.patientId))];
+    const trajectoryIds = trajectories.map((t) => t.id);
+    const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
+    expect(byId(await reads.patients(sg.db, patientIds))).toEqual(byId(await sg.prisma.patient.findMany({ where: { id: { in: patientIds } } })));
+    expect(byId(await reads.trajectories(sg.db, trajectoryIds))).toEqual(byId(trajectories));
+    expect(await reads.trajectoriesByPatient(sg.db, patientIds)).toEqual(
+      await sg.prisma.trajectory.findMany({ where: { patientId: { in: patientIds } }, orderBy: [{ titleStartsOn: 'desc' }, { id: 'asc' }] }),
+    );
+    const indications = await sg.prisma.indication.findMany({ where: { trajectoryId: { in: trajectoryIds } }, orderBy: [{ issuedOn: 'desc' }, { id: 'asc' }] });
+    expect(indications.length).toBeGreaterThan(0);
+    expect(await reads.indicationsByTrajectory(sg.db, trajectoryIds)).toEqual(indications);
+    const withPhases = await sg.prisma.trajectoryIndication.findMany({
+      where: { trajectoryId: { in: trajectoryIds } },
+      include: { phases: { orderBy: { ordinal: 'asc' } } },
+    });
+    expect(withPhases.every((i) => i.phases.length > 0)).toBe(true);
+    expect(byId(await reads.trajectoryIndicationsByTrajectory(sg.db, trajectoryIds))).toEqual(byId(withPhases));
+    // Nothing asked, nothing found: an empty list binds as an empty array.
+    expect(await reads.patients(sg.db, [])).toEqual([]);
   });
 });

@@ -14,7 +14,7 @@ export const kwaliteit: SubgraphModule<PrismaClient, Context> = {
   root: fileURLToPath(new URL('..', import.meta.url)),
   resolvers: resolvers as SubgraphModule<PrismaClient, Context>['resolvers'],
   createPrisma: (adapter) => new PrismaClient({ adapter }),
-  createContext: (base) => ({ ...base, loaders: createLoaders(base.prisma) }),
+  createContext: (base) => ({ ...base, loaders: createLoaders(base.prisma, base.db) }),
   access,
   isEmpty: async (prisma) => (await prisma.qualityReport.count()) === 0 && (await prisma.handover.count()) === 0,
   seed,

@@ -4,6 +4,7 @@ import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportDueOn } from '../src/domain/quality.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
+import { reads } from '../src/loaders.js';
 import { kwaliteit } from '../src/subgraph.js';
 import { indicatiestelling } from '@ketengraph/indicatiestelling';
 import { createPlaatsing } from '@ketengraph/plaatsing';
@@ -443,7 +444,7 @@ describe('batching', () => {
     expect(reports.length).toBeGreaterThanOrEqual(60);
     expect(reports.every((r: any) => r.pillarScores.length === 5 && r.indicators.length > 0)).toBe(true);
     expect(twenty.statements).toBe(two.statements);
-    expect(two.statements).toBe(3); // reports, pillar scores, indicators
+    expect(two.statements).toBe(2); // reports with their pillar scores, indicators
   });
 
   it("pages through a provider's reports, newest year first", async () => {
@@ -457,5 +458,24 @@ describe('batching', () => {
     const second = (await gql(query, { r: [{ __typename: 'Provider', id: providerId }], after: first.pageInfo.endCursor })).data!._entities[0].qualityReports;
     expect(second.edges.map((e: any) => e.node.year)).toEqual([2023]);
     expect(second.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+  });
+});
+
+describe('the hot reads in SQL (loaders.ts) return the rows Prisma does', () => {
+  it('handovers of trajectories, quality reports of providers with their pillar scores', async () => {
+    const handovers = await sg.prisma.handover.findMany({ orderBy: { id: 'asc' }, take: 10 });
+    const trajectoryIds = [...new Set(handovers.map((h) => h.trajectoryId))];
+    expect(trajectoryIds.length).toBeGreaterThan(0);
+    expect(await reads.handoversByTrajectory(sg.db, trajectoryIds)).toEqual(
+      await sg.prisma.handover.findMany({ where: { trajectoryId: { in: trajectoryIds } }, orderBy: [{ handedOverOn: 'desc' }, { id: 'asc' }] }),
+    );
+    const providerIds = [...new Set((await sg.prisma.qualityReport.findMany({ take: 5, orderBy: { id: 'asc' } })).map((r) => r.providerId))];
+    const expected = await sg.prisma.qualityReport.findMany({
+      where: { providerId: { in: providerIds } },
+      orderBy: [{ year: 'desc' }, { id: 'asc' }],
+      include: { pillarScores: { orderBy: { pillar: 'asc' } } },
+    });
+    expect(expected.some((r) => r.pillarScores.length > 1)).toBe(true);
+    expect(await reads.qualityReportsByProvider(sg.db, providerIds)).toEqual(expected);
   });
 });

@@ -1,6 +1,6 @@
-import { byIdLoader, groupLoader } from '@ketengraph/service-kit';
+import { byIdLoader, groupLoader, type Database } from '@ketengraph/service-kit';
 import DataLoader from 'dataloader';
-import type { Placement, PlacementStatus, PrismaClient } from './generated/prisma/client.js';
+import { Prisma, type Placement, type PlacementStatus, type PrismaClient, type Provider, type ProviderCapacity } from './generated/prisma/client.js';
 import { carePlacementWhere } from './access.js';
 
 export interface ProviderPlacementsKey {
@@ -12,10 +12,51 @@ export interface ProviderPlacementsKey {
   patientIds: readonly string[] | null;
 }
 
+/** A provider as read with its capacity, in one statement. */
+export type ProviderWithCapacity = Provider & { capacity: ProviderCapacity[] };
+
+/**
+ * The reads every whole-trajectory request makes, in SQL on the driver (`db.read`): a statement
+ * through Prisma's findMany costs about twice the CPU, and a provider comes with its capacity in
+ * the same statement. Each returns the rows exactly as the Prisma model types them
+ * (test/plaatsing.test.ts compares them with findMany's).
+ */
+export const reads = {
+  placementsByTrajectory: (db: Database, trajectoryIds: readonly string[]) =>
+    db.read<Placement>(
+      Prisma.sql`SELECT "id", "patientId", "trajectoryId", "providerId", "careType"::text, "securityLevel", "status"::text, "requestedAt", "admittedAt",
+        "endedAt", "declineReason", "transferredFromId"
+      FROM "Placement" WHERE "trajectoryId" = ANY(${trajectoryIds}) ORDER BY "requestedAt" DESC, "id" ASC`,
+    ),
+  providersWithCapacity: (db: Database, ids: readonly string[]) =>
+    db.read<ProviderWithCapacity>(
+      Prisma.sql`SELECT p."id", p."name", p."type"::text, p."region"::text, COALESCE((
+          SELECT json_agg(json_build_object('providerId', c."providerId", 'careType', c."careType", 'securityLevel', c."securityLevel",
+            'totalPlaces', c."totalPlaces", 'occupiedPlaces', c."occupiedPlaces") ORDER BY c."careType", c."securityLevel")
+          FROM "ProviderCapacity" c WHERE c."providerId" = p."id"), '[]') AS "capacity"
+      FROM "Provider" p WHERE p."id" = ANY(${ids})`,
+    ),
+};
+
 /** One set per request: every entity reference and list field resolves through these. */
-export function createLoaders(prisma: PrismaClient) {
+export function createLoaders(prisma: PrismaClient, db: Database) {
+  const capacityByProvider = groupLoader(
+    (ids) =>
+      prisma.providerCapacity.findMany({
+        where: { providerId: { in: [...ids] } },
+        orderBy: [{ providerId: 'asc' }, { careType: 'asc' }, { securityLevel: 'asc' }],
+      }),
+    (row) => row.providerId,
+  );
   return {
-    provider: byIdLoader((ids) => prisma.provider.findMany({ where: { id: { in: [...ids] } } })),
+    // A provider's capacity arrives with it (and is primed for capacityByProvider): its fields nearly always ask it.
+    provider: byIdLoader(async (ids) =>
+      (await reads.providersWithCapacity(db, ids)).map(({ capacity, ...provider }) => {
+        capacityByProvider.prime(provider.id, capacity);
+        return provider;
+      }),
+    ),
+    capacityByProvider,
     placement: byIdLoader((ids) => prisma.placement.findMany({ where: { id: { in: [...ids] } } })),
     // The providers that have each patient as their own patient (forensisch-cv's careProvidersOfPatient), one statement per request.
     careProvidersByPatient: groupLoader(
@@ -28,20 +69,12 @@ export function createLoaders(prisma: PrismaClient) {
         }),
       (row) => row.patientId,
     ),
-    capacityByProvider: groupLoader(
-      (ids) =>
-        prisma.providerCapacity.findMany({
-          where: { providerId: { in: [...ids] } },
-          orderBy: [{ providerId: 'asc' }, { careType: 'asc' }, { securityLevel: 'asc' }],
-        }),
-      (row) => row.providerId,
-    ),
     placementsByPatient: groupLoader(
       (ids) => prisma.placement.findMany({ where: { patientId: { in: [...ids] } }, orderBy: [{ requestedAt: 'desc' }, { id: 'asc' }] }),
       (row) => row.patientId,
     ),
     placementsByTrajectory: groupLoader(
-      (ids) => prisma.placement.findMany({ where: { trajectoryId: { in: [...ids] } }, orderBy: [{ requestedAt: 'desc' }, { id: 'asc' }] }),
+      (ids) => reads.placementsByTrajectory(db, ids),
       (row) => row.trajectoryId,
     ),
     transferredTo: groupLoader(

@@ -22,7 +22,7 @@ export function createPlaatsing(config: PlaatsingConfig): SubgraphModule<PrismaC
     root: fileURLToPath(new URL('..', import.meta.url)),
     resolvers: resolvers as SubgraphModule<PrismaClient, Context>['resolvers'],
     createPrisma: (adapter) => new PrismaClient({ adapter }),
-    createContext: (base) => ({ ...base, loaders: createLoaders(base.prisma), indications, eventRetentionDays, eventSignal }),
+    createContext: (base) => ({ ...base, loaders: createLoaders(base.prisma, base.db), indications, eventRetentionDays, eventSignal }),
     attach: (db) => db.listen(EVENT_CHANNEL, () => eventSignal.notify()),
     access,
     isEmpty: async (prisma) => (await prisma.provider.count()) === 0,

@@ -7,6 +7,7 @@ import { startSubgraph, type RunningSubgraph } from '@ketengraph/service-kit';
 import { createTestGateway } from '@ketengraph/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
+import { reads } from '../src/loaders.js';
 import { createPlaatsing } from '../src/subgraph.js';
 
 // Enough patients that, with nothing dated after today, some offers are full.
@@ -85,6 +86,22 @@ describe('plaatsing subgraph', () => {
   afterAll(async () => {
     await sg?.close();
     await ind?.close();
+  });
+
+  it('the hot reads in SQL (loaders.ts) return the rows Prisma does: placements of trajectories, providers with their capacity', async () => {
+    const placements = await sg.prisma.placement.findMany({ where: { admittedAt: { not: null } }, orderBy: { id: 'asc' }, take: 10 });
+    const trajectoryIds = [...new Set(placements.map((p) => p.trajectoryId))];
+    expect(await reads.placementsByTrajectory(sg.db, trajectoryIds)).toEqual(
+      await sg.prisma.placement.findMany({ where: { trajectoryId: { in: trajectoryIds } }, orderBy: [{ requestedAt: 'desc' }, { id: 'asc' }] }),
+    );
+    const providerIds = [...new Set(placements.map((p) => p.providerId))];
+    const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
+    const expected = await sg.prisma.provider.findMany({
+      where: { id: { in: providerIds } },
+      include: { capacity: { orderBy: [{ careType: 'asc' }, { securityLevel: 'asc' }] } },
+    });
+    expect(expected.some((p) => p.capacity.length > 1)).toBe(true);
+    expect(byId(await reads.providersWithCapacity(sg.db, providerIds))).toEqual(byId(expected));
   });
 
   const gql = <T = any>(query: string, variables?: Record<string, unknown>, actor?: typeof planner | null) => post<T>(url, query, variables, actor);
