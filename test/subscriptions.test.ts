@@ -218,6 +218,10 @@ describe('placement subscriptions at the gateway', () => {
       expect(record!.outcome).toBe('PARTIALLY_GRANTED');
       expect(record!.fieldsWithheld).toContain('ForensicCv.diagnoses');
       expect(record!.fieldsDelivered).toEqual(expect.arrayContaining(['PlacementChange.toStatus', 'Patient.name', 'ForensicCv.riskAssessments']));
+      // One record per delivery: the patient's, which names the list field the change came through (no patient-less second record).
+      const ofDelivery = await federation.gateway.audit.ofRequest(record!.requestId);
+      expect(ofDelivery.map((r) => r.patientId)).toEqual([fixture.patientId]);
+      expect(ofDelivery[0]!.fieldsDelivered).toContain('Query.placementChanges');
     }
   });
 

@@ -116,6 +116,28 @@ describe.each(backends)('audit log on $name', ({ fresh, skip }) => {
       VALUES ($1, gen_random_uuid(), now(), 'read', 'u', 'o', 'r', '{}', '{}', '{}', '{}', 'granted', 'x', $2, $2)`;
     await expect(log.db.query(forged, [3, GENESIS_HASH])).rejects.toThrow(/does not extend the chain/);
     await expect(log.db.query(forged, [10, GENESIS_HASH])).rejects.toThrow(/does not extend the chain/);
+    // Several rows in one statement (as the log writes a batch): each must chain from the one before it, without gaps.
+    const [head] = await log.db.query<{ hash: string }>(`SELECT "hash" FROM "audit_record" WHERE "sequence" = 2`);
+    const next = 'a'.repeat(64);
+    const forgedPair = `INSERT INTO "audit_record" ("sequence", "event_id", "occurred_at", "action", "user_id", "organisation_id", "role",
+      "fields_delivered", "categories_delivered", "fields_withheld", "categories_withheld", "outcome", "request_id", "previous_hash", "hash")
+      VALUES (3, gen_random_uuid(), now(), 'read', 'u', 'o', 'r', '{}', '{}', '{}', '{}', 'granted', 'x', $1, $2),
+             ($3, gen_random_uuid(), now(), 'read', 'u', 'o', 'r', '{}', '{}', '{}', '{}', 'granted', 'x', $4, $4)`;
+    await expect(log.db.query(forgedPair, [head!.hash, next, 4, GENESIS_HASH])).rejects.toThrow(/audit_record 4 does not extend the chain/);
+    await expect(log.db.query(forgedPair, [head!.hash, next, 5, next])).rejects.toThrow(/audit_record 5 does not extend the chain/);
+    await expect(log.db.query(forgedPair, [GENESIS_HASH, next, 4, next])).rejects.toThrow(/audit_record 3 does not extend the chain/);
+    // Hashes and seals are exactly 64 lowercase hex digits (a shorter value is not padded into passing).
+    const withHash = `INSERT INTO "audit_record" ("sequence", "event_id", "occurred_at", "action", "user_id", "organisation_id", "role",
+      "fields_delivered", "categories_delivered", "fields_withheld", "categories_withheld", "outcome", "request_id", "previous_hash", "hash", "seal")
+      VALUES (3, gen_random_uuid(), now(), 'read', 'u', 'o', 'r', '{}', '{}', '{}', '{}', 'granted', 'x', $1, $2, $3)`;
+    for (const [hash, seal] of [
+      ['A'.repeat(64), null],
+      ['a'.repeat(63), null],
+      [`${'a'.repeat(63)} `, null],
+      [next, 'b'.repeat(63)],
+      [next, 'g'.repeat(64)],
+    ])
+      await expect(log.db.query(withHash, [head!.hash, hash, seal]), `${hash} ${seal}`).rejects.toThrow(/check constraint/);
     expect(await log.verify()).toMatchObject({ ok: true, count: 2 });
   });
 

@@ -73,7 +73,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const FIELD_COORDINATE = /^[_A-Za-z][_0-9A-Za-z]*\.[_A-Za-z][_0-9A-Za-z]*$/;
 const CATEGORY = /^[a-z][a-z_]*$/;
 /** Records per INSERT when concurrent requests are written together; one request is never split. */
-const MAX_BATCH_ROWS = 1000;
+const MAX_BATCH_ROWS = 5000;
 /** Times a writer re-reads the head after another writer extended the chain first. */
 const MAX_ATTEMPTS = 25;
 

@@ -51,6 +51,20 @@ function rootIds(operation: OperationDefinitionNode | undefined, variables: Reco
   return [...ids];
 }
 
+/**
+ * A delivered change's records: the list field it was delivered through (`Query.placementChanges`)
+ * is in the record of every patient reached through it (completeResponse), so a patient-less
+ * record that names nothing else is left out — one record per delivery and patient instead of
+ * two. One that names more (a field withheld, a field of no patient) is kept.
+ */
+function onePerPatient(records: AuditRecordInput[]): AuditRecordInput[] {
+  const patients = records.filter((record) => record.patientId !== null);
+  const patientless = records.find((record) => record.patientId === null);
+  if (!patientless || patients.length === 0) return records;
+  const delivered = new Set(patients.flatMap((record) => record.fieldsDelivered));
+  return patientless.fieldsWithheld.length === 0 && patientless.fieldsDelivered.every((field) => delivered.has(field)) ? patients : records;
+}
+
 export function authorizationPlugin(options: AuthorizationOptions): ApolloServerPlugin<GatewayContext> {
   const cache = new Map<string, CachedRewrite | null>();
   /** Per operation and grants: the variables its rewrite depends on (usually none). */
@@ -256,7 +270,7 @@ export function authorizationPlugin(options: AuthorizationOptions): ApolloServer
               if (Array.isArray(list)) list[index] = part[key];
               withheld += completed.errors.length;
               errors.push(...completed.errors.map((error) => ({ ...error, path: [key, index, ...(error.path ?? []).slice(1)] })));
-              const read = auditRecords(context, completed);
+              const read = onePerPatient(auditRecords(context, completed));
               for (const delivery of deliveries)
                 for (const record of read)
                   records.push({ ...record, eventId: randomUUID(), requestId: delivery.requestId, userId: delivery.principal.subject });

@@ -101,21 +101,17 @@ export async function assertOffers(
 const EVENT_ORDER_LOCK = 4_242_001;
 
 export async function recordEvent(tx: Tx, placement: Placement, fromStatus: PlacementStatus | null, reason: string | null, actor: Actor): Promise<void> {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}::bigint)`;
-  await tx.placementEvent.create({
-    data: {
-      placementId: placement.id,
-      patientId: placement.patientId,
-      trajectoryId: placement.trajectoryId,
-      providerId: placement.providerId,
-      fromStatus,
-      toStatus: placement.status,
-      reason,
-      actorId: actor.userId,
-      actorOrganisationId: actor.organisationId,
-    },
-    select: { sequence: true },
-  });
-  // Wakes the feed's waiting readers (the gateway's long poll) once this transaction commits.
-  await tx.$executeRawUnsafe(`NOTIFY ${EVENT_CHANNEL}`);
+  // One statement takes the turn, writes the event and queues the notification that wakes the
+  // feed's waiting readers (the gateway's long poll) at commit: the turn is held until commit and
+  // every other writer waits for it, so no round trip through this process happens in between.
+  // The time is taken under the turn (UTC, as Prisma stores DateTime), so it follows the sequence.
+  await tx.$executeRaw`
+    WITH "turn" AS (SELECT pg_advisory_xact_lock(${EVENT_ORDER_LOCK}::bigint)),
+    "event" AS (
+      INSERT INTO "PlacementEvent" ("placementId", "patientId", "trajectoryId", "providerId", "fromStatus", "toStatus", "occurredAt", "reason", "actorId", "actorOrganisationId")
+      SELECT ${placement.id}, ${placement.patientId}, ${placement.trajectoryId}, ${placement.providerId}, ${fromStatus}::"PlacementStatus",
+        ${placement.status}::"PlacementStatus", (clock_timestamp() AT TIME ZONE 'UTC')::timestamp(3), ${reason}, ${actor.userId}, ${actor.organisationId}
+      FROM "turn"
+      RETURNING "sequence")
+    SELECT pg_notify(${EVENT_CHANNEL}, '') FROM "event"`;
 }
