@@ -10,13 +10,19 @@
 // explorer's prebuilt bundle), so every path a module computes from its own location holds.
 // dist/node_modules/@ketengraph/* point at the compiled workspace packages, whose package.json
 // exports name the .js files; every other package resolves from the repository's node_modules.
+//
+// `npm start` runs the services from dist/ too (compiled, a service needs about half the memory it
+// needs under tsx, which keeps every module's source and source map), so a build whose inputs have
+// not changed since the last one (a hash of them, stamped into dist/ once it is complete) does
+// nothing; `--force` builds anyway.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { build } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 const dist = join(root, 'dist');
+const STAMP = join(dist, '.input-hash');
 const started = performance.now();
 
 /** The workspace packages a service needs at run time (not the tests). */
@@ -28,14 +34,46 @@ const PACKAGES = [
   'gateway',
   ...readdirSync(join(root, 'subgraphs')).map((name) => `subgraphs/${name}`),
 ];
+/** Sources outside the packages: the subgraph list, and npm start's simulated EPDs (development only). */
+const ENTRIES = ['schema/subgraphs.ts', 'scripts/epd-simulator.ts'];
+/** What the services read at run time besides their packages' own files, where they look for it. */
+const COPIED = [
+  ...readdirSync(join(root, 'subgraphs')).flatMap((name) => [`subgraphs/${name}/schema.graphql`, `subgraphs/${name}/prisma/migrations`]),
+  'gateway/audit-migrations',
+  'gateway/webhook-migrations',
+  'schema/supergraph.graphql',
+  'schema/access-policy.json',
+  'test/operations',
+];
+const EXPLORER_BUNDLE = 'packages/explorer/generated/explorer';
 
-function files(dir, keep) {
+function files(dir, keep = () => true, { browser = true } = {}) {
   if (!existsSync(dir)) return [];
+  if (!statSync(dir).isDirectory()) return [dir];
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'browser' ? [] : files(path, keep); // the explorer's browser code is bundled separately
+    if (entry.isDirectory()) return entry.name === 'browser' && !browser ? [] : files(path, keep, { browser });
     return keep(entry.name) ? [path] : [];
   });
+}
+
+/** Everything dist/ is made from (sources with their generated code, the files copied, the manifests, the lock file, this script): paths and contents. */
+function inputHash() {
+  const inputs = [
+    ...PACKAGES.flatMap((pkg) => [...files(join(root, pkg, 'src')), join(root, pkg, 'package.json')]),
+    ...[...ENTRIES, ...COPIED].flatMap((path) => files(join(root, path))),
+    join(root, 'package-lock.json'),
+    new URL(import.meta.url).pathname,
+  ];
+  const hash = createHash('sha256');
+  for (const file of inputs.sort()) hash.update(relative(root, file)).update('\0').update(readFileSync(file)).update('\0');
+  return hash.digest('hex');
+}
+
+const hash = inputHash();
+if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === hash) {
+  console.log('dist/ up to date');
+  process.exit(0);
 }
 
 // The explorer's browser bundle, built once here (a deployment does not build it on start).
@@ -43,9 +81,11 @@ execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'packages', 
 
 rmSync(dist, { recursive: true, force: true });
 const sources = [
-  ...PACKAGES.flatMap((pkg) => files(join(root, pkg, 'src'), (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))),
-  join(root, 'schema', 'subgraphs.ts'),
+  // The explorer's browser code is bundled separately (above).
+  ...PACKAGES.flatMap((pkg) => files(join(root, pkg, 'src'), (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'), { browser: false })),
+  ...ENTRIES.map((path) => join(root, path)),
 ];
+const { build } = await import('esbuild');
 await build({
   entryPoints: sources,
   outbase: root,
@@ -63,23 +103,10 @@ const copy = (path) => {
   if (!existsSync(from)) throw new Error(`npm run build: ${path} is missing (run npm run generate?)`);
   cpSync(from, join(dist, path), { recursive: true });
 };
-// What the services read at run time, where they look for it.
 for (const pkg of PACKAGES) {
-  for (const file of files(join(root, pkg, 'src'), (name) => /\.(graphql|mjs|json)$/.test(name))) copy(relative(root, file));
+  for (const file of files(join(root, pkg, 'src'), (name) => /\.(graphql|mjs|json)$/.test(name), { browser: false })) copy(relative(root, file));
 }
-for (const name of readdirSync(join(root, 'subgraphs'))) {
-  copy(`subgraphs/${name}/schema.graphql`);
-  copy(`subgraphs/${name}/prisma/migrations`);
-}
-for (const path of [
-  'gateway/audit-migrations',
-  'gateway/webhook-migrations',
-  'packages/explorer/generated/explorer',
-  'schema/supergraph.graphql',
-  'schema/access-policy.json',
-  'test/operations',
-])
-  copy(path);
+for (const path of [...COPIED, EXPLORER_BUNDLE]) copy(path);
 
 // Each workspace package with its exports pointing at the compiled files, linked under dist/node_modules.
 writeFileSync(join(dist, 'package.json'), `${JSON.stringify({ private: true, type: 'module' }, null, 2)}\n`);
@@ -91,4 +118,5 @@ for (const pkg of PACKAGES) {
   mkdirSync(dirname(link), { recursive: true });
   symlinkSync(relative(dirname(link), join(dist, pkg)), link, 'dir');
 }
+writeFileSync(STAMP, hash);
 console.log(`dist/ built in ${((performance.now() - started) / 1000).toFixed(1)} s: node dist/gateway/src/main.js, node dist/subgraphs/<name>/src/main.js`);

@@ -8,10 +8,10 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simulatedEpdProviders, simulatedEpdRecords, startSimulatedEpdServer } from '@ketengraph/forensisch-cv/epd-simulator';
 import { DEFAULT_SEED } from '@ketengraph/seed-data';
+import { dataRoot } from '@ketengraph/service-kit/tokens';
 import { exportJWK, calculateJwkThumbprint, generateKeyPair, type JWK } from 'jose';
-import { repositoryRoot } from './processes.js';
 
-const dir = join(repositoryRoot, '.data', 'epd-simulator');
+const dir = join(dataRoot, 'epd-simulator');
 const port = Number(process.env.EPD_SIMULATOR_PORT ?? 4010);
 const seed = Number(process.env.SEED ?? DEFAULT_SEED);
 const patients = Number(process.env.SEED_PATIENTS ?? 2000);

@@ -2,13 +2,14 @@
  * `npm start`: the whole system on one machine — four subgraphs (each its own process and
  * database, migrated and seeded on first start) and the gateway on :4000, on one embedded
  * PostgreSQL server (a database per process; EMBEDDED_DATABASE=pglite: an embedded PGlite per
- * process instead). Ctrl-C stops every process cleanly, the database server last.
+ * process instead). The services run compiled (dist/, built first when the sources changed).
+ * Ctrl-C stops every process cleanly, the database server last.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SUBGRAPHS } from '../schema/subgraphs.js';
 import { databaseName, embeddedAuditCheckpoints, embeddedDatabaseConfig, startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
-import { repositoryRoot, startProcess, waitForReady, type ManagedProcess } from './processes.js';
+import { buildServices, compiled, repositoryRoot, startProcess, waitForReady, type ManagedProcess } from './processes.js';
 
 const processes: ManagedProcess[] = [];
 let databaseServer: EmbeddedPostgres | undefined;
@@ -29,7 +30,7 @@ process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
 function start(name: string, entry: string, env: NodeJS.ProcessEnv, { optional = false } = {}): void {
-  const managed = startProcess(name, entry, env);
+  const managed = startProcess(name, compiled(entry), env);
   managed.child.on('exit', (code, signal) => {
     if (stopping) return;
     if (optional) {
@@ -40,6 +41,12 @@ function start(name: string, entry: string, env: NodeJS.ProcessEnv, { optional =
     void stop(1);
   });
   processes.push(managed);
+}
+
+try {
+  buildServices();
+} catch {
+  process.exit(1); // the build said why
 }
 
 // Simulated EPDs of three seeded providers, read by forensisch-cv (EPD_SIMULATOR=false: none; your own EPD_SOURCES_FILE: yours).

@@ -171,4 +171,16 @@ describe.skipIf(!postgresUrl)('the production build on PostgreSQL', () => {
     expect(code).not.toBe(0);
     expect(refused.output.join('')).toContain('AUTH_ISSUER');
   });
+
+  it('builds again only when an input changed; built services keep development state in the checkout, as npm start runs them', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root });
+    expect(stdout).toContain('dist/ up to date');
+    const paths = join(root, 'dist', 'packages', 'service-kit', 'src', 'paths.js');
+    const printed = await promisify(execFile)(process.execPath, [
+      '--input-type=module',
+      '-e',
+      `const p = await import(${JSON.stringify(paths)}); console.log(JSON.stringify(p));`,
+    ]);
+    expect(JSON.parse(printed.stdout)).toEqual({ repositoryRoot: join(root, 'dist/'), dataRoot: join(root, '.data') });
+  });
 });

@@ -4,6 +4,7 @@
  * its own process, on one embedded PostgreSQL server with a database per process (`postgres`, the
  * default of `npm start`) or an embedded PGlite in every process (`pglite`). Seeds each once
  * (`.data/bench-<N>-postgres` and `.data/bench-<N>`), and reads what each process costs from /proc.
+ * The services run compiled from dist/, as `npm start` runs them.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { composeSupergraph } from '../../schema/compose.js';
 import { SUBGRAPHS } from '../../schema/subgraphs.js';
 import { databaseName, startEmbeddedPostgres, type EmbeddedPostgres } from '../../scripts/embedded-postgres.js';
-import { repositoryRoot, startProcess, waitForReady, type ManagedProcess } from '../../scripts/processes.js';
+import { buildServices, compiled, repositoryRoot, startProcess, waitForReady, type ManagedProcess } from '../../scripts/processes.js';
 
 export type StackEngine = 'postgres' | 'pglite';
 
@@ -79,6 +80,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     writeFileSync(join(dataRoot, 'seeded'), String(patients));
   }
 
+  // The services compiled, as npm start runs them (built when the sources changed).
+  buildServices();
   const processes: ManagedProcess[] = [];
   const stop = async () => {
     await Promise.all(processes.map((p) => p.stop()));
@@ -95,7 +98,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       processes.push(
         startProcess(
           name,
-          `subgraphs/${name}/src/main.ts`,
+          compiled(`subgraphs/${name}/src/main.ts`),
           {
             PORT: new URL(urls[name]!).port,
             ...(url ? { DATABASE_URL: url } : { DATA_DIR: join(dataRoot, name) }),
@@ -112,7 +115,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     writeFileSync(supergraphFile, composeSupergraph(urls));
     const gateway = startProcess(
       'gateway',
-      'gateway/src/main.ts',
+      compiled('gateway/src/main.ts'),
       {
         PORT: String(basePort),
         SUPERGRAPH_FILE: supergraphFile,
@@ -150,7 +153,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 }
 
-/** A process and all its descendants (the services run under a tsx launcher). */
+/** A process and all its descendants. */
 export function tree(pid: number): number[] {
   const children = readdirSafe(`/proc/${pid}/task`).flatMap((task) => readSafe(`/proc/${pid}/task/${task}/children`).split(/\s+/).filter(Boolean).map(Number));
   return [pid, ...children.flatMap(tree)];

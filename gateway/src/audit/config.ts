@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { repositoryRoot } from '@ketengraph/service-kit';
+import { dataRoot, repositoryRoot } from '@ketengraph/service-kit';
 import { loadSealKey, type AuditAnchor } from './anchor.js';
 
 /** Where the seal key is read from (when the log opens, so a missing production key stops the start, not the config). */
@@ -21,7 +21,7 @@ export interface AuditConfig {
   anchor?: AnchorConfig;
 }
 
-export const DEVELOPMENT_SEAL_KEY_FILE = join(repositoryRoot, '.data', 'audit-seal-key');
+export const DEVELOPMENT_SEAL_KEY_FILE = join(dataRoot, 'audit-seal-key');
 
 /** Reads the seal key the configuration names. */
 export function resolveAnchor(config: AnchorConfig): AuditAnchor {

@@ -4,7 +4,7 @@
  * same variables with the same defaults (checked).
  */
 import { join } from 'node:path';
-import { ConfigurationError, type EnvValues, GATEWAY_KEYS_DIR, isProduction, readEnv, repositoryRoot, type TracingConfig } from '@ketengraph/service-kit';
+import { ConfigurationError, type EnvValues, GATEWAY_KEYS_DIR, isProduction, readEnv, dataRoot, type TracingConfig } from '@ketengraph/service-kit';
 import { SUBGRAPHS, SUPERGRAPH_FILE } from '../../../schema/subgraphs.js';
 import type { CallerTokenSettings } from '../admission/authentication/config.js';
 import { DEV_AUDIENCE, DEV_ISSUER, DEV_ISSUER_DIR } from '../admission/authentication/dev-issuer.js';
@@ -92,7 +92,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     audit: auditConfig(values, production),
     webhooks: {
       databaseUrl: values.WEBHOOK_DATABASE_URL,
-      dataDir: values.WEBHOOK_DATA_DIR ?? join(repositoryRoot, '.data', 'gateway-webhooks'),
+      dataDir: values.WEBHOOK_DATA_DIR ?? join(dataRoot, 'gateway-webhooks'),
       maxAttempts: values.WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: values.WEBHOOK_RETRY_BASE_MS,
       retryMaxMs: values.WEBHOOK_RETRY_MAX_MS,
@@ -146,11 +146,11 @@ export function loadAuditConfig(env: NodeJS.ProcessEnv = process.env): AuditConf
 }
 
 function auditConfig(values: EnvValues<typeof AUDIT_ENV>, production: boolean): AuditConfig {
-  const dataDir = values.AUDIT_DATA_DIR ?? join(repositoryRoot, '.data', 'gateway-audit');
+  const dataDir = values.AUDIT_DATA_DIR ?? join(dataRoot, 'gateway-audit');
   // Beside the embedded database's folder (not in it), or in .data for PostgreSQL; an in-memory log
   // has no place of its own, so its checkpoints go to the log line and the metric only.
   const defaultCheckpoints = values.AUDIT_DATABASE_URL
-    ? join(repositoryRoot, '.data', 'gateway-audit-checkpoints.jsonl')
+    ? join(dataRoot, 'gateway-audit-checkpoints.jsonl')
     : dataDir.startsWith('memory://')
       ? null
       : `${dataDir.replace(/[\\/]+$/, '')}-checkpoints.jsonl`;

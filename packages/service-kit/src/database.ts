@@ -1,10 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapter, SqlDriverAdapterFactory, SqlQueryable, Transaction } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { openPGliteOnWorker } from './pglite-worker.js';
 import { serviceLogger } from './logging.js';
 
@@ -170,6 +168,9 @@ async function openDatabaseAt(options: DatabaseOptions): Promise<Database> {
     };
   }
   if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
+  // Imported only for an embedded database: PGlite's module (WebAssembly Postgres, ~3 MiB of
+  // JavaScript and source maps) stays out of a process whose databases are all on PostgreSQL.
+  const [{ PGlite }, { PrismaPGlite }] = await Promise.all([import('@electric-sql/pglite'), import('pglite-prisma-adapter')]);
   const client = await PGlite.create(options.dataDir);
   return {
     kind: 'pglite',

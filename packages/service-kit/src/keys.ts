@@ -13,7 +13,7 @@ import {
   type JWK,
   type JWTVerifyGetKey,
 } from 'jose';
-import { repositoryRoot } from './paths.js';
+import { dataRoot } from './paths.js';
 
 /** A private key ready to sign, with what verifiers need to find its public half. */
 export interface SigningKey {
@@ -31,7 +31,7 @@ export type KeySource = { source: 'jwks'; jwks: JSONWebKeySet } | { source: 'fil
 export const PRIVATE_JWK_FILE = 'private.jwk.json';
 export const JWKS_FILE = 'jwks.json';
 /** The gateway's development key pair; subgraphs trust its `jwks.json` by default. */
-export const GATEWAY_KEYS_DIR = join(repositoryRoot, '.data', 'gateway-keys');
+export const GATEWAY_KEYS_DIR = join(dataRoot, 'gateway-keys');
 
 // Parameters that make a JWK private; everything else is safe to publish.
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'];

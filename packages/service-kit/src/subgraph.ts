@@ -30,7 +30,7 @@ import { operationMetricsPlugin, reportSqlStatements } from './metrics.js';
 import { GATEWAY_KEYS_DIR, JWKS_FILE, type KeySource } from './keys.js';
 import { migrate } from './migrator.js';
 import { boundCursors, loadCursorSecret, type CursorCodec } from './pagination.js';
-import { repositoryRoot } from './paths.js';
+import { dataRoot } from './paths.js';
 import { ScalarRefusal } from './scalars.js';
 import { type AccessPolicy, internalScopes, loadAccessPolicy, type Principal } from './principal.js';
 import { loadTracingConfig, startTracing } from './tracing-export.js';
@@ -132,7 +132,7 @@ export function subgraphEnv(name: string, defaultPort: number) {
     PORT: envVariable(envSchema.port(), defaultPort, String(defaultPort)),
     HOST: envVariable(envSchema.text(), '127.0.0.1', '`127.0.0.1`'),
     DATABASE_URL: optionalEnvVariable(envSchema.postgresUrl()),
-    DATA_DIR: envVariable(envSchema.text(), join(repositoryRoot, '.data', name), '`.data/<subgraph>`'),
+    DATA_DIR: envVariable(envSchema.text(), join(dataRoot, name), '`.data/<subgraph>`'),
     SEED_PATIENTS: envVariable(envSchema.integer(0), 2000, '`2000`'),
     SEED: optionalEnvVariable(envSchema.integer(0), '`20261122`'),
     GATEWAY_PUBLIC_KEY_FILE: optionalEnvVariable(envSchema.text(), '`.data/gateway-keys/jwks.json`'),

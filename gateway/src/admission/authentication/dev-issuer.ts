@@ -5,10 +5,10 @@
  */
 import { join } from 'node:path';
 import {
+  dataRoot,
   ensureKeyPair,
   importSigningKey,
   loadAccessPolicy,
-  repositoryRoot,
   signPrincipalToken,
   type AccessPolicy,
   type Principal,
@@ -17,7 +17,7 @@ import {
 
 export const DEV_ISSUER = 'urn:ketengraph:dev-issuer';
 export const DEV_AUDIENCE = 'ketengraph';
-export const DEV_ISSUER_DIR = join(repositoryRoot, '.data', 'dev-issuer');
+export const DEV_ISSUER_DIR = join(dataRoot, 'dev-issuer');
 
 export async function devIssuerKey(dir: string = DEV_ISSUER_DIR): Promise<SigningKey> {
   return importSigningKey(await ensureKeyPair(dir));
