@@ -27,10 +27,10 @@ export interface ManagedProcess {
   stop(): Promise<void>;
 }
 
-/** Runs `entry` in a process of its own: compiled JavaScript (`.js`) with node, TypeScript with tsx. */
+/** Runs `entry` in a process of its own: JavaScript (`.js`, `.mjs`: compiled, or written so) with node, TypeScript with tsx. */
 export function startProcess(name: string, entry: string, env: NodeJS.ProcessEnv, options: { quiet?: boolean; nodeArgs?: string[] } = {}): ManagedProcess {
   // Its own process group: tsx runs the service as a child process, and stopping must reach both.
-  const child = spawn(entry.endsWith('.js') ? process.execPath : tsx, [...(options.nodeArgs ?? []), entry], {
+  const child = spawn(/\.m?js$/.test(entry) ? process.execPath : tsx, [...(options.nodeArgs ?? []), entry], {
     cwd: repositoryRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', 'inherit'],

@@ -17,14 +17,17 @@ const envKey = (subgraph: string, key: string) => `${subgraph.toUpperCase().repl
 const gatewayPort = process.env.GATEWAY_PORT ?? '4000';
 const embedded = embeddedDatabaseConfig();
 
-let stopping = false;
-async function stop(code: number): Promise<never> {
-  stopping = true;
-  const timeout = new Promise((resolve) => setTimeout(resolve, 25_000));
-  // The services first (they close their connections), then the database they used.
-  await Promise.race([Promise.all(processes.map((p) => p.stop())), timeout]);
-  await Promise.race([databaseServer?.stop(), timeout]);
-  process.exit(code);
+let stopping: Promise<never> | undefined;
+/** Stops everything once: Ctrl-C reaches this process twice (from the terminal, and relayed by tsx). */
+function stop(code: number): Promise<never> {
+  stopping ??= (async () => {
+    const timeout = new Promise((resolve) => setTimeout(resolve, 25_000));
+    // The services first (they close their connections), then the database they used.
+    await Promise.race([Promise.all(processes.map((p) => p.stop())), timeout]);
+    await Promise.race([databaseServer?.stop(), timeout]);
+    process.exit(code);
+  })();
+  return stopping;
 }
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));

@@ -1,7 +1,8 @@
-import { errorDetails, serviceLogger } from '@ketengraph/service-kit';
+import { errorDetails, limitHeapGrowth, serviceLogger } from '@ketengraph/service-kit';
 import { loadGatewayConfig } from './config/index.js';
 import { startGateway } from './server.js';
 
+limitHeapGrowth();
 const log = serviceLogger('gateway');
 const config = loadGatewayConfig();
 const gateway = await startGateway(config);

@@ -23,7 +23,17 @@ import { composeSupergraph } from '../../schema/compose.js';
 import { SUBGRAPHS } from '../../schema/subgraphs.js';
 import type { LoadResult } from './load.js';
 import { postText, runLoad } from './load-runner.js';
-import { cpuTime, repositoryRoot, residentMemory, sqlStatements, startProcess, waitForReady, type ManagedProcess } from '../../scripts/processes.js';
+import {
+  buildServices,
+  compiled,
+  cpuTime,
+  repositoryRoot,
+  residentMemory,
+  sqlStatements,
+  startProcess,
+  waitForReady,
+  type ManagedProcess,
+} from '../../scripts/processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -88,7 +98,7 @@ const PEERS: GatewaySpec[] = [
       if (profile) mkdirSync(profile, { recursive: true });
       return startProcess(
         'ketengraph gateway',
-        'gateway/src/main.ts',
+        compiled('gateway/src/main.ts'),
         {
           PORT: String(port),
           SUPERGRAPH_FILE: supergraphFile,
@@ -109,7 +119,7 @@ const PEERS: GatewaySpec[] = [
     name: 'bare @apollo/gateway',
     offset: 10,
     start: (port, _file, bare) =>
-      startProcess('bare @apollo/gateway', 'test/bench/bare-gateway.ts', { PORT: String(port), SUPERGRAPH_FILE: bare }, { quiet: true }),
+      startProcess('bare @apollo/gateway', 'test/bench/bare-gateway.mjs', { PORT: String(port), SUPERGRAPH_FILE: bare }, { quiet: true }),
     headers: subgraphAuthorization,
     // Apollo Server 5 has no health route; a GET operation with the CSRF preflight header answers once it serves.
     readyPath: '/?query=%7B__typename%7D',
@@ -119,7 +129,7 @@ const PEERS: GatewaySpec[] = [
     key: 'hive',
     name: 'Hive Gateway',
     offset: 20,
-    start: (port, _file, bare) => startProcess('Hive Gateway', 'test/bench/hive-gateway.ts', { PORT: String(port), SUPERGRAPH_FILE: bare }, { quiet: true }),
+    start: (port, _file, bare) => startProcess('Hive Gateway', 'test/bench/hive-gateway.mjs', { PORT: String(port), SUPERGRAPH_FILE: bare }, { quiet: true }),
     headers: subgraphAuthorization,
     readyPath: '/readiness',
   },
@@ -130,7 +140,7 @@ const PEERS: GatewaySpec[] = [
     start: (port, _file, bare) =>
       startProcess(
         'Hive Gateway (Rust planner)',
-        'test/bench/hive-gateway.ts',
+        'test/bench/hive-gateway.mjs',
         { PORT: String(port), SUPERGRAPH_FILE: bare, HIVE_RUST_PLANNER: '1' },
         { quiet: true },
       ),
@@ -141,6 +151,8 @@ const PEERS: GatewaySpec[] = [
 const GATEWAYS = PEERS.filter((g) => chosen.includes(g.key));
 if (!GATEWAYS.some((g) => g.key === 'ketengraph')) throw new Error('--gateways must include ketengraph (the ratios are to it)');
 
+// ketengraph's gateway compiled, as npm start and a deployment run it (the peers are plain JavaScript).
+buildServices();
 const processes: ManagedProcess[] = [];
 const stopAll = () => Promise.all(processes.splice(0).map((p) => p.stop()));
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));

@@ -19,6 +19,7 @@ export * from './pagination.js';
 export * from './principal.js';
 export * from './scalars.js';
 export * from './paths.js';
+export * from './heap.js';
 export * from './subgraph.js';
 export * from './tracing.js';
 export * from './tracing-export.js';

@@ -30,6 +30,7 @@ import { operationMetricsPlugin, reportSqlStatements } from './metrics.js';
 import { GATEWAY_KEYS_DIR, JWKS_FILE, type KeySource } from './keys.js';
 import { migrate } from './migrator.js';
 import { boundCursors, loadCursorSecret, type CursorCodec } from './pagination.js';
+import { limitHeapGrowth } from './heap.js';
 import { dataRoot } from './paths.js';
 import { ScalarRefusal } from './scalars.js';
 import { type AccessPolicy, internalScopes, loadAccessPolicy, type Principal } from './principal.js';
@@ -399,6 +400,7 @@ function scalarRefusal(error: unknown): ScalarRefusal | undefined {
 export async function runSubgraphProcess<Prisma extends { $disconnect(): Promise<void> }, Context extends SubgraphRequestContext<Prisma>>(
   module: SubgraphModule<Prisma, Context>,
 ): Promise<void> {
+  limitHeapGrowth();
   // Registered before the server starts, so its spans (continuing the gateway's traceparent) are exported.
   const stopTracing = startTracing(loadTracingConfig(process.env));
   const running = await startSubgraph(module);
