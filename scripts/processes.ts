@@ -129,9 +129,11 @@ export async function sqlStatements(baseUrls: string[]): Promise<number> {
 export async function cpuTime(pid: number): Promise<number> {
   const { readFile, readdir } = await import('node:fs/promises');
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  // Fields after the command name (which may hold spaces) start at its closing parenthesis; utime and stime are fields 14 and 15.
+  // Fields after the command name (which may hold spaces) start at its closing parenthesis; utime and
+  // stime are fields 14 and 15, cutime and cstime (children that exited: a database server's
+  // connection processes) 16 and 17.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
   const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
   const lists = await Promise.all(tasks.map((task) => readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '')));
   const children = lists.join(' ').split(/\s+/).filter(Boolean).map(Number);

@@ -1,19 +1,21 @@
 /**
  * `npm run bench [-- --patients 2000 --duration 15 --connections 32 --rounds 2 --single 10
- *   --subgraphs project,cheap --gateways ketengraph,apollo,hive,hive-rust]`
+ *   --subgraphs project,cheap --gateways ketengraph,apollo,hive,hive-rust --engine postgres|pglite]`
  *
  * Runs the whole-trajectory query for random patients through ketengraph's gateway and its peers
  * — a bare @apollo/gateway, Hive Gateway, and Hive Gateway with its Rust query planner — on the
  * same supergraph and subgraphs, with autocannon in a separate process:
- * - `project`: the four subgraphs, each its own process on its own seeded embedded database;
+ * - `project`: the four subgraphs, each its own process on its own seeded database, on the embedded
+ *   PostgreSQL server as `npm start` runs them (stack-start.ts; `--engine pglite`: PGlite in each);
  * - `cheap`: the same four schemas answered from memory (cheap-subgraphs.ts): the gateways' own cost.
+ * ketengraph's access log is on the embedded PostgreSQL server too (as `npm start` keeps it), unless
+ * `--audit-database-url` names another database (or `--engine pglite`: PGlite in the gateway).
  * Rounds alternate between the gateways so that drift in machine load affects all alike. Reports
  * per gateway requests per second, p50/p95/p99 latency, errors, CPU milliseconds per request of
  * the gateway and of the subgraphs, SQL statements per request, gateway memory, the ratios of
  * ketengraph to each peer, and a run at concurrency 1 (the latency one caller sees).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,8 +23,10 @@ import { mintDevToken, withoutSecurityPurpose } from '@ketengraph/gateway';
 import { ensureKeyPair, GATEWAY_KEYS_DIR, importSigningKey, signGatewayToken, type Principal } from '@ketengraph/service-kit';
 import { composeSupergraph } from '../../schema/compose.js';
 import { SUBGRAPHS } from '../../schema/subgraphs.js';
+import { databaseName, embeddedAuditCheckpoints, startEmbeddedPostgres } from '../../scripts/embedded-postgres.js';
 import type { LoadResult } from './load.js';
 import { postText, runLoad } from './load-runner.js';
+import { startStack, type StackEngine } from './stack-start.js';
 import {
   buildServices,
   compiled,
@@ -47,8 +51,10 @@ const { values } = parseArgs({
     gateways: { type: 'string', default: 'ketengraph,apollo,hive,hive-rust' },
     /** First of the ports used (gateways at +0, +10, +20, +30; subgraphs at +1…+4). */
     port: { type: 'string', default: '4200' },
-    /** ketengraph's access log on this PostgreSQL database instead of the embedded one. */
+    /** ketengraph's access log on this PostgreSQL database instead of the embedded server's. */
     'audit-database-url': { type: 'string' },
+    /** The embedded database engine: one PostgreSQL server (npm start's default) or PGlite in every process. */
+    engine: { type: 'string', default: 'postgres' },
     /** Write a V8 CPU profile of ketengraph's gateway into this directory (node --cpu-prof). */
     'cpu-prof': { type: 'string' },
   },
@@ -60,12 +66,11 @@ const rounds = Number(values.rounds);
 const singleSeconds = Number(values.single);
 const basePort = Number(values.port);
 const sets = values.subgraphs.split(',') as ('project' | 'cheap')[];
+if (values.engine !== 'postgres' && values.engine !== 'pglite') throw new Error('--engine is postgres or pglite');
+const engine: StackEngine = values.engine;
 const chosen = values.gateways.split(',');
 
 const query = readFileSync(join(repositoryRoot, 'test/operations/PatientTrajectory.graphql'), 'utf8');
-const dataRoot = join(repositoryRoot, '.data', `bench-${patients}`);
-const tsx = join(repositoryRoot, 'node_modules/.bin/tsx');
-const envPrefix = (name: string) => name.toUpperCase().replaceAll('-', '_');
 
 // Tokens: a caller token from the development issuer for ketengraph's gateway, and for the peers
 // (which only forward it) a token signed with ketengraph's gateway key, valid for the run.
@@ -74,11 +79,16 @@ const gatewayKey = await importSigningKey(await ensureKeyPair(GATEWAY_KEYS_DIR))
 const callerAuthorization = { authorization: `Bearer ${await mintDevToken(principal, { expiresInSeconds: 7200 })}` };
 const subgraphAuthorization = { authorization: `Bearer ${await signGatewayToken(principal, gatewayKey, 7200)}` };
 
+/** Where ketengraph's gateway keeps its access log and webhook store for one set of subgraphs. */
+interface GatewayData {
+  env: NodeJS.ProcessEnv;
+}
+
 interface GatewaySpec {
   key: string;
   name: string;
   offset: number;
-  start(port: number, supergraphFile: string, bareSupergraphFile: string, set: string): ManagedProcess;
+  start(port: number, supergraphFile: string, bareSupergraphFile: string, set: string, data: GatewayData): ManagedProcess;
   headers: Record<string, string>;
   readyPath: string;
   readyHeaders?: Record<string, string>;
@@ -92,8 +102,7 @@ const PEERS: GatewaySpec[] = [
     // Everything on as in production, except that the one benchmark organisation may exceed the per-organisation
     // rate limit (the limiter still runs; the benchmark measures capacity, not the limit); own audit and webhook data.
     // On the cheap subgraphs the handover relay is off: it would follow their made-up event feed.
-    start: (port, supergraphFile, _bare, set) => {
-      const data = set === 'project' ? dataRoot : join(repositoryRoot, '.data', 'bench-cheap');
+    start: (port, supergraphFile, _bare, set, data) => {
       const profile = values['cpu-prof'];
       if (profile) mkdirSync(profile, { recursive: true });
       return startProcess(
@@ -102,9 +111,7 @@ const PEERS: GatewaySpec[] = [
         {
           PORT: String(port),
           SUPERGRAPH_FILE: supergraphFile,
-          AUDIT_DATA_DIR: join(data, 'gateway-audit'),
-          ...(values['audit-database-url'] ? { AUDIT_DATABASE_URL: values['audit-database-url'] } : {}),
-          WEBHOOK_DATA_DIR: join(data, 'gateway-webhooks'),
+          ...data.env,
           RATE_LIMIT_PER_SECOND: '1000000',
           ...(set === 'cheap' ? { HANDOVER_RELAY: 'off' } : {}),
         },
@@ -154,12 +161,18 @@ if (!GATEWAYS.some((g) => g.key === 'ketengraph')) throw new Error('--gateways m
 // ketengraph's gateway compiled, as npm start and a deployment run it (the peers are plain JavaScript).
 buildServices();
 const processes: ManagedProcess[] = [];
-const stopAll = () => Promise.all(processes.splice(0).map((p) => p.stop()));
+/** Stopped after the processes: the stack of the project's subgraphs, an embedded database server. */
+const afterwards: (() => Promise<void>)[] = [];
+const stopAll = async () => {
+  await Promise.all(processes.splice(0).map((p) => p.stop()));
+  for (const stop of afterwards.splice(0)) await stop();
+};
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
 interface Measured {
   runs: LoadResult[];
   gatewayCpuMs: number[];
+  /** Per subgraph process, and the database server (`postgres server`) when there is one. */
   subgraphCpuMs: Map<string, number[]>;
   statementsPerRequest: number[];
   memory: number[];
@@ -175,41 +188,53 @@ console.log(`load average at start: ${load1()} (2 cores; other work on the machi
 
 try {
   for (const set of sets) {
-    // 1. Subgraphs.
+    // 1. Subgraphs, and where ketengraph's gateway keeps its access log.
     const urls: Record<string, string> = {};
     const subgraphProcesses: { name: string; process: ManagedProcess }[] = [];
-    SUBGRAPHS.forEach(({ name }, i) => (urls[name] = `http://127.0.0.1:${basePort + 1 + i}/graphql`));
+    const auditUrl = values['audit-database-url'];
+    let gatewayData: GatewayData;
     if (set === 'project') {
-      const marker = join(dataRoot, 'seeded');
-      if (!existsSync(marker)) {
-        console.log(`Seeding ${patients} patients into ${dataRoot} …`);
-        const env = { ...process.env };
-        for (const { name } of SUBGRAPHS) env[`${envPrefix(name)}_DATA_DIR`] = join(dataRoot, name);
-        execFileSync(tsx, ['scripts/seed.ts', '--patients', String(patients)], { cwd: repositoryRoot, env, stdio: 'inherit' });
-        writeFileSync(marker, String(patients));
-      }
-      for (const { name } of SUBGRAPHS) {
-        const managed = startProcess(
-          name,
-          `subgraphs/${name}/src/main.ts`,
-          {
-            PORT: new URL(urls[name]!).port,
-            DATA_DIR: join(dataRoot, name),
-            SEED_PATIENTS: '0',
-            INDICATIESTELLING_URL: urls.indicatiestelling,
-            PLAATSING_URL: urls.plaatsing,
-          },
-          { quiet: true },
-        );
-        processes.push(managed);
-        subgraphProcesses.push({ name, process: managed });
-      }
-      await Promise.all(Object.values(urls).map((url) => waitForReady(new URL('/ready', url).href)));
+      // As npm start runs them: compiled, on the embedded PostgreSQL server (or PGlite), seeded once.
+      const stack = await startStack({ engine, patients, basePort, gateway: false });
+      afterwards.push(stack.stop);
+      Object.assign(urls, stack.urls);
+      for (const managed of stack.processes) subgraphProcesses.push({ name: managed.name, process: managed });
+      if (stack.server?.process) subgraphProcesses.push({ name: 'postgres server', process: stack.server.process });
+      const dataDir = join(repositoryRoot, '.data', `bench-${patients}`);
+      gatewayData = {
+        env: auditUrl
+          ? { AUDIT_DATABASE_URL: auditUrl, WEBHOOK_DATA_DIR: join(dataDir, 'gateway-webhooks') }
+          : stack.server
+            ? {
+                AUDIT_DATABASE_URL: stack.databaseUrls['gateway-audit'],
+                WEBHOOK_DATABASE_URL: stack.databaseUrls['gateway-webhooks'],
+                AUDIT_CHECKPOINT_FILE: stack.auditCheckpointFile,
+              }
+            : { AUDIT_DATA_DIR: join(dataDir, 'gateway-audit'), WEBHOOK_DATA_DIR: join(dataDir, 'gateway-webhooks') },
+      };
     } else {
+      SUBGRAPHS.forEach(({ name }, i) => (urls[name] = `http://127.0.0.1:${basePort + 1 + i}/graphql`));
       const ports = Object.values(urls).map((url) => new URL(url).port);
       const managed = startProcess('cheap subgraphs', 'test/bench/cheap-subgraphs.ts', { CHEAP_PORTS: ports.join(',') }, { quiet: true });
       processes.push(managed);
       subgraphProcesses.push({ name: 'cheap subgraphs (one process)', process: managed });
+      const dataDir = join(repositoryRoot, '.data', 'bench-cheap');
+      if (auditUrl) gatewayData = { env: { AUDIT_DATABASE_URL: auditUrl, WEBHOOK_DATA_DIR: join(dataDir, 'gateway-webhooks') } };
+      else if (engine === 'postgres') {
+        // The access log as npm start keeps it: a database on an embedded PostgreSQL server.
+        const dir = `${dataDir}-postgres`;
+        const server = await startEmbeddedPostgres({ dir, port: basePort + 40 });
+        afterwards.push(server.stop);
+        if (server.process) subgraphProcesses.push({ name: 'postgres server', process: server.process });
+        await server.ensureDatabase(databaseName('gateway-audit'));
+        gatewayData = {
+          env: {
+            AUDIT_DATABASE_URL: server.url(databaseName('gateway-audit')),
+            AUDIT_CHECKPOINT_FILE: embeddedAuditCheckpoints(dir),
+            WEBHOOK_DATA_DIR: join(dataDir, 'gateway-webhooks'),
+          },
+        };
+      } else gatewayData = { env: { AUDIT_DATA_DIR: join(dataDir, 'gateway-audit'), WEBHOOK_DATA_DIR: join(dataDir, 'gateway-webhooks') } };
       await Promise.all(Object.values(urls).map((url) => waitForReady(url)));
     }
 
@@ -222,7 +247,7 @@ try {
     writeFileSync(bareSupergraphFile, withoutSecurityPurpose(supergraph));
     const targets = GATEWAYS.map((spec) => {
       const port = basePort + spec.offset;
-      const managed = spec.start(port, supergraphFile, bareSupergraphFile, set);
+      const managed = spec.start(port, supergraphFile, bareSupergraphFile, set, gatewayData);
       processes.push(managed);
       return { ...spec, process: managed, url: `http://127.0.0.1:${port}/graphql`, readyUrl: `http://127.0.0.1:${port}${spec.readyPath}` };
     });
@@ -284,7 +309,9 @@ try {
 
     // 6. Report.
     const title =
-      set === 'project' ? `the project's subgraphs (${patients} patients, embedded databases)` : 'cheap subgraphs (answers from memory: gateway overhead)';
+      set === 'project'
+        ? `the project's subgraphs (${patients} patients, ${engine === 'postgres' ? 'embedded PostgreSQL server' : 'embedded PGlite in each'})`
+        : 'cheap subgraphs (answers from memory: gateway overhead)';
     console.log(
       `\nWhole-trajectory query on ${title}; ${connections} connections, ${rounds} × ${durationSeconds} s per gateway; response ${responseBytes} bytes`,
     );
@@ -297,13 +324,14 @@ try {
         'p99 ms': mean(r.runs.map((x) => x.latencyMs.p99)).toFixed(1),
         errors: r.runs.reduce((a, x) => a + x.errors, 0),
         'gateway CPU ms/req': mean(r.gatewayCpuMs).toFixed(2),
-        'subgraphs CPU ms/req': [...r.subgraphCpuMs.values()].reduce((a, xs) => a + mean(xs), 0).toFixed(2),
+        'subgraphs CPU ms/req': [...r.subgraphCpuMs].reduce((a, [name, xs]) => (name === 'postgres server' ? a : a + mean(xs)), 0).toFixed(2),
+        ...(r.subgraphCpuMs.has('postgres server') ? { 'database server CPU ms/req': mean(r.subgraphCpuMs.get('postgres server')!).toFixed(2) } : {}),
         'SQL/req': set === 'project' ? mean(r.statementsPerRequest).toFixed(2) : '-',
         'RSS MiB': (Math.max(...r.memory) / 1048576).toFixed(0),
       })),
     );
     if (subgraphProcesses.length > 1) {
-      console.log('CPU ms per request per subgraph process');
+      console.log("CPU ms per request per process (the database server also writes ketengraph's access log)");
       console.table(
         [...results].map(([name, r]) => ({ gateway: name, ...Object.fromEntries([...r.subgraphCpuMs].map(([s, xs]) => [s, mean(xs).toFixed(2)])) })),
       );

@@ -28,6 +28,8 @@ export interface StackOptions {
   gatewayEnv?: NodeJS.ProcessEnv;
   /** Node options of the gateway process (e.g. `--cpu-prof`). */
   gatewayNodeArgs?: string[];
+  /** false: the subgraphs (and the database server) only, for a caller that starts its own gateways (`npm run bench`). */
+  gateway?: boolean;
 }
 
 export interface Stack {
@@ -37,6 +39,10 @@ export interface Stack {
   gatewayUrl: string;
   processes: ManagedProcess[];
   server: EmbeddedPostgres | undefined;
+  /** On the embedded PostgreSQL server: each process's database URL (`gateway-audit`, `gateway-webhooks`, the subgraphs'), by name. */
+  databaseUrls: Record<string, string>;
+  /** The access log's checkpoint file that belongs with its database. */
+  auditCheckpointFile: string;
   /** Seconds from starting the processes until every one answered /ready. */
   startSeconds: number;
   /** The processes to measure (each service, and the database server), by name: every pid of each now. */
@@ -111,35 +117,44 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ),
       );
     }
+    const auditCheckpointFile = server ? `${dataRoot}-postgres-gateway-audit-checkpoints.jsonl` : `${join(dataRoot, 'gateway-audit')}-checkpoints.jsonl`;
     const supergraphFile = join(mkdtempSync(join(tmpdir(), 'ketengraph-stack-')), 'supergraph.graphql');
     writeFileSync(supergraphFile, composeSupergraph(urls));
-    const gateway = startProcess(
-      'gateway',
-      compiled('gateway/src/main.ts'),
-      {
-        PORT: String(basePort),
-        SUPERGRAPH_FILE: supergraphFile,
-        ...(server
-          ? {
-              AUDIT_DATABASE_URL: databaseUrls['gateway-audit'],
-              WEBHOOK_DATABASE_URL: databaseUrls['gateway-webhooks'],
-              AUDIT_CHECKPOINT_FILE: `${dataRoot}-postgres-gateway-audit-checkpoints.jsonl`,
-            }
-          : { AUDIT_DATA_DIR: join(dataRoot, 'gateway-audit'), WEBHOOK_DATA_DIR: join(dataRoot, 'gateway-webhooks') }),
-        RATE_LIMIT_PER_SECOND: '1000000',
-        LOG_LEVEL: 'warn',
-        ...options.gatewayEnv,
-      },
-      { quiet: true, ...(options.gatewayNodeArgs ? { nodeArgs: options.gatewayNodeArgs } : {}) },
-    );
-    processes.push(gateway);
-    await Promise.all([...Object.values(urls).map((url) => waitForReady(new URL('/ready', url).href)), waitForReady(`http://127.0.0.1:${basePort}/ready`)]);
+    const withGateway = options.gateway ?? true;
+    const gateway =
+      withGateway &&
+      startProcess(
+        'gateway',
+        compiled('gateway/src/main.ts'),
+        {
+          PORT: String(basePort),
+          SUPERGRAPH_FILE: supergraphFile,
+          ...(server
+            ? {
+                AUDIT_DATABASE_URL: databaseUrls['gateway-audit'],
+                WEBHOOK_DATABASE_URL: databaseUrls['gateway-webhooks'],
+                AUDIT_CHECKPOINT_FILE: auditCheckpointFile,
+              }
+            : { AUDIT_DATA_DIR: join(dataRoot, 'gateway-audit'), WEBHOOK_DATA_DIR: join(dataRoot, 'gateway-webhooks') }),
+          RATE_LIMIT_PER_SECOND: '1000000',
+          LOG_LEVEL: 'warn',
+          ...options.gatewayEnv,
+        },
+        { quiet: true, ...(options.gatewayNodeArgs ? { nodeArgs: options.gatewayNodeArgs } : {}) },
+      );
+    if (gateway) processes.push(gateway);
+    await Promise.all([
+      ...Object.values(urls).map((url) => waitForReady(new URL('/ready', url).href)),
+      ...(gateway ? [waitForReady(`http://127.0.0.1:${basePort}/ready`)] : []),
+    ]);
     const startSeconds = (performance.now() - started) / 1000;
     return {
       urls,
       gatewayUrl: `http://127.0.0.1:${basePort}/graphql`,
       processes,
       server,
+      databaseUrls,
+      auditCheckpointFile,
       startSeconds,
       measured: [
         ...processes.map((p) => ({ name: p.name, pids: () => tree(p.child.pid!) })),
@@ -159,13 +174,16 @@ export function tree(pid: number): number[] {
   return [pid, ...children.flatMap(tree)];
 }
 
-/** User + system CPU time of the given processes, in milliseconds (clock ticks are 10 ms on Linux). */
+/**
+ * User + system CPU time of the given processes, in milliseconds (clock ticks are 10 ms on Linux),
+ * with that of their children that exited (cutime, cstime: a database server's connection processes).
+ */
 export function cpuMs(pids: number[]): number {
   let ticks = 0;
   for (const pid of pids) {
     const stat = readSafe(`/proc/${pid}/stat`);
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    ticks += [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
   }
   return ticks * 10;
 }
