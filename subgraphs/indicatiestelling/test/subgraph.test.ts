@@ -565,7 +565,7 @@ describe('batching: the statements for a list do not grow with its length', () =
 });
 
 describe('the hot reads in SQL (loaders.ts) return the rows Prisma does', () => {
-  it('patients, trajectories, indications and trajectory indications with their phases', async () => {
+  it('patients, trajectories (alone and with their details), indications and trajectory indications with their phases', async () => {
     const trajectories = await sg.prisma.trajectory.findMany({ where: { trajectoryIndication: { isNot: null } }, orderBy: { id: 'asc' }, take: 10 });
     const patientIds = [...new Set(trajectories.map((t) => t.patientId))];
     const trajectoryIds = trajectories.map((t) => t.id);
@@ -573,7 +573,14 @@ describe('the hot reads in SQL (loaders.ts) return the rows Prisma does', () => 
     expect(byId(await reads.patients(sg.db, patientIds))).toEqual(byId(await sg.prisma.patient.findMany({ where: { id: { in: patientIds } } })));
     expect(byId(await reads.trajectories(sg.db, trajectoryIds))).toEqual(byId(trajectories));
     expect(await reads.trajectoriesByPatient(sg.db, patientIds)).toEqual(
-      await sg.prisma.trajectory.findMany({ where: { patientId: { in: patientIds } }, orderBy: [{ titleStartsOn: 'desc' }, { id: 'asc' }] }),
+      await sg.prisma.trajectory.findMany({
+        where: { patientId: { in: patientIds } },
+        orderBy: [{ titleStartsOn: 'desc' }, { id: 'asc' }],
+        include: {
+          indications: { orderBy: [{ issuedOn: 'desc' }, { id: 'asc' }] },
+          trajectoryIndication: { include: { phases: { orderBy: { ordinal: 'asc' } } } },
+        },
+      }),
     );
     const indications = await sg.prisma.indication.findMany({ where: { trajectoryId: { in: trajectoryIds } }, orderBy: [{ issuedOn: 'desc' }, { id: 'asc' }] });
     expect(indications.length).toBeGreaterThan(0);
