@@ -9,7 +9,7 @@
  * the relationship with the patient the parent object belongs to.
  */
 import DataLoader from 'dataloader';
-import { defaultFieldResolver, getNamedType, GraphQLError, isObjectType, type GraphQLSchema } from 'graphql';
+import { defaultFieldResolver, getNamedType, GraphQLError, isObjectType, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import { argumentRequirement, grantsFor, type Decision, type PolicyRequirement, type RelationshipKind, type SchemaPolicies } from './grants.js';
 import type { ErrorCode } from './error-codes.js';
 import { domainError } from './errors.js';
@@ -133,13 +133,26 @@ export function guardSchema<Context extends { access: RequestAccess }>(
       const isConnection = getNamedType(field.type).name.endsWith('Connection');
       const byArguments = policy?.argumentCategories[coordinate] !== undefined;
       const resolve = field.resolve ?? defaultFieldResolver;
-      field.resolve = async (parent, args, context: Context, info) => {
+      // Synchronous while nothing needs waiting for: a granted field resolves as it would unguarded
+      // (a promise per field would make graphql-js complete every parent object asynchronously).
+      field.resolve = (parent, args, context: Context, info) => {
         const { access } = context;
         if (scopes && !access.hasScopes(scopes)) throw unauthorized(coordinate);
         if (!declared) return resolve(parent, args, context, info);
         const requirement = (byArguments && argumentRequirement(policy!, type.name, field.name, args)) || declared;
         const decision = access.decide(requirement);
         if (decision === 'granted') return resolve(parent, args, context, info);
+        return restricted(parent, args, context, info, requirement, decision);
+      };
+      const restricted = async (
+        parent: unknown,
+        args: Record<string, unknown>,
+        context: Context,
+        info: GraphQLResolveInfo,
+        requirement: PolicyRequirement,
+        decision: Decision,
+      ) => {
+        const { access } = context;
         if (decision === 'counts' && isConnection) {
           const connection = (await resolve(parent, args, context, info)) as { edges?: unknown[] } | null;
           return connection && { ...connection, edges: [] };
