@@ -14,27 +14,34 @@ export interface ProviderPlacementsKey {
 
 /** A provider as read with its capacity, in one statement. */
 export type ProviderWithCapacity = Provider & { capacity: ProviderCapacity[] };
+/** A placement as read by placementsByTrajectory: with its provider (and the provider's capacity). */
+export type PlacementWithProvider = Placement & { provider: ProviderWithCapacity };
+
+/** The capacity of provider `p`, as a JSON array (no dates: JSON keeps every value as Prisma types it). */
+const CAPACITY_OF_P = Prisma.sql`COALESCE((
+  SELECT json_agg(json_build_object('providerId', c."providerId", 'careType', c."careType", 'securityLevel', c."securityLevel",
+    'totalPlaces', c."totalPlaces", 'occupiedPlaces', c."occupiedPlaces") ORDER BY c."careType", c."securityLevel")
+  FROM "ProviderCapacity" c WHERE c."providerId" = p."id"), '[]')`;
 
 /**
  * The reads every whole-trajectory request makes, in SQL on the driver (`db.read`): a statement
- * through Prisma's findMany costs about twice the CPU, and a provider comes with its capacity in
- * the same statement. Each returns the rows exactly as the Prisma model types them
- * (test/plaatsing.test.ts compares them with findMany's).
+ * through Prisma's findMany costs about twice the CPU, and a trajectory's placements come with
+ * their providers and the providers' capacity in the same statement (three through Prisma). Each
+ * returns the rows exactly as the Prisma model types them (test/plaatsing.test.ts compares them
+ * with findMany's).
  */
 export const reads = {
   placementsByTrajectory: (db: Database, trajectoryIds: readonly string[]) =>
-    db.read<Placement>(
+    db.read<PlacementWithProvider>(
       Prisma.sql`SELECT "id", "patientId", "trajectoryId", "providerId", "careType"::text, "securityLevel", "status"::text, "requestedAt", "admittedAt",
-        "endedAt", "declineReason", "transferredFromId"
-      FROM "Placement" WHERE "trajectoryId" = ANY(${trajectoryIds}) ORDER BY "requestedAt" DESC, "id" ASC`,
+        "endedAt", "declineReason", "transferredFromId",
+        (SELECT json_build_object('id', p."id", 'name', p."name", 'type', p."type", 'region', p."region", 'capacity', ${CAPACITY_OF_P})
+          FROM "Provider" p WHERE p."id" = pl."providerId") AS "provider"
+      FROM "Placement" pl WHERE "trajectoryId" = ANY(${trajectoryIds}) ORDER BY "requestedAt" DESC, "id" ASC`,
     ),
   providersWithCapacity: (db: Database, ids: readonly string[]) =>
     db.read<ProviderWithCapacity>(
-      Prisma.sql`SELECT p."id", p."name", p."type"::text, p."region"::text, COALESCE((
-          SELECT json_agg(json_build_object('providerId', c."providerId", 'careType', c."careType", 'securityLevel', c."securityLevel",
-            'totalPlaces', c."totalPlaces", 'occupiedPlaces', c."occupiedPlaces") ORDER BY c."careType", c."securityLevel")
-          FROM "ProviderCapacity" c WHERE c."providerId" = p."id"), '[]') AS "capacity"
-      FROM "Provider" p WHERE p."id" = ANY(${ids})`,
+      Prisma.sql`SELECT p."id", p."name", p."type"::text, p."region"::text, ${CAPACITY_OF_P} AS "capacity" FROM "Provider" p WHERE p."id" = ANY(${ids})`,
     ),
 };
 
@@ -48,14 +55,14 @@ export function createLoaders(prisma: PrismaClient, db: Database) {
       }),
     (row) => row.providerId,
   );
+  const primeProvider = ({ capacity, ...provider }: ProviderWithCapacity): Provider => {
+    capacityByProvider.prime(provider.id, capacity);
+    return provider;
+  };
+  // A provider's capacity arrives with it (and is primed for capacityByProvider): its fields nearly always ask it.
+  const provider = byIdLoader(async (ids) => (await reads.providersWithCapacity(db, ids)).map(primeProvider));
   return {
-    // A provider's capacity arrives with it (and is primed for capacityByProvider): its fields nearly always ask it.
-    provider: byIdLoader(async (ids) =>
-      (await reads.providersWithCapacity(db, ids)).map(({ capacity, ...provider }) => {
-        capacityByProvider.prime(provider.id, capacity);
-        return provider;
-      }),
-    ),
+    provider,
     capacityByProvider,
     placement: byIdLoader((ids) => prisma.placement.findMany({ where: { id: { in: [...ids] } } })),
     // The providers that have each patient as their own patient (forensisch-cv's careProvidersOfPatient), one statement per request.
@@ -73,8 +80,13 @@ export function createLoaders(prisma: PrismaClient, db: Database) {
       (ids) => prisma.placement.findMany({ where: { patientId: { in: [...ids] } }, orderBy: [{ requestedAt: 'desc' }, { id: 'asc' }] }),
       (row) => row.patientId,
     ),
+    // A trajectory's placements arrive with their providers, primed into the provider loader.
     placementsByTrajectory: groupLoader(
-      (ids) => reads.placementsByTrajectory(db, ids),
+      async (ids) =>
+        (await reads.placementsByTrajectory(db, ids)).map(({ provider: withCapacity, ...placement }) => {
+          provider.prime(placement.providerId, primeProvider(withCapacity));
+          return placement;
+        }),
       (row) => row.trajectoryId,
     ),
     transferredTo: groupLoader(

@@ -88,11 +88,15 @@ describe('plaatsing subgraph', () => {
     await ind?.close();
   });
 
-  it('the hot reads in SQL (loaders.ts) return the rows Prisma does: placements of trajectories, providers with their capacity', async () => {
+  it('the hot reads in SQL (loaders.ts) return the rows Prisma does: placements of trajectories with their providers, providers with their capacity', async () => {
     const placements = await sg.prisma.placement.findMany({ where: { admittedAt: { not: null } }, orderBy: { id: 'asc' }, take: 10 });
     const trajectoryIds = [...new Set(placements.map((p) => p.trajectoryId))];
     expect(await reads.placementsByTrajectory(sg.db, trajectoryIds)).toEqual(
-      await sg.prisma.placement.findMany({ where: { trajectoryId: { in: trajectoryIds } }, orderBy: [{ requestedAt: 'desc' }, { id: 'asc' }] }),
+      await sg.prisma.placement.findMany({
+        where: { trajectoryId: { in: trajectoryIds } },
+        orderBy: [{ requestedAt: 'desc' }, { id: 'asc' }],
+        include: { provider: { include: { capacity: { orderBy: [{ careType: 'asc' }, { securityLevel: 'asc' }] } } } },
+      }),
     );
     const providerIds = [...new Set(placements.map((p) => p.providerId))];
     const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
