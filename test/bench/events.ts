@@ -106,7 +106,7 @@ for (const r of rows) {
   const cpu = r.cpuMsPerChange;
   const subgraphs = ['indicatiestelling', 'plaatsing', 'forensisch-cv', 'kwaliteit'].reduce((sum, name) => sum + (cpu[name] ?? 0), 0);
   console.log(
-    `| ${r.subscribers} | ${r.targetRate} → ${r.achievedRate} | ${r.subscriber.p50} | ${r.subscriber.p95} | ${r.subscriber.p99} | ${r.subscriber.delivered}/${r.subscriber.expected} | ${r.webhook.p50} | ${r.webhook.p95} | ${r.webhook.p99} | ${r.webhook.delivered}/${r.webhook.expected} | ${cpu.gateway} · ${subgraphs.toFixed(1)} · ${cpu['postgres server'] ?? '–'} | ${r.loadAverage} |`,
+    `| ${r.subscribers} | ${r.targetRate} → ${r.achievedRate}${r.writeErrors ? ` (${r.writeErrors} refused)` : ''} | ${r.subscriber.p50} | ${r.subscriber.p95} | ${r.subscriber.p99} | ${r.subscriber.delivered}/${r.subscriber.expected} | ${r.webhook.p50} | ${r.webhook.p95} | ${r.webhook.p99} | ${r.webhook.delivered}/${r.webhook.expected} | ${cpu.gateway} · ${subgraphs.toFixed(1)} · ${cpu['postgres server'] ?? '–'} | ${r.loadAverage} |`,
   );
 }
 process.exit(0);

@@ -4,6 +4,7 @@
  */
 import type { ApolloServer } from '@apollo/server';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import type { Principal } from '@ketengraph/service-kit';
 import type { SubgraphTokens } from '../federation/subgraph-tokens.js';
 import type { GatewayContext } from '../admission/context.js';
 import type { EventsConfig } from './config.js';
@@ -31,6 +32,9 @@ export * from './resolve.js';
 export * from './config.js';
 export * from './relationship.js';
 export * from './handover-relay.js';
+
+/** Batches of one group (selection and authorization context) resolved at once; see createGatewayEvents. */
+const RESOLUTIONS_PER_GROUP = 2;
 
 export interface GatewayEvents {
   feed: EventFeed;
@@ -69,11 +73,12 @@ export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvent
    */
   const pending = new Map<string, { prepared: PreparedSelection; changes: Map<bigint, PendingChange> }>();
   /**
-   * Groups with a resolution running. One at a time per group: changes arriving meanwhile wait
+   * Resolutions running per group, at most RESOLUTIONS_PER_GROUP: changes arriving meanwhile wait
    * and go together in the next batch, so batches grow with the load instead of the number of
-   * concurrent operations (and the latency of each) growing.
+   * concurrent operations (and the latency of each) growing. More than one, so that the next
+   * batch is fetched from the subgraphs while the previous one's access-log records are written.
    */
-  const running = new Set<string>();
+  const running = new Map<string, number>();
   let scheduled = false;
   const schedule = () => {
     if (scheduled) return;
@@ -83,9 +88,10 @@ export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvent
   const flush = () => {
     scheduled = false;
     for (const [key, { prepared, changes }] of [...pending]) {
-      if (running.has(key)) continue;
+      const count = running.get(key) ?? 0;
+      if (count >= RESOLUTIONS_PER_GROUP) continue;
       pending.delete(key);
-      running.add(key);
+      running.set(key, count + 1);
       const batch = [...changes.values()].sort((a, b) => (a.event.sequence < b.event.sequence ? -1 : 1));
       resolveEvents(options.apollo, prepared, batch, relationship)
         .then(
@@ -93,29 +99,42 @@ export function createGatewayEvents(options: GatewayEventsOptions): GatewayEvent
           (error: unknown) => batch.forEach((change) => change.waiters.forEach((waiter) => waiter.reject(error))),
         )
         .finally(() => {
-          running.delete(key);
+          const left = running.get(key)! - 1;
+          if (left > 0) running.set(key, left);
+          else running.delete(key);
           if (pending.has(key)) schedule();
         });
     }
   };
+  /** Per selection and principal (a subscription asks with the same two objects for every change): its group's key. */
+  const keys = new WeakMap<PreparedSelection, WeakMap<Principal, string>>();
+  const groupKey = (prepared: PreparedSelection, principal: Principal): string => {
+    let byPrincipal = keys.get(prepared);
+    if (!byPrincipal) keys.set(prepared, (byPrincipal = new WeakMap()));
+    let key = byPrincipal.get(principal);
+    if (key === undefined) {
+      key = JSON.stringify([
+        prepared.query,
+        prepared.operationName,
+        prepared.variables,
+        principal.organisationId,
+        principal.role,
+        principal.purpose,
+        [...principal.scopes].sort(),
+      ]);
+      byPrincipal.set(principal, key);
+    }
+    return key;
+  };
   const resolve = (prepared: PreparedSelection, event: PlacementChangeEvent, context: GatewayContext): Promise<EventResolution> => {
     // Decided on the event itself, before anything is fetched; filters differ between receivers that share resolutions.
     if (!matchesFilter(event, prepared.filter)) return Promise.resolve({ kind: 'skip' });
-    const { principal } = context;
-    const key = JSON.stringify([
-      prepared.query,
-      prepared.operationName,
-      prepared.variables,
-      principal.organisationId,
-      principal.role,
-      principal.purpose,
-      [...principal.scopes].sort(),
-    ]);
+    const key = groupKey(prepared, context.principal);
     let group = pending.get(key);
     if (!group) pending.set(key, (group = { prepared, changes: new Map() }));
     let change = group.changes.get(event.sequence);
     if (!change) group.changes.set(event.sequence, (change = { event, deliveries: [], waiters: [] }));
-    change.deliveries.push({ requestId: context.requestId, principal });
+    change.deliveries.push({ requestId: context.requestId, principal: context.principal });
     schedule();
     return new Promise((resolve, reject) => change.waiters.push({ resolve, reject }));
   };
