@@ -92,6 +92,14 @@ try {
   control({ type: 'close' });
   await new Promise((resolve) => load.once('exit', resolve));
 } finally {
+  if (PROFILE) {
+    // The profile is written as the gateway exits, after its shutdown checkpoint (which checks every
+    // record written since the last one): given the time for that, not the usual ten seconds.
+    const gateway = stack.processes.find((p) => p.name === 'gateway')!.child;
+    const exited = new Promise((resolve) => gateway.once('exit', resolve));
+    process.kill(-gateway.pid!, 'SIGTERM');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 120_000))]);
+  }
   await stack.stop();
 }
 
