@@ -71,7 +71,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // webhook deliveries (released for redelivery while the feed and the access log still run), the
   // relay, the feed, Apollo, the webhook database, what the access log still queues, traces.
   const components: Component[] = [
-    { name: 'tracing', start: () => void (stopTracing = startTracing(config.tracing)), stop: () => stopTracing() },
+    { name: 'tracing', start: async () => void (stopTracing = await startTracing(config.tracing)), stop: () => stopTracing() },
     { name: 'audit log', start: async () => void (audit = await AuditLog.open(config.audit)), stop: () => audit.close() },
     { name: 'webhook store', start: async () => void (webhooks = await Webhooks.open(config.webhooks)), stop: () => webhooks.close() },
     {

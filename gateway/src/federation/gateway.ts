@@ -31,6 +31,10 @@ export function createFederation(
   inProcess: Record<string, GraphQLSchema>,
   guards: SubgraphGuards,
 ): ApolloGateway {
+  // Unless told otherwise, @apollo/gateway reports the host to Apollo every hour (OS, CPU, memory,
+  // cloud provider, probed at start from the cloud providers' metadata addresses): a gateway in the
+  // care chain makes no calls it was not configured to make.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   return new ApolloGateway({
     supergraphSdl: supergraphSource({
       initialSdl: supergraphSdl,

@@ -402,7 +402,7 @@ export async function runSubgraphProcess<Prisma extends { $disconnect(): Promise
 ): Promise<void> {
   limitHeapGrowth();
   // Registered before the server starts, so its spans (continuing the gateway's traceparent) are exported.
-  const stopTracing = startTracing(loadTracingConfig(process.env));
+  const stopTracing = await startTracing(loadTracingConfig(process.env));
   const running = await startSubgraph(module);
   const log = serviceLogger(module.name);
   log.info({ url: running.url }, 'listening');

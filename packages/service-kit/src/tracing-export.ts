@@ -1,7 +1,5 @@
 import { context, propagation, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { COMMON_ENV, readEnv } from './config.js';
 
 export interface TracingConfig {
@@ -20,16 +18,21 @@ export function loadTracingConfig(env: NodeJS.ProcessEnv): TracingConfig {
  * OpenTelemetry for one process (the gateway, or a subgraph run as its own process): a tracer
  * provider with the W3C trace-context propagator (NodeTracerProvider's default), so the HTTP
  * layer's server spans (continueTrace), @apollo/gateway's own plan and fetch spans and the
- * `traceparent` sent to subgraphs form one trace across processes. Off (nothing registered)
- * without an exporter. Returns what flushes and unregisters it at shutdown.
+ * `traceparent` sent to subgraphs form one trace across processes. Off (nothing registered, and
+ * the SDK and OTLP exporter not even loaded: ~6 MiB of heap a process without traces does not
+ * need) without an exporter. Resolves to what flushes and unregisters it at shutdown.
  */
-export function startTracing(config: TracingConfig): () => Promise<void> {
+export async function startTracing(config: TracingConfig): Promise<() => Promise<void>> {
+  if (!config.exporter && !config.otlpEndpoint) return async () => undefined;
+  const [{ BatchSpanProcessor, SimpleSpanProcessor }, { NodeTracerProvider }] = await Promise.all([
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/sdk-trace-node'),
+  ]);
   const processor = config.exporter
     ? new SimpleSpanProcessor(config.exporter)
-    : config.otlpEndpoint
-      ? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${config.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }))
-      : undefined;
-  if (!processor) return async () => undefined;
+    : new BatchSpanProcessor(
+        new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter({ url: `${config.otlpEndpoint!.replace(/\/$/, '')}/v1/traces` }),
+      );
   const provider = new NodeTracerProvider({ spanProcessors: [processor] });
   provider.register();
   return async () => {
