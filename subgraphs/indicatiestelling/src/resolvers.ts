@@ -90,7 +90,7 @@ export const resolvers: Resolvers = {
   BSN: BsnScalar,
 
   Query: {
-    patient: async (_, { id }, { loaders }) => found(await loaders.patient.load(id), 'patient'),
+    patient: async (_, { id }, { loaders }) => found(await loaders.patientWithTrajectories.load(id), 'patient'),
     patientsByBsn: async (_, { bsns }, { prisma, principal }) => {
       // Only the gateway's audit identifier (a scope no role is granted): it answers who a BSN is, outside any relationship.
       if (!principal.scopes.includes(AUDIT_IDENTIFY_SCOPE)) throw unauthorized('Query.patientsByBsn');

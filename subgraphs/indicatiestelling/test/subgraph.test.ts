@@ -565,7 +565,7 @@ describe('batching: the statements for a list do not grow with its length', () =
 });
 
 describe('the hot reads in SQL (loaders.ts) return the rows Prisma does', () => {
-  it('patients, trajectories (alone and with their details), indications and trajectory indications with their phases', async () => {
+  it('patients (alone and with their trajectories), trajectories (alone and with their details), indications and trajectory indications with their phases', async () => {
     const trajectories = await sg.prisma.trajectory.findMany({ where: { trajectoryIndication: { isNot: null } }, orderBy: { id: 'asc' }, take: 10 });
     const patientIds = [...new Set(trajectories.map((t) => t.patientId))];
     const trajectoryIds = trajectories.map((t) => t.id);
@@ -582,6 +582,16 @@ describe('the hot reads in SQL (loaders.ts) return the rows Prisma does', () => 
         },
       }),
     );
+    const details = {
+      indications: { orderBy: [{ issuedOn: 'desc' as const }, { id: 'asc' as const }] },
+      trajectoryIndication: { include: { phases: { orderBy: { ordinal: 'asc' as const } } } },
+    };
+    const withTrajectories = await sg.prisma.patient.findMany({
+      where: { id: { in: patientIds } },
+      include: { trajectories: { orderBy: [{ titleStartsOn: 'desc' }, { id: 'asc' }], include: details } },
+    });
+    expect(withTrajectories.some((p) => p.trajectories.some((t) => t.titleEndsOn !== null))).toBe(true);
+    expect(byId(await reads.patientsWithTrajectories(sg.db, patientIds))).toEqual(byId(withTrajectories));
     const indications = await sg.prisma.indication.findMany({ where: { trajectoryId: { in: trajectoryIds } }, orderBy: [{ issuedOn: 'desc' }, { id: 'asc' }] });
     expect(indications.length).toBeGreaterThan(0);
     expect(await reads.indicationsByTrajectory(sg.db, trajectoryIds)).toEqual(indications);
