@@ -1,9 +1,13 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { encodeEventCursor } from '@ketengraph/service-kit';
 import { buildSchema, GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { PlacementChangeEvent } from '../src/events/feed.js';
 import { matchesFilter, prepareSelection } from '../src/events/resolve.js';
 import { Channel } from '../src/events/subscriptions/channel.js';
+import { coalesceWrites } from '../src/events/subscriptions/websocket.js';
+import { WebSocket, WebSocketServer } from 'ws';
 
 /** The part of the API schema a subscription touches (the real one is tested through the federation). */
 const schema = buildSchema(`
@@ -122,5 +126,81 @@ describe('Channel', () => {
     await channel.next();
     await room;
     expect(roomy).toBe(true);
+  });
+});
+
+describe('coalesceWrites', () => {
+  /** A WebSocket server whose connections coalesce their writes, and a raw client that can stop reading. */
+  async function connection() {
+    const server = createServer();
+    const wss = new WebSocketServer({ noServer: true });
+    const accepted = new Promise<WebSocket>((resolve) =>
+      server.on('upgrade', (request, socket, head) =>
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          coalesceWrites(ws, socket);
+          resolve(ws);
+        }),
+      ),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const received: string[] = [];
+    client.on('message', (data) => received.push(String(data)));
+    await new Promise((resolve) => client.once('open', resolve));
+    return {
+      ws: await accepted,
+      client,
+      received,
+      close: async () => {
+        client.terminate();
+        wss.close();
+        await new Promise((resolve) => server.close(resolve));
+      },
+    };
+  }
+  const sent = (ws: WebSocket, data: string) => new Promise<void>((resolve, reject) => ws.send(data, (error) => (error ? reject(error) : resolve())));
+
+  it('sends the messages of one turn in one write, in order, and counts them sent at once', async () => {
+    const { ws, received, close } = await connection();
+    const writes: number[] = [];
+    const socket = (ws as unknown as { _socket: { _writev: (chunks: unknown[], cb: () => void) => void } })._socket;
+    const writev = socket._writev.bind(socket);
+    socket._writev = (chunks, cb) => {
+      writes.push(chunks.length);
+      writev(chunks, cb);
+    };
+    await Promise.all(Array.from({ length: 50 }, (_, i) => sent(ws, `message ${i}`)));
+    await expect.poll(() => received.length).toBe(50);
+    expect(received).toEqual(Array.from({ length: 50 }, (_, i) => `message ${i}`));
+    expect(writes).toHaveLength(1);
+    await close();
+  });
+
+  it('waits for a client that does not read once a megabyte is unsent (backpressure)', async () => {
+    const { ws, client, close } = await connection();
+    // The client stops reading: its socket's data no longer reaches ws (which would resume it), and it is paused.
+    const clientSocket = (client as unknown as { _socket: import('node:net').Socket })._socket;
+    clientSocket.removeAllListeners('data');
+    clientSocket.pause();
+    const big = 'x'.repeat(64 * 1024);
+    let acknowledged = 0;
+    let waiting: Promise<void> | undefined;
+    // Queued while little is unsent; the operating system's buffers fill first, then the socket's.
+    for (let i = 0; i < 2000 && !waiting; i++) {
+      void sent(ws, big).then(() => void acknowledged++);
+      await new Promise((resolve) => setImmediate(resolve)); // the turn ends: what was queued is written
+      if (ws.bufferedAmount >= 1 << 20) waiting = sent(ws, big);
+    }
+    expect(waiting, 'the unsent bytes reached the limit').toBeDefined();
+    const before = acknowledged;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let done = false;
+    void waiting!.then(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(done, 'a send past the limit waits for the client').toBe(false);
+    expect(acknowledged).toBe(before);
+    clientSocket.resume();
+    await waiting;
+    await close();
   });
 });
