@@ -17,12 +17,12 @@
 // nothing; `--force` builds anyway.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const dist = join(root, 'dist');
-const STAMP = join(dist, '.input-hash');
+const target = join(root, 'dist');
+const STAMP = join(target, '.input-hash');
 const started = performance.now();
 
 /** The workspace packages a service needs at run time (not the tests). */
@@ -70,6 +70,15 @@ function inputHash() {
   return hash.digest('hex');
 }
 
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
 const hash = inputHash();
 if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP, 'utf8') === hash) {
   console.log('dist/ up to date');
@@ -79,7 +88,14 @@ if (!process.argv.includes('--force') && existsSync(STAMP) && readFileSync(STAMP
 // The explorer's browser bundle, built once here (a deployment does not build it on start).
 execFileSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'packages', 'explorer', 'src', 'bundle.ts')], { stdio: 'inherit', cwd: root });
 
-rmSync(dist, { recursive: true, force: true });
+// Built beside dist/ and swapped in whole, so that services running from dist/ (npm start, a
+// benchmark) never see it half-written.
+const dist = join(root, `dist.building-${process.pid}`);
+// What an interrupted build left behind (its process is gone).
+for (const name of readdirSync(root)) {
+  const pid = /^dist\.(?:building|previous)-(\d+)$/.exec(name)?.[1];
+  if (pid && !alive(Number(pid))) rmSync(join(root, name), { recursive: true, force: true });
+}
 const sources = [
   // The explorer's browser code is bundled separately (above).
   ...PACKAGES.flatMap((pkg) => files(join(root, pkg, 'src'), (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'), { browser: false })),
@@ -118,5 +134,9 @@ for (const pkg of PACKAGES) {
   mkdirSync(dirname(link), { recursive: true });
   symlinkSync(relative(dirname(link), join(dist, pkg)), link, 'dir');
 }
-writeFileSync(STAMP, hash);
+writeFileSync(join(dist, '.input-hash'), hash);
+const previous = `${target}.previous-${process.pid}`;
+if (existsSync(target)) renameSync(target, previous);
+renameSync(dist, target);
+rmSync(previous, { recursive: true, force: true });
 console.log(`dist/ built in ${((performance.now() - started) / 1000).toFixed(1)} s: node dist/gateway/src/main.js, node dist/subgraphs/<name>/src/main.js`);
