@@ -50,6 +50,12 @@ describe('whole-trajectory query through the gateway', () => {
     expect(admitted.waitingDays).toBeGreaterThanOrEqual(0);
     expect(trajectory.handoverQuality!.averageCompleteness).toBeGreaterThan(0); // kwaliteit via Trajectory
     expect(patient.forensicCv!.riskAssessments!.edges.length).toBeGreaterThan(0); // forensisch-cv
+
+    // One SQL statement per subgraph fetch of the plan (indicatiestelling, then plaatsing, forensisch-cv and kwaliteit
+    // for the trajectories, then kwaliteit for the providers): related rows come with their parents (loaders.ts).
+    const before = federation.statementCount();
+    expect((await execute(federation, PatientTrajectoryDocument, { id: patient.id })).errors).toBeUndefined();
+    expect(federation.statementCount() - before).toBe(5);
   });
 
   it('agrees with each subgraph about the same patient (ids join across subgraphs)', async () => {
