@@ -53,25 +53,25 @@ export interface AuditRecord extends AuditRecordInput {
   hash: string;
 }
 
+/** Lists shared by records (the records of one request, see log.ts) are serialised once; a record's lists are never changed once made. */
+const listsJson = new WeakMap<readonly string[], string>();
+function listJson(list: readonly string[]): string {
+  let json = listsJson.get(list);
+  if (json === undefined) listsJson.set(list, (json = JSON.stringify(list)));
+  return json;
+}
+
+/** Exactly `JSON.stringify` of the object in the header's key order (test: audit.test.ts), built without the object. */
 export function canonicalJson(sequence: number, record: AuditRecordInput): string {
-  return JSON.stringify({
-    sequence,
-    eventId: record.eventId,
-    occurredAt: record.occurredAt.toISOString(),
-    action: record.action,
-    patientId: record.patientId,
-    userId: record.userId,
-    organisationId: record.organisationId,
-    role: record.role,
-    purpose: record.purpose,
-    fieldsDelivered: record.fieldsDelivered,
-    categoriesDelivered: record.categoriesDelivered,
-    fieldsWithheld: record.fieldsWithheld,
-    categoriesWithheld: record.categoriesWithheld,
-    outcome: record.outcome,
-    requestId: record.requestId,
-    operationName: record.operationName,
-  });
+  const json = JSON.stringify;
+  return (
+    `{"sequence":${json(sequence)},"eventId":${json(record.eventId)},"occurredAt":${json(record.occurredAt.toISOString())},` +
+    `"action":${json(record.action)},"patientId":${json(record.patientId)},"userId":${json(record.userId)},` +
+    `"organisationId":${json(record.organisationId)},"role":${json(record.role)},"purpose":${json(record.purpose)},` +
+    `"fieldsDelivered":${listJson(record.fieldsDelivered)},"categoriesDelivered":${listJson(record.categoriesDelivered)},` +
+    `"fieldsWithheld":${listJson(record.fieldsWithheld)},"categoriesWithheld":${listJson(record.categoriesWithheld)},` +
+    `"outcome":${json(record.outcome)},"requestId":${json(record.requestId)},"operationName":${json(record.operationName)}}`
+  );
 }
 
 export function chainHash(previousHash: string, sequence: number, record: AuditRecordInput): string {

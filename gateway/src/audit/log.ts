@@ -184,7 +184,9 @@ export class AuditLog {
     if (this.closed) return Promise.reject(new Error('The audit log is closed.'));
     let normalised: AuditRecordInput[];
     try {
-      normalised = records.map(normalise);
+      // The records of one request often share their lists (a change delivered to many subscribers): each is checked and copied once.
+      const lists = new Map<string, Map<unknown, string[]>>();
+      normalised = records.map((record) => normalise(record, lists));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -394,17 +396,24 @@ function headMoved(error: unknown): boolean {
   return code === '23505' || code === '23000';
 }
 
-function normalise(record: AuditRecordInput): AuditRecordInput {
+/** `checked`: lists already checked and copied, per field, for records that share them. */
+function normalise(record: AuditRecordInput, checked: Map<string, Map<unknown, string[]>> = new Map()): AuditRecordInput {
   const fail = (what: string): never => {
     throw new AuditInputError(`Audit record refused: ${what}.`);
   };
   const text = (value: unknown, name: string): string =>
     typeof value === 'string' && value.length > 0 && value.length <= 200 ? value : fail(`${name} must be a non-empty string of at most 200 characters`);
   const optionalText = (value: unknown, name: string): string | null => (value === null || value === undefined ? null : text(value, name));
-  const list = (value: unknown, pattern: RegExp, name: string): string[] =>
-    Array.isArray(value) && value.every((item) => typeof item === 'string' && pattern.test(item))
-      ? [...(value as string[])]
-      : fail(`${name} must be a list of names`);
+  const list = (value: unknown, pattern: RegExp, name: string): string[] => {
+    let ofField = checked.get(name);
+    if (!ofField) checked.set(name, (ofField = new Map()));
+    const copy = ofField.get(value);
+    if (copy) return copy;
+    if (!(Array.isArray(value) && value.every((item) => typeof item === 'string' && pattern.test(item)))) fail(`${name} must be a list of names`);
+    const checkedCopy = [...(value as string[])];
+    ofField.set(value, checkedCopy);
+    return checkedCopy;
+  };
   const eventId = typeof record.eventId === 'string' ? record.eventId.toLowerCase() : '';
   if (!UUID.test(eventId)) fail('eventId must be a UUID');
   if (!(record.occurredAt instanceof Date) || Number.isNaN(record.occurredAt.getTime())) fail('occurredAt must be a valid Date');
