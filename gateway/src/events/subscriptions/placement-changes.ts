@@ -127,12 +127,17 @@ export function createPlacementChangeSubscriptions(events: GatewayEvents, admit:
     if (refusal) return { errors: refusal };
 
     const live: PlacementChangeEvent[] = [];
+    /** Changes asked for and not yet delivered, in order (at most RESOLVE_AHEAD). */
+    const ahead: { event: PlacementChangeEvent; resolution: Promise<EventResolution> }[] = [];
+    /** The queue deliverInOrder takes from now: new live events are asked for as they arrive. */
+    let taking: PlacementChangeEvent[] | null = null;
     let wake: (() => void) | null = null;
     let expiry: NodeJS.Timeout | null = null;
     // Registered before the first read: whatever the log gets after that read reaches `live`.
     const stopListening = events.feed.onEvents(
       (batch) => {
         live.push(...batch);
+        if (taking === live) takeFrom(live);
         wake?.();
       },
       () => end(SUBSCRIPTION_ERRORS.interrupted()),
@@ -167,35 +172,51 @@ export function createPlacementChangeSubscriptions(events: GatewayEvents, admit:
     subscriptionMetrics.open.inc();
     watchExpiry();
 
-    /** Delivers the events after `last` in order, resolving up to RESOLVE_AHEAD of them at once. */
-    async function deliverInOrder(batch: readonly PlacementChangeEvent[]): Promise<void> {
-      const ahead: { event: PlacementChangeEvent; resolution: Promise<EventResolution> }[] = [];
-      let next = 0;
-      while (!channel.ended && (next < batch.length || ahead.length > 0)) {
-        while (ahead.length < RESOLVE_AHEAD && next < batch.length) {
-          const event = batch[next++]!;
-          if (event.sequence <= last) continue;
-          const resolution = events.resolve(prepared, event, { requestId: `${request.requestId}:${event.sequence}`, principal: request.principal });
-          resolution.catch(() => undefined); // awaited below in turn; a stream that ends first leaves it unobserved
-          ahead.push({ event, resolution });
+    /** Asks for the next events of `queue` (after `last`), as many as RESOLVE_AHEAD leaves room for. */
+    function takeFrom(queue: PlacementChangeEvent[]): void {
+      while (ahead.length < RESOLVE_AHEAD && queue.length > 0 && !(queue === live && queue.length > LIVE_BACKLOG)) {
+        const event = queue.shift()!;
+        if (event.sequence <= (ahead.at(-1)?.event.sequence ?? last)) continue;
+        const resolution = events.resolve(prepared, event, { requestId: `${request.requestId}:${event.sequence}`, principal: request.principal });
+        resolution.catch(() => undefined); // awaited in turn by deliverInOrder; a stream that ends first leaves it unobserved
+        ahead.push({ event, resolution });
+      }
+    }
+
+    /**
+     * Delivers the events of `queue` after `last` in order, resolving up to RESOLVE_AHEAD at once.
+     * From the live queue, a change that arrives while earlier ones are being resolved or sent is
+     * asked for at once (the feed listener calls takeFrom), so it joins the next shared batch
+     * instead of waiting until everything before it has gone out. Returns when the queue is
+     * drained, or, for the live queue, when it outgrew LIVE_BACKLOG (the pump then catches up from
+     * the log).
+     */
+    async function deliverInOrder(queue: PlacementChangeEvent[]): Promise<void> {
+      taking = queue;
+      try {
+        while (!channel.ended) {
+          takeFrom(queue);
+          const current = ahead.shift();
+          if (!current) return;
+          await channel.room();
+          if (channel.ended) return;
+          const resolution = await current.resolution;
+          if (resolution.kind === 'failed') throw failureOf(resolution.errors);
+          subscriptionMetrics.events.inc({ outcome: resolution.kind === 'deliver' ? 'delivered' : 'skipped' });
+          if (resolution.kind === 'deliver') channel.push(resolution.result);
+          last = current.event.sequence;
         }
-        const current = ahead.shift();
-        if (!current) return;
-        await channel.room();
-        if (channel.ended) return;
-        const resolution = await current.resolution;
-        if (resolution.kind === 'failed') throw failureOf(resolution.errors);
-        subscriptionMetrics.events.inc({ outcome: resolution.kind === 'deliver' ? 'delivered' : 'skipped' });
-        if (resolution.kind === 'deliver') channel.push(resolution.result);
-        last = current.event.sequence;
+      } finally {
+        taking = null;
       }
     }
 
     /** Everything in the log after `last`, batch by batch, until a batch comes back short. */
     async function replay(batch: PlacementChangeEvent[]): Promise<void> {
       for (;;) {
+        const complete = batch.length === REPLAY_BATCH;
         await deliverInOrder(batch);
-        if (batch.length < REPLAY_BATCH || channel.ended) return;
+        if (!complete || channel.ended) return;
         batch = await events.feed.read(last, REPLAY_BATCH);
       }
     }
@@ -213,7 +234,7 @@ export function createPlacementChangeSubscriptions(events: GatewayEvents, admit:
           wake = null;
           continue;
         }
-        await deliverInOrder(live.splice(0));
+        await deliverInOrder(live);
       }
     }
 
