@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFederation, type Federation } from './support/federation.js';
 import { PatientTrajectoryDocument } from './generated/operations.js';
-import { execute } from './support/operations.js';
+import { clinicalTrajectoryInput, execute, OPEN_CLINICAL_TRAJECTORY } from './support/operations.js';
 import { DJI, NIFP, placementActor, probation, provider as asProvider } from './support/actors.js';
 import type { Principal } from '@ketengraph/service-kit';
 
@@ -34,19 +34,7 @@ describe('a trajectory from registration to admission, through the gateway', () 
       'mutation($input: RegisterPatientInput!) { registerPatient(input: $input) { id } }',
       { input: { bsn: '999990019', givenName: 'Test', familyName: 'Patiënt', birthDate: '1990-05-01' } },
     );
-    const { openTrajectory: trajectory } = await ok<{ openTrajectory: { id: string } }>(
-      'mutation($input: OpenTrajectoryInput!) { openTrajectory(input: $input) { id } }',
-      {
-        input: {
-          patientId: patient.id,
-          legalTitle: 'TBS_DWANGVERPLEGING',
-          titleStartsOn: '2026-01-05',
-          careType: 'KLINISCH',
-          securityLevel: 4,
-          probationOrganisation: 'RECLASSERING_NEDERLAND',
-        },
-      },
-    );
+    const { openTrajectory: trajectory } = await ok<{ openTrajectory: { id: string } }>(OPEN_CLINICAL_TRAJECTORY, clinicalTrajectoryInput(patient.id));
     await ok('mutation($input: IssueTrajectoryIndicationInput!) { issueTrajectoryIndication(input: $input) { id } }', {
       input: {
         trajectoryId: trajectory.id,

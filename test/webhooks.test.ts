@@ -9,7 +9,7 @@ import { print } from 'graphql';
 import { DeleteWebhookEndpointDocument, RegisterWebhookDocument, WebhookDeadLettersDocument, WebhookEndpointsDocument } from './generated/operations.js';
 import { NIFP, provider as asProvider } from './support/actors.js';
 import { startFederation, type Federation, type GraphQLResponse } from './support/federation.js';
-import { execute } from './support/operations.js';
+import { clinicalTrajectoryInput, execute, OPEN_CLINICAL_TRAJECTORY } from './support/operations.js';
 import { createDatabases, postgresUrl } from './support/postgres.js';
 import { startReceiver, until, type Receiver } from './support/webhook-receiver.js';
 
@@ -85,20 +85,7 @@ function chain(request: Federation['request']) {
         },
         NIFP,
       );
-      const { openTrajectory: trajectory } = await ok<{ openTrajectory: { id: string } }>(
-        'mutation($input: OpenTrajectoryInput!) { openTrajectory(input: $input) { id } }',
-        {
-          input: {
-            patientId: patient.id,
-            legalTitle: 'TBS_DWANGVERPLEGING',
-            titleStartsOn: '2026-01-05',
-            careType: 'KLINISCH',
-            securityLevel: 4,
-            probationOrganisation: 'RECLASSERING_NEDERLAND',
-          },
-        },
-        NIFP,
-      );
+      const { openTrajectory: trajectory } = await ok<{ openTrajectory: { id: string } }>(OPEN_CLINICAL_TRAJECTORY, clinicalTrajectoryInput(patient.id), NIFP);
       await ok(
         'mutation($input: IssueTrajectoryIndicationInput!) { issueTrajectoryIndication(input: $input) { id } }',
         {

@@ -9,6 +9,7 @@ import { mintDevToken } from '@ketengraph/gateway';
 import { syntheticBsn } from '@ketengraph/seed-data';
 import { ensureKeyPair, GATEWAY_KEYS_DIR, importSigningKey, signGatewayToken, type Principal } from '@ketengraph/service-kit';
 import { DJI, NIFP, provider as providerActor } from '../support/actors.js';
+import { clinicalTrajectoryInput, OPEN_CLINICAL_TRAJECTORY } from '../support/operations.js';
 import { wsSubscribe } from '../support/subscribers.js';
 import { startReceiver } from '../support/webhook-receiver.js';
 
@@ -129,16 +130,7 @@ try {
     }).catch((error: unknown) => void (refused = error));
     if (!registered) continue;
     const patient = registered.registerPatient as { id: string };
-    const { openTrajectory: trajectory } = await viaGateway(NIFP, 'mutation($input: OpenTrajectoryInput!) { openTrajectory(input: $input) { id } }', {
-      input: {
-        patientId: patient.id,
-        legalTitle: 'TBS_DWANGVERPLEGING',
-        titleStartsOn: '2026-01-05',
-        careType: 'KLINISCH',
-        securityLevel: 4,
-        probationOrganisation: 'RECLASSERING_NEDERLAND',
-      },
-    });
+    const { openTrajectory: trajectory } = await viaGateway(NIFP, OPEN_CLINICAL_TRAJECTORY, clinicalTrajectoryInput(patient.id));
     await viaGateway(NIFP, 'mutation($input: IssueTrajectoryIndicationInput!) { issueTrajectoryIndication(input: $input) { id } }', {
       input: {
         trajectoryId: trajectory.id,

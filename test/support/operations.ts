@@ -22,3 +22,16 @@ export function execute<Result, Variables extends Record<string, unknown>>(
   const operationName = document.definitions.find((definition) => definition.kind === Kind.OPERATION_DEFINITION)?.name?.value;
   return federation.request<Result & Record<string, unknown>>(print(document), variables, { ...options, operationName }) as Promise<GraphQLResponse<Result>>;
 }
+
+/** Opens a TBS trajectory in clinical care at security level 4 (NIFP's step): the document and its input for a patient. */
+export const OPEN_CLINICAL_TRAJECTORY = 'mutation($input: OpenTrajectoryInput!) { openTrajectory(input: $input) { id } }';
+export const clinicalTrajectoryInput = (patientId: string) => ({
+  input: {
+    patientId,
+    legalTitle: 'TBS_DWANGVERPLEGING',
+    titleStartsOn: '2026-01-05',
+    careType: 'KLINISCH',
+    securityLevel: 4,
+    probationOrganisation: 'RECLASSERING_NEDERLAND',
+  },
+});
