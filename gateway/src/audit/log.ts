@@ -231,7 +231,8 @@ export class AuditLog {
       const chained = extendChain(this.head, records);
       const key = this.anchor?.key;
       try {
-        await this.db.query(INSERT, [JSON.stringify(chained.map((record) => ({ ...toRow(record), seal: key ? sealOf(key, record.hash) : null })))]);
+        const rows = JSON.stringify(chained.map((record) => ({ ...toRow(record), seal: key ? sealOf(key, record.hash) : null })));
+        await this.db.query(INSERT, [rows], { prepared: true });
         this.writtenSinceCheckpoint = true;
         const last = chained[chained.length - 1]!;
         this.head = { sequence: last.sequence, hash: last.hash };
