@@ -25,7 +25,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '../../scripts/processes.js';
 import type { ControlMessage, EventsLoadJob, LoadMessage, ScenarioResult } from './events-load.js';
-import { cpuMs, startStack, tree } from './stack-start.js';
+import { benchRuntime, cpuMs, startStack, tree } from './stack-start.js';
 
 const list = (value: string | undefined, fallback: number[]) => (value ? value.split(',').map(Number) : fallback);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -104,7 +104,7 @@ try {
 }
 
 console.log(
-  `\n${availableParallelism()} cores, poll ${POLL_MS} ms, ${SECONDS} s per scenario; latency in ms from a change's commit (mutation answered) to its arrival; CPU ms per change (gateway · subgraphs · PostgreSQL server)\n`,
+  `\n${benchRuntime()}, ${availableParallelism()} cores, poll ${POLL_MS} ms, ${SECONDS} s per scenario; latency in ms from a change's commit (mutation answered) to its arrival; CPU ms per change (gateway · subgraphs · PostgreSQL server)\n`,
 );
 console.log(
   '| subscribers | changes/s (target → made) | subscriber p50 | p95 | p99 | delivered | webhook p50 | p95 | p99 | delivered | CPU ms/change | load avg |',

@@ -26,7 +26,7 @@ import { SUBGRAPHS } from '../../schema/subgraphs.js';
 import { databaseName, embeddedAuditCheckpoints, startEmbeddedPostgres } from '../../scripts/embedded-postgres.js';
 import type { LoadResult } from './load.js';
 import { postText, runLoad } from './load-runner.js';
-import { startStack, type StackEngine } from './stack-start.js';
+import { benchRuntime, startStack, type StackEngine } from './stack-start.js';
 import {
   buildServices,
   compiled,
@@ -184,7 +184,7 @@ const load1 = () =>
   loadavg()
     .map((x) => x.toFixed(2))
     .join(', ');
-console.log(`load average at start: ${load1()} (2 cores; other work on the machine shows in every number)`);
+console.log(`${benchRuntime()}; load average at start: ${load1()} (2 cores; other work on the machine shows in every number)`);
 
 try {
   for (const set of sets) {

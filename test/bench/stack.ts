@@ -23,7 +23,7 @@ import type { EmbeddedPostgres } from '../../scripts/embedded-postgres.js';
 import { repositoryRoot, sqlStatements } from '../../scripts/processes.js';
 import type { LoadResult } from './load.js';
 import { postText, runLoad } from './load-runner.js';
-import { cpuMs, memoryBytes, startStack } from './stack-start.js';
+import { benchRuntime, cpuMs, memoryBytes, startStack } from './stack-start.js';
 
 const { values } = parseArgs({
   options: {
@@ -98,7 +98,7 @@ try {
   const rssTotal = rows.reduce((sum, r) => sum + r.rss, 0);
   const idleTotal = [...idle.values()].reduce((a, b) => a + b, 0);
   console.log(
-    `\nWhole-trajectory query, ${patients} patients, embedded ${values.engine === 'postgres' ? 'PostgreSQL server' : 'PGlite per process'}, ${values.connections} connections, ${values.rounds} × ${values.duration} s`,
+    `\n${benchRuntime()}. Whole-trajectory query, ${patients} patients, embedded ${values.engine === 'postgres' ? 'PostgreSQL server' : 'PGlite per process'}, ${values.connections} connections, ${values.rounds} × ${values.duration} s`,
   );
   console.table([
     ...rows.map(({ rss: _, ...row }) => row),
