@@ -284,8 +284,12 @@ function readResults(logs: string): SuiteResult[] {
 function reasonAt(lines: string[], from: number): string {
   const block: string[] = [];
   for (let i = from; i < lines.length && !/^\s*(not ok|ok) \d+ - /.test(lines[i]!); i++) block.push(lines[i]!.trim());
-  const differing = block.filter((l) => /^[-+] /.test(l) && !/^[-+] (Expected|Received)/.test(l));
-  if (differing.length) return differing.slice(0, 6).join(' | ') + (differing.length > 6 ? ' | …' : '');
+  // The diff comes twice (jest-diff's, then node:assert's): the first is enough.
+  const end = block.findIndex((l) => l.includes('actual - expected'));
+  const differing = (end < 0 ? block : block.slice(0, end))
+    .filter((l) => /^[-+] /.test(l) && !/^[-+] (Expected|Received)$/.test(l))
+    .map((l) => l.replace(/\s+/g, ' '));
+  if (differing.length) return differing.slice(0, 8).join(' | ') + (differing.length > 8 ? ' | …' : '');
   return block.find((l) => l.startsWith('error:'))?.slice(0, 200) ?? 'see the log';
 }
 
