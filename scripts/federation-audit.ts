@@ -289,7 +289,7 @@ function reasonAt(lines: string[], from: number): string {
   const differing = (end < 0 ? block : block.slice(0, end))
     .filter((l) => /^[-+] /.test(l) && !/^[-+] (Expected|Received)$/.test(l))
     .map((l) => l.replace(/\s+/g, ' '));
-  if (differing.length) return differing.slice(0, 8).join(' | ') + (differing.length > 8 ? ' | …' : '');
+  if (differing.length) return differing.slice(0, 12).join(' | ') + (differing.length > 12 ? ' | …' : '');
   return block.find((l) => l.startsWith('error:'))?.slice(0, 200) ?? 'see the log';
 }
 
