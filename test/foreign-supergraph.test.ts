@@ -25,10 +25,16 @@ const PATIENTS = [
 /** A partner's registry of patients: names are identity data under the access policy. */
 const registry = {
   typeDefs: parse(`${LINK}
-    type Query { patient(id: ID!): Patient  wards: [String!]! }
+    "A partner's own Date: a moment, not ketengraph's calendar date."
+    scalar Date
+    type Query { patient(id: ID!): Patient  wards: [String!]!  admittedSince(since: Date!): [String!]! }
     type Patient @key(fields: "id") { id: ID!  name: String @policy(policies: [["identity"]]) }`),
   resolvers: {
-    Query: { patient: (_: unknown, { id }: { id: string }) => PATIENTS.find((p) => p.id === id) ?? null, wards: () => PATIENTS.map((p) => p.ward) },
+    Query: {
+      patient: (_: unknown, { id }: { id: string }) => PATIENTS.find((p) => p.id === id) ?? null,
+      wards: () => PATIENTS.map((p) => p.ward),
+      admittedSince: (_: unknown, { since }: { since: string }) => [`since ${since}`],
+    },
     Patient: { __resolveReference: ({ id }: { id: string }) => PATIENTS.find((p) => p.id === id) ?? null },
   },
 };
@@ -101,6 +107,19 @@ describe('the gateway over a foreign supergraph', () => {
       id: 'p-1',
     });
     expect(withheld.body.errors?.map((e) => e.extensions?.code)).toContain('UNAUTHORIZED_FIELD_OR_TYPE');
+  });
+
+  it("passes a partner's scalar on as its subgraph defines it, not as ketengraph's scalar of the same name", async () => {
+    // ketengraph's Date is a calendar date (YYYY-MM-DD) and the gateway parses it for its own subgraphs;
+    // this partner's Date is a moment, which only its own subgraph can judge (as @apollo/gateway leaves it).
+    const moment = '2026-11-29T10:00:00Z';
+    for (const [query, variables] of [
+      [`{ admittedSince(since: "${moment}") }`, {}],
+      ['query Since($since: Date!) { admittedSince(since: $since) }', { since: moment }],
+    ] as const) {
+      const answer = await post(query, await token(), variables);
+      expect(answer.body).toEqual({ data: { admittedSince: [`since ${moment}`] } });
+    }
   });
 
   it('refuses without a valid token, and over its limits', async () => {

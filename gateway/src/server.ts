@@ -78,8 +78,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       name: 'apollo',
       start: async () => {
         gateway = createFederation(supergraphSdl, config, auth.subgraphTokens, { audit: createAuditSchema(audit), webhooks: webhooks.schema }, pipeline.guards);
-        // Date and DateTime are parsed by the gateway as by the subgraphs, in every supergraph it loads.
-        gateway.onSchemaLoadOrUpdate(({ apiSchema }) => parseInputScalars(apiSchema));
+        // Date, DateTime and BSN of ketengraph's subgraphs are parsed by the gateway as by the subgraphs, in every supergraph it loads.
+        gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => parseInputScalars(apiSchema, coreSupergraphSdl));
         if (explorer) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => explorer.setSchema(apiSchema));
         gateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => (policies = readSchemaPolicies(coreSupergraphSdl, patientTypes)));
         apollo = new ApolloServer<GatewayContext>({

@@ -2,6 +2,8 @@ import { INPUT_SCALARS } from '@ketengraph/service-kit';
 import {
   coerceInputValue,
   GraphQLError,
+  Kind,
+  parse,
   isInputType,
   GraphQLScalarType,
   typeFromAST,
@@ -12,6 +14,7 @@ import {
 } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from '../admission/context.js';
+import { GATEWAY_SUBGRAPHS, SUBGRAPHS } from '../../../schema/subgraphs.js';
 
 /** A value the caller wrote for a kit scalar (Date, DateTime) that the scalar refuses. */
 export class ScalarValueError extends Error {
@@ -25,12 +28,15 @@ export class ScalarValueError extends Error {
  * refused there (or hit its SQL). This gives the gateway's own Date and DateTime the kit's
  * parsing, the same the subgraphs use: literals are refused in validation, variables before
  * planning, with BAD_USER_INPUT at the argument. The values are only checked, not converted:
- * the gateway forwards what the caller wrote and the subgraph parses it again.
+ * the gateway forwards what the caller wrote and the subgraph parses it again. Only scalars that
+ * one of ketengraph's subgraphs defines are the kit's: another chain's supergraph may have a Date
+ * of its own meaning, which its subgraphs judge (as @apollo/gateway leaves it).
  */
-export function parseInputScalars(schema: GraphQLSchema): void {
+export function parseInputScalars(schema: GraphQLSchema, supergraphSdl: string): void {
+  const ours = kitScalarsOf(supergraphSdl);
   for (const [name, kit] of Object.entries(INPUT_SCALARS)) {
     const type = schema.getType(name);
-    if (!(type instanceof GraphQLScalarType)) continue;
+    if (!(type instanceof GraphQLScalarType) || !ours.has(name)) continue;
     const check = (value: unknown) => {
       try {
         kit.parseValue(value);
@@ -42,6 +48,35 @@ export function parseInputScalars(schema: GraphQLSchema): void {
     type.parseValue = check;
     type.parseLiteral = (node: ValueNode, variables?: Record<string, unknown> | null) => check(valueFromASTUntyped(node, variables));
   }
+}
+
+const KETENGRAPH_SUBGRAPHS = new Set([...SUBGRAPHS, ...GATEWAY_SUBGRAPHS].map(({ name }) => name));
+
+/** The kit's scalars (by name) that the supergraph joins to at least one of ketengraph's subgraphs. */
+function kitScalarsOf(supergraphSdl: string): Set<string> {
+  const document = parse(supergraphSdl);
+  const graphs = new Map<string, string>();
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.ENUM_TYPE_DEFINITION || definition.name.value !== 'join__Graph') continue;
+    for (const value of definition.values ?? []) {
+      const name = value.directives?.find((d) => d.name.value === 'join__graph')?.arguments?.find((a) => a.name.value === 'name')?.value;
+      if (name?.kind === Kind.STRING) graphs.set(value.name.value, name.value);
+    }
+  }
+  const ours = new Set<string>();
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.SCALAR_TYPE_DEFINITION || !Object.hasOwn(INPUT_SCALARS, definition.name.value)) continue;
+    const joined = (definition.directives ?? []).filter((d) => d.name.value === 'join__type');
+    const graphOf = (d: (typeof joined)[number]) => d.arguments?.find((a) => a.name.value === 'graph')?.value;
+    if (
+      joined.some((d) => {
+        const graph = graphOf(d);
+        return graph?.kind === Kind.ENUM && KETENGRAPH_SUBGRAPHS.has(graphs.get(graph.value) ?? '');
+      })
+    )
+      ours.add(definition.name.value);
+  }
+  return ours;
 }
 
 /**
