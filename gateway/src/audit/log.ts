@@ -404,7 +404,7 @@ function headMoved(error: unknown): boolean {
 }
 
 /** `checked`: lists already checked and copied, per field, for records that share them. */
-function normalise(record: AuditRecordInput, checked: Map<string, Map<unknown, string[]>> = new Map()): AuditRecordInput {
+function normalise(record: AuditRecordInput, checked: Map<string, Map<unknown, string[]>>): AuditRecordInput {
   const fail = (what: string): never => {
     throw new AuditInputError(`Audit record refused: ${what}.`);
   };
